@@ -1,0 +1,60 @@
+// Counters of every stage, published by the thread that owns each stage and read by the main
+// thread (state file) and tests. Writers use relaxed stores of their own plain counters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace aurelay::collector {
+
+using Counter = std::atomic<std::uint64_t>;
+using Gauge = std::atomic<std::int64_t>;
+
+struct Metrics {
+  // reader
+  Counter records_received{0};
+  Counter bytes_received{0};
+  Counter enobufs{0};
+  Counter truncated{0};
+  Counter replace_probes{0};
+  Counter ring_full_waits{0};    // queue_full_action=block: times the reader waited
+  Counter ring_full_dropped{0};  // queue_full_action=drop: records dropped
+  Gauge ring_depth{0};
+  Gauge ring_max_depth{0};
+
+  // correlator
+  Counter records_parsed{0};
+  Counter parse_errors{0};
+  Counter events_completed{0};
+  Counter events_by_eoe{0};
+  Counter events_by_terminal{0};
+  Counter events_timed_out{0};
+  Counter events_evicted{0};
+  Counter late_records{0};
+  Gauge events_in_flight{0};
+  Counter documents_encoded{0};
+  Counter encode_failed{0};
+
+  // shipper / output
+  Gauge output_queued{0};        // documents waiting in memory
+  Gauge batches_in_flight{0};
+  Gauge spool_bytes{0};
+  Gauge spool_segments{0};
+  Counter delivered{0};
+  Counter retried{0};
+  Counter rejected{0};
+  Counter dropped_spool_full{0};
+  Counter dropped_output{0};
+  Gauge last_http_status{0};
+  Gauge latency_p50_ms{0};
+  Gauge latency_p99_ms{0};
+
+  // kernel (AUDIT_GET, polled by the main thread)
+  Gauge kernel_enabled{-1};
+  Gauge kernel_pid{-1};
+  Counter kernel_lost{0};        // sum of deltas since start, surviving resets
+  Gauge kernel_backlog{0};
+  Gauge kernel_backlog_limit{0};
+};
+
+}  // namespace aurelay::collector

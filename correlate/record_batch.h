@@ -1,0 +1,68 @@
+// A batch of raw records handed from a reader thread to the correlator thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aurelay::correlate {
+
+// Records stored back to back in one byte slab. Batches are recycled: clear() keeps capacity,
+// so the steady state allocates nothing.
+class RecordBatch {
+ public:
+  // type 0 marks an auditd log line (the type is inside the text); other values are netlink
+  // message types whose text is a netlink payload.
+  static constexpr std::uint32_t kLogLine = 0;
+
+  struct Entry {
+    std::uint32_t type;
+    std::uint32_t offset;
+    std::uint32_t size;
+  };
+
+  void clear() {
+    bytes_.clear();
+    entries_.clear();
+  }
+  bool empty() const { return entries_.empty(); }
+  std::size_t size() const { return entries_.size(); }
+  std::size_t byte_size() const { return bytes_.size(); }
+
+  void append(std::uint32_t type, std::string_view text) {
+    entries_.push_back(Entry{type, static_cast<std::uint32_t>(bytes_.size()),
+                             static_cast<std::uint32_t>(text.size())});
+    bytes_.append(text);
+  }
+
+  std::uint32_t type(std::size_t i) const { return entries_[i].type; }
+  std::string_view text(std::size_t i) const {
+    return std::string_view(bytes_).substr(entries_[i].offset, entries_[i].size);
+  }
+
+  // For readers that receive straight into the slab: reserve room, write, then commit.
+  char* prepare(std::size_t max_size) {
+    pending_offset_ = bytes_.size();
+    bytes_.resize(pending_offset_ + max_size);
+    return bytes_.data() + pending_offset_;
+  }
+  void commit(std::uint32_t type, std::size_t size) {
+    bytes_.resize(pending_offset_ + size);
+    entries_.push_back(Entry{type, static_cast<std::uint32_t>(pending_offset_),
+                             static_cast<std::uint32_t>(size)});
+  }
+  void abandon() { bytes_.resize(pending_offset_); }
+
+  void reserve(std::size_t bytes, std::size_t entries) {
+    bytes_.reserve(bytes);
+    entries_.reserve(entries);
+  }
+
+ private:
+  std::string bytes_;
+  std::vector<Entry> entries_;
+  std::size_t pending_offset_ = 0;
+};
+
+}  // namespace aurelay::correlate

@@ -1,0 +1,2 @@
+// STUB: replaced by the netlink reader.
+namespace aurelay::netlink {}

@@ -1,0 +1,29 @@
+// Where encoded documents go. A sink is owned and driven by one thread (the shipper).
+#pragma once
+
+#include <string>
+
+#include "output/document_batch.h"
+
+namespace aurelay::output {
+
+enum class SinkStatus : std::uint8_t {
+  ok,         // the batch is delivered (or durably queued by the sink, e.g. spooled)
+  failed,     // not delivered; `last_error()` says why
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Takes a batch. A sink that ships asynchronously copies or queues what it needs.
+  virtual SinkStatus write(const DocumentBatch& batch) = 0;
+  // Makes progress on asynchronous work; returns when done or after `max_wait_ms`.
+  virtual void poll(int max_wait_ms) {}
+  // Delivers everything queued; gives up after `deadline_ms` (returns false then).
+  virtual bool flush(int deadline_ms) = 0;
+  // Reopens files (SIGHUP / logrotate).
+  virtual void reopen() {}
+  virtual const std::string& last_error() const = 0;
+};
+
+}  // namespace aurelay::output

@@ -1,0 +1,2 @@
+// STUB: replaced by the rules loader.
+namespace aurelay::rules {}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything aurelay needs to build, test and benchmark on Debian 12, as root.
+# Idempotent. Never leaves an auditd running that it started (it would take the audit pid).
+set -euo pipefail
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev clang-format
+  libmnl-dev libaudit-dev libauparse-dev libcurl4-openssl-dev rapidjson-dev libspdlog-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libcap-ng-dev libsystemd-dev
+  auditd laurel python3 openssl procps iproute2 curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+auditd_was_installed=0
+dpkg-query -W -f='${Status}' auditd 2>/dev/null | grep -q 'install ok installed' && auditd_was_installed=1
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  # Keep package scripts from starting services (auditd would register as the audit daemon).
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$made_policy" = 1 ] && rm -f "$policy"
+fi
+
+if [ "$auditd_was_installed" = 0 ]; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now auditd.service >/dev/null 2>&1 || true
+  fi
+  pkill -x auditd 2>/dev/null || true
+fi
+echo "setup.sh: ready"
