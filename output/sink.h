@@ -1,6 +1,7 @@
 // Where encoded documents go. A sink is owned and driven by one thread (the shipper).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "output/document_batch.h"
@@ -23,6 +24,10 @@ class Sink {
   virtual bool flush(int deadline_ms) = 0;
   // Reopens files (SIGHUP / logrotate).
   virtual void reopen() {}
+  // True when the sink has its own wait (e.g. curl_multi_poll): the shipper thread then calls
+  // poll() while idle, and other threads call wakeup() (thread-safe) when they queue a batch.
+  virtual bool has_own_wait() const { return false; }
+  virtual void wakeup() {}
   virtual const std::string& last_error() const = 0;
 };
 
