@@ -46,7 +46,7 @@ enum class ParseStatus : std::uint8_t {
   empty,          // blank line
   no_type,        // no "type=" where the form needs one
   unknown_type,   // a type name neither known nor UNKNOWN[n]
-  no_header,      // no "audit(" ... "): "
+  no_header,      // no "audit(", or the text ends inside it (truncated)
   bad_timestamp,  // the sec.msec:serial inside audit( ) does not parse
 };
 
@@ -54,21 +54,34 @@ enum class ParseStatus : std::uint8_t {
 std::string_view to_string(ParseStatus status);
 
 // Parses an auditd log line: `[node=NAME ]type=NAME msg=audit(sec.msec:serial): fields`.
-// NAME may be a known type name or `UNKNOWN[1234]`. A trailing '\n' is ignored.
+// NAME may be a known type name (record_type_from_name) or `UNKNOWN[1234]` (1..65535). Trailing
+// '\n'/'\r' are ignored. Any number of spaces may follow "): " (CWD records have two); the
+// ':' itself is optional (old auditd DAEMON_CONFIG records). The body may be empty or absent.
+// `msg=?` (what auditd writes for a record without a text header, e.g. UNKNOWN[1329]) is ok with
+// a zero key and an empty body. Statuses, checked in this order:
+//   empty: nothing but spaces; no_type: no "type=" (after the optional node=); unknown_type:
+//   NAME unknown; no_header: no "msg=audit(", or the text ends before its ')' (truncated);
+//   bad_timestamp: no ')' within 64 bytes, or sec, msec (1-3 digits) or serial not decimal
+//   or overflowing 64 bits.
+// On anything but ok, `out` holds what was parsed so far (callers use it only on ok).
 ParseStatus parse_log_line(std::string_view line, RecordView& out);
 
 // Parses a netlink payload `audit(sec.msec:serial): fields`; the type comes from nlmsg_type.
+// Trailing NULs, '\n' and '\r' are ignored. Statuses as for parse_log_line (empty, no_header,
+// bad_timestamp); the type is not checked.
 ParseStatus parse_netlink_payload(std::uint32_t type, std::string_view payload, RecordView& out);
 
-// Type number <-> name ("SYSCALL" <-> 1300), from libaudit's tables; unknown numbers map to
-// an empty view, unknown names to 0.
+// Type number <-> name ("SYSCALL" <-> 1300), from libaudit's tables for 1000..2999 plus the
+// kernel types libaudit 3.0.9 lacks (REPLACE, DM_*, IPE_*, LANDLOCK_*, MAC_*_CONTEXTS, control
+// messages). Built once, thread-safe; name lookup is one hash probe. Unknown numbers map to an
+// empty view, unknown names to 0; record_type_from_name also accepts `UNKNOWN[n]`.
 std::string_view record_type_name(std::uint32_t type);
 std::uint32_t record_type_from_name(std::string_view name);
 
 // How a field's value was written.
 enum class ValueForm : std::uint8_t {
-  bare,    // unquoted: a number, a word, or (for some keys) hex-encoded bytes
-  quoted,  // "..." in the record; value excludes the quotes
+  bare,           // unquoted: a number, a word, or (for some keys) hex-encoded bytes
+  quoted,         // "..." in the record; value excludes the quotes
   single_quoted,  // '...' (user messages' msg='...'); value excludes the quotes
 };
 
@@ -78,12 +91,18 @@ struct Field {
   ValueForm form = ValueForm::bare;
 };
 
-// Splits a record body into key=value fields, appending to `out` (which the caller clears and
-// reuses, so steady state allocates nothing). Nested fields of a user message's msg='...' are
-// appended after the outer fields. Text before the first `key=` that is not itself a field (the
-// 2007-era "user pid=..." or "avc:  denied { read }" prefixes) is skipped. Fields after the
-// enriched-format 0x1D separator are appended with `enriched` set in the caller's view by
-// index: returns the index of the first enriched field (out.size() if none).
+// Splits a record body into key=value fields, appending to `out` (the caller clears and reuses
+// it, so steady state allocates nothing; fields are views into `body`). Order in `out`:
+//   1. the outer fields, in text order. Words without '=' (the 2007-era "user pid=..." prefix,
+//      "avc:  denied  { read } for  pid=...", "config changed,") are skipped.
+//   2. the nested fields of every single-quoted value that holds '=' (a user message's
+//      msg='op=... acct="root" res=success'), in text order. The outer field stays too, with
+//      form single_quoted and the whole quoted text as value. In nested lists a key's leading
+//      '(' and a bare value's trailing ',' / ')' are dropped ("(hostname=?, addr=?, ...)").
+//   3. the enriched fields after the 0x1D separator (log_format=ENRICHED: UID="root" ...).
+// Returns the index in `out` of the first enriched field: out.size() when there is none, so
+// fields [previous size, returned index) are the record's own. An unterminated quote runs to
+// the end of its list. Never reads outside `body`.
 std::size_t split_fields(std::string_view body, std::vector<Field>& out);
 
 }  // namespace aurelay::correlate
