@@ -1,16 +1,357 @@
-// STUB: replaced by the event assembler implementation.
+// Event assembler: open events live in pooled slots found through an open-addressing table keyed
+// by a hash of (node, sec, msec, serial); an intrusive list keeps them in arrival order, so the
+// oldest is at the head for both the timeout and the overflow rule. Completed keys are remembered
+// in a fixed ring (with its own table) to recognise late records. Nothing on the hot path
+// allocates once the pool, the tables and the events' buffers have grown to the working set.
 #include "correlate/event_assembler.h"
 
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace aurelay::correlate {
-std::string_view to_string(Completion) { return "stub"; }
-struct EventAssembler::State {
-  AssemblerCounters counters;
+
+std::string_view to_string(Completion completion) {
+  switch (completion) {
+    case Completion::eoe:
+      return "eoe";
+    case Completion::terminal:
+      return "terminal";
+    case Completion::timeout:
+      return "timeout";
+    case Completion::overflow:
+      return "overflow";
+    case Completion::end_of_input:
+      return "end_of_input";
+    case Completion::fragment:
+      return "fragment";
+  }
+  return "unknown";
+}
+
+TypeRule completion_rule(std::uint32_t type) {
+  if (type == kTypeEoe) return TypeRule::end_of_event;
+  if (type == kTypeReplace) return TypeRule::ignored;
+  if (type == kTypeLogin) return TypeRule::wait_for_eoe;
+  if (type >= 1300 && type <= 2099) return TypeRule::wait_for_eoe;
+  // 1005 (AUDIT_USER), 1100-1299 (user space), >= 2100 (user space anomalies, responses, ...) and
+  // the rest of the < 1300 block (daemon/control numbers) stand alone.
+  return TypeRule::terminal;
+}
+
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+std::uint64_t hash_key(const EventKey& key) {
+  std::uint64_t node_hash = 0;
+  if (!key.node.empty()) {
+    node_hash = 0xcbf29ce484222325ULL;  // FNV-1a
+    for (unsigned char c : key.node) node_hash = (node_hash ^ c) * 0x100000001b3ULL;
+  }
+  std::uint64_t h = mix64(key.serial ^ 0x9e3779b97f4a7c15ULL);
+  h = mix64(h ^ (key.sec * 1000 + key.msec));
+  return mix64(h ^ node_hash);
+}
+
+std::size_t table_capacity_for(std::size_t entries) {
+  std::size_t capacity = 16;
+  while (capacity < entries * 2) capacity <<= 1;
+  return capacity;
+}
+
+// Linear-probing hash table from a 64-bit hash to a 32-bit value; the caller resolves hash
+// collisions by comparing full keys through `matches(value)`. Erase shifts back, no tombstones.
+class HashIndex {
+ public:
+  explicit HashIndex(std::size_t max_entries)
+      : entries_(table_capacity_for(max_entries)), mask_(entries_.size() - 1) {}
+
+  template <typename Matches>
+  std::size_t find(std::uint64_t hash, Matches&& matches) const {
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Entry& e = entries_[i];
+      if (e.value == kNone) return kNotFound;
+      if (e.hash == hash && matches(e.value)) return i;
+    }
+  }
+  std::uint32_t value_at(std::size_t position) const { return entries_[position].value; }
+
+  void insert(std::uint64_t hash, std::uint32_t value) {
+    std::size_t i = hash & mask_;
+    while (entries_[i].value != kNone) i = (i + 1) & mask_;
+    entries_[i] = Entry{hash, value};
+  }
+
+  void erase_at(std::size_t hole) {
+    for (std::size_t j = (hole + 1) & mask_; entries_[j].value != kNone; j = (j + 1) & mask_) {
+      std::size_t home = entries_[j].hash & mask_;
+      // Move entry j into the hole when its home is not cyclically within (hole, j].
+      bool home_in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+      if (!home_in_range) {
+        entries_[hole] = entries_[j];
+        hole = j;
+      }
+    }
+    entries_[hole] = Entry{};
+  }
+
+  static constexpr std::size_t kNotFound = std::numeric_limits<std::size_t>::max();
+
+ private:
+  struct Entry {
+    std::uint64_t hash = 0;
+    std::uint32_t value = kNone;
+  };
+  std::vector<Entry> entries_;
+  std::size_t mask_;
 };
-EventAssembler::EventAssembler(AssemblerConfig, EventHandler) : state_(new State) {}
+
+bool same_key(const EventKey& a, const EventKey& b) {
+  return a.serial == b.serial && a.sec == b.sec && a.msec == b.msec && a.node == b.node;
+}
+
+}  // namespace
+
+struct EventAssembler::State {
+  struct Slot {
+    Event event;
+    TimePoint first_arrival{};
+    std::uint64_t hash = 0;
+    std::uint32_t prev = kNone;
+    std::uint32_t next = kNone;
+  };
+  struct RememberedKey {
+    std::uint64_t sec = 0;
+    std::uint32_t msec = 0;
+    std::uint64_t serial = 0;
+    std::string node;
+    std::uint64_t hash = 0;
+    EventKey key() const { return EventKey{sec, msec, serial, node}; }
+  };
+
+  State(AssemblerConfig c, EventHandler h)
+      : config(c),
+        handler(std::move(h)),
+        open_index(std::max<std::size_t>(c.max_in_flight, 1)),
+        remembered_index(std::max<std::size_t>(c.remembered_completed, 1)) {
+    config.max_in_flight = std::max<std::size_t>(config.max_in_flight, 1);
+    remembered.resize(config.remembered_completed);
+  }
+
+  AssemblerConfig config;
+  EventHandler handler;
+  AssemblerCounters counters;
+
+  std::vector<std::unique_ptr<Slot>> slots;  // grows to the largest number in flight
+  std::vector<std::uint32_t> free_slots;
+  HashIndex open_index;
+  std::uint32_t oldest = kNone;  // arrival-ordered list of open slots
+  std::uint32_t newest = kNone;
+  std::size_t open_count = 0;
+
+  std::vector<RememberedKey> remembered;  // ring of the last completed keys
+  std::size_t remembered_next = 0;
+  std::size_t remembered_count = 0;
+  HashIndex remembered_index;
+
+  Event scratch;  // terminal records and fragments never enter the open table
+
+  std::size_t find_open(std::uint64_t hash, const EventKey& key) const {
+    return open_index.find(
+        hash, [&](std::uint32_t slot) { return same_key(slots[slot]->event.key(), key); });
+  }
+  bool is_remembered(std::uint64_t hash, const EventKey& key) const {
+    if (remembered_count == 0) return false;
+    return remembered_index.find(hash, [&](std::uint32_t i) {
+      return same_key(remembered[i].key(), key);
+    }) != HashIndex::kNotFound;
+  }
+
+  void remember(std::uint64_t hash, const EventKey& key) {
+    if (remembered.empty()) return;
+    RememberedKey& entry = remembered[remembered_next];
+    if (remembered_count == remembered.size()) {
+      std::size_t position = remembered_index.find(entry.hash, [&](std::uint32_t i) {
+        return i == static_cast<std::uint32_t>(remembered_next);
+      });
+      if (position != HashIndex::kNotFound) remembered_index.erase_at(position);
+    } else {
+      ++remembered_count;
+    }
+    entry.sec = key.sec;
+    entry.msec = key.msec;
+    entry.serial = key.serial;
+    entry.node.assign(key.node);
+    entry.hash = hash;
+    remembered_index.insert(hash, static_cast<std::uint32_t>(remembered_next));
+    remembered_next = (remembered_next + 1) % remembered.size();
+  }
+
+  void count_completion(Completion completion) {
+    ++counters.events;
+    switch (completion) {
+      case Completion::eoe:
+        ++counters.by_eoe;
+        break;
+      case Completion::terminal:
+        ++counters.by_terminal;
+        break;
+      case Completion::timeout:
+        ++counters.by_timeout;
+        break;
+      case Completion::overflow:
+        ++counters.by_overflow;
+        break;
+      case Completion::end_of_input:
+        ++counters.by_end_of_input;
+        break;
+      case Completion::fragment:
+        break;  // counted as late_records by the caller
+    }
+  }
+
+  std::uint32_t allocate_slot() {
+    if (!free_slots.empty()) {
+      std::uint32_t slot = free_slots.back();
+      free_slots.pop_back();
+      return slot;
+    }
+    slots.push_back(std::make_unique<Slot>());
+    return static_cast<std::uint32_t>(slots.size() - 1);
+  }
+
+  void unlink(std::uint32_t index) {
+    Slot& slot = *slots[index];
+    if (slot.prev != kNone)
+      slots[slot.prev]->next = slot.next;
+    else
+      oldest = slot.next;
+    if (slot.next != kNone)
+      slots[slot.next]->prev = slot.prev;
+    else
+      newest = slot.prev;
+    slot.prev = slot.next = kNone;
+  }
+
+  void open(std::uint32_t index, std::uint64_t hash, TimePoint now) {
+    Slot& slot = *slots[index];
+    slot.first_arrival = now;
+    slot.hash = hash;
+    slot.prev = newest;
+    slot.next = kNone;
+    if (newest != kNone)
+      slots[newest]->next = index;
+    else
+      oldest = index;
+    newest = index;
+    open_index.insert(hash, index);
+    ++open_count;
+  }
+
+  // Completes the open event in `index` (whose table position is `position`, or kNotFound to
+  // look it up), emits it and returns its slot to the pool.
+  void complete(std::uint32_t index, std::size_t position, Completion completion) {
+    Slot& slot = *slots[index];
+    if (position == HashIndex::kNotFound)
+      position = open_index.find(slot.hash, [&](std::uint32_t v) { return v == index; });
+    open_index.erase_at(position);
+    unlink(index);
+    --open_count;
+    free_slots.push_back(index);
+    remember(slot.hash, slot.event.key());
+    slot.event.set_completion(completion);
+    count_completion(completion);
+    handler(slot.event);
+  }
+
+  void emit_alone(const RecordView& record, std::uint64_t hash, Completion completion) {
+    scratch.reset(record.key);
+    scratch.add_record(record.type, record.body);
+    scratch.set_completion(completion);
+    count_completion(completion);
+    if (completion != Completion::fragment) remember(hash, scratch.key());
+    handler(scratch);
+  }
+};
+
+EventAssembler::EventAssembler(AssemblerConfig config, EventHandler handler)
+    : state_(std::make_unique<State>(config, std::move(handler))) {}
+
 EventAssembler::~EventAssembler() = default;
-void EventAssembler::add(const RecordView&, TimePoint) {}
-void EventAssembler::expire(TimePoint) {}
-void EventAssembler::flush() {}
-std::size_t EventAssembler::in_flight() const { return 0; }
+
+void EventAssembler::add(const RecordView& record, TimePoint now) {
+  State& s = *state_;
+  const TypeRule rule = completion_rule(record.type);
+  if (rule == TypeRule::ignored) {
+    ++s.counters.replace_ignored;
+    return;
+  }
+  ++s.counters.records;
+  const std::uint64_t hash = hash_key(record.key);
+  const std::size_t position = s.find_open(hash, record.key);
+
+  if (rule == TypeRule::end_of_event) {
+    if (position != HashIndex::kNotFound)
+      s.complete(s.open_index.value_at(position), position, Completion::eoe);
+    else if (s.is_remembered(hash, record.key))
+      ++s.counters.late_eoe;
+    else
+      ++s.counters.orphan_eoe;
+    return;
+  }
+
+  if (position != HashIndex::kNotFound) {
+    std::uint32_t index = s.open_index.value_at(position);
+    s.slots[index]->event.add_record(record.type, record.body);
+    if (rule == TypeRule::terminal) s.complete(index, position, Completion::terminal);
+    return;
+  }
+
+  if (s.is_remembered(hash, record.key)) {
+    ++s.counters.late_records;
+    s.emit_alone(record, hash, Completion::fragment);
+    return;
+  }
+
+  if (rule == TypeRule::terminal) {
+    s.emit_alone(record, hash, Completion::terminal);
+    return;
+  }
+
+  while (s.open_count >= s.config.max_in_flight)
+    s.complete(s.oldest, HashIndex::kNotFound, Completion::overflow);
+  std::uint32_t index = s.allocate_slot();
+  Event& event = s.slots[index]->event;
+  event.reset(record.key);
+  event.add_record(record.type, record.body);
+  s.open(index, hash, now);
+}
+
+void EventAssembler::expire(TimePoint now) {
+  State& s = *state_;
+  while (s.oldest != kNone && now - s.slots[s.oldest]->first_arrival >= s.config.eoe_timeout)
+    s.complete(s.oldest, HashIndex::kNotFound, Completion::timeout);
+}
+
+void EventAssembler::flush() {
+  State& s = *state_;
+  while (s.oldest != kNone) s.complete(s.oldest, HashIndex::kNotFound, Completion::end_of_input);
+}
+
+std::size_t EventAssembler::in_flight() const { return state_->open_count; }
+
 const AssemblerCounters& EventAssembler::counters() const { return state_->counters; }
+
 }  // namespace aurelay::correlate
