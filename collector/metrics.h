@@ -36,7 +36,7 @@ struct Metrics {
   Counter encode_failed{0};
 
   // shipper / output
-  Gauge output_queued{0};        // documents waiting in memory
+  Gauge output_queued{0};  // documents waiting in memory
   Gauge batches_in_flight{0};
   Gauge spool_bytes{0};
   Gauge spool_segments{0};
@@ -52,7 +52,7 @@ struct Metrics {
   // kernel (AUDIT_GET, polled by the main thread)
   Gauge kernel_enabled{-1};
   Gauge kernel_pid{-1};
-  Counter kernel_lost{0};        // sum of deltas since start, surviving resets
+  Counter kernel_lost{0};  // sum of deltas since start, surviving resets
   Gauge kernel_backlog{0};
   Gauge kernel_backlog_limit{0};
 };

@@ -1,0 +1,162 @@
+// aurelay's configuration: one declarative table of options drives parsing (config file and
+// command line), validation, --help, the shipped commented aurelay.conf and the aurelay(8) man
+// page. The file format is auditd.conf's: `key = value` lines, '#' starts a comment line.
+//
+// Errors are values: every loader returns a ConfigResult whose `error` names the file and line.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace aurelay::collector {
+
+// Process exit codes (documented in --help and the man page; the unit's RestartPreventExitStatus
+// lists the ones a restart cannot fix).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntimeFailure = 1;
+inline constexpr int kExitConfigError = 2;   // bad config file or command line
+inline constexpr int kExitAuditPidHeld = 3;  // another process (auditd) is the audit daemon
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/aurelay/aurelay.conf";
+
+// Every value aurelay can be configured with. A default-constructed Config holds the table's
+// defaults. Integers that say "-1 = keep" leave the kernel setting as found.
+struct Config {
+  Config();  // applies the defaults of the option table
+
+  // input
+  std::string input;  // netlink | multicast | stdin | a file path
+  std::uint64_t receive_buffer_bytes = 0;
+  std::string queue_full_action;  // block | drop
+  std::uint64_t ring_capacity = 0;
+  std::uint64_t eoe_timeout_ms = 0;
+  std::uint64_t max_in_flight = 0;
+  std::string hostname;  // empty = gethostname()
+
+  // kernel
+  std::int64_t backlog_limit = 0;
+  std::int64_t backlog_wait_time = 0;
+  std::int64_t rate_limit = 0;
+  std::string enabled;  // 1 | 0 | keep
+  std::string rules_file;
+  std::string auditctl;
+  std::string rules_missing_auditctl;  // error | skip
+
+  // daemon
+  std::string user;  // empty = stay root
+  std::string state_file;
+  std::uint64_t report_interval = 0;
+  std::string log_level;
+  std::string log_target;  // auto | stderr | syslog | journal
+
+  // output
+  std::string output;        // stdout | FILE | http(s)://URL (see effective_output())
+  std::string mozdef_url;    // audisp-json
+  std::string file_log;      // audisp-json
+  std::string prepend_msg;   // audisp-json
+  std::string postpend_msg;  // audisp-json
+
+  // http
+  std::uint64_t http_max_inflight = 0;
+  std::string bulk_format;  // ndjson | array | single
+  std::uint64_t batch_max_events = 0;
+  std::uint64_t batch_max_bytes = 0;
+  std::uint64_t batch_flush_ms = 0;
+  std::uint64_t retry_base_ms = 0;
+  std::uint64_t retry_max_ms = 0;
+  bool ssl_verify = true;   // audisp-json
+  std::string curl_cainfo;  // audisp-json
+  std::string ssl_client_cert;
+  std::string ssl_client_key;
+  bool curl_verbose = false;  // audisp-json
+  std::string curl_logfile;   // audisp-json
+
+  // spool
+  std::string spool_dir;
+  std::uint64_t spool_max_bytes = 0;
+  std::string spool_full_action;  // drop_oldest | drop_newest
+  std::string spool_fsync;        // batch | segment | never
+  std::string dead_letter_file;
+
+  // Where each explicitly set key came from ("FILE:LINE" or "command line"); keys left at their
+  // defaults are absent.
+  std::map<std::string, std::string, std::less<>> origin;
+  // The config file that was read, empty when none was (missing default file).
+  std::string config_file;
+
+  bool is_set(std::string_view key) const { return origin.contains(key); }
+
+  // Where documents go: `output` when set explicitly, else audisp-json's `file_log`, else its
+  // `mozdef_url`, else `output`'s default (stdout).
+  std::string effective_output() const;
+};
+
+enum class OptionType { kString, kPath, kBool, kUnsigned, kBytes, kSigned, kChoice };
+
+enum class OptionSection { kInput, kKernel, kDaemon, kOutput, kHttp, kSpool };
+
+using ConfigMember = std::variant<std::string Config::*, std::uint64_t Config::*,
+                                  std::int64_t Config::*, bool Config::*>;
+
+struct OptionSpec {
+  std::string_view name;
+  OptionType type;
+  OptionSection section;
+  std::string_view default_value;  // textual, parsed like a value from the file
+  std::int64_t min = 0;            // kUnsigned, kBytes, kSigned
+  std::int64_t max = 0;
+  std::string_view choices;     // kChoice: "a|b|c"
+  std::string_view value_name;  // for --help: URL, N, PATH …
+  std::string_view description;
+  ConfigMember member;
+  // Value the shipped aurelay.conf sets (an active line); empty = the line shows the default,
+  // commented out.
+  std::string_view shipped_value = {};
+};
+
+// The option table, in documentation order.
+std::span<const OptionSpec> option_table();
+const OptionSpec* find_option(std::string_view name);  // accepts '-' for '_'
+std::string_view section_title(OptionSection section);
+
+struct ConfigResult {
+  bool ok = true;
+  std::string error;  // "FILE:LINE: message" or "--option: message"
+  int exit_code = kExitOk;
+
+  static ConfigResult failure(std::string message) {
+    return ConfigResult{false, std::move(message), kExitConfigError};
+  }
+};
+
+// Parses `text` for `spec` and stores it in `config`. `where` prefixes the error.
+ConfigResult set_option(Config& config, const OptionSpec& spec, std::string_view text,
+                        const std::string& where);
+
+// Reads a config file into `config` (over what it holds). Checks the file first the way auditd
+// checks auditd.conf: a regular file, not world-writable, owned by root when running as root
+// (by root or the running user otherwise). Duplicate keys are an error.
+ConfigResult load_config_file(const std::string& path, Config& config);
+
+// Parses config file text (no permission checks); `path` is used in error messages.
+ConfigResult parse_config_text(std::string_view text, const std::string& path, Config& config);
+
+// Checks that hold across options (retry_base_ms <= retry_max_ms, ring_capacity a power of two,
+// input/output forms …). Run after all sources are merged.
+ConfigResult validate_config(const Config& config);
+
+// The current value of an option as config-file text.
+std::string format_option_value(const Config& config, const OptionSpec& spec);
+
+// Generated documents.
+std::string render_config_file();                   // the shipped, commented aurelay.conf
+std::string render_man_page();                      // aurelay.8 (troff)
+std::string render_help(std::string_view program);  // --help
+// Every option with its current value, as a config file (for --check-config -v and logs).
+std::string render_effective_config(const Config& config);
+
+}  // namespace aurelay::collector

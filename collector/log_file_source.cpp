@@ -1,0 +1,113 @@
+#include "collector/log_file_source.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace aurelay::collector {
+namespace {
+constexpr std::size_t kReadChunk = 1 << 20;
+}
+
+std::unique_ptr<LogFileSource> LogFileSource::open(const std::string& path, std::string& error) {
+  if (path == "-" || path == "stdin")
+    return std::unique_ptr<LogFileSource>(new LogFileSource(STDIN_FILENO, false, "stdin"));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot open input " + path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  return std::unique_ptr<LogFileSource>(new LogFileSource(fd, true, path));
+}
+
+LogFileSource::LogFileSource(int fd, bool owns_fd, std::string name)
+    : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)) {
+  buffer_.reserve(2 * kReadChunk);
+}
+
+LogFileSource::~LogFileSource() {
+  if (owns_fd_) ::close(fd_);
+}
+
+bool LogFileSource::fill(int max_wait_ms) {
+  if (at_end_) return false;
+  // Keep the unconsumed tail (a partial line) at the front.
+  if (begin_ > 0) {
+    buffer_.erase(0, begin_);
+    begin_ = 0;
+  }
+  pollfd pfd{fd_, POLLIN, 0};
+  int ready = ::poll(&pfd, 1, max_wait_ms);
+  if (ready == 0) return false;
+  if (ready < 0 && errno != EINTR) {
+    error_ = "poll on " + name_ + ": " + std::strerror(errno);
+    at_end_ = true;
+    return false;
+  }
+  std::size_t old_size = buffer_.size();
+  buffer_.resize(old_size + kReadChunk);
+  ssize_t n = ::read(fd_, buffer_.data() + old_size, kReadChunk);
+  if (n <= 0) {
+    buffer_.resize(old_size);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return false;
+    if (n < 0) error_ = "read from " + name_ + ": " + std::strerror(errno);
+    at_end_ = true;
+    return false;
+  }
+  buffer_.resize(old_size + static_cast<std::size_t>(n));
+  counters_.bytes += static_cast<std::uint64_t>(n);
+  return true;
+}
+
+SourceStatus LogFileSource::read(correlate::RecordBatch& batch, std::size_t max_records,
+                                 int max_wait_ms) {
+  std::size_t added = 0;
+  int wait_ms = max_wait_ms;
+  while (added < max_records) {
+    std::string_view pending = std::string_view(buffer_).substr(begin_);
+    std::size_t newline = pending.find('\n');
+    if (newline == std::string_view::npos) {
+      if (pending.size() > kMaxLine) {
+        // Drop the over-long line's bytes seen so far; skip to its end.
+        ++counters_.truncated;
+        skipping_long_line_ = true;
+        begin_ = buffer_.size();
+        continue;
+      }
+      if (added > 0) wait_ms = 0;  // hand over what we have rather than wait
+      if (fill(wait_ms)) continue;
+      if (at_end_ && begin_ < buffer_.size()) {
+        // Last line without a newline.
+        if (!skipping_long_line_) {
+          batch.append(correlate::RecordBatch::kLogLine, std::string_view(buffer_).substr(begin_));
+          ++counters_.records;
+          ++added;
+        }
+        begin_ = buffer_.size();
+      }
+      break;
+    }
+    std::string_view line = pending.substr(0, newline);
+    begin_ += newline + 1;
+    if (skipping_long_line_) {
+      skipping_long_line_ = false;
+      continue;
+    }
+    if (line.size() > kMaxLine) {
+      ++counters_.truncated;
+      continue;
+    }
+    if (line.empty()) continue;
+    batch.append(correlate::RecordBatch::kLogLine, line);
+    ++counters_.records;
+    ++added;
+  }
+  if (added > 0) return SourceStatus::records;
+  if (at_end_) return error_.empty() ? SourceStatus::end : SourceStatus::failed;
+  return SourceStatus::idle;
+}
+
+}  // namespace aurelay::collector

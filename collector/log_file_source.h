@@ -1,0 +1,40 @@
+// Reads audit records as text lines (auditd log files, or an auditd plugin's stdin).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "collector/record_source.h"
+
+namespace aurelay::collector {
+
+class LogFileSource final : public RecordSource {
+ public:
+  // Longest line kept; a longer one is counted as truncated and skipped.
+  static constexpr std::size_t kMaxLine = 1 << 20;
+
+  // Opens `path`, or standard input for "-" / "stdin". On failure error() says why.
+  static std::unique_ptr<LogFileSource> open(const std::string& path, std::string& error);
+  ~LogFileSource() override;
+
+  SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records,
+                    int max_wait_ms) override;
+  SourceCounters counters() const override { return counters_; }
+  const std::string& error() const override { return error_; }
+
+ private:
+  LogFileSource(int fd, bool owns_fd, std::string name);
+  bool fill(int max_wait_ms);  // reads more bytes into buffer_; false on end or failure
+
+  int fd_;
+  bool owns_fd_;
+  std::string name_;
+  std::string buffer_;
+  std::size_t begin_ = 0;  // first unconsumed byte of buffer_
+  bool at_end_ = false;
+  bool skipping_long_line_ = false;
+  SourceCounters counters_;
+  std::string error_;
+};
+
+}  // namespace aurelay::collector

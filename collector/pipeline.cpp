@@ -1,0 +1,299 @@
+#include "collector/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "collector/rate_limited_log.h"
+#include "correlate/record.h"
+
+namespace aurelay::collector {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kReaderWaitMs = 100;
+constexpr auto kSinkRetryDelay = std::chrono::milliseconds(500);
+
+void store(Counter& counter, std::uint64_t value) {
+  counter.store(value, std::memory_order_relaxed);
+}
+void store(Gauge& gauge, std::int64_t value) { gauge.store(value, std::memory_order_relaxed); }
+
+}  // namespace
+
+Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
+                   std::unique_ptr<output::Sink> sink, Metrics& metrics)
+    : config_(std::move(config)),
+      source_(std::move(source)),
+      sink_(std::move(sink)),
+      metrics_(metrics),
+      encoder_(std::make_unique<output::MozdefEncoder>(config_.encoder)),
+      full_records_(config_.record_batches),
+      free_records_(config_.record_batches),
+      full_documents_(config_.document_batches),
+      free_documents_(config_.document_batches) {
+  // Every batch fits in either ring, so a push never fails.
+  for (std::size_t i = 0; i < config_.record_batches; ++i) {
+    auto batch = std::make_unique<correlate::RecordBatch>();
+    batch->reserve(config_.max_records_per_batch * 256, config_.max_records_per_batch);
+    free_records_.try_push(batch.get());
+    record_batch_pool_.push_back(std::move(batch));
+  }
+  for (std::size_t i = 0; i < config_.document_batches; ++i) {
+    auto batch = std::make_unique<output::DocumentBatch>();
+    free_documents_.try_push(batch.get());
+    document_batch_pool_.push_back(std::move(batch));
+  }
+}
+
+Pipeline::~Pipeline() {
+  request_stop();
+  join();
+}
+
+void Pipeline::start() {
+  shipper_ = std::thread([this] { shipper_loop(); });
+  correlator_ = std::thread([this] { correlator_loop(); });
+  reader_ = std::thread([this] { reader_loop(); });
+}
+
+void Pipeline::request_stop() {
+  stop_requested_.store(true, std::memory_order_release);
+  records_free_.notify();
+}
+
+void Pipeline::join() {
+  for (std::thread* thread : {&reader_, &correlator_, &shipper_})
+    if (thread->joinable()) thread->join();
+}
+
+std::uint64_t Pipeline::heartbeat() const {
+  return reader_beats_.load(std::memory_order_relaxed) +
+         correlator_beats_.load(std::memory_order_relaxed) +
+         shipper_beats_.load(std::memory_order_relaxed);
+}
+
+std::string Pipeline::source_error() const {
+  return reader_done_.load(std::memory_order_acquire) ? source_error_ : std::string();
+}
+
+// ---------------------------------------------------------------- reader thread
+
+void Pipeline::reader_loop() {
+  correlate::RecordBatch overflow;  // queue_full_action=drop reads into this and discards it
+  std::uint64_t dropped = 0;
+  RateLimitedLog full_warning;
+  while (!stop_requested_.load(std::memory_order_acquire)) {
+    reader_beats_.fetch_add(1, std::memory_order_relaxed);
+    correlate::RecordBatch* batch = nullptr;
+    if (!free_records_.try_pop(batch)) {
+      // Every batch is queued for the correlator: the ring is full.
+      std::uint64_t suppressed = 0;
+      if (full_warning.allow(Clock::now(), suppressed))
+        spdlog::warn("record ring full: correlator is behind ({}), {} more since last warning",
+                     config_.queue_full_action == QueueFullAction::block ? "reading paused"
+                                                                         : "dropping records",
+                     suppressed);
+      if (config_.queue_full_action == QueueFullAction::block) {
+        metrics_.ring_full_waits.fetch_add(1, std::memory_order_relaxed);
+        records_free_.wait_until(
+            [this] {
+              return !free_records_.empty() || stop_requested_.load(std::memory_order_acquire);
+            },
+            std::chrono::milliseconds(kReaderWaitMs));
+        continue;
+      }
+      overflow.clear();
+      SourceStatus status = source_->read(overflow, config_.max_records_per_batch, 0);
+      dropped += overflow.size();
+      store(metrics_.ring_full_dropped, dropped);
+      if (status == SourceStatus::end || status == SourceStatus::failed) break;
+      continue;
+    }
+    SourceStatus status = source_->read(*batch, config_.max_records_per_batch, kReaderWaitMs);
+    SourceCounters counters = source_->counters();
+    store(metrics_.records_received, counters.records);
+    store(metrics_.bytes_received, counters.bytes);
+    store(metrics_.enobufs, counters.enobufs);
+    store(metrics_.truncated, counters.truncated);
+    store(metrics_.replace_probes, counters.replace_probes);
+    if (!batch->empty()) {
+      full_records_.try_push(batch);
+      std::int64_t depth = static_cast<std::int64_t>(full_records_.size());
+      store(metrics_.ring_depth, depth);
+      if (depth > metrics_.ring_max_depth.load(std::memory_order_relaxed))
+        store(metrics_.ring_max_depth, depth);
+      records_ready_.notify();
+    } else {
+      free_records_.try_push(batch);
+    }
+    if (status == SourceStatus::end) break;
+    if (status == SourceStatus::failed) {
+      source_error_ = source_->error();
+      break;
+    }
+  }
+  reader_done_.store(true, std::memory_order_release);
+  records_ready_.notify();
+}
+
+// ---------------------------------------------------------------- correlator thread
+
+output::DocumentBatch* Pipeline::acquire_document_batch() {
+  output::DocumentBatch* batch = nullptr;
+  while (!free_documents_.try_pop(batch)) {
+    // The shipper holds every batch: wait for it (backpressure towards the reader).
+    correlator_beats_.fetch_add(1, std::memory_order_relaxed);
+    documents_free_.wait_until([this] { return !free_documents_.empty(); }, config_.idle_tick);
+  }
+  return batch;
+}
+
+void Pipeline::hand_over_documents() {
+  if (current_documents_->empty()) return;
+  full_documents_.try_push(current_documents_);
+  store(metrics_.output_queued, static_cast<std::int64_t>(full_documents_.size()));
+  documents_ready_.notify();
+  sink_->wakeup();
+  current_documents_ = acquire_document_batch();
+}
+
+void Pipeline::publish_correlator_metrics(const correlate::EventAssembler& assembler) {
+  const correlate::AssemblerCounters& counters = assembler.counters();
+  store(metrics_.events_completed, counters.events);
+  store(metrics_.events_by_eoe, counters.by_eoe);
+  store(metrics_.events_by_terminal, counters.by_terminal);
+  store(metrics_.events_timed_out, counters.by_timeout);
+  store(metrics_.events_evicted, counters.by_overflow);
+  store(metrics_.late_records, counters.late_records);
+  store(metrics_.events_in_flight, static_cast<std::int64_t>(assembler.in_flight()));
+  const output::EncoderCounters& encoded = encoder_->counters();
+  store(metrics_.documents_encoded, encoded.documents);
+  store(metrics_.encode_failed, encoded.failed);
+}
+
+void Pipeline::process_record_batch(correlate::RecordBatch& batch,
+                                    correlate::EventAssembler& assembler, Clock::time_point now) {
+  static thread_local RateLimitedLog parse_warning;
+  correlate::RecordView record;
+  std::uint64_t parsed = 0;
+  std::uint64_t errors = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    std::uint32_t type = batch.type(i);
+    std::string_view text = batch.text(i);
+    correlate::ParseStatus status = type == correlate::RecordBatch::kLogLine
+                                        ? correlate::parse_log_line(text, record)
+                                        : correlate::parse_netlink_payload(type, text, record);
+    if (status == correlate::ParseStatus::empty) continue;
+    if (status != correlate::ParseStatus::ok) {
+      ++errors;
+      std::uint64_t suppressed = 0;
+      if (parse_warning.allow(now, suppressed))
+        spdlog::warn("malformed audit record ({}), skipped: {:.200} ({} more since last warning)",
+                     correlate::to_string(status), text, suppressed);
+      continue;
+    }
+    ++parsed;
+    assembler.add(record, now);
+  }
+  metrics_.records_parsed.fetch_add(parsed, std::memory_order_relaxed);
+  if (errors) metrics_.parse_errors.fetch_add(errors, std::memory_order_relaxed);
+}
+
+void Pipeline::correlator_loop() {
+  current_documents_ = acquire_document_batch();
+  correlate::EventAssembler assembler(config_.assembler, [this](const correlate::Event& event) {
+    if (!encoder_->encode(event, *current_documents_)) return;  // counted by the encoder
+    if (current_documents_->count() >= config_.max_documents_per_batch ||
+        current_documents_->byte_size() >= config_.max_document_batch_bytes)
+      hand_over_documents();
+  });
+  Clock::time_point last_tick = Clock::now();
+  while (true) {
+    correlator_beats_.fetch_add(1, std::memory_order_relaxed);
+    correlate::RecordBatch* batch = nullptr;
+    if (full_records_.try_pop(batch)) {
+      Clock::time_point now = Clock::now();
+      process_record_batch(*batch, assembler, now);
+      batch->clear();
+      free_records_.try_push(batch);
+      records_free_.notify();
+      store(metrics_.ring_depth, static_cast<std::int64_t>(full_records_.size()));
+      if (now - last_tick >= config_.idle_tick) {
+        assembler.expire(now);
+        hand_over_documents();
+        last_tick = now;
+      }
+      publish_correlator_metrics(assembler);
+      continue;
+    }
+    if (reader_done_.load(std::memory_order_acquire) && full_records_.empty()) break;
+    // Idle: complete timed-out events and hand over what is encoded.
+    Clock::time_point now = Clock::now();
+    assembler.expire(now);
+    hand_over_documents();
+    publish_correlator_metrics(assembler);
+    last_tick = now;
+    records_ready_.wait_until(
+        [this] { return !full_records_.empty() || reader_done_.load(std::memory_order_acquire); },
+        config_.idle_tick);
+  }
+  assembler.flush();
+  hand_over_documents();
+  publish_correlator_metrics(assembler);
+  correlator_done_.store(true, std::memory_order_release);
+  documents_ready_.notify();
+  sink_->wakeup();
+}
+
+// ---------------------------------------------------------------- shipper thread
+
+void Pipeline::shipper_loop() {
+  RateLimitedLog failure_warning;
+  std::uint64_t delivered = 0;
+  while (true) {
+    shipper_beats_.fetch_add(1, std::memory_order_relaxed);
+    if (reopen_requested_.exchange(false, std::memory_order_acq_rel)) sink_->reopen();
+    output::DocumentBatch* batch = nullptr;
+    if (full_documents_.try_pop(batch)) {
+      store(metrics_.output_queued, static_cast<std::int64_t>(full_documents_.size()));
+      // A sink that cannot take the batch is retried until it can: the correlator (and, with
+      // queue_full_action=block, the reader) waits meanwhile. Only a stop ends the retries.
+      while (sink_->write(*batch) != output::SinkStatus::ok) {
+        std::uint64_t suppressed = 0;
+        if (failure_warning.allow(Clock::now(), suppressed))
+          spdlog::error("output failed, retrying: {} ({} more since last warning)",
+                        sink_->last_error(), suppressed);
+        metrics_.retried.fetch_add(1, std::memory_order_relaxed);
+        if (stop_requested_.load(std::memory_order_acquire) &&
+            correlator_done_.load(std::memory_order_acquire)) {
+          metrics_.dropped_output.fetch_add(batch->count(), std::memory_order_relaxed);
+          spdlog::error("shutting down with output failing: {} documents lost", batch->count());
+          break;
+        }
+        std::this_thread::sleep_for(kSinkRetryDelay);
+      }
+      delivered += batch->count();
+      if (!sink_->has_own_wait()) store(metrics_.delivered, delivered);
+      batch->clear();
+      free_documents_.try_push(batch);
+      documents_free_.notify();
+      continue;
+    }
+    if (correlator_done_.load(std::memory_order_acquire) && full_documents_.empty()) break;
+    if (sink_->has_own_wait()) {
+      sink_->poll(static_cast<int>(config_.idle_tick.count()));
+    } else {
+      documents_ready_.wait_until(
+          [this] {
+            return !full_documents_.empty() || correlator_done_.load(std::memory_order_acquire);
+          },
+          config_.idle_tick);
+    }
+  }
+  if (!sink_->flush(static_cast<int>(config_.shutdown_flush.count())))
+    spdlog::error("output not fully flushed at shutdown: {}", sink_->last_error());
+  shipper_done_.store(true, std::memory_order_release);
+}
+
+}  // namespace aurelay::collector

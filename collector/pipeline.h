@@ -1,0 +1,113 @@
+// The running data path: reader thread -> SPSC ring -> correlator thread -> SPSC ring ->
+// shipper thread. The pipeline owns the threads and rings; the components it drives are plain
+// synchronous objects, each owned by exactly one thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collector/metrics.h"
+#include "collector/parker.h"
+#include "collector/record_source.h"
+#include "collector/spsc_ring.h"
+#include "correlate/event_assembler.h"
+#include "correlate/record_batch.h"
+#include "output/document_batch.h"
+#include "output/mozdef_encoder.h"
+#include "output/sink.h"
+
+namespace aurelay::collector {
+
+enum class QueueFullAction : std::uint8_t {
+  block,  // stop reading until the correlator catches up (the kernel backlog absorbs bursts)
+  drop,   // keep reading and count the records that found no room
+};
+
+struct PipelineConfig {
+  std::size_t record_batches = 64;  // batches in flight between reader and correlator
+  std::size_t max_records_per_batch = 1024;
+  QueueFullAction queue_full_action = QueueFullAction::block;
+  correlate::AssemblerConfig assembler;
+  output::EncoderConfig encoder;
+  std::size_t document_batches = 16;  // batches in flight between correlator and shipper
+  std::size_t max_documents_per_batch = 2048;
+  std::size_t max_document_batch_bytes = 4 << 20;
+  // How often an idle correlator checks timeouts and hands over a partly filled batch.
+  std::chrono::milliseconds idle_tick{100};
+  // How long the shipper may take to deliver what is left at shutdown.
+  std::chrono::milliseconds shutdown_flush{10000};
+};
+
+class Pipeline {
+ public:
+  Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
+           std::unique_ptr<output::Sink> sink, Metrics& metrics);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  void start();
+  // Graceful stop: the reader stops reading; what was read is grouped, encoded and delivered.
+  void request_stop();
+  // Asks the shipper thread to reopen its output (SIGHUP).
+  void request_reopen() { reopen_requested_.store(true, std::memory_order_release); }
+  // True once every thread has finished (end of input, or after request_stop()).
+  bool finished() const { return shipper_done_.load(std::memory_order_acquire); }
+  // Joins the threads (after finished(), or blocks until then).
+  void join();
+  // Increments while the threads make progress; the watchdog checks it moves.
+  std::uint64_t heartbeat() const;
+  // Non-empty when the source failed (as opposed to ending).
+  std::string source_error() const;
+
+ private:
+  void reader_loop();
+  void correlator_loop();
+  void shipper_loop();
+  void process_record_batch(correlate::RecordBatch& batch, correlate::EventAssembler& assembler,
+                            std::chrono::steady_clock::time_point now);
+  void hand_over_documents();
+  output::DocumentBatch* acquire_document_batch();
+  void publish_correlator_metrics(const correlate::EventAssembler& assembler);
+
+  PipelineConfig config_;
+  std::unique_ptr<RecordSource> source_;
+  std::unique_ptr<output::Sink> sink_;
+  Metrics& metrics_;
+  std::unique_ptr<output::MozdefEncoder> encoder_;
+
+  // Record batches: full ones go reader -> correlator, empty ones come back.
+  std::vector<std::unique_ptr<correlate::RecordBatch>> record_batch_pool_;
+  SpscRing<correlate::RecordBatch*> full_records_;
+  SpscRing<correlate::RecordBatch*> free_records_;
+  Parker records_ready_;
+  Parker records_free_;
+
+  // Document batches: full ones go correlator -> shipper, empty ones come back.
+  std::vector<std::unique_ptr<output::DocumentBatch>> document_batch_pool_;
+  SpscRing<output::DocumentBatch*> full_documents_;
+  SpscRing<output::DocumentBatch*> free_documents_;
+  Parker documents_ready_;
+  Parker documents_free_;
+  output::DocumentBatch* current_documents_ = nullptr;  // owned by the correlator thread
+
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> reopen_requested_{false};
+  std::atomic<bool> reader_done_{false};
+  std::atomic<bool> correlator_done_{false};
+  std::atomic<bool> shipper_done_{false};
+  std::atomic<std::uint64_t> reader_beats_{0};
+  std::atomic<std::uint64_t> correlator_beats_{0};
+  std::atomic<std::uint64_t> shipper_beats_{0};
+  std::string source_error_;  // written by the reader before reader_done_
+
+  std::thread reader_;
+  std::thread correlator_;
+  std::thread shipper_;
+};
+
+}  // namespace aurelay::collector

@@ -1,0 +1,93 @@
+#include "output/file_sink.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace aurelay::output {
+namespace {
+
+bool is_stdout(const std::string& path) { return path == "-" || path == "stdout"; }
+
+int open_for_append(const std::string& path, std::string& error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) error = "cannot open output " + path + ": " + std::strerror(errno);
+  return fd;
+}
+
+}  // namespace
+
+std::unique_ptr<FileSink> FileSink::open(FileSinkConfig config, std::string& error) {
+  if (is_stdout(config.path))
+    return std::unique_ptr<FileSink>(new FileSink(std::move(config), STDOUT_FILENO, false));
+  int fd = open_for_append(config.path, error);
+  if (fd < 0) return nullptr;
+  return std::unique_ptr<FileSink>(new FileSink(std::move(config), fd, true));
+}
+
+FileSink::FileSink(FileSinkConfig config, int fd, bool owns_fd)
+    : config_(std::move(config)), fd_(fd), owns_fd_(owns_fd) {}
+
+FileSink::~FileSink() {
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+bool FileSink::write_all(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ++counters_.write_errors;
+      error_ = "write to " + config_.path + ": " + std::strerror(errno);
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+SinkStatus FileSink::write(const DocumentBatch& batch) {
+  if (fd_ < 0) return SinkStatus::failed;
+  std::string_view bytes = batch.data();
+  if (!config_.prepend_msg.empty() || !config_.postpend_msg.empty()) {
+    framed_.clear();
+    for (std::size_t i = 0; i < batch.count(); ++i) {
+      framed_.append(config_.prepend_msg);
+      framed_.append(batch.document(i));
+      framed_.append(config_.postpend_msg);
+      framed_.push_back('\n');
+    }
+    bytes = framed_;
+  }
+  if (!write_all(bytes)) return SinkStatus::failed;
+  counters_.documents += batch.count();
+  counters_.bytes += bytes.size();
+  return SinkStatus::ok;
+}
+
+bool FileSink::flush(int) {
+  if (fd_ < 0) return false;
+  if (owns_fd_ && ::fdatasync(fd_) != 0 && errno != EINVAL) {
+    error_ = "fdatasync " + config_.path + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+void FileSink::reopen() {
+  if (!owns_fd_) return;
+  std::string error;
+  int fd = open_for_append(config_.path, error);
+  if (fd < 0) {
+    error_ = error;  // keep writing to the old file rather than lose documents
+    ++counters_.write_errors;
+    return;
+  }
+  ::close(fd_);
+  fd_ = fd;
+  ++counters_.reopens;
+}
+
+}  // namespace aurelay::output
