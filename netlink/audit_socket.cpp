@@ -1,2 +1,353 @@
-// STUB: replaced by the netlink reader.
-namespace aurelay::netlink {}
+#include "netlink/audit_socket.h"
+
+#include <linux/audit.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+#include "netlink/audit_control.h"
+#include "netlink/audit_message.h"
+
+namespace aurelay::netlink {
+
+namespace {
+
+// One receive slot per datagram: at least header + MAX_AUDIT_MESSAGE_LENGTH.
+constexpr std::size_t kSlotSize = 9216;
+static_assert(kSlotSize >= kMaxAuditDatagram);
+
+std::string process_name(std::uint32_t pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name;
+}
+
+OpenError classify_errno(int error_number) {
+  switch (error_number) {
+    case EEXIST:
+      return OpenError::pid_taken;
+    case EPERM:
+    case EACCES:
+      return OpenError::permission;
+    case EPROTONOSUPPORT:
+    case ECONNREFUSED:
+    case EAFNOSUPPORT:
+      return OpenError::not_supported;
+    case ETIMEDOUT:
+      return OpenError::no_answer;
+    default:
+      return OpenError::socket_error;
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(OpenError error) {
+  switch (error) {
+    case OpenError::none:
+      return "none";
+    case OpenError::pid_taken:
+      return "pid_taken";
+    case OpenError::permission:
+      return "permission";
+    case OpenError::not_supported:
+      return "not_supported";
+    case OpenError::no_answer:
+      return "no_answer";
+    case OpenError::socket_error:
+      return "socket_error";
+  }
+  return "unknown";
+}
+
+AuditDataSocket::~AuditDataSocket() { close(); }
+
+bool AuditDataSocket::fail(OpenError kind, int error_number, std::string message,
+                           std::string& error) {
+  open_error_ = kind;
+  error = std::move(message);
+  if (error_number != 0) error += std::string(": ") + std::strerror(error_number);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  registered_ = false;
+  return false;
+}
+
+bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error) {
+  close();
+  options_ = options;
+  options_.datagrams_per_call = std::max<std::size_t>(1, options_.datagrams_per_call);
+  open_error_ = OpenError::none;
+  counters_ = ReceiveCounters{};
+  early_records_.clear();
+  early_next_ = 0;
+
+  fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+  if (fd_ < 0) {
+    int saved = errno;
+    return fail(classify_errno(saved), saved, "audit netlink socket", error);
+  }
+  if (options_.receive_buffer_bytes > 0) {
+    int size = options_.receive_buffer_bytes;
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0) {
+      // Without CAP_NET_ADMIN: the best rmem_max allows.
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    }
+  }
+  socklen_t length = sizeof(granted_buffer_bytes_);
+  getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted_buffer_bytes_, &length);
+  int off = 0;  // we want ENOBUFS reported so overruns are counted
+  setsockopt(fd_, SOL_NETLINK, NETLINK_NO_ENOBUFS, &off, sizeof(off));
+
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (options_.mode == DataSocketMode::multicast) {
+    local.nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1);
+  }
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0) {
+    int saved = errno;
+    return fail(classify_errno(saved), saved,
+                options_.mode == DataSocketMode::multicast
+                    ? "joining the audit multicast group (needs CAP_AUDIT_READ)"
+                    : "audit netlink bind",
+                error);
+  }
+
+  const std::size_t slots = options_.datagrams_per_call;
+  slots_.assign(slots * kSlotSize, 0);
+  messages_.assign(slots, mmsghdr{});
+  iovecs_.assign(slots, iovec{});
+  senders_.assign(slots, sockaddr_nl{});
+  for (std::size_t i = 0; i < slots; ++i) {
+    iovecs_[i].iov_base = slots_.data() + i * kSlotSize;
+    iovecs_[i].iov_len = kSlotSize;
+    messages_[i].msg_hdr.msg_iov = &iovecs_[i];
+    messages_[i].msg_hdr.msg_iovlen = 1;
+    messages_[i].msg_hdr.msg_name = &senders_[i];
+    messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+  }
+
+  if (options_.mode == DataSocketMode::unicast && !register_pid(error)) return false;
+  return true;
+}
+
+void AuditDataSocket::keep_early_record(std::uint32_t type, std::string_view payload) {
+  early_records_.append(type, payload);
+}
+
+bool AuditDataSocket::register_pid(std::string& error) {
+  audit_status status{};
+  status.mask = AUDIT_STATUS_PID;
+  status.pid = static_cast<std::uint32_t>(getpid());
+  char request[kRequestBufferSize];
+  const std::uint32_t seq = 1;
+  std::size_t length = build_set_status(request, status, seq);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd_, request, length, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) {
+    int saved = errno;
+    return fail(classify_errno(saved), saved, "registering as the audit daemon (AUDIT_SET pid)",
+                error);
+  }
+
+  // Wait for the ack. The kernel may start flushing its hold queue to us before the ack: keep
+  // those records for the first receive_batch().
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.registration_timeout_ms);
+  char* buffer = slots_.data();
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd pfd{fd_, POLLIN, 0};
+    int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    sockaddr_nl sender{};
+    iovec iov{buffer, kSlotSize};
+    msghdr message{};
+    message.msg_name = &sender;
+    message.msg_namelen = sizeof(sender);
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    ssize_t received = ::recvmsg(fd_, &message, MSG_DONTWAIT);
+    if (received < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == ENOBUFS) {
+        ++counters_.enobufs;
+        continue;
+      }
+      int saved = errno;
+      return fail(classify_errno(saved), saved, "waiting for the AUDIT_SET answer", error);
+    }
+    ++counters_.datagrams;
+    if (sender.nl_pid != 0) {
+      ++counters_.foreign_sender;
+      continue;
+    }
+    Datagram datagram = classify_datagram(buffer, static_cast<std::size_t>(received),
+                                          (message.msg_flags & MSG_TRUNC) != 0);
+    switch (datagram.kind) {
+      case DatagramKind::record:
+        keep_early_record(datagram.type, datagram.payload);
+        break;
+      case DatagramKind::replace_probe:
+        ++counters_.replace_probes;
+        break;
+      case DatagramKind::truncated:
+        ++counters_.truncated;
+        break;
+      case DatagramKind::malformed:
+        ++counters_.malformed;
+        break;
+      case DatagramKind::ack:
+        ++counters_.non_records;
+        if (datagram.seq != seq) break;
+        if (datagram.error == 0) {
+          registered_ = true;
+          return true;
+        }
+        if (datagram.error == EEXIST) {
+          std::string holder = "another process";
+          AuditControl control;
+          AuditStatus current;
+          std::string ignored;
+          if (control.open(ignored) && control.get_status(current, ignored) && current.pid != 0) {
+            std::string name = process_name(current.pid);
+            holder = "process " + std::to_string(current.pid) +
+                     (name.empty() ? std::string() : " (" + name + ")");
+          }
+          return fail(OpenError::pid_taken, 0,
+                      "the kernel refused to register this process as the audit daemon: " + holder +
+                          " is already registered (EEXIST); stop it (e.g. systemctl stop "
+                          "auditd) or read beside it with --input multicast",
+                      error);
+        }
+        return fail(classify_errno(datagram.error), datagram.error,
+                    "registering as the audit daemon (AUDIT_SET pid)", error);
+      case DatagramKind::status_reply:
+      case DatagramKind::other_reply:
+        ++counters_.non_records;
+        break;
+    }
+  }
+  // No ack in time (it may have been lost to an overrun): ask the kernel who holds the pid.
+  AuditControl control;
+  AuditStatus current;
+  std::string ignored;
+  if (control.open(ignored) && control.get_status(current, ignored) &&
+      current.pid == static_cast<std::uint32_t>(getpid())) {
+    registered_ = true;
+    return true;
+  }
+  return fail(OpenError::no_answer, ETIMEDOUT, "no answer from the kernel to AUDIT_SET pid", error);
+}
+
+ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch,
+                                             std::size_t max_records) {
+  ReceiveResult result;
+  if (fd_ < 0) {
+    result.error = EBADF;
+    return result;
+  }
+  // Records that arrived while registering come first.
+  while (early_next_ < early_records_.size() && result.records < max_records) {
+    std::string_view text = early_records_.text(early_next_);
+    batch.append(early_records_.type(early_next_), text);
+    ++early_next_;
+    ++result.records;
+    ++counters_.records;
+    counters_.bytes += text.size();
+  }
+  if (early_next_ == early_records_.size() && early_next_ != 0) {
+    early_records_.clear();
+    early_next_ = 0;
+  }
+
+  const std::size_t slots = messages_.size();
+  while (result.records < max_records) {
+    const unsigned count =
+        static_cast<unsigned>(std::min<std::size_t>(slots, max_records - result.records));
+    for (unsigned i = 0; i < count; ++i) {
+      messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+      messages_[i].msg_hdr.msg_flags = 0;
+      messages_[i].msg_len = 0;
+    }
+    int received = ::recvmmsg(fd_, messages_.data(), count, MSG_DONTWAIT, nullptr);
+    if (received < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        result.would_block = true;
+        break;
+      }
+      if (errno == ENOBUFS) {  // the kernel dropped datagrams; the socket keeps working
+        ++counters_.enobufs;
+        continue;
+      }
+      ++counters_.receive_errors;
+      result.error = errno;
+      break;
+    }
+    for (int i = 0; i < received; ++i) {
+      ++counters_.datagrams;
+      if (senders_[i].nl_pid != 0) {
+        ++counters_.foreign_sender;
+        continue;
+      }
+      const char* data = slots_.data() + static_cast<std::size_t>(i) * kSlotSize;
+      Datagram datagram = classify_datagram(data, messages_[i].msg_len,
+                                            (messages_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0);
+      switch (datagram.kind) {
+        case DatagramKind::record:
+          batch.append(datagram.type, datagram.payload);
+          ++result.records;
+          ++counters_.records;
+          counters_.bytes += datagram.payload.size();
+          break;
+        case DatagramKind::replace_probe:
+          ++counters_.replace_probes;
+          break;
+        case DatagramKind::truncated:
+          ++counters_.truncated;
+          break;
+        case DatagramKind::malformed:
+          ++counters_.malformed;
+          break;
+        case DatagramKind::ack:
+        case DatagramKind::status_reply:
+        case DatagramKind::other_reply:
+          ++counters_.non_records;
+          break;
+      }
+    }
+    if (static_cast<unsigned>(received) < count) {
+      result.would_block = true;  // drained; a datagram arriving now makes poll() wake us
+      break;
+    }
+  }
+  return result;
+}
+
+bool AuditDataSocket::release(std::string& error) {
+  if (!registered_) return true;
+  registered_ = false;
+  AuditControl control;
+  AuditStatus status;
+  if (!control.open(error) || !control.get_status(status, error)) return false;
+  if (status.pid != static_cast<std::uint32_t>(getpid())) return true;  // no longer ours
+  return control.clear_pid(error);
+}
+
+void AuditDataSocket::close() {
+  std::string ignored;
+  release(ignored);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+}  // namespace aurelay::netlink

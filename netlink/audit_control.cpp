@@ -1,0 +1,280 @@
+#include "netlink/audit_control.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "netlink/audit_message.h"
+
+namespace aurelay::netlink {
+
+namespace {
+
+std::string errno_text(int error_number) { return std::strerror(error_number); }
+
+struct ReplyState {
+  audit_status* status = nullptr;
+  bool got_status = false;
+};
+
+int on_reply(const nlmsghdr* header, void* data) {
+  auto* state = static_cast<ReplyState*>(data);
+  if (header->nlmsg_type == AUDIT_GET && state->status != nullptr) {
+    std::size_t size = mnl_nlmsg_get_payload_len(header);
+    std::memset(state->status, 0, sizeof(audit_status));
+    std::memcpy(state->status, mnl_nlmsg_get_payload(header),
+                size < sizeof(audit_status) ? size : sizeof(audit_status));
+    state->got_status = true;
+    return MNL_CB_STOP;
+  }
+  return MNL_CB_OK;
+}
+
+}  // namespace
+
+AuditStatus to_audit_status(const audit_status& raw) {
+  AuditStatus out;
+  out.enabled = raw.enabled;
+  out.failure = raw.failure;
+  out.pid = raw.pid;
+  out.rate_limit = raw.rate_limit;
+  out.backlog_limit = raw.backlog_limit;
+  out.lost = raw.lost;
+  out.backlog = raw.backlog;
+  out.backlog_wait_time = raw.backlog_wait_time;
+  return out;
+}
+
+AuditControl::~AuditControl() { close(); }
+
+bool AuditControl::open(std::string& error) {
+  close();
+  error_number_ = 0;
+  socket_ = mnl_socket_open2(NETLINK_AUDIT, SOCK_CLOEXEC);
+  if (socket_ == nullptr) {
+    error_number_ = errno;
+    error = "audit control socket: " + errno_text(error_number_);
+    return false;
+  }
+  if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
+    error_number_ = errno;
+    error = "audit control socket bind: " + errno_text(error_number_);
+    close();
+    return false;
+  }
+  portid_ = mnl_socket_get_portid(socket_);
+  return true;
+}
+
+void AuditControl::close() {
+  if (socket_ != nullptr) mnl_socket_close(socket_);
+  socket_ = nullptr;
+}
+
+bool AuditControl::transact(const char* request, std::size_t length, std::uint32_t seq,
+                            audit_status* reply, std::string& error) {
+  if (socket_ == nullptr) {
+    error = "audit control socket not open";
+    error_number_ = EBADF;
+    return false;
+  }
+  if (mnl_socket_sendto(socket_, request, length) < 0) {
+    error_number_ = errno;
+    error = "audit control send: " + errno_text(error_number_);
+    return false;
+  }
+  std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+  ReplyState state{reply, false};
+  pollfd pfd{mnl_socket_get_fd(socket_), POLLIN, 0};
+  for (;;) {
+    int ready = poll(&pfd, 1, reply_timeout_ms_);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      error_number_ = ready == 0 ? ETIMEDOUT : errno;
+      error = "audit control: no answer from the kernel: " + errno_text(error_number_);
+      return false;
+    }
+    ssize_t received = mnl_socket_recvfrom(socket_, buffer.data(), buffer.size());
+    if (received < 0) {
+      if (errno == EINTR) continue;
+      error_number_ = errno;
+      error = "audit control receive: " + errno_text(error_number_);
+      return false;
+    }
+    // Replies on a control socket have a correct nlmsg_len: libmnl may walk them.
+    int result = mnl_cb_run(buffer.data(), received, seq, portid_, on_reply, &state);
+    if (result < 0) {
+      if (errno == ESRCH || errno == EPROTO) continue;  // a stale answer to an older request
+      error_number_ = errno;
+      error = "audit control: kernel refused: " + errno_text(error_number_);
+      return false;
+    }
+    if (result == MNL_CB_STOP) {
+      if (reply != nullptr && !state.got_status) continue;  // an ack before the reply
+      return true;
+    }
+  }
+}
+
+bool AuditControl::get_status(AuditStatus& out, std::string& error) {
+  char request[kRequestBufferSize];
+  std::uint32_t seq = ++seq_;
+  std::size_t length = build_get_status(request, seq);
+  audit_status raw{};
+  if (!transact(request, length, seq, &raw, error)) return false;
+  out = to_audit_status(raw);
+  return true;
+}
+
+bool AuditControl::set_status(const audit_status& status, std::string& error) {
+  char request[kRequestBufferSize];
+  std::uint32_t seq = ++seq_;
+  std::size_t length = build_set_status(request, status, seq);
+  return transact(request, length, seq, nullptr, error);
+}
+
+bool AuditControl::set_enabled(std::uint32_t enabled, std::string& error) {
+  if (enabled > 1) {
+    error = "refusing to set audit enabled=" + std::to_string(enabled) +
+            " (2 locks the configuration until reboot)";
+    error_number_ = EINVAL;
+    return false;
+  }
+  audit_status status{};
+  status.mask = AUDIT_STATUS_ENABLED;
+  status.enabled = enabled;
+  return set_status(status, error);
+}
+
+bool AuditControl::set_backlog_limit(std::uint32_t limit, std::string& error) {
+  audit_status status{};
+  status.mask = AUDIT_STATUS_BACKLOG_LIMIT;
+  status.backlog_limit = limit;
+  return set_status(status, error);
+}
+
+bool AuditControl::set_backlog_wait_time(std::uint32_t wait_time, std::string& error) {
+  audit_status status{};
+  status.mask = AUDIT_STATUS_BACKLOG_WAIT_TIME;
+  status.backlog_wait_time = wait_time;
+  return set_status(status, error);
+}
+
+bool AuditControl::set_rate_limit(std::uint32_t rate, std::string& error) {
+  audit_status status{};
+  status.mask = AUDIT_STATUS_RATE_LIMIT;
+  status.rate_limit = rate;
+  return set_status(status, error);
+}
+
+bool AuditControl::clear_pid(std::string& error) {
+  audit_status status{};
+  status.mask = AUDIT_STATUS_PID;
+  status.pid = 0;
+  return set_status(status, error);
+}
+
+// --- KernelSettingsGuard ---
+
+KernelSettingsGuard::~KernelSettingsGuard() {
+  std::string ignored;
+  restore(ignored);
+}
+
+bool KernelSettingsGuard::remember_original(std::string& error) {
+  if (found_) return true;
+  AuditStatus status;
+  if (!control_.get_status(status, error)) return false;
+  found_ = status;
+  return true;
+}
+
+bool KernelSettingsGuard::set_enabled(std::uint32_t enabled, std::string& error) {
+  if (!remember_original(error)) return false;
+  if (!control_.set_enabled(enabled, error)) return false;
+  changed_enabled_ = true;
+  return true;
+}
+
+bool KernelSettingsGuard::set_backlog_limit(std::uint32_t limit, std::string& error) {
+  if (!remember_original(error)) return false;
+  if (!control_.set_backlog_limit(limit, error)) return false;
+  changed_backlog_limit_ = true;
+  return true;
+}
+
+bool KernelSettingsGuard::set_backlog_wait_time(std::uint32_t wait_time, std::string& error) {
+  if (!remember_original(error)) return false;
+  if (!control_.set_backlog_wait_time(wait_time, error)) return false;
+  changed_backlog_wait_time_ = true;
+  return true;
+}
+
+bool KernelSettingsGuard::set_rate_limit(std::uint32_t rate, std::string& error) {
+  if (!remember_original(error)) return false;
+  if (!control_.set_rate_limit(rate, error)) return false;
+  changed_rate_limit_ = true;
+  return true;
+}
+
+bool KernelSettingsGuard::has_changes() const {
+  return changed_enabled_ || changed_backlog_limit_ || changed_backlog_wait_time_ ||
+         changed_rate_limit_;
+}
+
+bool KernelSettingsGuard::restore(std::string& error) {
+  if (!has_changes()) return true;
+  bool ok = true;
+  std::string failure;
+  auto note = [&](bool done, bool& changed, const char* what) {
+    if (done) {
+      changed = false;
+    } else {
+      ok = false;
+      error += std::string(error.empty() ? "" : "; ") + "restoring " + what + ": " + failure;
+    }
+  };
+  error.clear();
+  if (changed_rate_limit_)
+    note(control_.set_rate_limit(found_->rate_limit, failure), changed_rate_limit_, "rate_limit");
+  if (changed_backlog_limit_)
+    note(control_.set_backlog_limit(found_->backlog_limit, failure), changed_backlog_limit_,
+         "backlog_limit");
+  if (changed_backlog_wait_time_)
+    note(control_.set_backlog_wait_time(found_->backlog_wait_time, failure),
+         changed_backlog_wait_time_, "backlog_wait_time");
+  if (changed_enabled_) {
+    if (found_->enabled > 1) {
+      changed_enabled_ = false;  // it was locked: nothing we could have changed
+    } else {
+      note(control_.set_enabled(found_->enabled, failure), changed_enabled_, "enabled");
+    }
+  }
+  return ok;
+}
+
+// --- LostCounter ---
+
+std::uint64_t LostCounter::update(std::uint32_t reading) {
+  if (!has_last_) {
+    has_last_ = true;
+    last_ = reading;
+    return 0;
+  }
+  std::uint64_t delta;
+  if (reading >= last_) {
+    delta = reading - last_;
+  } else {
+    ++resets_;
+    delta = reading;  // reset (or wrap): count from zero
+  }
+  last_ = reading;
+  total_ += delta;
+  return delta;
+}
+
+}  // namespace aurelay::netlink

@@ -1,0 +1,123 @@
+// The audit control socket (AUDIT_GET / AUDIT_SET), separate from the data socket, owned by the
+// main thread: kernel status polling, settings the config asks for, and restoring them on exit.
+#pragma once
+
+#include <linux/audit.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+struct mnl_socket;
+
+namespace aurelay::netlink {
+
+// The kernel's audit status (AUDIT_GET). backlog_wait_time is in the kernel's unit (jiffies on
+// the kernels we know; `auditctl -s` prints the same number).
+struct AuditStatus {
+  std::uint32_t enabled = 0;  // 0 off, 1 on, 2 locked
+  std::uint32_t failure = 0;
+  std::uint32_t pid = 0;  // the registered audit daemon, 0 when none
+  std::uint32_t rate_limit = 0;
+  std::uint32_t backlog_limit = 0;
+  std::uint32_t lost = 0;
+  std::uint32_t backlog = 0;
+  std::uint32_t backlog_wait_time = 0;
+};
+
+// Converts a kernel reply; exposed for tests.
+AuditStatus to_audit_status(const audit_status& raw);
+
+class AuditControl {
+ public:
+  AuditControl() = default;
+  ~AuditControl();
+  AuditControl(const AuditControl&) = delete;
+  AuditControl& operator=(const AuditControl&) = delete;
+
+  // Opens and binds a NETLINK_AUDIT socket. On failure `error` says why and error_number() holds
+  // the errno (EPERM / EPROTONOSUPPORT / ECONNREFUSED where the kernel refuses audit).
+  bool open(std::string& error);
+  void close();
+  bool is_open() const { return socket_ != nullptr; }
+  int error_number() const { return error_number_; }
+
+  bool get_status(AuditStatus& out, std::string& error);
+
+  // Each setter sends AUDIT_SET with NLM_F_ACK and checks the kernel's answer.
+  // set_enabled refuses 2 (locking the configuration) without asking the kernel.
+  bool set_enabled(std::uint32_t enabled, std::string& error);
+  bool set_backlog_limit(std::uint32_t limit, std::string& error);
+  bool set_backlog_wait_time(std::uint32_t wait_time, std::string& error);
+  bool set_rate_limit(std::uint32_t rate, std::string& error);
+  // Gives the audit daemon pid back (AUDIT_SET pid 0), which the kernel only allows the process
+  // holding it. Used by AuditDataSocket::release().
+  bool clear_pid(std::string& error);
+
+  // Timeout for one request's answer.
+  void set_reply_timeout_ms(int timeout_ms) { reply_timeout_ms_ = timeout_ms; }
+
+ private:
+  bool set_status(const audit_status& status, std::string& error);
+  bool transact(const char* request, std::size_t length, std::uint32_t seq, audit_status* reply,
+                std::string& error);
+
+  mnl_socket* socket_ = nullptr;
+  std::uint32_t portid_ = 0;
+  std::uint32_t seq_ = 0;
+  int error_number_ = 0;
+  int reply_timeout_ms_ = 2000;
+};
+
+// Remembers the values it changes through an AuditControl and puts them back on restore() or
+// destruction: each field it set goes back to the value found before the first change (so
+// `enabled` ends as found). Fields it never set are left alone. The control must outlive it.
+class KernelSettingsGuard {
+ public:
+  explicit KernelSettingsGuard(AuditControl& control) : control_(control) {}
+  ~KernelSettingsGuard();
+  KernelSettingsGuard(const KernelSettingsGuard&) = delete;
+  KernelSettingsGuard& operator=(const KernelSettingsGuard&) = delete;
+
+  bool set_enabled(std::uint32_t enabled, std::string& error);
+  bool set_backlog_limit(std::uint32_t limit, std::string& error);
+  bool set_backlog_wait_time(std::uint32_t wait_time, std::string& error);
+  bool set_rate_limit(std::uint32_t rate, std::string& error);
+
+  // Restores every changed field; returns false (with the failures in `error`) if any could not
+  // be restored. Idempotent: a restored field is forgotten.
+  bool restore(std::string& error);
+  bool has_changes() const;
+
+ private:
+  bool remember_original(std::string& error);
+
+  AuditControl& control_;
+  std::optional<AuditStatus> found_;
+  bool changed_enabled_ = false;
+  bool changed_backlog_limit_ = false;
+  bool changed_backlog_wait_time_ = false;
+  bool changed_rate_limit_ = false;
+};
+
+// Turns successive readings of the kernel's `lost` into a monotonic total of drops since the
+// first reading. The kernel's counter can be reset (auditctl --reset-lost) or wrap: a reading
+// lower than the previous one counts from zero.
+class LostCounter {
+ public:
+  // Adds a reading; returns how many drops it adds to total(). The first reading is the baseline
+  // and adds nothing (drops before we started are not ours).
+  std::uint64_t update(std::uint32_t reading);
+  std::uint64_t total() const { return total_; }
+  bool has_baseline() const { return has_last_; }
+  std::uint32_t last_reading() const { return last_; }
+  std::uint64_t resets() const { return resets_; }
+
+ private:
+  std::uint64_t total_ = 0;
+  std::uint64_t resets_ = 0;
+  std::uint32_t last_ = 0;
+  bool has_last_ = false;
+};
+
+}  // namespace aurelay::netlink

@@ -1,0 +1,125 @@
+// The audit data socket: receives kernel audit records, either as the registered audit daemon
+// (unicast, AUDIT_SET pid on this very socket) or read-only from the AUDIT_NLGRP_READLOG
+// multicast group. Owned by one thread (the reader); synchronous, no threads.
+#pragma once
+
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "correlate/record_batch.h"
+
+namespace aurelay::netlink {
+
+enum class DataSocketMode : std::uint8_t {
+  unicast,    // register as the audit daemon: lossless (the kernel backlog absorbs bursts)
+  multicast,  // read-only beside another daemon: loses records silently when the buffer overruns
+};
+
+struct DataSocketOptions {
+  DataSocketMode mode = DataSocketMode::unicast;
+  // SO_RCVBUFFORCE (falls back to SO_RCVBUF without CAP_NET_ADMIN); 0 keeps the default.
+  int receive_buffer_bytes = 8 * 1024 * 1024;
+  // Datagrams per recvmmsg call (each needs a 9 KiB receive slot).
+  std::size_t datagrams_per_call = 64;
+  // How long open() waits for the kernel's answer to AUDIT_SET.
+  int registration_timeout_ms = 2000;
+};
+
+// Why open() failed.
+enum class OpenError : std::uint8_t {
+  none,
+  pid_taken,      // EEXIST: another process is the audit daemon
+  permission,     // EPERM / EACCES: needs CAP_AUDIT_CONTROL (unicast) or CAP_AUDIT_READ
+  not_supported,  // EPROTONOSUPPORT / ECONNREFUSED: no audit here (container, namespace)
+  no_answer,      // the kernel did not answer AUDIT_SET in time
+  socket_error,   // anything else
+};
+
+std::string_view to_string(OpenError error);
+
+struct ReceiveCounters {
+  std::uint64_t datagrams = 0;       // everything received, records or not
+  std::uint64_t records = 0;         // records put into batches
+  std::uint64_t bytes = 0;           // record payload bytes put into batches
+  std::uint64_t enobufs = 0;         // the socket buffer overran: the kernel dropped datagrams
+  std::uint64_t truncated = 0;       // datagrams larger than the receive slot (dropped)
+  std::uint64_t replace_probes = 0;  // AUDIT_REPLACE probes (ignored)
+  std::uint64_t non_records = 0;     // acks and replies on the data socket (ignored)
+  std::uint64_t malformed = 0;       // shorter than a netlink header (dropped)
+  std::uint64_t foreign_sender = 0;  // not sent by the kernel (dropped)
+  std::uint64_t receive_errors = 0;  // other receive errors (returned in ReceiveResult::error)
+};
+
+struct ReceiveResult {
+  std::size_t records = 0;   // records added to the batch by this call
+  bool would_block = false;  // the socket is (probably) empty: poll before calling again
+  int error = 0;             // errno of an unexpected receive error, 0 otherwise
+};
+
+class AuditDataSocket {
+ public:
+  AuditDataSocket() = default;
+  ~AuditDataSocket();
+  AuditDataSocket(const AuditDataSocket&) = delete;
+  AuditDataSocket& operator=(const AuditDataSocket&) = delete;
+
+  // Opens the socket. Unicast: AUDIT_SET pid=getpid() from this socket and waits for the ack;
+  // when another process holds the pid, fails with OpenError::pid_taken and an `error` naming
+  // that pid. Records that arrive before the ack (the kernel flushes its hold queue on
+  // registration) are kept and returned by the first receive_batch().
+  bool open(const DataSocketOptions& options, std::string& error);
+
+  OpenError open_error() const { return open_error_; }
+  int fd() const { return fd_; }
+  bool is_open() const { return fd_ >= 0; }
+  bool registered() const { return registered_; }
+  DataSocketMode mode() const { return options_.mode; }
+  // Receive buffer size the kernel granted (getsockopt SO_RCVBUF).
+  int receive_buffer_bytes() const { return granted_buffer_bytes_; }
+
+  // Non-blocking drain: receives up to `max_records` records into `batch` (appended; the batch
+  // is not cleared). Never blocks. ENOBUFS and truncation are counted, never fatal.
+  ReceiveResult receive_batch(correlate::RecordBatch& batch, std::size_t max_records);
+
+  const ReceiveCounters& counters() const { return counters_; }
+
+  // Unicast: gives the audit pid back (AUDIT_SET pid 0) if this process still holds it. After
+  // this, records already queued on the socket can still be drained with receive_batch().
+  // Does nothing for multicast or when not registered. Returns false with `error` on failure.
+  bool release(std::string& error);
+
+  // release() if needed, then closes the socket.
+  void close();
+
+ private:
+  bool fail(OpenError kind, int error_number, std::string message, std::string& error);
+  bool register_pid(std::string& error);
+  void keep_early_record(std::uint32_t type, std::string_view payload);
+
+  DataSocketOptions options_;
+  int fd_ = -1;
+  bool registered_ = false;
+  OpenError open_error_ = OpenError::none;
+  int granted_buffer_bytes_ = 0;
+  ReceiveCounters counters_;
+
+  // recvmmsg slots: one header + payload region per datagram.
+  std::vector<char> slots_;
+  std::vector<mmsghdr> messages_;
+  std::vector<iovec> iovecs_;
+  std::vector<sockaddr_nl> senders_;
+
+  // Records received while waiting for the registration ack.
+  correlate::RecordBatch early_records_;
+  std::size_t early_next_ = 0;
+};
+
+}  // namespace aurelay::netlink
