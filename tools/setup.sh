@@ -14,6 +14,7 @@ packages=(
   libmnl-dev libaudit-dev libauparse-dev libcurl4-openssl-dev rapidjson-dev libspdlog-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libcap-ng-dev libsystemd-dev
   auditd laurel python3 openssl procps iproute2 curl
+  zlib1g-dev nginx-light
 )
 
 missing=()

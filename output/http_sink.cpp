@@ -1,0 +1,672 @@
+#include "output/http_sink.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+namespace aurelay::output {
+
+namespace {
+
+constexpr std::size_t kLatencyWindow = 4096;
+constexpr std::int64_t kLogIntervalMs = 10000;
+constexpr std::size_t kResponseKeep = 512;
+
+std::int64_t monotonic_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t wall_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+void curl_global_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::size_t discard_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* response = static_cast<std::string*>(user);
+  std::size_t bytes = size * count;
+  if (response->size() < kResponseKeep) {
+    response->append(data, std::min(bytes, kResponseKeep - response->size()));
+  }
+  return bytes;
+}
+
+void put_u64(char* out, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(value >> (8 * i));
+}
+std::uint64_t get_u64(const char* in) {
+  std::uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = value << 8 | static_cast<unsigned char>(in[i]);
+  return value;
+}
+
+}  // namespace
+
+std::optional<BulkFormat> parse_bulk_format(std::string_view text) {
+  if (text == "json_array" || text == "array") return BulkFormat::json_array;
+  if (text == "ndjson" || text == "lines") return BulkFormat::ndjson;
+  if (text == "per_document" || text == "events") return BulkFormat::per_document;
+  return std::nullopt;
+}
+
+std::optional<SpoolFullAction> parse_spool_full_action(std::string_view text) {
+  if (text == "drop_oldest") return SpoolFullAction::drop_oldest;
+  if (text == "drop_newest") return SpoolFullAction::drop_newest;
+  return std::nullopt;
+}
+
+std::optional<SpoolFsync> parse_spool_fsync(std::string_view text) {
+  if (text == "always") return SpoolFsync::always;
+  if (text == "batch") return SpoolFsync::batch;
+  if (text == "never") return SpoolFsync::never;
+  return std::nullopt;
+}
+
+HttpSink::HttpSink(HttpSinkConfig config)
+    : config_(std::move(config)),
+      retry_policy_(config_.retry_base_ms, config_.retry_max_ms),
+      dead_letter_(config_.dead_letter_file) {}
+
+HttpSink::HttpSink(HttpSinkConfig config, RetryPolicy::RandomSource random)
+    : config_(std::move(config)),
+      retry_policy_(config_.retry_base_ms, config_.retry_max_ms, std::move(random)),
+      dead_letter_(config_.dead_letter_file) {}
+
+HttpSink::~HttpSink() {
+  if (opened_) spill_leftovers();
+  for (auto& transfer : transfers_) {
+    if (transfer->easy != nullptr) {
+      if (transfer->busy) curl_multi_remove_handle(multi_, transfer->easy);
+      curl_easy_cleanup(transfer->easy);
+    }
+  }
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  if (headers_ != nullptr) curl_slist_free_all(headers_);
+  if (curl_log_ != nullptr) std::fclose(curl_log_);
+}
+
+bool HttpSink::open(std::string* error) {
+  auto fail = [&](std::string message) {
+    last_error_ = std::move(message);
+    if (error) *error = last_error_;
+    return false;
+  };
+  if (opened_) return true;
+  if (config_.url.empty()) return fail("http sink: no URL configured");
+  if (config_.http_max_inflight == 0) config_.http_max_inflight = 1;
+  if (config_.batch_max_events == 0) config_.batch_max_events = 1;
+  if (config_.bulk_format == BulkFormat::per_document) config_.batch_max_events = 1;
+  if (config_.batch_max_bytes == 0) config_.batch_max_bytes = 1;
+  curl_global_once();
+  {
+    CURLU* parsed = curl_url();
+    CURLUcode rc = curl_url_set(parsed, CURLUPART_URL, config_.url.c_str(), 0);
+    char* scheme = nullptr;
+    if (rc == CURLUE_OK) curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
+    bool http = scheme != nullptr &&
+                (std::strcmp(scheme, "http") == 0 || std::strcmp(scheme, "https") == 0);
+    curl_free(scheme);
+    curl_url_cleanup(parsed);
+    if (!http) return fail("http sink: not an http(s) URL: " + config_.url);
+  }
+  if (!config_.spool_dir.empty()) {
+    SpoolConfig spool_config;
+    spool_config.dir = config_.spool_dir;
+    spool_config.max_bytes = config_.spool_max_bytes;
+    spool_config.segment_max_bytes = config_.spool_segment_bytes;
+    spool_config.full_action = config_.spool_full_action;
+    spool_config.fsync = config_.spool_fsync;
+    spool_ = std::make_unique<Spool>(spool_config);
+    std::string spool_error;
+    if (!spool_->open(&spool_error)) return fail(spool_error);
+    if (!spool_->empty()) {
+      spdlog::info(
+          "http sink: {} document(s) left in spool {} by a previous run: sending them first",
+          spool_->unread_items(), config_.spool_dir);
+    }
+  }
+  if (config_.curl_verbose && !config_.curl_logfile.empty()) {
+    curl_log_ = std::fopen(config_.curl_logfile.c_str(), "ae");
+    if (curl_log_ == nullptr) {
+      return fail("http sink: cannot open curl_logfile " + config_.curl_logfile + ": " +
+                  std::strerror(errno));
+    }
+  }
+  multi_ = curl_multi_init();
+  if (multi_ == nullptr) return fail("http sink: curl_multi_init failed");
+  long inflight = static_cast<long>(config_.http_max_inflight);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, inflight);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, inflight);
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, inflight);
+  headers_ = curl_slist_append(headers_, config_.bulk_format == BulkFormat::ndjson
+                                             ? "Content-Type: application/x-ndjson"
+                                             : "Content-Type: application/json");
+  headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
+  for (unsigned i = 0; i < config_.http_max_inflight; ++i) {
+    auto transfer = std::make_unique<Transfer>();
+    CURL* easy = curl_easy_init();
+    if (easy == nullptr) return fail("http sink: curl_easy_init failed");
+    transfer->easy = easy;
+    curl_easy_setopt(easy, CURLOPT_URL, config_.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, config_.request_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, config_.connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, config_.ssl_verify ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, config_.ssl_verify ? 2L : 0L);
+    if (!config_.curl_cainfo.empty())
+      curl_easy_setopt(easy, CURLOPT_CAINFO, config_.curl_cainfo.c_str());
+    if (!config_.client_cert.empty())
+      curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.client_cert.c_str());
+    if (!config_.client_key.empty())
+      curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.client_key.c_str());
+    if (config_.curl_verbose) {
+      curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+      if (curl_log_ != nullptr) curl_easy_setopt(easy, CURLOPT_STDERR, curl_log_);
+    }
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer->response);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    transfers_.push_back(std::move(transfer));
+  }
+  latencies_.reserve(kLatencyWindow);
+  opened_ = true;
+  return true;
+}
+
+std::int64_t HttpSink::now_ms() const { return monotonic_ms(); }
+
+std::uint64_t HttpSink::memory_documents() const {
+  return open_.count + ready_documents_ + retry_documents_;
+}
+
+std::size_t HttpSink::in_flight() const {
+  std::size_t busy = 0;
+  for (const auto& transfer : transfers_) busy += transfer->busy ? 1 : 0;
+  return busy;
+}
+
+bool HttpSink::idle() const {
+  return open_.count == 0 && ready_.empty() && retry_.empty() && in_flight() == 0 &&
+         (spool_ == nullptr || spool_->empty());
+}
+
+void HttpSink::wakeup() {
+  if (multi_ != nullptr) curl_multi_wakeup(multi_);
+}
+
+void HttpSink::reopen() {
+  dead_letter_.reopen();
+  if (curl_log_ != nullptr) {
+    FILE* fresh = std::fopen(config_.curl_logfile.c_str(), "ae");
+    if (fresh != nullptr) {
+      for (auto& transfer : transfers_) curl_easy_setopt(transfer->easy, CURLOPT_STDERR, fresh);
+      std::fclose(curl_log_);
+      curl_log_ = fresh;
+    }
+  }
+}
+
+void HttpSink::warn(RateLimitedLog& log, const std::string& message) {
+  std::int64_t now = now_ms();
+  if (log.last_ms >= 0 && now - log.last_ms < kLogIntervalMs) {
+    ++log.suppressed;
+    return;
+  }
+  if (log.suppressed > 0) {
+    spdlog::warn("{} ({} similar message(s) suppressed)", message, log.suppressed);
+  } else {
+    spdlog::warn("{}", message);
+  }
+  log.last_ms = now;
+  log.suppressed = 0;
+}
+
+SinkStatus HttpSink::write(const DocumentBatch& batch) {
+  if (!opened_) {
+    last_error_ = "http sink: write before open";
+    return SinkStatus::failed;
+  }
+  std::uint64_t dropped_before = counters_.dropped_queue_full + counters_.dropped_spool_full;
+  const std::size_t count = batch.count();
+  std::size_t i = 0;
+  while (i < count) {
+    if (open_.count == 0) {
+      open_since_ms_ = now_ms();
+      open_.oldest_ms = batch.oldest_event_ms();
+    } else if (batch.oldest_event_ms() != 0 &&
+               (open_.oldest_ms == 0 || batch.oldest_event_ms() < open_.oldest_ms)) {
+      open_.oldest_ms = batch.oldest_event_ms();
+    }
+    // Fast path: the whole batch fits the open one.
+    if (i == 0 && open_.count + count <= config_.batch_max_events &&
+        open_.ndjson.size() + batch.byte_size() <= config_.batch_max_bytes) {
+      open_.ndjson.append(batch.data());
+      open_.count += static_cast<std::uint32_t>(count);
+      break;
+    }
+    std::string_view document = batch.document(i);
+    if (open_.count > 0 && (open_.count + 1 > config_.batch_max_events ||
+                            open_.ndjson.size() + document.size() + 1 > config_.batch_max_bytes)) {
+      seal_open();
+      continue;
+    }
+    open_.ndjson.append(document);
+    open_.ndjson.push_back('\n');
+    open_.count += 1;
+    ++i;
+    if (open_.count >= config_.batch_max_events) seal_open();
+  }
+  if (open_.count >= config_.batch_max_events || open_.ndjson.size() >= config_.batch_max_bytes) {
+    seal_open();
+  }
+  if (counters_.dropped_queue_full + counters_.dropped_spool_full > dropped_before) {
+    return SinkStatus::failed;
+  }
+  return SinkStatus::ok;
+}
+
+void HttpSink::seal_open() {
+  if (open_.count == 0) return;
+  OutBatch sealed;
+  std::swap(sealed, open_);
+  open_.ndjson.reserve(std::min<std::size_t>(sealed.ndjson.capacity(), config_.batch_max_bytes));
+  sealed.seq = next_seq_++;
+  enqueue_sealed(std::move(sealed));
+}
+
+void HttpSink::enqueue_sealed(OutBatch&& batch) {
+  bool failing = consecutive_failures_ > 0;
+  bool memory_full = memory_documents() + batch.count > config_.memory_max_documents;
+  if (spool_ != nullptr && (failing || memory_full)) {
+    // Kept, or dropped because the spool is full (counted): done. On an I/O error keep it in
+    // memory rather than lose it.
+    if (spool_batch(batch) != SpoolAppendResult::io_error) return;
+  } else if (spool_ == nullptr && memory_full) {
+    counters_.dropped_queue_full += batch.count;
+    last_error_ = "http sink: memory queue full and no spool: documents dropped";
+    warn(spool_log_, last_error_);
+    return;
+  }
+  ready_documents_ += batch.count;
+  ready_.push_back(std::move(batch));
+}
+
+// Writes a batch to the spool. Not written: spool full with drop_newest (counted as dropped) or
+// an I/O error (counted, last_error set).
+SpoolAppendResult HttpSink::spool_batch(const OutBatch& batch) {
+  char head[8];
+  put_u64(head, batch.oldest_ms);
+  std::uint64_t dropped_items_before = spool_->counters().dropped_items;
+  SpoolAppendResult result =
+      spool_->append(batch.count, std::string_view(head, sizeof(head)), batch.ndjson);
+  counters_.dropped_spool_full += spool_->counters().dropped_items - dropped_items_before;
+  switch (result) {
+    case SpoolAppendResult::appended:
+      counters_.spooled += batch.count;
+      break;
+    case SpoolAppendResult::appended_after_dropping_oldest:
+      counters_.spooled += batch.count;
+      last_error_ = "http sink: spool full: oldest segment dropped";
+      warn(spool_log_, last_error_);
+      break;
+    case SpoolAppendResult::dropped_newest:
+      last_error_ = "http sink: spool full: newest documents dropped";
+      warn(spool_log_, last_error_);
+      break;
+    case SpoolAppendResult::io_error:
+      last_error_ = spool_->last_error();
+      warn(spool_log_, "http sink: " + last_error_);
+      break;
+  }
+  return result;
+}
+
+bool HttpSink::next_batch(OutBatch& out) {
+  if (!retry_.empty()) {
+    out = std::move(retry_.front());
+    retry_.pop_front();
+    retry_documents_ -= out.count;
+    return true;
+  }
+  auto from_spool = [&]() {
+    if (spool_ == nullptr) return false;
+    SpoolRecord record;
+    if (!spool_->read_next(record)) return false;
+    if (record.payload.size() < 8) {
+      spool_->ack(record.segment_id);
+      return false;
+    }
+    out.oldest_ms = get_u64(record.payload.data());
+    record.payload.erase(0, 8);
+    out.ndjson = std::move(record.payload);
+    out.count = record.items;
+    out.spool_segment = record.segment_id;
+    out.seq = next_seq_++;
+    counters_.unspooled += out.count;
+    return true;
+  };
+  auto from_ready = [&]() {
+    if (ready_.empty()) return false;
+    out = std::move(ready_.front());
+    ready_.pop_front();
+    ready_documents_ -= out.count;
+    return true;
+  };
+  // Spool and live batches take turns, the spool first (what a previous run left goes first).
+  bool spool_first = spool_turn_;
+  spool_turn_ = !spool_turn_;
+  if (spool_first) return from_spool() || from_ready();
+  return from_ready() || from_spool();
+}
+
+void HttpSink::start_transfers() {
+  if (now_ms() < backoff_until_ms_) return;
+  // While failing, probe with one transfer at a time.
+  std::size_t limit = consecutive_failures_ > 0 ? 1 : transfers_.size();
+  std::size_t busy = in_flight();
+  for (auto& transfer : transfers_) {
+    if (busy >= limit) break;
+    if (transfer->busy) continue;
+    OutBatch batch;
+    if (!next_batch(batch)) break;
+    start(*transfer, std::move(batch));
+    ++busy;
+  }
+}
+
+void HttpSink::start(Transfer& transfer, OutBatch&& batch) {
+  transfer.batch = std::move(batch);
+  transfer.response.clear();
+  transfer.error[0] = '\0';
+  const std::string& ndjson = transfer.batch.ndjson;
+  const char* body = ndjson.data();
+  std::size_t size = ndjson.empty() ? 0 : ndjson.size() - 1;  // without the last '\n'
+  switch (config_.bulk_format) {
+    case BulkFormat::ndjson:
+      size = ndjson.size();
+      break;
+    case BulkFormat::per_document:
+      break;
+    case BulkFormat::json_array: {
+      std::string& framed = transfer.body;
+      framed.resize(ndjson.size() + 1);
+      framed[0] = '[';
+      std::memcpy(framed.data() + 1, ndjson.data(), ndjson.size());
+      char* p = framed.data() + 1;
+      char* end = framed.data() + framed.size() - 1;  // the last '\n' becomes ']'
+      while ((p = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))))) {
+        *p++ = ',';
+      }
+      framed.back() = ']';
+      body = framed.data();
+      size = framed.size();
+      break;
+    }
+  }
+  curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(size));
+  transfer.busy = true;
+  curl_multi_add_handle(multi_, transfer.easy);
+}
+
+void HttpSink::requeue_front(OutBatch&& batch) {
+  retry_documents_ += batch.count;
+  auto at = std::upper_bound(retry_.begin(), retry_.end(), batch.seq,
+                             [](std::uint64_t seq, const OutBatch& b) { return seq < b.seq; });
+  retry_.insert(at, std::move(batch));
+}
+
+void HttpSink::record_latency(std::uint64_t oldest_ms) {
+  if (oldest_ms == 0) return;
+  std::uint64_t now = wall_ms();
+  std::uint64_t latency = now > oldest_ms ? now - oldest_ms : 0;
+  std::uint32_t value = static_cast<std::uint32_t>(std::min<std::uint64_t>(latency, UINT32_MAX));
+  if (latencies_.size() < kLatencyWindow) {
+    latencies_.push_back(value);
+  } else {
+    latencies_[latency_next_] = value;
+  }
+  latency_next_ = (latency_next_ + 1) % kLatencyWindow;
+  latency_dirty_ = true;
+}
+
+void HttpSink::finish(Transfer& transfer, CURLcode code) {
+  curl_multi_remove_handle(multi_, transfer.easy);
+  transfer.busy = false;
+  OutBatch batch = std::move(transfer.batch);
+  transfer.batch = OutBatch();
+  long status = 0;
+  curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
+  bool transport_error = code != CURLE_OK;
+  ++counters_.requests;
+  counters_.last_http_status = transport_error ? 0 : status;
+  switch (classify_delivery(status, transport_error)) {
+    case DeliveryOutcome::delivered:
+      counters_.delivered += batch.count;
+      ++counters_.delivered_batches;
+      record_latency(batch.oldest_ms);
+      if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
+      if (consecutive_failures_ > 0) {
+        spdlog::info("http sink: {} answers again after {} failed attempt(s)", config_.url,
+                     consecutive_failures_);
+      }
+      consecutive_failures_ = 0;
+      backoff_until_ms_ = 0;
+      return;
+    case DeliveryOutcome::retry: {
+      ++counters_.retried;
+      counters_.retried_documents += batch.count;
+      if (transport_error) {
+        ++counters_.transport_errors;
+        last_error_ = "http sink: " + config_.url + ": " +
+                      (transfer.error[0] ? std::string(transfer.error)
+                                         : std::string(curl_easy_strerror(code)));
+      } else {
+        last_error_ = "http sink: " + config_.url + " answered HTTP " + std::to_string(status) +
+                      ": " + transfer.response.substr(0, 200);
+      }
+      ++consecutive_failures_;
+      std::uint64_t delay = retry_policy_.delay_ms(consecutive_failures_);
+      backoff_until_ms_ = now_ms() + static_cast<std::int64_t>(delay);
+      warn(retry_log_, last_error_ + " (will retry, " + std::to_string(consecutive_failures_) +
+                           " consecutive failure(s))");
+      // A fresh batch goes to the spool (durable, replayed in order); kept in memory only when the
+      // spool cannot write. A batch from the spool waits in memory (it is still on disk).
+      if (batch.spool_segment == 0 && spool_ != nullptr &&
+          spool_batch(batch) != SpoolAppendResult::io_error) {
+        return;
+      }
+      requeue_front(std::move(batch));
+      return;
+    }
+    case DeliveryOutcome::rejected: {
+      consecutive_failures_ = 0;
+      backoff_until_ms_ = 0;
+      if (batch.count > 1) {
+        // Isolate the rejected documents: re-send each half.
+        ++counters_.rejected_splits;
+        std::size_t half = batch.count / 2;
+        std::size_t cut = 0;
+        for (std::size_t k = 0; k < half; ++k) cut = batch.ndjson.find('\n', cut) + 1;
+        OutBatch first;
+        OutBatch second;
+        first.ndjson = batch.ndjson.substr(0, cut);
+        second.ndjson = batch.ndjson.substr(cut);
+        first.count = static_cast<std::uint32_t>(half);
+        second.count = batch.count - first.count;
+        first.oldest_ms = second.oldest_ms = batch.oldest_ms;
+        if (batch.spool_segment != 0) {
+          // Keep both halves durable before letting go of the spooled original.
+          bool kept = spool_batch(first) == SpoolAppendResult::appended &&
+                      spool_batch(second) == SpoolAppendResult::appended;
+          if (kept) {
+            spool_->ack(batch.spool_segment);
+            return;
+          }
+          first.spool_segment = 0;
+        }
+        first.seq = batch.seq;
+        second.seq = batch.seq;
+        // Same seq: each insert goes after the equal ones, so first stays before second.
+        requeue_front(std::move(first));
+        requeue_front(std::move(second));
+        return;
+      }
+      counters_.rejected += batch.count;
+      last_error_ = "http sink: " + config_.url + " rejected a document with HTTP " +
+                    std::to_string(status) + ": " + transfer.response.substr(0, 200);
+      warn(reject_log_,
+           last_error_ + (dead_letter_.enabled() ? " (written to " + dead_letter_.path() + ")"
+                                                 : std::string(" (dropped)")));
+      if (dead_letter_.write(batch.ndjson, batch.count)) {
+        if (dead_letter_.enabled()) counters_.dead_lettered += batch.count;
+      } else {
+        ++counters_.dead_letter_errors;
+        warn(reject_log_, "http sink: " + dead_letter_.last_error());
+      }
+      if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
+      return;
+    }
+  }
+}
+
+void HttpSink::drain_messages() {
+  int remaining = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &remaining)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    Transfer* transfer = nullptr;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&transfer));
+    if (transfer != nullptr) finish(*transfer, message->data.result);
+  }
+}
+
+void HttpSink::poll(int max_wait_ms) {
+  if (!opened_) return;
+  std::int64_t now = now_ms();
+  if (open_.count > 0 && now - open_since_ms_ >= config_.batch_flush_ms) seal_open();
+  start_transfers();
+  int running = 0;
+  curl_multi_perform(multi_, &running);
+  drain_messages();
+  start_transfers();
+
+  // Wait for sockets, a wakeup, the end of the backoff or the flush time of the open batch.
+  std::int64_t wait = std::max(0, max_wait_ms);
+  now = now_ms();
+  bool work_waiting = !retry_.empty() || !ready_.empty() || (spool_ && spool_->has_unread());
+  if (work_waiting && backoff_until_ms_ > now) {
+    wait = std::min(wait, backoff_until_ms_ - now);
+  } else if (work_waiting && in_flight() < transfers_.size() && consecutive_failures_ == 0) {
+    wait = 0;
+  }
+  if (open_.count > 0) {
+    wait = std::min<std::int64_t>(
+        wait, std::max<std::int64_t>(0, open_since_ms_ + config_.batch_flush_ms - now));
+  }
+  curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
+  curl_multi_perform(multi_, &running);
+  drain_messages();
+  now = now_ms();
+  if (open_.count > 0 && now - open_since_ms_ >= config_.batch_flush_ms) seal_open();
+  start_transfers();
+  if (spool_ != nullptr) spool_->sync();
+}
+
+bool HttpSink::flush(int deadline_ms) {
+  if (!opened_) return false;
+  seal_open();
+  std::int64_t deadline = now_ms() + std::max(0, deadline_ms);
+  while (!idle()) {
+    std::int64_t left = deadline - now_ms();
+    if (left <= 0) break;
+    poll(static_cast<int>(std::min<std::int64_t>(left, 50)));
+  }
+  if (idle()) return true;
+  spill_leftovers();
+  return false;
+}
+
+// Everything in memory or in flight goes to the spool (or is counted as dropped without one).
+// Batches read from the spool stay there, unacked: the next start sends them again.
+void HttpSink::spill_leftovers() {
+  seal_open();
+  std::vector<OutBatch> leftovers;
+  for (auto& transfer : transfers_) {
+    if (!transfer->busy) continue;
+    curl_multi_remove_handle(multi_, transfer->easy);
+    transfer->busy = false;
+    if (transfer->batch.spool_segment == 0) leftovers.push_back(std::move(transfer->batch));
+    transfer->batch = OutBatch();
+  }
+  for (auto& batch : retry_) {
+    if (batch.spool_segment == 0) leftovers.push_back(std::move(batch));
+  }
+  retry_.clear();
+  retry_documents_ = 0;
+  for (auto& batch : ready_) leftovers.push_back(std::move(batch));
+  ready_.clear();
+  ready_documents_ = 0;
+  std::sort(leftovers.begin(), leftovers.end(),
+            [](const OutBatch& a, const OutBatch& b) { return a.seq < b.seq; });
+  std::uint64_t lost = 0;
+  for (const OutBatch& batch : leftovers) {
+    if (spool_ == nullptr) {
+      lost += batch.count;
+    } else {
+      SpoolAppendResult result = spool_batch(batch);
+      if (result == SpoolAppendResult::dropped_newest) lost += batch.count;  // counted already
+      if (result == SpoolAppendResult::io_error) {
+        lost += batch.count;
+        counters_.dropped_unsent += batch.count;
+      }
+    }
+  }
+  if (spool_ == nullptr) counters_.dropped_unsent += lost;
+  if (lost > 0) {
+    spdlog::warn("http sink: {} document(s) could not be kept for the next start", lost);
+  }
+  if (spool_ != nullptr) spool_->sync();
+}
+
+const HttpSinkCounters& HttpSink::counters() {
+  counters_.output_queued = memory_documents();
+  counters_.batches_in_flight = in_flight();
+  if (spool_ != nullptr) {
+    const SpoolCounters& spool = spool_->counters();
+    counters_.spool_bytes = spool.bytes;
+    counters_.spool_segments = spool.segments;
+    counters_.spool_corrupt_records = spool.corrupt_records;
+    counters_.spool_corrupt_bytes = spool.corrupt_bytes;
+    counters_.spool_write_errors = spool.write_errors;
+  }
+  if (latency_dirty_ && !latencies_.empty()) {
+    std::vector<std::uint32_t> sorted(latencies_);
+    auto at = [&](double q) {
+      std::size_t index = static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1));
+      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(index),
+                       sorted.end());
+      return sorted[index];
+    };
+    counters_.latency_p50_ms = at(0.50);
+    counters_.latency_p99_ms = at(0.99);
+    latency_dirty_ = false;
+  }
+  return counters_;
+}
+
+}  // namespace aurelay::output
