@@ -1,0 +1,253 @@
+// Test helper for tests that use the real kernel audit subsystem.
+//
+//   AURELAY_KERNEL_GUARD_OR_SKIP(guard);   // skips where the kernel refuses; fails on real errors
+//   guard.enable_audit();                  // enabled=1 for the test
+//   guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "execve");
+//   ...
+//
+// The guard snapshots the kernel audit status at start, sets backlog_wait_time 0 while testing
+// and, when it goes out of scope (also after a failed ASSERT), deletes every rule keyed
+// aurelay-test*, gives the audit pid back if this process (or a dead holder) has it, and restores
+// enabled, backlog_wait_time, backlog_limit and rate_limit as found.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "netlink/audit_control.h"
+
+extern char** environ;
+
+namespace aurelay::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // -1: could not start or killed by a signal
+  std::string output;  // stdout and stderr
+};
+
+// Runs argv[0] (a path or a name looked up in PATH) without a shell, capturing its output.
+inline CommandResult run_command(const std::vector<std::string>& argv) {
+  CommandResult result;
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return result;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (spawned != 0) {
+    close(pipe_fds[0]);
+    result.output = std::string("spawn failed: ") + std::strerror(spawned);
+    return result;
+  }
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.output.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+inline bool is_executable(const char* path) { return access(path, X_OK) == 0; }
+
+// The parent pid of a process, or -1.
+inline pid_t parent_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("PPid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(5)));
+  }
+  return -1;
+}
+
+// Keys of the loaded rules that start with `prefix` (from `auditctl -l`).
+inline std::set<std::string> loaded_rule_keys(const std::string& prefix) {
+  std::set<std::string> keys;
+  CommandResult listed = run_command({"auditctl", "-l"});
+  std::istringstream lines(listed.output);
+  std::string token;
+  std::string previous;
+  while (lines >> token) {
+    std::string key;
+    if (token.rfind("key=", 0) == 0) key = token.substr(4);
+    if (previous == "-k") key = token;
+    if (key.rfind(prefix, 0) == 0 && !key.empty()) keys.insert(key);
+    previous = token;
+  }
+  return keys;
+}
+
+inline constexpr const char* kTestKeyPrefix = "aurelay-test";
+
+class KernelAuditGuard {
+ public:
+  enum class Availability { ready, unavailable, error };
+
+  KernelAuditGuard() = default;
+  ~KernelAuditGuard() { finish(); }
+  KernelAuditGuard(const KernelAuditGuard&) = delete;
+  KernelAuditGuard& operator=(const KernelAuditGuard&) = delete;
+
+  // Checks that the kernel audit subsystem is usable, snapshots it and sets
+  // backlog_wait_time 0. `reason` says why not.
+  Availability start(std::string& reason) {
+    if (geteuid() != 0) {
+      reason = "kernel audit tests need root";
+      return Availability::unavailable;
+    }
+    if (!is_executable("/sbin/auditctl") && !is_executable("/usr/sbin/auditctl")) {
+      reason = "auditctl not installed";
+      return Availability::unavailable;
+    }
+    if (!control_.open(reason) || !control_.get_status(found_, reason)) {
+      int error = control_.error_number();
+      if (error == EPERM || error == EPROTONOSUPPORT || error == ECONNREFUSED || error == EACCES ||
+          error == EAFNOSUPPORT) {
+        reason = "the kernel refuses audit here: " + reason;
+        return Availability::unavailable;
+      }
+      return Availability::error;
+    }
+    if (found_.enabled == 2) {
+      reason = "audit configuration is locked (enabled=2)";
+      return Availability::unavailable;
+    }
+    started_ = true;
+    if (!control_.set_backlog_wait_time(0, reason)) return Availability::error;
+    return Availability::ready;
+  }
+
+  netlink::AuditControl& control() { return control_; }
+  const netlink::AuditStatus& found() const { return found_; }
+
+  netlink::AuditStatus status() {
+    netlink::AuditStatus now;
+    std::string error;
+    EXPECT_TRUE(control_.get_status(now, error)) << error;
+    return now;
+  }
+
+  // enabled=1 for the test (restored at the end).
+  bool enable_audit(std::string& error) { return control_.set_enabled(1, error); }
+
+  // A key unique to this process: aurelay-test-<pid>-<name>.
+  std::string key(const std::string& name) const {
+    return std::string(kTestKeyPrefix) + "-" + std::to_string(getpid()) + "-" + name;
+  }
+
+  // Adds a rule (auditctl arguments without -k) keyed key(name); returns the key or "" with
+  // `error` on failure.
+  std::string add_rule(const std::vector<std::string>& rule, const std::string& name,
+                       std::string& error) {
+    std::string rule_key = key(name);
+    std::vector<std::string> argv{"auditctl"};
+    argv.insert(argv.end(), rule.begin(), rule.end());
+    argv.push_back("-k");
+    argv.push_back(rule_key);
+    keys_.insert(rule_key);
+    CommandResult added = run_command(argv);
+    if (added.exit_code != 0) {
+      error = "auditctl failed: " + added.output;
+      return "";
+    }
+    return rule_key;
+  }
+
+  // Deletes the test rules now (also done at the end).
+  void delete_test_rules() {
+    std::set<std::string> keys = keys_;
+    std::set<std::string> loaded = loaded_rule_keys(kTestKeyPrefix);
+    keys.insert(loaded.begin(), loaded.end());
+    for (const std::string& rule_key : keys) run_command({"auditctl", "-D", "-k", rule_key});
+    keys_.clear();
+  }
+
+  // Restores everything; idempotent. Reports failures as test failures.
+  void finish() {
+    if (!started_) return;
+    started_ = false;
+    delete_test_rules();
+    std::string error;
+    netlink::AuditStatus now;
+    if (control_.get_status(now, error)) {
+      if (now.pid != found_.pid && now.pid != 0) give_pid_back(now.pid);
+      if (now.rate_limit != found_.rate_limit)
+        EXPECT_TRUE(control_.set_rate_limit(found_.rate_limit, error)) << error;
+      if (now.backlog_limit != found_.backlog_limit)
+        EXPECT_TRUE(control_.set_backlog_limit(found_.backlog_limit, error)) << error;
+      EXPECT_TRUE(control_.set_backlog_wait_time(found_.backlog_wait_time, error)) << error;
+      if (now.enabled != found_.enabled)
+        EXPECT_TRUE(control_.set_enabled(found_.enabled, error)) << error;
+    } else {
+      ADD_FAILURE() << "kernel guard could not read the audit status: " << error;
+    }
+    EXPECT_TRUE(loaded_rule_keys(kTestKeyPrefix).empty()) << "aurelay-test rules left behind";
+  }
+
+ private:
+  // The pid is held by someone other than the holder found at start. Ours: give it back. A child
+  // of ours left running: kill it. A dead holder: the kernel lets anyone clear it.
+  void give_pid_back(std::uint32_t holder) {
+    std::string error;
+    pid_t pid = static_cast<pid_t>(holder);
+    if (pid != getpid() && parent_of(pid) == getpid()) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    bool mine_or_dead = pid == getpid() || kill(pid, 0) != 0;
+    if (mine_or_dead) {
+      EXPECT_TRUE(control_.clear_pid(error)) << "giving the audit pid back: " << error;
+    } else {
+      ADD_FAILURE() << "audit pid held by unrelated live process " << pid;
+    }
+  }
+
+  netlink::AuditControl control_;
+  netlink::AuditStatus found_;
+  std::set<std::string> keys_;
+  bool started_ = false;
+};
+
+}  // namespace aurelay::testing
+
+// Declares `guard` and starts it: skips the test where the kernel refuses audit, fails it on
+// unexpected errors.
+#define AURELAY_KERNEL_GUARD_OR_SKIP(guard)                                               \
+  ::aurelay::testing::KernelAuditGuard guard;                                             \
+  do {                                                                                    \
+    std::string guard##_reason;                                                           \
+    auto guard##_state = guard.start(guard##_reason);                                     \
+    if (guard##_state == ::aurelay::testing::KernelAuditGuard::Availability::unavailable) \
+      GTEST_SKIP() << guard##_reason;                                                     \
+    if (guard##_state == ::aurelay::testing::KernelAuditGuard::Availability::error)       \
+      FAIL() << "kernel audit guard: " << guard##_reason;                                 \
+  } while (false)
