@@ -1,0 +1,137 @@
+// The aurelay executable end to end on recorded input: every event becomes exactly one valid
+// JSON document, bad input is counted and skipped, and usage errors have their exit codes.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace aurelay::testing {
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+// Event ids of a log, found with a plain pattern (independent of the project's parser).
+std::set<std::string> event_ids_in(const std::string& log) {
+  static const std::regex header(R"((?:^|\n)(?:node=(\S+) )?type=\S+ msg=audit\((\d+\.\d+:\d+)\))");
+  std::set<std::string> ids;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), header); it != std::sregex_iterator();
+       ++it) {
+    std::string node = (*it)[1].str();
+    ids.insert(node.empty() ? (*it)[2].str() : node + ":" + (*it)[2].str());
+  }
+  return ids;
+}
+
+struct Replay {
+  CommandResult run;
+  std::vector<rapidjson::Document> documents;
+  std::multiset<std::string> event_ids;
+};
+
+Replay replay(const std::filesystem::path& input) {
+  TempDir dir;
+  Replay result;
+  result.run = run_command(
+      {AURELAY_BINARY, "--input", input.string(), "--output", (dir / "out.json").string()});
+  for (const std::string& line : lines_of(read_file(dir / "out.json"))) {
+    rapidjson::Document document;
+    document.Parse(line.c_str(), line.size());
+    EXPECT_FALSE(document.HasParseError()) << "invalid JSON: " << line.substr(0, 300);
+    if (document.HasParseError() || !document.IsObject()) continue;
+    result.event_ids.insert(document["details"]["eventid"].GetString());
+    result.documents.push_back(std::move(document));
+  }
+  return result;
+}
+
+void expect_one_document_per_event(const std::filesystem::path& input) {
+  Replay result = replay(input);
+  ASSERT_EQ(result.run.exit_code, 0) << result.run.err;
+  std::set<std::string> expected = event_ids_in(read_file(input));
+  EXPECT_EQ(result.documents.size(), expected.size());
+  EXPECT_EQ(std::set<std::string>(result.event_ids.begin(), result.event_ids.end()), expected);
+  for (const std::string& id : expected) EXPECT_EQ(result.event_ids.count(id), 1u) << id;
+}
+
+TEST(Replay, NetlinkCorpusGivesOneValidDocumentPerEvent) {
+  AURELAY_CORPUS_OR_SKIP(input, "real-small-netlink.log");
+  expect_one_document_per_event(input);
+}
+
+TEST(Replay, AuditdLogCorpusGivesOneValidDocumentPerEvent) {
+  AURELAY_CORPUS_OR_SKIP(input, "real-small.log");
+  expect_one_document_per_event(input);
+}
+
+TEST(Replay, ExternalLogsGiveValidDocuments) {
+  AURELAY_CORPUS_OR_SKIP(external, "external");
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(external)) {
+    if (!entry.is_regular_file()) continue;
+    SCOPED_TRACE(entry.path().string());
+    Replay result = replay(entry.path());
+    EXPECT_EQ(result.run.exit_code, 0) << result.run.err;
+    EXPECT_FALSE(result.documents.empty());
+  }
+}
+
+TEST(Replay, StdinInputWorksLikeAFile) {
+  TempDir dir;
+  write_file(dir / "in.log",
+             "type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=59 success=yes "
+             "exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 "
+             "fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/bin/ls\" key=(null)\n"
+             "type=EXECVE msg=audit(1700000000.123:42): argc=2 a0=\"ls\" a1=\"-l\"\n"
+             "type=EOE msg=audit(1700000000.123:42): \n");
+  CommandResult run =
+      run_command({AURELAY_BINARY, "--input", "stdin", "--output", "stdout"}, dir / "in.log");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<std::string> lines = lines_of(run.out);
+  ASSERT_EQ(lines.size(), 1u) << run.out;
+  rapidjson::Document document;
+  document.Parse(lines[0].c_str());
+  ASSERT_FALSE(document.HasParseError());
+  EXPECT_STREQ(document["details"]["eventid"].GetString(), "1700000000.123:42");
+  EXPECT_STREQ(document["category"].GetString(), "execve");
+}
+
+TEST(Replay, MalformedLinesAreCountedAndSkipped) {
+  TempDir dir;
+  std::string good =
+      "type=USER_LOGIN msg=audit(1700000000.001:7): pid=1 uid=0 auid=0 ses=1 msg='op=login "
+      "acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
+  std::string bad = std::string("type=SYSCALL msg=audit(garbage\n") +
+                    "\x01\x02\xff not a record\n" +
+                    "type=NO_SUCH_TYPE msg=audit(1700000000.002:8): a=b\n";
+  write_file(dir / "in.log", bad + good + bad);
+  CommandResult run = run_command({AURELAY_BINARY, "--input", (dir / "in.log").string(), "--output",
+                                   (dir / "out.json").string()});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("malformed"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("6 parse errors"), std::string::npos) << run.err;
+  EXPECT_EQ(lines_of(read_file(dir / "out.json")).size(), 1u);
+}
+
+TEST(Replay, MissingInputFileFails) {
+  CommandResult run =
+      run_command({AURELAY_BINARY, "--input", "/nonexistent/audit.log", "--output", "stdout"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("/nonexistent/audit.log"), std::string::npos) << run.err;
+}
+
+TEST(Replay, UnknownOptionIsAUsageError) {
+  CommandResult run = run_command({AURELAY_BINARY, "--no-such-option"});
+  EXPECT_EQ(run.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace aurelay::testing
