@@ -1,0 +1,145 @@
+#include "collector/privileges.h"
+
+#include <cap-ng.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace aurelay::collector {
+
+namespace {
+
+struct UserIds {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+bool look_up_user(const std::string& user, UserIds& ids, std::string& error) {
+  std::vector<char> buffer(16384);
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  const int rc = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (found == nullptr) {
+    error = "user '" + user + "' " +
+            (rc != 0 ? std::string("cannot be looked up: ") + std::strerror(rc)
+                     : std::string("does not exist (create it with systemd-sysusers or useradd)"));
+    return false;
+  }
+  ids.uid = entry.pw_uid;
+  ids.gid = entry.pw_gid;
+  return true;
+}
+
+// Threads of this process, from /proc/self/status; 0 when unknown.
+int thread_count() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+  }
+  return 0;
+}
+
+constexpr unsigned kKeptCapabilities[] = {CAP_AUDIT_CONTROL, CAP_AUDIT_READ};
+
+}  // namespace
+
+bool drop_privileges(const std::string& user, std::string& error) {
+  if (user.empty()) {
+    error = "no user to switch to";
+    return false;
+  }
+  UserIds ids;
+  if (!look_up_user(user, ids, error)) return false;
+  if (ids.uid == 0) {
+    error = "user '" + user + "' is root; nothing would be dropped";
+    return false;
+  }
+  if (const int threads = thread_count(); threads > 1) {
+    error = "cannot drop privileges with " + std::to_string(threads) +
+            " threads running (capabilities are per thread); drop before starting threads";
+    return false;
+  }
+
+  capng_clear(CAPNG_SELECT_ALL);
+  for (unsigned capability : kKeptCapabilities) {
+    if (capng_update(
+            CAPNG_ADD,
+            static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET),
+            capability) != 0) {
+      error = "libcap-ng cannot keep capability " + std::to_string(capability);
+      return false;
+    }
+  }
+  const int rc = capng_change_id(
+      static_cast<int>(ids.uid), static_cast<int>(ids.gid),
+      static_cast<capng_flags_t>(CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT));
+  if (rc != 0) {
+    // libcap-ng's codes: -1 capng not initialised, -2 PR_SET_KEEPCAPS, -3 setresgid, -4 groups,
+    // -5 setresuid, -6 PR_SET_KEEPCAPS off, -7 bounding set, -8 capset, -9 ambient.
+    error = "switching to user '" + user + "' failed (libcap-ng capng_change_id " +
+            std::to_string(rc) + ", errno: " + std::strerror(errno) +
+            "); needs CAP_SETUID, CAP_SETGID and CAP_SETPCAP";
+    return false;
+  }
+
+  // Verify what the kernel now says rather than trusting the calls.
+  uid_t ruid = 0, euid = 0, suid = 0;
+  gid_t rgid = 0, egid = 0, sgid = 0;
+  ::getresuid(&ruid, &euid, &suid);
+  ::getresgid(&rgid, &egid, &sgid);
+  if (ruid != ids.uid || euid != ids.uid || suid != ids.uid || rgid != ids.gid || egid != ids.gid ||
+      sgid != ids.gid) {
+    error = "after switching to '" + user + "' the process ids are not the user's";
+    return false;
+  }
+  capng_clear(CAPNG_SELECT_ALL);
+  capng_get_caps_process();
+  for (unsigned capability = 0; capability <= CAP_LAST_CAP; ++capability) {
+    bool wanted = false;
+    for (unsigned kept : kKeptCapabilities) wanted = wanted || kept == capability;
+    const bool effective = capng_have_capability(CAPNG_EFFECTIVE, capability) != 0;
+    const bool permitted = capng_have_capability(CAPNG_PERMITTED, capability) != 0;
+    const bool inheritable = capng_have_capability(CAPNG_INHERITABLE, capability) != 0;
+    if (effective != wanted || permitted != wanted || inheritable) {
+      error = "after switching to '" + user + "' capability " + std::to_string(capability) +
+              (wanted ? " is missing" : " is still held");
+      return false;
+    }
+    if (!wanted && ::prctl(PR_CAPBSET_READ, capability, 0, 0, 0) == 1) {
+      error = "after switching to '" + user + "' capability " + std::to_string(capability) +
+              " is still in the bounding set";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool prepare_directory_for_user(const std::string& directory, const std::string& user,
+                                std::string& error) {
+  UserIds ids;
+  if (!look_up_user(user, ids, error)) return false;
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  if (ec) {
+    error = "cannot create " + directory + ": " + ec.message();
+    return false;
+  }
+  if (::chown(directory.c_str(), ids.uid, ids.gid) != 0 || ::chmod(directory.c_str(), 0750) != 0) {
+    error = "cannot give " + directory + " to " + user + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace aurelay::collector
