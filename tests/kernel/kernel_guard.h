@@ -237,6 +237,114 @@ class KernelAuditGuard {
   bool started_ = false;
 };
 
+// Debian's auditd started by a test (or benchmark) with its own config directory and log in a
+// temporary directory, no plugins, `-s nochange` (the guard owns `enabled`). stop() sends
+// SIGTERM; auditd gives the pid back itself.
+class TestAuditd {
+ public:
+  static const char* binary() {
+    if (is_executable("/usr/sbin/auditd")) return "/usr/sbin/auditd";
+    if (is_executable("/sbin/auditd")) return "/sbin/auditd";
+    return nullptr;
+  }
+
+  ~TestAuditd() { stop(); }
+
+  // Starts auditd and waits until the kernel reports it as the audit daemon.
+  bool start(netlink::AuditControl& control, std::string& error) {
+    if (binary() == nullptr) {
+      error = "auditd not installed";
+      return false;
+    }
+    char dir_template[] = "/tmp/aurelay-auditd-XXXXXX";
+    if (mkdtemp(dir_template) == nullptr) {
+      error = "mkdtemp failed";
+      return false;
+    }
+    dir_ = dir_template;
+    mkdir((dir_ + "/plugins.d").c_str(), 0750);
+    std::ofstream conf(dir_ + "/auditd.conf");
+    conf << "local_events = yes\nwrite_logs = yes\nlog_file = " << log_path()
+         << "\nlog_format = ENRICHED\nflush = INCREMENTAL_ASYNC\nfreq = 50\n"
+            "max_log_file = 1024\nnum_logs = 2\nmax_log_file_action = IGNORE\n"
+            "space_left = 2\nspace_left_action = IGNORE\nadmin_space_left = 1\n"
+            "admin_space_left_action = IGNORE\ndisk_full_action = IGNORE\n"
+            "disk_error_action = IGNORE\nname_format = NONE\npriority_boost = 0\n"
+            "q_depth = 2000\noverflow_action = IGNORE\nend_of_event_timeout = 2\n"
+            "plugin_dir = "
+         << dir_ << "/plugins.d\n";
+    conf.close();
+    chmod((dir_ + "/auditd.conf").c_str(), 0640);
+    std::string config_dir = dir_;
+    std::vector<std::string> argv{binary(), "-n", "-s", "nochange", "-c", config_dir};
+    std::vector<char*> args;
+    for (std::string& arg : argv) args.push_back(arg.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, (dir_ + "/stdout").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    int spawned = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+      pid_ = -1;
+      error = std::string("spawning auditd: ") + std::strerror(spawned);
+      return false;
+    }
+    for (int i = 0; i < 100; ++i) {
+      netlink::AuditStatus status;
+      if (control.get_status(status, error) && status.pid == static_cast<std::uint32_t>(pid_))
+        return true;
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        error = "auditd exited at start: " + read_text(dir_ + "/stdout");
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    error = "auditd did not register within 5 s";
+    return false;
+  }
+
+  pid_t pid() const { return pid_; }
+  std::string log_path() const { return dir_ + "/audit.log"; }
+  std::string log() const { return read_text(log_path()); }
+
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (waitpid(pid_, &status, WNOHANG) == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+      }
+      pid_ = -1;
+    }
+    if (!dir_.empty()) {
+      for (const char* name : {"/audit.log", "/audit.log.1", "/auditd.conf", "/stdout"})
+        unlink((dir_ + name).c_str());
+      rmdir((dir_ + "/plugins.d").c_str());
+      rmdir(dir_.c_str());
+      dir_.clear();
+    }
+  }
+
+ private:
+  static std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+
+  pid_t pid_ = -1;
+  std::string dir_;
+};
+
 }  // namespace aurelay::testing
 
 // Declares `guard` and starts it: skips the test where the kernel refuses audit, fails it on

@@ -311,5 +311,38 @@ TEST(NetlinkKernel, ControlSettersRoundTripAndTheGuardRestores) {
   EXPECT_NE(after.enabled, 2u);
 }
 
+TEST(NetlinkKernel, EexistWhileARealAuditdRunsAndMulticastBesideIt) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
+  if (testing::TestAuditd::binary() == nullptr) GTEST_SKIP() << "auditd not installed";
+  std::string error;
+  ASSERT_TRUE(guard.enable_audit(error)) << error;
+  testing::TestAuditd auditd;
+  ASSERT_TRUE(auditd.start(guard.control(), error)) << error;
+
+  AuditDataSocket unicast;
+  EXPECT_FALSE(unicast.open(DataSocketOptions{}, error));
+  EXPECT_EQ(unicast.open_error(), OpenError::pid_taken);
+  EXPECT_NE(error.find("process " + std::to_string(auditd.pid()) + " (auditd)"), std::string::npos)
+      << error;
+
+  DataSocketOptions options;
+  options.mode = DataSocketMode::multicast;
+  AuditDataSocket multicast;
+  ASSERT_TRUE(multicast.open(options, error)) << error;
+  std::string key =
+      guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "auditd", error);
+  ASSERT_FALSE(key.empty()) << error;
+  std::string marker = unique_marker();
+  run_marker(marker);
+  std::optional<MarkerEvent> event = find_marker(multicast, marker);
+  ASSERT_TRUE(event.has_value()) << "marker not received on multicast beside auditd";
+  EXPECT_TRUE(event->eoe);
+  multicast.close();
+
+  auditd.stop();
+  EXPECT_EQ(guard.status().pid, 0u) << "auditd gives the pid back when stopped";
+}
+
 }  // namespace
 }  // namespace aurelay::netlink
