@@ -1,0 +1,568 @@
+// Event assembler: grouping, completion rules, timeout on a fake clock, fragments, overflow,
+// node prefixes, and replay of the shared corpora through the record parser.
+#include "correlate/event_assembler.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "correlate/execve.h"
+#include "correlate/record.h"
+#include "test_support.h"
+
+namespace aurelay::correlate {
+namespace {
+
+using std::chrono::milliseconds;
+using TimePoint = EventAssembler::TimePoint;
+
+// A copy of an emitted event (the handler's reference dies with the call).
+struct Captured {
+  std::uint64_t sec = 0;
+  std::uint32_t msec = 0;
+  std::uint64_t serial = 0;
+  std::string node;
+  Completion completion = Completion::end_of_input;
+  std::vector<std::uint32_t> types;
+  std::vector<std::string> bodies;
+};
+
+class Recorder {
+ public:
+  EventHandler handler() {
+    return [this](const Event& event) {
+      Captured c;
+      c.sec = event.key().sec;
+      c.msec = event.key().msec;
+      c.serial = event.key().serial;
+      c.node = std::string(event.key().node);
+      c.completion = event.completion();
+      for (std::size_t i = 0; i < event.record_count(); ++i) {
+        c.types.push_back(event.record_type(i));
+        c.bodies.emplace_back(event.record_body(i));
+      }
+      events.push_back(std::move(c));
+    };
+  }
+  std::vector<Captured> events;
+};
+
+RecordView record(std::uint32_t type, std::uint64_t serial, std::string_view body = "x=1",
+                  std::string_view node = {}, std::uint64_t sec = 1700000000,
+                  std::uint32_t msec = 123) {
+  RecordView view;
+  view.type = type;
+  view.key = EventKey{sec, msec, serial, node};
+  view.body = body;
+  return view;
+}
+
+constexpr std::uint32_t kUserLogin = 1112;
+constexpr std::uint32_t kUserAcct = 1101;
+constexpr std::uint32_t kAuditUser = 1005;
+constexpr std::uint32_t kSeccomp = 1326;
+constexpr std::uint32_t kConfigChange = 1305;
+constexpr std::uint32_t kAnomAbend = 1701;
+constexpr std::uint32_t kUserRoleChange = 2300;
+
+class EventAssemblerTest : public ::testing::Test {
+ protected:
+  TimePoint t0{std::chrono::seconds(1000)};
+  Recorder recorder;
+};
+
+TEST_F(EventAssemblerTest, CompletesOnEoeWithoutStoringIt) {
+  EventAssembler assembler({}, recorder.handler());
+  assembler.add(record(kTypeSyscall, 10, "syscall=59"), t0);
+  assembler.add(record(kTypeExecve, 10, "argc=1 a0=\"ls\""), t0);
+  assembler.add(record(kTypeProctitle, 10, "proctitle=6C73"), t0);
+  EXPECT_TRUE(recorder.events.empty());
+  EXPECT_EQ(assembler.in_flight(), 1u);
+  assembler.add(record(kTypeEoe, 10, ""), t0);
+  ASSERT_EQ(recorder.events.size(), 1u);
+  const Captured& e = recorder.events[0];
+  EXPECT_EQ(e.completion, Completion::eoe);
+  EXPECT_EQ(e.serial, 10u);
+  EXPECT_EQ(e.types, (std::vector<std::uint32_t>{kTypeSyscall, kTypeExecve, kTypeProctitle}));
+  EXPECT_EQ(e.bodies[1], "argc=1 a0=\"ls\"");
+  EXPECT_EQ(assembler.in_flight(), 0u);
+  EXPECT_EQ(assembler.counters().records, 4u);
+  EXPECT_EQ(assembler.counters().by_eoe, 1u);
+  EXPECT_EQ(assembler.counters().events, 1u);
+}
+
+TEST_F(EventAssemblerTest, TerminalTypesCompleteAtOnce) {
+  EventAssembler assembler({}, recorder.handler());
+  const std::uint32_t terminal[] = {kUserLogin, kUserAcct, kAuditUser, kUserRoleChange,
+                                    1299,       2100,      1000,       1099};
+  std::uint64_t serial = 1;
+  for (std::uint32_t type : terminal) assembler.add(record(type, serial++), t0);
+  ASSERT_EQ(recorder.events.size(), std::size(terminal));
+  for (std::size_t i = 0; i < std::size(terminal); ++i) {
+    EXPECT_EQ(recorder.events[i].completion, Completion::terminal) << terminal[i];
+    EXPECT_EQ(recorder.events[i].types, std::vector<std::uint32_t>{terminal[i]});
+  }
+  EXPECT_EQ(assembler.in_flight(), 0u);
+  EXPECT_EQ(assembler.counters().by_terminal, std::size(terminal));
+}
+
+TEST_F(EventAssemblerTest, CompletionRuleTable) {
+  EXPECT_EQ(completion_rule(kTypeEoe), TypeRule::end_of_event);
+  EXPECT_EQ(completion_rule(kTypeReplace), TypeRule::ignored);
+  EXPECT_EQ(completion_rule(kTypeLogin), TypeRule::wait_for_eoe);
+  EXPECT_EQ(completion_rule(1300), TypeRule::wait_for_eoe);
+  EXPECT_EQ(completion_rule(2099), TypeRule::wait_for_eoe);
+  EXPECT_EQ(completion_rule(kSeccomp), TypeRule::wait_for_eoe);
+  EXPECT_EQ(completion_rule(1005), TypeRule::terminal);
+  EXPECT_EQ(completion_rule(1100), TypeRule::terminal);
+  EXPECT_EQ(completion_rule(1299), TypeRule::terminal);
+  EXPECT_EQ(completion_rule(2100), TypeRule::terminal);
+  EXPECT_EQ(completion_rule(0), TypeRule::terminal);
+  EXPECT_EQ(completion_rule(1007), TypeRule::terminal);
+}
+
+TEST_F(EventAssemblerTest, LoginAndConfigChangeWaitForTheirSyscall) {
+  EventAssembler assembler({}, recorder.handler());
+  assembler.add(record(kTypeLogin, 5, "pid=1 old-auid=4294967295 auid=0"), t0);
+  assembler.add(record(kConfigChange, 6, "op=add_rule"), t0);
+  EXPECT_TRUE(recorder.events.empty());
+  assembler.add(record(kTypeSyscall, 5), t0);
+  assembler.add(record(kTypeSyscall, 6), t0);
+  assembler.add(record(kTypeProctitle, 5), t0);
+  assembler.add(record(kTypeProctitle, 6), t0);
+  assembler.add(record(kTypeEoe, 6, ""), t0);
+  assembler.add(record(kTypeEoe, 5, ""), t0);
+  ASSERT_EQ(recorder.events.size(), 2u);
+  EXPECT_EQ(recorder.events[0].serial, 6u);
+  EXPECT_EQ(recorder.events[0].types,
+            (std::vector<std::uint32_t>{kConfigChange, kTypeSyscall, kTypeProctitle}));
+  EXPECT_EQ(recorder.events[1].serial, 5u);
+  EXPECT_EQ(recorder.events[1].types,
+            (std::vector<std::uint32_t>{kTypeLogin, kTypeSyscall, kTypeProctitle}));
+}
+
+TEST_F(EventAssemblerTest, InterleavedAndOutOfOrderEventsGroupRight) {
+  EventAssembler assembler({}, recorder.handler());
+  // Serial 21 starts before 20; records of the three events interleave.
+  assembler.add(record(kTypeSyscall, 21, "a=21"), t0);
+  assembler.add(record(kTypeSyscall, 20, "a=20"), t0);
+  assembler.add(record(kTypeCwd, 21, "cwd=21"), t0);
+  assembler.add(record(kTypeSyscall, 22, "a=22"), t0);
+  assembler.add(record(kTypePath, 20, "p=20"), t0);
+  assembler.add(record(kTypePath, 22, "p=22"), t0);
+  assembler.add(record(kTypePath, 20, "p2=20"), t0);
+  assembler.add(record(kTypeEoe, 22, ""), t0);
+  assembler.add(record(kTypeEoe, 20, ""), t0);
+  assembler.add(record(kTypeProctitle, 21, "t=21"), t0);
+  assembler.add(record(kTypeEoe, 21, ""), t0);
+  ASSERT_EQ(recorder.events.size(), 3u);
+  // Emitted in the order they complete.
+  EXPECT_EQ(recorder.events[0].serial, 22u);
+  EXPECT_EQ(recorder.events[0].bodies, (std::vector<std::string>{"a=22", "p=22"}));
+  EXPECT_EQ(recorder.events[1].serial, 20u);
+  EXPECT_EQ(recorder.events[1].bodies, (std::vector<std::string>{"a=20", "p=20", "p2=20"}));
+  EXPECT_EQ(recorder.events[2].serial, 21u);
+  EXPECT_EQ(recorder.events[2].bodies, (std::vector<std::string>{"a=21", "cwd=21", "t=21"}));
+  for (const Captured& e : recorder.events) EXPECT_EQ(e.completion, Completion::eoe);
+}
+
+TEST_F(EventAssemblerTest, SameSerialDifferentTimestampIsADifferentEvent) {
+  EventAssembler assembler({}, recorder.handler());
+  assembler.add(record(kTypeSyscall, 7, "first", {}, 1700000000, 1), t0);
+  assembler.add(record(kTypeSyscall, 7, "second", {}, 1700000000, 2), t0);
+  assembler.add(record(kTypeSyscall, 7, "third", {}, 1700000001, 1), t0);
+  EXPECT_EQ(assembler.in_flight(), 3u);
+  assembler.flush();
+  ASSERT_EQ(recorder.events.size(), 3u);
+  EXPECT_EQ(recorder.events[0].bodies, std::vector<std::string>{"first"});
+  EXPECT_EQ(recorder.events[1].msec, 2u);
+  EXPECT_EQ(recorder.events[2].sec, 1700000001u);
+}
+
+TEST_F(EventAssemblerTest, MissingEoeCompletesOnTimeoutFromFirstRecord) {
+  AssemblerConfig config;
+  config.eoe_timeout = milliseconds(2000);
+  EventAssembler assembler(config, recorder.handler());
+  assembler.add(record(kSeccomp, 30, "sig=31"), t0);
+  assembler.add(record(kAnomAbend, 31, "sig=11"), t0 + milliseconds(500));
+  // A later record of the same event does not extend its deadline.
+  assembler.add(record(kTypeSyscall, 30), t0 + milliseconds(1900));
+  assembler.expire(t0 + milliseconds(1999));
+  EXPECT_TRUE(recorder.events.empty());
+  assembler.expire(t0 + milliseconds(2000));
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].serial, 30u);
+  EXPECT_EQ(recorder.events[0].completion, Completion::timeout);
+  EXPECT_EQ(recorder.events[0].types, (std::vector<std::uint32_t>{kSeccomp, kTypeSyscall}));
+  assembler.expire(t0 + milliseconds(2499));
+  EXPECT_EQ(recorder.events.size(), 1u);
+  assembler.expire(t0 + milliseconds(10000));
+  ASSERT_EQ(recorder.events.size(), 2u);
+  EXPECT_EQ(recorder.events[1].serial, 31u);
+  EXPECT_EQ(assembler.counters().by_timeout, 2u);
+  EXPECT_EQ(assembler.in_flight(), 0u);
+}
+
+TEST_F(EventAssemblerTest, ExpireRemovesOnlyTheExpiredPrefixAfterEoeRemovals) {
+  EventAssembler assembler({milliseconds(100), 16, 16}, recorder.handler());
+  for (std::uint64_t s = 1; s <= 5; ++s)
+    assembler.add(record(kTypeSyscall, s), t0 + milliseconds(10 * s));
+  assembler.add(record(kTypeEoe, 1, ""), t0 + milliseconds(60));  // the oldest leaves early
+  assembler.add(record(kTypeEoe, 3, ""), t0 + milliseconds(60));  // one in the middle
+  assembler.expire(t0 + milliseconds(125));                       // 2 is due, 4 and 5 are not
+  ASSERT_EQ(recorder.events.size(), 3u);
+  EXPECT_EQ(recorder.events[2].serial, 2u);
+  EXPECT_EQ(recorder.events[2].completion, Completion::timeout);
+  assembler.expire(t0 + milliseconds(150));
+  ASSERT_EQ(recorder.events.size(), 5u);
+  EXPECT_EQ(recorder.events[3].serial, 4u);
+  EXPECT_EQ(recorder.events[4].serial, 5u);
+}
+
+TEST_F(EventAssemblerTest, LateRecordBecomesFragmentAndLateEoeIsCounted) {
+  EventAssembler assembler({milliseconds(100), 16, 16}, recorder.handler());
+  assembler.add(record(kTypeSyscall, 40, "s"), t0);
+  assembler.expire(t0 + milliseconds(100));
+  ASSERT_EQ(recorder.events.size(), 1u);
+  assembler.add(record(kTypeProctitle, 40, "late"), t0 + milliseconds(150));
+  ASSERT_EQ(recorder.events.size(), 2u);
+  EXPECT_EQ(recorder.events[1].completion, Completion::fragment);
+  EXPECT_EQ(recorder.events[1].serial, 40u);
+  EXPECT_EQ(recorder.events[1].bodies, std::vector<std::string>{"late"});
+  EXPECT_EQ(assembler.in_flight(), 0u);  // never reopened
+  assembler.add(record(kTypeEoe, 40, ""), t0 + milliseconds(150));
+  EXPECT_EQ(recorder.events.size(), 2u);
+  EXPECT_EQ(assembler.counters().late_records, 1u);
+  EXPECT_EQ(assembler.counters().late_eoe, 1u);
+  EXPECT_EQ(assembler.counters().events, 2u);
+  // A late record for an event completed by EOE, and for a terminal one.
+  assembler.add(record(kTypeSyscall, 41), t0);
+  assembler.add(record(kTypeEoe, 41, ""), t0);
+  assembler.add(record(kUserLogin, 42), t0);
+  assembler.add(record(kTypePath, 41, "p"), t0);
+  assembler.add(record(kUserLogin, 42, "again"), t0);
+  ASSERT_EQ(recorder.events.size(), 6u);
+  EXPECT_EQ(recorder.events[4].completion, Completion::fragment);
+  EXPECT_EQ(recorder.events[4].serial, 41u);
+  EXPECT_EQ(recorder.events[5].completion, Completion::fragment);
+  EXPECT_EQ(recorder.events[5].bodies, std::vector<std::string>{"again"});
+  EXPECT_EQ(assembler.counters().late_records, 3u);
+}
+
+TEST_F(EventAssemblerTest, RememberedKeysAreBounded) {
+  EventAssembler assembler({milliseconds(100), 16, 2}, recorder.handler());
+  assembler.add(record(kUserAcct, 1), t0);
+  assembler.add(record(kUserAcct, 2), t0);
+  assembler.add(record(kUserAcct, 3), t0);  // pushes key 1 out of the ring
+  assembler.add(record(kTypeSyscall, 3), t0);
+  EXPECT_EQ(assembler.counters().late_records, 1u);  // 3 is remembered
+  assembler.add(record(kTypeSyscall, 1), t0);
+  EXPECT_EQ(assembler.counters().late_records, 1u);  // 1 is forgotten: a new event opens
+  EXPECT_EQ(assembler.in_flight(), 1u);
+  assembler.add(record(kTypeEoe, 99, ""), t0);
+  EXPECT_EQ(assembler.counters().orphan_eoe, 1u);
+}
+
+TEST_F(EventAssemblerTest, ZeroRememberedKeysNeverFragments) {
+  EventAssembler assembler({milliseconds(100), 16, 0}, recorder.handler());
+  assembler.add(record(kUserAcct, 1), t0);
+  assembler.add(record(kUserAcct, 1), t0);
+  EXPECT_EQ(assembler.counters().late_records, 0u);
+  EXPECT_EQ(assembler.counters().by_terminal, 2u);
+}
+
+TEST_F(EventAssemblerTest, OverflowCompletesTheOldestFirst) {
+  EventAssembler assembler({milliseconds(100000), 2, 16}, recorder.handler());
+  assembler.add(record(kTypeSyscall, 51, "b"), t0);
+  assembler.add(record(kTypeSyscall, 50, "a"), t0 + milliseconds(1));
+  assembler.add(record(kTypePath, 51, "b2"), t0 + milliseconds(2));
+  EXPECT_TRUE(recorder.events.empty());
+  assembler.add(record(kTypeSyscall, 52, "c"), t0 + milliseconds(3));
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].serial, 51u);  // oldest by arrival, not by serial
+  EXPECT_EQ(recorder.events[0].completion, Completion::overflow);
+  EXPECT_EQ(recorder.events[0].bodies, (std::vector<std::string>{"b", "b2"}));
+  EXPECT_EQ(assembler.in_flight(), 2u);
+  EXPECT_EQ(assembler.counters().by_overflow, 1u);
+  // Terminal records and EOE do not open events, so they never cause overflow.
+  assembler.add(record(kUserAcct, 53), t0);
+  assembler.add(record(kTypeEoe, 50, ""), t0);
+  EXPECT_EQ(assembler.counters().by_overflow, 1u);
+  assembler.add(record(kTypePath, 51, "late"), t0);
+  EXPECT_EQ(recorder.events.back().completion, Completion::fragment);
+}
+
+TEST_F(EventAssemblerTest, FlushCompletesEverythingInArrivalOrder) {
+  EventAssembler assembler({}, recorder.handler());
+  assembler.add(record(kTypeSyscall, 3), t0);
+  assembler.add(record(kTypeSyscall, 1), t0);
+  assembler.add(record(kTypeSyscall, 2), t0);
+  assembler.flush();
+  ASSERT_EQ(recorder.events.size(), 3u);
+  EXPECT_EQ(recorder.events[0].serial, 3u);
+  EXPECT_EQ(recorder.events[1].serial, 1u);
+  EXPECT_EQ(recorder.events[2].serial, 2u);
+  for (const Captured& e : recorder.events) EXPECT_EQ(e.completion, Completion::end_of_input);
+  EXPECT_EQ(assembler.counters().by_end_of_input, 3u);
+  EXPECT_EQ(assembler.in_flight(), 0u);
+  assembler.flush();
+  EXPECT_EQ(recorder.events.size(), 3u);
+}
+
+TEST_F(EventAssemblerTest, NodesSeparateEventsAndAreCopied) {
+  EventAssembler assembler({}, recorder.handler());
+  std::string node_a = "host-a";
+  std::string node_b = "host-b";
+  std::string body = "from a";
+  assembler.add(record(kTypeSyscall, 9, body, node_a), t0);
+  assembler.add(record(kTypeSyscall, 9, "from b", node_b), t0);
+  assembler.add(record(kTypeSyscall, 9, "no node"), t0);
+  EXPECT_EQ(assembler.in_flight(), 3u);
+  // The caller's buffer is reused after add(): the assembler must have copied what it kept.
+  node_a.assign("XXXXXX");
+  body.assign("XXXXXX");
+  assembler.add(record(kTypeEoe, 9, "", "host-a"), t0);
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].node, "host-a");
+  EXPECT_EQ(recorder.events[0].bodies, std::vector<std::string>{"from a"});
+  assembler.flush();
+  ASSERT_EQ(recorder.events.size(), 3u);
+  EXPECT_EQ(recorder.events[1].node, "host-b");
+  EXPECT_EQ(recorder.events[2].node, "");
+  EXPECT_EQ(recorder.events[2].bodies, std::vector<std::string>{"no node"});
+}
+
+TEST_F(EventAssemblerTest, ReplaceProbesAreIgnoredAndCounted) {
+  EventAssembler assembler({}, recorder.handler());
+  assembler.add(record(kTypeReplace, 60, "auditd_pid=123"), t0);
+  assembler.add(record(kTypeSyscall, 61), t0);
+  assembler.add(record(kTypeReplace, 61, "auditd_pid=123"), t0);
+  assembler.add(record(kTypeEoe, 61, ""), t0);
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].types, std::vector<std::uint32_t>{kTypeSyscall});
+  EXPECT_EQ(assembler.counters().replace_ignored, 2u);
+  EXPECT_EQ(assembler.counters().records, 2u);
+}
+
+TEST_F(EventAssemblerTest, UnknownTypesFollowTheirRange) {
+  EventAssembler assembler({}, recorder.handler());
+  assembler.add(record(1399, 70, "unknown kernel"), t0);  // in 1300-2099: waits
+  assembler.add(record(4321, 71, "unknown user"), t0);    // >= 2100: alone
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].serial, 71u);
+  assembler.add(record(kTypeSyscall, 70), t0);
+  assembler.add(record(kTypeEoe, 70, ""), t0);
+  ASSERT_EQ(recorder.events.size(), 2u);
+  EXPECT_EQ(recorder.events[1].types, (std::vector<std::uint32_t>{1399, kTypeSyscall}));
+}
+
+TEST_F(EventAssemblerTest, TerminalRecordForAnOpenEventCompletesIt) {
+  EventAssembler assembler({}, recorder.handler());
+  assembler.add(record(kTypeSyscall, 80), t0);
+  assembler.add(record(kUserAcct, 80, "user"), t0);
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].completion, Completion::terminal);
+  EXPECT_EQ(recorder.events[0].types, (std::vector<std::uint32_t>{kTypeSyscall, kUserAcct}));
+}
+
+TEST_F(EventAssemblerTest, ManyEventsReuseSlotsAndKeepGroupingRight) {
+  // Exercises table wrap-around, back-shift deletion and slot reuse with a small table.
+  EventAssembler assembler({milliseconds(1000), 8, 8}, recorder.handler());
+  std::uint64_t expected_sum = 0;
+  for (std::uint64_t round = 0; round < 2000; ++round) {
+    // Keep up to 6 events open, completing them out of order.
+    std::uint64_t s = round + 1;
+    assembler.add(record(kTypeSyscall, s, "s"), t0);
+    assembler.add(record(kTypePath, s, "p"), t0);
+    if (round >= 5) {
+      std::uint64_t done = ((round - 5) ^ 1) + 1;  // 2, 1, 4, 3, ...: out of arrival order
+      assembler.add(record(kTypeProctitle, done, "t"), t0);
+      assembler.add(record(kTypeEoe, done, ""), t0);
+    }
+    expected_sum += s;
+  }
+  assembler.flush();
+  std::set<std::uint64_t> seen;
+  std::uint64_t sum = 0;
+  for (const Captured& e : recorder.events) {
+    EXPECT_NE(e.completion, Completion::fragment) << e.serial;
+    EXPECT_NE(e.completion, Completion::overflow) << e.serial;
+    EXPECT_TRUE(seen.insert(e.serial).second) << e.serial;
+    ASSERT_GE(e.types.size(), 2u);
+    EXPECT_EQ(e.types[0], kTypeSyscall);
+    EXPECT_EQ(e.types[1], kTypePath);
+    sum += e.serial;
+  }
+  EXPECT_EQ(seen.size(), 2000u);
+  EXPECT_EQ(sum, expected_sum);
+}
+
+TEST(CompletionTest, NamesAreStable) {
+  EXPECT_EQ(to_string(Completion::eoe), "eoe");
+  EXPECT_EQ(to_string(Completion::terminal), "terminal");
+  EXPECT_EQ(to_string(Completion::timeout), "timeout");
+  EXPECT_EQ(to_string(Completion::overflow), "overflow");
+  EXPECT_EQ(to_string(Completion::end_of_input), "end_of_input");
+  EXPECT_EQ(to_string(Completion::fragment), "fragment");
+}
+
+// --- corpus replay ---------------------------------------------------------------------------
+
+// The event id of a log line, found by plain text search (independent of the parser):
+// "node=NAME " prefix (if any) + the text inside "audit(...)".
+std::string raw_event_id(std::string_view line) {
+  std::string id;
+  if (line.substr(0, 5) == "node=") id.assign(line.substr(5, line.find(' ') - 5)).push_back('/');
+  std::size_t start = line.find("audit(");
+  std::size_t end = line.find(')', start);
+  if (start == std::string_view::npos || end == std::string_view::npos) return {};
+  id.append(line.substr(start + 6, end - start - 6));
+  return id;
+}
+
+struct Replay {
+  std::vector<Captured> events;
+  AssemblerCounters counters;
+  std::size_t lines = 0;
+  std::size_t parse_failures = 0;
+  std::set<std::string> distinct_ids;
+  std::size_t eoe_lines = 0;
+};
+
+Replay replay_file(const std::filesystem::path& path) {
+  Replay replay;
+  Recorder recorder;
+  EventAssembler assembler({}, recorder.handler());
+  const std::string text = testing::read_file(path);
+  TimePoint now{};
+  std::size_t position = 0;
+  while (position < text.size()) {
+    std::size_t end = text.find('\n', position);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + position, end - position);
+    position = end + 1;
+    if (line.empty()) continue;
+    ++replay.lines;
+    replay.distinct_ids.insert(raw_event_id(line));
+    RecordView view;
+    if (parse_log_line(line, view) != ParseStatus::ok) {
+      ++replay.parse_failures;
+      continue;
+    }
+    if (view.type == kTypeEoe) ++replay.eoe_lines;
+    assembler.add(view, now);
+    now += std::chrono::microseconds(10);  // 10 us a record: far below the timeout
+    assembler.expire(now);
+  }
+  assembler.flush();
+  replay.events = std::move(recorder.events);
+  replay.counters = assembler.counters();
+  return replay;
+}
+
+void expect_one_event_per_id(const Replay& replay) {
+  EXPECT_EQ(replay.parse_failures, 0u);
+  EXPECT_EQ(replay.events.size(), replay.distinct_ids.size());
+  std::set<std::string> emitted;
+  std::size_t records = 0;
+  for (const Captured& e : replay.events) {
+    EXPECT_NE(e.completion, Completion::fragment);
+    EXPECT_NE(e.completion, Completion::overflow);
+    EXPECT_NE(e.completion, Completion::timeout);
+    std::string id = e.node.empty() ? "" : e.node + "/";
+    id += std::to_string(e.sec) + "." + (e.msec < 100 ? (e.msec < 10 ? "00" : "0") : "") +
+          std::to_string(e.msec) + ":" + std::to_string(e.serial);
+    EXPECT_TRUE(emitted.insert(id).second) << "emitted twice: " << id;
+    for (std::uint32_t type : e.types) EXPECT_NE(type, kTypeEoe);
+    records += e.types.size();
+  }
+  EXPECT_EQ(emitted, replay.distinct_ids);
+  EXPECT_EQ(records, replay.lines - replay.eoe_lines);
+  EXPECT_EQ(replay.counters.late_records, 0u);
+  EXPECT_EQ(replay.counters.orphan_eoe, 0u);
+}
+
+TEST(EventAssemblerCorpusTest, NetlinkCaptureGivesOneEventPerId) {
+  AURELAY_CORPUS_OR_SKIP(path, "real-small-netlink.log");
+  Replay replay = replay_file(path);
+  EXPECT_EQ(replay.distinct_ids.size(), 1653u);  // corpus README
+  expect_one_event_per_id(replay);
+  // Every syscall event has an EOE in the netlink form: all of them complete by it.
+  EXPECT_EQ(replay.counters.by_eoe, replay.eoe_lines);
+  // The rest are user messages (terminal) and the kernel records that come alone without EOE
+  // (SECCOMP, ANOM_ABEND: unaudited syscall); those wait for the timeout, here the final flush.
+  std::size_t alone_without_eoe = 0;
+  for (const Captured& e : replay.events) {
+    if (e.completion != Completion::end_of_input) continue;
+    ++alone_without_eoe;
+    ASSERT_EQ(e.types.size(), 1u) << e.serial;
+    EXPECT_TRUE(e.types[0] == kSeccomp || e.types[0] == kAnomAbend) << e.types[0];
+  }
+  EXPECT_EQ(alone_without_eoe, 4u);  // 2 SECCOMP + 2 ANOM_ABEND in the capture
+  EXPECT_EQ(replay.counters.by_eoe + replay.counters.by_terminal + alone_without_eoe,
+            replay.events.size());
+}
+
+TEST(EventAssemblerCorpusTest, AuditdLogGivesOneEventPerId) {
+  AURELAY_CORPUS_OR_SKIP(path, "real-small.log");
+  Replay replay = replay_file(path);
+  // The README's table says 1,651 events; the file holds 1,657 distinct ids (auditd's own
+  // DAEMON_START/DAEMON_END and two EVENT_LISTENER records are extra). Count what is there.
+  EXPECT_EQ(replay.distinct_ids.size(), 1657u);
+  expect_one_event_per_id(replay);
+  EXPECT_EQ(replay.eoe_lines, 0u);  // auditd never writes EOE: syscall events end with flush()
+  EXPECT_EQ(replay.counters.by_eoe, 0u);
+  EXPECT_GT(replay.counters.by_end_of_input, 1500u);
+}
+
+Event to_event(const Captured& c) {
+  Event event;
+  event.reset(EventKey{c.sec, c.msec, c.serial, c.node});
+  for (std::size_t i = 0; i < c.types.size(); ++i) event.add_record(c.types[i], c.bodies[i]);
+  return event;
+}
+
+TEST(EventAssemblerCorpusTest, EveryExecveReassemblesWhole) {
+  for (const char* name : {"real-small-netlink.log", "real-small.log"}) {
+    AURELAY_CORPUS_OR_SKIP(path, name);
+    Replay replay = replay_file(path);
+    ExecveArguments args;
+    std::size_t execve_events = 0;
+    bool saw_100k = false, saw_40k = false, saw_4001 = false;
+    for (const Captured& c : replay.events) {
+      Event event = to_event(c);
+      if (!reassemble_execve(event, args)) continue;
+      ++execve_events;
+      EXPECT_TRUE(args.complete()) << name << " serial " << c.serial << " argc " << args.argc
+                                   << " used " << args.used << " missing " << args.missing;
+      EXPECT_EQ(args.malformed, 0u) << name << " serial " << c.serial;
+      if (args.argc == 2 && args.argv[1].size() == 100000) {
+        saw_100k = true;
+        EXPECT_EQ(args.argv[0], "/bin/echo");
+        EXPECT_EQ(args.argv[1], std::string(100000, 'b'));
+      }
+      if (args.argc == 2 && args.argv[1].size() == 20000) {
+        saw_40k = true;
+        EXPECT_EQ(args.argv[1], std::string(20000, 'a'));
+      }
+      if (args.argc == 4001) {
+        saw_4001 = true;
+        ASSERT_EQ(args.used, 4001u);
+        EXPECT_EQ(args.argv[0], "/bin/true");
+        for (std::size_t i = 1; i < 4001; ++i) ASSERT_EQ(args.argv[i], std::to_string(i));
+      }
+    }
+    EXPECT_GT(execve_events, 50u) << name;
+    EXPECT_TRUE(saw_100k) << name;
+    EXPECT_TRUE(saw_40k) << name;
+    EXPECT_TRUE(saw_4001) << name;
+  }
+}
+
+}  // namespace
+}  // namespace aurelay::correlate
