@@ -229,7 +229,6 @@ struct DelimiterTable {
 constexpr DelimiterTable kDelimiters;
 
 inline bool ends_token(char c) { return kDelimiters.ends_token[static_cast<unsigned char>(c)]; }
-inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
 // Finds the ' that closes a single-quoted value starting at `from` (just after the opening
 // quote): the first ' followed by the end of the text or a token delimiter, with "..." spans
