@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Live storm benchmark: how fast each collector drains the kernel audit stream, and what the kernel
+# loses meanwhile. Runs, one after another:
+#   aurelay   build/aurelay --input netlink --output FILE
+#   auditd    Debian's auditd writing its log (temporary config dir, no plugins)
+#   counter   build/nl_count_reader: registers, drains with recvmmsg, counts (the ceiling)
+# each under two storms:
+#   exec      fork+exec of /bin/true on 2 workers, rule: -S execve
+#   getppid   tight getppid() loop (1 worker), rule: -S getppid
+# and prints per case: records received, records/s (over the storm duration), kernel `lost`
+# delta, CPU seconds of the collector, peak RSS (VmHWM).
+#
+# Usage (root): bench/live_storm.sh [-d SECONDS] [-b BUILD_DIR] [-c "aurelay auditd counter"]
+#                                   [-s "exec getppid"]
+# During the runs: audit enabled=1, backlog_limit 65536, backlog_wait_time 0; everything is
+# restored on exit (also on Ctrl-C), the bench rules (key aurelay-bench) are deleted.
+set -u
+
+SRC_DIR="$(cd "$(dirname "$0")/.." && pwd)"
+DURATION=20
+BUILD_DIR="$SRC_DIR/build"
+CASES="aurelay auditd counter"
+STORMS="exec getppid"
+EXEC_WORKERS=2
+GETPPID_WORKERS=1
+BACKLOG=65536
+KEY=aurelay-bench
+
+while getopts "d:b:c:s:h" opt; do
+  case "$opt" in
+    d) DURATION="$OPTARG" ;;
+    b) BUILD_DIR="$OPTARG" ;;
+    c) CASES="$OPTARG" ;;
+    s) STORMS="$OPTARG" ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
+  esac
+done
+
+die() { echo "live_storm: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root"
+command -v auditctl >/dev/null || die "auditctl not installed"
+[ -x "$BUILD_DIR/audit_storm" ] || die "$BUILD_DIR/audit_storm missing (ninja -C $BUILD_DIR audit_storm nl_count_reader aurelay)"
+
+status_field() { auditctl -s | awk -v f="$1" '$1 == f { print $2 }'; }
+
+[ "$(status_field pid)" = 0 ] || die "the audit pid is held by $(status_field pid): stop that daemon first"
+
+TMP="$(mktemp -d /tmp/aurelay-storm-XXXXXX)"
+chmod 750 "$TMP"
+ORIG_ENABLED="$(status_field enabled)"
+ORIG_BACKLOG="$(status_field backlog_limit)"
+ORIG_WAIT="$(status_field backlog_wait_time)"
+[ "$ORIG_ENABLED" = 2 ] && die "audit configuration is locked (enabled 2)"
+COLLECTOR_PID=""
+
+restore() {
+  if [ -n "$COLLECTOR_PID" ] && kill -0 "$COLLECTOR_PID" 2>/dev/null; then
+    kill -TERM "$COLLECTOR_PID" 2>/dev/null
+    sleep 2
+    kill -KILL "$COLLECTOR_PID" 2>/dev/null
+  fi
+  auditctl -D -k "$KEY" >/dev/null 2>&1
+  auditctl -b "$ORIG_BACKLOG" >/dev/null
+  auditctl --backlog_wait_time "$ORIG_WAIT" >/dev/null
+  auditctl -e "$ORIG_ENABLED" >/dev/null
+  rm -rf "$TMP"
+  echo "# restored: enabled=$(status_field enabled) pid=$(status_field pid)" \
+    "backlog_limit=$(status_field backlog_limit) backlog_wait_time=$(status_field backlog_wait_time)" \
+    "rules=$(auditctl -l | grep -c "$KEY")"
+}
+trap restore EXIT
+trap 'exit 130' INT TERM
+
+auditctl -b "$BACKLOG" >/dev/null || die "auditctl -b failed"
+auditctl --backlog_wait_time 0 >/dev/null || die "auditctl --backlog_wait_time failed"
+auditctl -e 1 >/dev/null || die "auditctl -e 1 failed"
+
+write_auditd_conf() {
+  mkdir -p "$TMP/auditd/plugins.d"
+  chmod 750 "$TMP/auditd"
+  cat >"$TMP/auditd/auditd.conf" <<EOF
+local_events = yes
+write_logs = yes
+log_file = $TMP/auditd/audit.log
+log_format = ENRICHED
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file = 4096
+num_logs = 2
+max_log_file_action = IGNORE
+space_left = 2
+space_left_action = IGNORE
+admin_space_left = 1
+admin_space_left_action = IGNORE
+disk_full_action = IGNORE
+disk_error_action = IGNORE
+name_format = NONE
+priority_boost = 4
+q_depth = 2000
+overflow_action = IGNORE
+end_of_event_timeout = 2
+plugin_dir = $TMP/auditd/plugins.d
+EOF
+  chmod 640 "$TMP/auditd/auditd.conf"
+  rm -f "$TMP/auditd/audit.log"
+}
+
+# Starts a collector; sets COLLECTOR_PID. Returns non-zero if it does not register in 5 s.
+start_collector() {
+  local name="$1"
+  case "$name" in
+    counter)
+      "$BUILD_DIR/nl_count_reader" >"$TMP/counter.out" 2>"$TMP/counter.err" &
+      COLLECTOR_PID=$! ;;
+    auditd)
+      command -v auditd >/dev/null || { echo "auditd not installed" >"$TMP/why"; return 1; }
+      write_auditd_conf
+      auditd -n -s nochange -c "$TMP/auditd" >"$TMP/auditd.err" 2>&1 &
+      COLLECTOR_PID=$! ;;
+    aurelay)
+      [ -x "$BUILD_DIR/aurelay" ] || { echo "$BUILD_DIR/aurelay missing" >"$TMP/why"; return 1; }
+      rm -f "$TMP/aurelay.json"
+      "$BUILD_DIR/aurelay" --input netlink --output "$TMP/aurelay.json" >"$TMP/aurelay.err" 2>&1 &
+      COLLECTOR_PID=$! ;;
+  esac
+  for _ in $(seq 50); do
+    [ "$(status_field pid)" = "$COLLECTOR_PID" ] && return 0
+    kill -0 "$COLLECTOR_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  { echo "did not register as the audit daemon:"; tail -3 "$TMP/$name.err" 2>/dev/null; } >"$TMP/why"
+  kill -KILL "$COLLECTOR_PID" 2>/dev/null
+  wait "$COLLECTOR_PID" 2>/dev/null
+  COLLECTOR_PID=""
+  return 1
+}
+
+cpu_seconds() {  # utime + stime of a process (all its threads)
+  local ticks
+  ticks=$(getconf CLK_TCK)
+  sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$ticks" '{ printf "%.2f", ($12 + $13) / t }'
+}
+peak_rss_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
+
+stop_collector() {
+  kill -TERM "$COLLECTOR_PID" 2>/dev/null
+  for _ in $(seq 100); do
+    kill -0 "$COLLECTOR_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$COLLECTOR_PID" 2>/dev/null
+  wait "$COLLECTOR_PID" 2>/dev/null
+  COLLECTOR_PID=""
+}
+
+records_of() {
+  case "$1" in
+    counter) sed -n 's/.*records=\([0-9]*\).*/\1/p' "$TMP/counter.out" ;;
+    auditd) local n; n=$(grep -vc '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null); echo "${n:-0}" ;;
+    aurelay)  # records as counted by aurelay, if it reports them; else unknown
+      local n
+      n=$(grep -ohE 'records_received[":= ]+[0-9]+' "$TMP/aurelay.err" 2>/dev/null | tail -1 | grep -oE '[0-9]+$')
+      echo "${n:-?}" ;;
+  esac
+}
+events_of() {
+  case "$1" in
+    aurelay) if [ -f "$TMP/aurelay.json" ]; then wc -l <"$TMP/aurelay.json"; else echo 0; fi ;;
+    auditd)  # auditd writes no EOE: count distinct event ids
+      grep -v '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null | grep -o 'msg=audit([^)]*)' |
+        sort -u | wc -l ;;
+    *) echo - ;;
+  esac
+}
+
+run_case() {
+  local name="$1" storm="$2" rule workers
+  case "$storm" in
+    exec) rule="execve"; workers=$EXEC_WORKERS ;;
+    getppid) rule="getppid"; workers=$GETPPID_WORKERS ;;
+    *) echo "unknown storm $storm" >&2; return ;;
+  esac
+  if ! start_collector "$name"; then
+    printf "%-8s %-8s %s\n" "$name" "$storm" "n/a: $(tr '\n' ' ' <"$TMP/why")"
+    return
+  fi
+  sleep 0.5
+  local lost0 lost1 storm_out
+  lost0=$(status_field lost)
+  auditctl -a always,exit -F arch=b64 -S "$rule" -k "$KEY" >/dev/null
+  storm_out=$("$BUILD_DIR/audit_storm" "$storm" "$DURATION" "$workers")
+  auditctl -D -k "$KEY" >/dev/null
+  # drain: until the kernel backlog is empty, then give the collector a moment to write
+  for _ in $(seq 300); do
+    [ "$(status_field backlog)" = 0 ] && break
+    sleep 0.1
+  done
+  sleep 2
+  lost1=$(status_field lost)
+  local cpu rss
+  cpu=$(cpu_seconds "$COLLECTOR_PID")
+  rss=$(peak_rss_kb "$COLLECTOR_PID")
+  stop_collector
+  local records events rate lost
+  records=$(records_of "$name")
+  events=$(events_of "$name")
+  if [[ "$records" =~ ^[0-9]+$ ]]; then
+    rate=$(awk -v r="$records" -v d="$DURATION" 'BEGIN { printf "%.0f", r / d }')
+  else
+    rate="?"
+  fi
+  if [ "$lost1" -ge "$lost0" ]; then lost=$((lost1 - lost0)); else lost="$lost1(reset)"; fi
+  printf "%-8s %-8s %10s %10s %10s %10s %8s %10s   %s\n" "$name" "$storm" "$records" "$rate" \
+    "$events" "$lost" "$cpu" "$rss" "$storm_out"
+}
+
+echo "# live storm: ${DURATION}s per storm, backlog_limit $BACKLOG, backlog_wait_time 0, $(nproc) cpus, kernel $(uname -r)"
+printf "%-8s %-8s %10s %10s %10s %10s %8s %10s   %s\n" collector storm records "records/s" \
+  events lost cpu_s rss_kb "storm"
+for name in $CASES; do
+  for storm in $STORMS; do
+    run_case "$name" "$storm"
+  done
+done
