@@ -461,6 +461,19 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
     have_sockaddr = saddr != nullptr && decode_sockaddr(saddr->value, s.sockaddr);
   }
   std::size_t main_record = syscall_record != SIZE_MAX ? syscall_record : first_record;
+  if (main_record != SIZE_MAX && main_record != syscall_record) {
+    switch (event.record_type(main_record)) {  // records with their own rules below
+      case kTypePath:
+      case kTypeCwd:
+      case kTypeExecve:
+      case kTypeSockaddr:
+      case kTypeProctitle:
+        main_record = SIZE_MAX;
+        break;
+      default:
+        break;
+    }
+  }
 
   // --- category and summary ---
   std::string_view category;
@@ -481,6 +494,14 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   } else if (syscall_record != SIZE_MAX) {
     category = sys_name.empty() ? std::string_view("syscall") : syscall_category(sys_name);
     if (category.empty()) category = sys_name;
+    // audisp-json called every open "read"; an open that may write is a write.
+    if (category == "read" && (sys_name == "open" || sys_name == "openat")) {
+      const Field* flags = s.find(syscall_record, sys_name == "open" ? "a1" : "a2");
+      std::uint32_t value = 0;
+      constexpr std::uint32_t kMayWrite = 03 | 0100 | 01000;  // O_WRONLY|O_RDWR|O_CREAT|O_TRUNC
+      if (flags != nullptr && parse_hex_u32(flags->value, value) && (value & kMayWrite) != 0)
+        category = "write";
+    }
     if (category == "execve") {
       s.summary.append("Execve: ");
       if (have_execve)

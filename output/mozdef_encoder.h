@@ -10,8 +10,10 @@
 // - category: syscall events (a SYSCALL record) take audisp-json's categories where they apply
 //   (execve, write, read, attribute, chmod, chown, ptrace, time, specialfiles, socket, listen;
 //   promiscuous when an ANOM_PROMISCUOUS record is present), else the syscall name ("connect"),
-//   "syscall" when the number is unknown for the arch. Other events: the type name of their
-//   first record in lower case ("user_login", "unknown1234" for unnamed types).
+//   "syscall" when the number is unknown for the arch. open/openat with O_WRONLY, O_RDWR,
+//   O_CREAT or O_TRUNC in their flags are "write" (audisp-json called every open "read"). Other
+//   events: the type name of their first record in lower case ("user_login", "unknown1234" for
+//   unnamed types).
 // - summary: "Execve: <command>", "Write: <path>", "Read: <path>", "Chmod: <path>", ...,
 //   "Promisc: Interface <dev> set promiscuous on|off", "Connect: 127.0.0.1:443" (other syscalls:
 //   "<Name>: <path or address>" or "<Name> by <processname>"); other events "<TYPE>:" followed by
