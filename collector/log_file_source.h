@@ -19,6 +19,8 @@ class LogFileSource final : public RecordSource {
 
   SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records,
                     int max_wait_ms) override;
+  // Stops reading (stdin may never close); lines already buffered are still delivered.
+  void stop_intake() override { at_end_ = true; }
   SourceCounters counters() const override { return counters_; }
   const std::string& error() const override { return error_; }
 

@@ -35,7 +35,6 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
   // Every batch fits in either ring, so a push never fails.
   for (std::size_t i = 0; i < config_.record_batches; ++i) {
     auto batch = std::make_unique<correlate::RecordBatch>();
-    batch->reserve(config_.max_records_per_batch * 256, config_.max_records_per_batch);
     free_records_.try_push(batch.get());
     record_batch_pool_.push_back(std::move(batch));
   }
@@ -83,8 +82,14 @@ void Pipeline::reader_loop() {
   correlate::RecordBatch overflow;  // queue_full_action=drop reads into this and discards it
   std::uint64_t dropped = 0;
   RateLimitedLog full_warning;
-  while (!stop_requested_.load(std::memory_order_acquire)) {
+  bool intake_stopped = false;
+  while (true) {
     reader_beats_.fetch_add(1, std::memory_order_relaxed);
+    if (!intake_stopped && stop_requested_.load(std::memory_order_acquire)) {
+      // Drain what the source already holds, then end.
+      source_->stop_intake();
+      intake_stopped = true;
+    }
     correlate::RecordBatch* batch = nullptr;
     if (!free_records_.try_pop(batch)) {
       // Every batch is queued for the correlator: the ring is full.
@@ -96,11 +101,8 @@ void Pipeline::reader_loop() {
                      suppressed);
       if (config_.queue_full_action == QueueFullAction::block) {
         metrics_.ring_full_waits.fetch_add(1, std::memory_order_relaxed);
-        records_free_.wait_until(
-            [this] {
-              return !free_records_.empty() || stop_requested_.load(std::memory_order_acquire);
-            },
-            std::chrono::milliseconds(kReaderWaitMs));
+        records_free_.wait_until([this] { return !free_records_.empty(); },
+                                 std::chrono::milliseconds(kReaderWaitMs));
         continue;
       }
       overflow.clear();
@@ -110,7 +112,8 @@ void Pipeline::reader_loop() {
       if (status == SourceStatus::end || status == SourceStatus::failed) break;
       continue;
     }
-    SourceStatus status = source_->read(*batch, config_.max_records_per_batch, kReaderWaitMs);
+    SourceStatus status =
+        source_->read(*batch, config_.max_records_per_batch, intake_stopped ? 0 : kReaderWaitMs);
     SourceCounters counters = source_->counters();
     store(metrics_.records_received, counters.records);
     store(metrics_.bytes_received, counters.bytes);
@@ -248,9 +251,24 @@ void Pipeline::correlator_loop() {
 
 // ---------------------------------------------------------------- shipper thread
 
+void Pipeline::publish_sink_metrics() {
+  output::SinkStats stats = sink_->stats();
+  store(metrics_.delivered, stats.delivered);
+  store(metrics_.retried, stats.retried);
+  store(metrics_.rejected, stats.rejected);
+  store(metrics_.dropped_spool_full, stats.dropped_spool_full);
+  store(metrics_.dropped_output, stats.dropped + dropped_at_shutdown_);
+  store(metrics_.batches_in_flight, static_cast<std::int64_t>(stats.batches_in_flight));
+  store(metrics_.spool_bytes, static_cast<std::int64_t>(stats.spool_bytes));
+  store(metrics_.spool_segments, static_cast<std::int64_t>(stats.spool_segments));
+  store(metrics_.last_http_status, stats.last_status);
+  store(metrics_.latency_p50_ms, static_cast<std::int64_t>(stats.latency_p50_ms));
+  store(metrics_.latency_p99_ms, static_cast<std::int64_t>(stats.latency_p99_ms));
+  store(metrics_.output_queued, static_cast<std::int64_t>(stats.queued + full_documents_.size()));
+}
+
 void Pipeline::shipper_loop() {
   RateLimitedLog failure_warning;
-  std::uint64_t delivered = 0;
   while (true) {
     shipper_beats_.fetch_add(1, std::memory_order_relaxed);
     if (reopen_requested_.exchange(false, std::memory_order_acq_rel)) sink_->reopen();
@@ -264,17 +282,14 @@ void Pipeline::shipper_loop() {
         if (failure_warning.allow(Clock::now(), suppressed))
           spdlog::error("output failed, retrying: {} ({} more since last warning)",
                         sink_->last_error(), suppressed);
-        metrics_.retried.fetch_add(1, std::memory_order_relaxed);
-        if (stop_requested_.load(std::memory_order_acquire) &&
-            correlator_done_.load(std::memory_order_acquire)) {
-          metrics_.dropped_output.fetch_add(batch->count(), std::memory_order_relaxed);
+        if (stop_requested_.load(std::memory_order_acquire)) {
+          dropped_at_shutdown_ += batch->count();
           spdlog::error("shutting down with output failing: {} documents lost", batch->count());
           break;
         }
         std::this_thread::sleep_for(kSinkRetryDelay);
       }
-      delivered += batch->count();
-      if (!sink_->has_own_wait()) store(metrics_.delivered, delivered);
+      publish_sink_metrics();
       batch->clear();
       free_documents_.try_push(batch);
       documents_free_.notify();
@@ -283,6 +298,7 @@ void Pipeline::shipper_loop() {
     if (correlator_done_.load(std::memory_order_acquire) && full_documents_.empty()) break;
     if (sink_->has_own_wait()) {
       sink_->poll(static_cast<int>(config_.idle_tick.count()));
+      publish_sink_metrics();
     } else {
       documents_ready_.wait_until(
           [this] {
@@ -293,6 +309,7 @@ void Pipeline::shipper_loop() {
   }
   if (!sink_->flush(static_cast<int>(config_.shutdown_flush.count())))
     spdlog::error("output not fully flushed at shutdown: {}", sink_->last_error());
+  publish_sink_metrics();
   shipper_done_.store(true, std::memory_order_release);
 }
 

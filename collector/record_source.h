@@ -30,6 +30,9 @@ class RecordSource {
   // Appends up to `max_records` records to `batch`, waiting at most `max_wait_ms` for the first.
   virtual SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records,
                             int max_wait_ms) = 0;
+  // Graceful stop: take in nothing new (netlink: give the audit pid back), so that read() drains
+  // what is already queued and then reports `end`.
+  virtual void stop_intake() = 0;
   virtual SourceCounters counters() const = 0;
   virtual const std::string& error() const = 0;
 };

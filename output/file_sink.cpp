@@ -76,6 +76,13 @@ bool FileSink::flush(int) {
   return true;
 }
 
+SinkStats FileSink::stats() {
+  SinkStats stats;
+  stats.delivered = counters_.documents;
+  stats.retried = counters_.write_errors;
+  return stats;
+}
+
 void FileSink::reopen() {
   if (!owns_fd_) return;
   std::string error;

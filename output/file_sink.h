@@ -31,6 +31,7 @@ class FileSink final : public Sink {
   void reopen() override;
   const std::string& last_error() const override { return error_; }
   const FileSinkCounters& counters() const { return counters_; }
+  SinkStats stats() override;
 
  private:
   FileSink(FileSinkConfig config, int fd, bool owns_fd);

@@ -9,8 +9,24 @@
 namespace aurelay::output {
 
 enum class SinkStatus : std::uint8_t {
-  ok,         // the batch is delivered (or durably queued by the sink, e.g. spooled)
-  failed,     // not delivered; `last_error()` says why
+  ok,      // the batch is delivered (or durably queued by the sink, e.g. spooled)
+  failed,  // not delivered; `last_error()` says why
+};
+
+// What a sink reports about its progress, in the shape the collector's metrics take.
+struct SinkStats {
+  std::uint64_t delivered = 0;  // documents confirmed written or acknowledged
+  std::uint64_t retried = 0;    // failed attempts that will be tried again
+  std::uint64_t rejected = 0;   // documents refused for good (e.g. HTTP 4xx)
+  std::uint64_t dropped = 0;    // documents lost (spool full, shutdown without spool)
+  std::uint64_t dropped_spool_full = 0;
+  std::uint64_t queued = 0;  // documents waiting in memory
+  std::uint64_t batches_in_flight = 0;
+  std::uint64_t spool_bytes = 0;
+  std::uint64_t spool_segments = 0;
+  std::int64_t last_status = 0;      // last HTTP status, 0 when none
+  std::uint64_t latency_p50_ms = 0;  // event time -> delivery
+  std::uint64_t latency_p99_ms = 0;
 };
 
 class Sink {
@@ -29,6 +45,7 @@ class Sink {
   virtual bool has_own_wait() const { return false; }
   virtual void wakeup() {}
   virtual const std::string& last_error() const = 0;
+  virtual SinkStats stats() { return {}; }
 };
 
 }  // namespace aurelay::output

@@ -1,0 +1,356 @@
+#include "collector/daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "collector/log_file_source.h"
+#include "collector/metrics.h"
+#include "collector/netlink_source.h"
+#include "collector/pipeline.h"
+#include "collector/privileges.h"
+#include "collector/rate_limited_log.h"
+#include "collector/state_file.h"
+#include "netlink/audit_control.h"
+#include "output/file_sink.h"
+#include "output/http_sink.h"
+
+namespace aurelay::collector {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kKernelPollInterval = std::chrono::seconds(5);
+constexpr int kMainLoopTickMs = 200;
+
+bool is_live_input(const std::string& input) { return input == "netlink" || input == "multicast"; }
+bool is_http_output(const std::string& output) {
+  return output.starts_with("http://") || output.starts_with("https://");
+}
+
+void setup_logging(const Config& config) {
+  std::string target = config.log_target;
+  if (target == "auto") target = std::getenv("JOURNAL_STREAM") ? "journal" : "stderr";
+  std::shared_ptr<spdlog::logger> logger;
+  if (target == "journal")
+    logger = std::make_shared<spdlog::logger>(
+        "aurelay", std::make_shared<spdlog::sinks::systemd_sink_mt>("aurelay"));
+  else if (target == "syslog")
+    logger = std::make_shared<spdlog::logger>(
+        "aurelay",
+        std::make_shared<spdlog::sinks::syslog_sink_mt>("aurelay", LOG_PID, LOG_DAEMON, false));
+  else
+    logger = std::make_shared<spdlog::logger>(
+        "aurelay", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  if (target == "stderr") logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z aurelay[%P] %l: %v");
+  logger->set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_default_logger(logger);
+}
+
+std::string local_hostname(const Config& config) {
+  if (!config.hostname.empty()) return config.hostname;
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+PipelineConfig make_pipeline_config(const Config& config) {
+  PipelineConfig pipeline;
+  pipeline.record_batches = config.ring_capacity;
+  pipeline.queue_full_action =
+      config.queue_full_action == "drop" ? QueueFullAction::drop : QueueFullAction::block;
+  pipeline.assembler.eoe_timeout = std::chrono::milliseconds(config.eoe_timeout_ms);
+  pipeline.assembler.max_in_flight = config.max_in_flight;
+  pipeline.encoder.hostname = local_hostname(config);
+  return pipeline;
+}
+
+output::HttpSinkConfig make_http_config(const Config& config, const std::string& url) {
+  output::HttpSinkConfig http;
+  http.url = url;
+  http.http_max_inflight = config.http_max_inflight;
+  if (auto format = output::parse_bulk_format(config.bulk_format)) http.bulk_format = *format;
+  http.batch_max_events = config.batch_max_events;
+  http.batch_max_bytes = config.batch_max_bytes;
+  http.batch_flush_ms = config.batch_flush_ms;
+  http.retry_base_ms = config.retry_base_ms;
+  http.retry_max_ms = config.retry_max_ms;
+  http.ssl_verify = config.ssl_verify;
+  http.curl_cainfo = config.curl_cainfo;
+  http.client_cert = config.ssl_client_cert;
+  http.client_key = config.ssl_client_key;
+  http.curl_verbose = config.curl_verbose;
+  http.curl_logfile = config.curl_logfile;
+  http.spool_dir = config.spool_dir;
+  http.spool_max_bytes = config.spool_max_bytes;
+  if (auto action = output::parse_spool_full_action(config.spool_full_action))
+    http.spool_full_action = *action;
+  if (auto fsync = output::parse_spool_fsync(config.spool_fsync)) http.spool_fsync = *fsync;
+  http.dead_letter_file = config.dead_letter_file;
+  return http;
+}
+
+std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error) {
+  std::string destination = config.effective_output();
+  if (is_http_output(destination)) {
+    auto sink = std::make_unique<output::HttpSink>(make_http_config(config, destination));
+    if (!sink->open(&error)) return nullptr;
+    return sink;
+  }
+  return output::FileSink::open(
+      {.path = destination, .prepend_msg = config.prepend_msg, .postpend_msg = config.postpend_msg},
+      error);
+}
+
+// Applies the kernel settings the config asks for; the guard puts them back at exit.
+bool apply_kernel_settings(const Config& config, netlink::KernelSettingsGuard& guard,
+                           std::string& error) {
+  if (config.backlog_limit >= 0 &&
+      !guard.set_backlog_limit(static_cast<std::uint32_t>(config.backlog_limit), error))
+    return false;
+  if (config.backlog_wait_time >= 0 &&
+      !guard.set_backlog_wait_time(static_cast<std::uint32_t>(config.backlog_wait_time), error))
+    return false;
+  if (config.rate_limit >= 0 &&
+      !guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit), error))
+    return false;
+  if (config.enabled != "keep" && !guard.set_enabled(config.enabled == "1" ? 1u : 0u, error))
+    return false;
+  return true;
+}
+
+// Polls AUDIT_GET and publishes the kernel's view (lost as a delta that survives resets).
+class KernelStatusMonitor {
+ public:
+  KernelStatusMonitor(netlink::AuditControl& control, Metrics& metrics)
+      : control_(control), metrics_(metrics) {}
+
+  void poll(Clock::time_point now) {
+    netlink::AuditStatus status;
+    std::string error;
+    if (!control_.get_status(status, error)) {
+      std::uint64_t suppressed = 0;
+      if (warning_.allow(now, suppressed)) spdlog::warn("audit status: {}", error);
+      return;
+    }
+    std::uint64_t added = lost_.update(status.lost);
+    metrics_.kernel_enabled.store(status.enabled, std::memory_order_relaxed);
+    metrics_.kernel_pid.store(status.pid, std::memory_order_relaxed);
+    metrics_.kernel_lost.store(lost_.total(), std::memory_order_relaxed);
+    metrics_.kernel_backlog.store(status.backlog, std::memory_order_relaxed);
+    metrics_.kernel_backlog_limit.store(status.backlog_limit, std::memory_order_relaxed);
+    std::uint64_t suppressed = 0;
+    if (added > 0 && lost_warning_.allow(now, suppressed))
+      spdlog::warn("the kernel lost {} audit records (total {} since start; backlog {}/{})", added,
+                   lost_.total(), status.backlog, status.backlog_limit);
+  }
+
+ private:
+  netlink::AuditControl& control_;
+  Metrics& metrics_;
+  netlink::LostCounter lost_;
+  RateLimitedLog warning_;
+  RateLimitedLog lost_warning_;
+};
+
+class SignalChannel {
+ public:
+  SignalChannel() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCONT}) sigaddset(&signals, signal);
+    // Blocked before any thread starts, so every thread inherits the mask and only the main
+    // thread takes these signals, through the signalfd.
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    fd_ = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+  ~SignalChannel() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Waits up to `timeout_ms`; returns the next signal number or 0.
+  int next(int timeout_ms) {
+    signalfd_siginfo info{};
+    if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return static_cast<int>(info.ssi_signo);
+    pollfd pfd{fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, timeout_ms) <= 0) return 0;
+    if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return static_cast<int>(info.ssi_signo);
+    return 0;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+int run_daemon(const Config& config) {
+  setup_logging(config);
+  const bool live = is_live_input(config.input);
+  const std::time_t started = std::time(nullptr);
+  Metrics metrics;
+  SignalChannel signals;
+
+  // 1. Output first: a bad destination fails before the kernel is touched.
+  std::string error;
+  std::unique_ptr<output::Sink> sink = make_sink(config, error);
+  if (!sink) {
+    spdlog::error("output: {}", error);
+    return kExitRuntimeFailure;
+  }
+
+  // 2. Kernel settings (unicast only: beside another daemon the kernel is its business).
+  netlink::AuditControl control;
+  std::optional<netlink::KernelSettingsGuard> kernel_settings;
+  if (live) {
+    if (!control.open(error)) {
+      spdlog::error("audit control socket: {}", error);
+      return kExitRuntimeFailure;
+    }
+    if (config.input == "netlink") {
+      kernel_settings.emplace(control);
+      if (!apply_kernel_settings(config, *kernel_settings, error)) {
+        spdlog::error("kernel audit settings: {}", error);
+        kernel_settings->restore(error);
+        return kExitRuntimeFailure;
+      }
+    }
+  }
+
+  // 3. The record source.
+  std::unique_ptr<RecordSource> source;
+  if (live) {
+    netlink::DataSocketOptions options;
+    options.mode = config.input == "multicast" ? netlink::DataSocketMode::multicast
+                                               : netlink::DataSocketMode::unicast;
+    options.receive_buffer_bytes = static_cast<int>(config.receive_buffer_bytes);
+    netlink::OpenError open_error = netlink::OpenError::none;
+    source = NetlinkSource::open(options, error, open_error);
+    if (!source) {
+      spdlog::error("{}", error);
+      std::string restore_error;
+      if (kernel_settings) kernel_settings->restore(restore_error);
+      return open_error == netlink::OpenError::pid_taken ? kExitAuditPidHeld : kExitRuntimeFailure;
+    }
+  } else {
+    source = LogFileSource::open(config.input, error);
+    if (!source) {
+      spdlog::error("{}", error);
+      return kExitRuntimeFailure;
+    }
+  }
+
+  // 4. Privilege drop, while this is the only thread.
+  if (!config.user.empty()) {
+    if (!config.state_file.empty() &&
+        !prepare_directory_for_user(std::filesystem::path(config.state_file).parent_path(),
+                                    config.user, error))
+      spdlog::warn("state file directory: {}", error);
+    if (!drop_privileges(config.user, error)) {
+      spdlog::error("privilege drop to {}: {}", config.user, error);
+      return kExitRuntimeFailure;
+    }
+  }
+
+  // 5. The pipeline threads.
+  Pipeline pipeline(make_pipeline_config(config), std::move(source), std::move(sink), metrics);
+  pipeline.start();
+  sd_notify(0, "READY=1\nSTATUS=collecting");
+  spdlog::info("aurelay {} started: input {}, output {}", AURELAY_VERSION, config.input,
+               config.effective_output());
+
+  // Replaying a file writes a state file only when asked to.
+  const bool state_file_wanted = live || config.is_set("state_file");
+  auto write_state = [&] {
+    if (config.state_file.empty() || !state_file_wanted) return;
+    StateSnapshot snapshot{&metrics,     AURELAY_VERSION,           config.config_file,
+                           config.input, config.effective_output(), started};
+    std::string state_error;
+    if (!write_state_file(config.state_file, snapshot, state_error))
+      spdlog::warn("state file: {}", state_error);
+  };
+
+  KernelStatusMonitor kernel_status(control, metrics);
+  if (live) kernel_status.poll(Clock::now());
+  std::uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  std::uint64_t last_heartbeat = pipeline.heartbeat();
+  Clock::time_point next_kernel_poll = Clock::now() + kKernelPollInterval;
+  Clock::time_point next_report = Clock::now() + std::chrono::seconds(config.report_interval);
+  Clock::time_point next_watchdog = Clock::now();
+  bool stopping = false;
+
+  // 6. Main loop: signals and timers until the pipeline has finished.
+  while (!pipeline.finished()) {
+    int signal = signals.next(kMainLoopTickMs);
+    switch (signal) {
+      case SIGTERM:
+      case SIGINT:
+        if (stopping) {
+          spdlog::warn("second stop signal: exiting at once");
+          std::_Exit(kExitRuntimeFailure);
+        }
+        stopping = true;
+        spdlog::info("stop signal: draining");
+        sd_notify(0, "STOPPING=1");
+        pipeline.request_stop();
+        break;
+      case SIGHUP:
+        spdlog::info("SIGHUP: reopening output");
+        pipeline.request_reopen();
+        break;
+      case SIGCONT:
+        write_state();
+        break;
+      default:
+        break;
+    }
+    Clock::time_point now = Clock::now();
+    if (live && now >= next_kernel_poll) {
+      kernel_status.poll(now);
+      next_kernel_poll = now + kKernelPollInterval;
+    }
+    if (config.report_interval > 0 && now >= next_report) {
+      write_state();
+      next_report = now + std::chrono::seconds(config.report_interval);
+    }
+    if (watchdog && now >= next_watchdog) {
+      // Only tell systemd we are alive when the pipeline threads are making progress.
+      std::uint64_t heartbeat = pipeline.heartbeat();
+      if (heartbeat != last_heartbeat) sd_notify(0, "WATCHDOG=1");
+      last_heartbeat = heartbeat;
+      next_watchdog = now + std::chrono::microseconds(watchdog_usec / 3);
+    }
+  }
+
+  // 7. Teardown, in reverse.
+  pipeline.join();
+  if (live) kernel_status.poll(Clock::now());
+  write_state();
+  int exit_code = kExitOk;
+  std::string source_error = pipeline.source_error();
+  if (!source_error.empty()) {
+    spdlog::error("input failed: {}", source_error);
+    exit_code = kExitRuntimeFailure;
+  }
+  if (kernel_settings && !kernel_settings->restore(error))
+    spdlog::error("restoring kernel audit settings: {}", error);
+  spdlog::info(
+      "stopped: {} records, {} events, {} documents delivered, {} parse errors, {} kernel lost",
+      metrics.records_received.load(), metrics.events_completed.load(), metrics.delivered.load(),
+      metrics.parse_errors.load(), metrics.kernel_lost.load());
+  return exit_code;
+}
+
+}  // namespace aurelay::collector

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds and runs every test: unit tests under ASan+UBSan, the rings and the pipeline under
+# TSan, the parser fuzzer for a bounded time, then the whole suite (kernel tests included when
+# running as root) on the release build. The last thing printed is ctest's summary.
+# Environment: AURELAY_FUZZ_SECONDS (default 60).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${AURELAY_FUZZ_SECONDS:-60}
+
+section() { printf '\n===== %s =====\n' "$*"; }
+
+section "ASan+UBSan build and unit tests"
+tools/build.sh build-asan -DAURELAY_SANITIZE=address,undefined -DAURELAY_BUILD_BENCH=OFF
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan -j "$jobs" -LE 'kernel' --output-on-failure --timeout 600
+
+section "TSan build: rings and pipeline"
+tools/build.sh build-tsan -DAURELAY_SANITIZE=thread -DAURELAY_BUILD_BENCH=OFF
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j "$jobs" -L 'collector' \
+  --output-on-failure --timeout 600
+
+section "Fuzzing the record parser for ${fuzz_seconds}s"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DAURELAY_BUILD_FUZZ=ON -DAURELAY_BUILD_BENCH=OFF >/dev/null
+tests/fuzz/run.sh build-fuzz "$fuzz_seconds"
+
+section "Release build: all tests"
+tools/build.sh build
+[ "$(id -u)" = 0 ] || echo "not root: the kernel tests will skip"
+# Kernel tests carry RUN_SERIAL: ctest runs them alone, one at a time.
+ctest --test-dir build -j "$jobs" --output-on-failure --timeout 600
