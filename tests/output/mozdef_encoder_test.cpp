@@ -504,7 +504,7 @@ TEST_F(EncoderTest, HugeArgumentNotTruncated) {
   for (std::size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
   big[500] = '\n';
   big[90000] = '\xff';
-  std::string body = "argc=2 a0=\"cat\" a1_len=" + std::to_string(big.size());
+  std::string body = "argc=2 a0=\"cat\" a1_len=" + std::to_string(2 * big.size());
   std::vector<std::string> records;
   const std::size_t chunk = 7500;
   for (std::size_t off = 0, i = 0; off < big.size(); off += chunk, ++i) {
