@@ -9,7 +9,13 @@
 namespace aurelay::correlate {
 namespace {
 
-enum class ArgumentField : std::uint8_t { none, whole, length, chunk };
+enum class ArgumentField : std::uint8_t {
+  none,       // not an argument field (ignored)
+  malformed,  // looks like one ("a" and a digit) but does not parse
+  whole,
+  length,
+  chunk,
+};
 
 struct ParsedKey {
   ArgumentField kind = ArgumentField::none;
@@ -30,7 +36,8 @@ std::size_t parse_decimal(std::string_view text, std::uint64_t& value) {
 // "aN", "aN_len" or "aN[i]".
 ParsedKey parse_argument_key(std::string_view key) {
   ParsedKey parsed;
-  if (key.size() < 2 || key[0] != 'a') return parsed;
+  if (key.size() < 2 || key[0] != 'a' || key[1] < '0' || key[1] > '9') return parsed;
+  parsed.kind = ArgumentField::malformed;
   std::size_t digits = parse_decimal(key.substr(1), parsed.index);
   if (digits == 0) return parsed;
   std::string_view rest = key.substr(1 + digits);
@@ -81,7 +88,7 @@ class Reassembler {
     }
     ParsedKey key = parse_argument_key(field.key);
     if (key.kind == ArgumentField::none) return;  // not an argument field: ignored
-    if (!index_acceptable(key.index)) {
+    if (key.kind == ArgumentField::malformed || !index_acceptable(key.index)) {
       ++out_.malformed;
       return;
     }
@@ -112,6 +119,7 @@ class Reassembler {
         read_chunk(field, index, key.chunk);
         return;
       case ArgumentField::none:
+      case ArgumentField::malformed:
         return;
     }
   }
