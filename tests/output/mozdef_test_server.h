@@ -19,6 +19,7 @@
 
 #include "output/document_batch.h"
 #include "output/http_sink.h"
+#include "test_support.h"
 
 namespace aurelay::testing {
 
@@ -109,23 +110,6 @@ class MozdefTestServer {
   int in_ = -1;
   int out_ = -1;
   int port_ = 0;
-};
-
-// A fresh temporary directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "aurelay-http-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 // Documents {"id":"<prefix><n>",...} numbered from `first`, one DocumentBatch of `count`.

@@ -1,0 +1,348 @@
+// HttpSink against the real test server (tests/mozdef_server.py) on 127.0.0.1.
+#include "output/http_sink.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "mozdef_test_server.h"
+#include "test_support.h"
+
+namespace aurelay::output {
+namespace {
+
+using aurelay::testing::make_batch;
+using aurelay::testing::MozdefTestServer;
+using aurelay::testing::pump_until;
+using aurelay::testing::TempDir;
+
+HttpSinkConfig base_config(const MozdefTestServer& server, const std::string& path = "/_bulk") {
+  HttpSinkConfig config;
+  config.url = server.url(path);
+  config.batch_max_events = 100;
+  config.batch_flush_ms = 50;
+  config.retry_base_ms = 20;
+  config.retry_max_ms = 200;
+  config.request_timeout_ms = 3000;
+  config.connect_timeout_ms = 1000;
+  return config;
+}
+
+void expect_each_once(const std::map<std::string, int>& ids, const std::string& prefix, int count) {
+  int missing = 0;
+  int duplicated = 0;
+  for (int i = 0; i < count; ++i) {
+    auto it = ids.find(prefix + std::to_string(i));
+    if (it == ids.end()) {
+      ++missing;
+    } else if (it->second != 1) {
+      ++duplicated;
+    }
+  }
+  EXPECT_EQ(missing, 0) << prefix;
+  EXPECT_EQ(duplicated, 0) << prefix;
+}
+
+int count_present(const std::map<std::string, int>& ids, const std::string& prefix, int count) {
+  int present = 0;
+  for (int i = 0; i < count; ++i) present += ids.count(prefix + std::to_string(i)) ? 1 : 0;
+  return present;
+}
+
+struct FormatCase {
+  BulkFormat format;
+  const char* path;
+  int documents;
+};
+
+class HttpSinkFormats : public ::testing::TestWithParam<FormatCase> {};
+
+TEST_P(HttpSinkFormats, EveryDocumentArrivesExactlyOnce) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson");
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server, GetParam().path);
+  config.bulk_format = GetParam().format;
+  HttpSink sink(config);
+  std::string error;
+  ASSERT_TRUE(sink.open(&error)) << error;
+  const int total = GetParam().documents;
+  for (int first = 0; first < total; first += 37) {
+    // A document with characters JSON escapes, and odd batch sizes to exercise the batching.
+    auto batch = make_batch("doc-", first, std::min(37, total - first), "a\\\"b\\u0001");
+    ASSERT_EQ(sink.write(batch), SinkStatus::ok);
+    sink.poll(0);
+  }
+  ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
+  EXPECT_EQ(sink.counters().delivered, static_cast<std::uint64_t>(total));
+  EXPECT_EQ(sink.counters().retried, 0u);
+  EXPECT_EQ(sink.counters().spooled, 0u);
+  EXPECT_EQ(sink.counters().last_http_status, 200);
+  EXPECT_EQ(sink.counters().output_queued, 0u);
+  EXPECT_EQ(sink.counters().batches_in_flight, 0u);
+  EXPECT_LT(sink.counters().latency_p99_ms, 15000u);
+  EXPECT_LE(sink.counters().latency_p50_ms, sink.counters().latency_p99_ms);
+  if (GetParam().format != BulkFormat::per_document) {
+    EXPECT_LE(sink.counters().delivered_batches, static_cast<std::uint64_t>(total / 100 + 40));
+  } else {
+    EXPECT_EQ(sink.counters().delivered_batches, static_cast<std::uint64_t>(total));
+  }
+  expect_each_once(server.received_ids(), "doc-", total);
+}
+
+INSTANTIATE_TEST_SUITE_P(Bulk, HttpSinkFormats,
+                         ::testing::Values(FormatCase{BulkFormat::json_array, "/_bulk", 3000},
+                                           FormatCase{BulkFormat::ndjson, "/_bulk", 3000},
+                                           FormatCase{BulkFormat::per_document, "/events", 300}));
+
+TEST(HttpSink, OpenRejectsAMissingOrNonHttpUrl) {
+  HttpSinkConfig config;
+  std::string error;
+  EXPECT_FALSE(HttpSink(config).open(&error));
+  EXPECT_NE(error.find("URL"), std::string::npos);
+  config.url = "ftp://127.0.0.1/x";
+  EXPECT_FALSE(HttpSink(config).open(&error));
+  EXPECT_NE(error.find("ftp://"), std::string::npos);
+}
+
+// The server stops listening for `outage_ms` while documents keep coming: they are spooled, and
+// once it listens again every one arrives and the spool drains.
+void run_outage(int outage_ms, int total) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson");
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.spool_dir = (dir.path() / "spool").string();
+  config.spool_segment_bytes = 64 << 10;
+  HttpSink sink(config);
+  std::string error;
+  ASSERT_TRUE(sink.open(&error)) << error;
+
+  ASSERT_EQ(server.command("refuse"), "ok");
+  auto start = std::chrono::steady_clock::now();
+  const int chunks = 50;
+  for (int c = 0; c < chunks; ++c) {
+    int first = c * (total / chunks);
+    auto batch = make_batch("out-", first, total / chunks);
+    EXPECT_EQ(sink.write(batch), SinkStatus::ok);
+    auto until = start + std::chrono::milliseconds(outage_ms * (c + 1) / chunks);
+    while (std::chrono::steady_clock::now() < until) sink.poll(10);
+  }
+  EXPECT_EQ(sink.counters().delivered, 0u);
+  EXPECT_GT(sink.counters().transport_errors, 0u);
+  EXPECT_GT(sink.counters().spooled, 0u);
+  EXPECT_GT(sink.counters().spool_bytes, 0u);
+  EXPECT_EQ(sink.counters().last_http_status, 0);
+  EXPECT_FALSE(sink.last_error().empty());
+
+  ASSERT_EQ(server.command("accept"), "ok");
+  // New documents keep flowing while the spool drains.
+  auto late = make_batch("late-", 0, 200);
+  EXPECT_EQ(sink.write(late), SinkStatus::ok);
+  ASSERT_TRUE(pump_until(
+      sink, [&] { return sink.idle(); }, 15000))
+      << sink.last_error();
+  const auto& counters = sink.counters();
+  EXPECT_EQ(counters.delivered, static_cast<std::uint64_t>(total + 200));
+  EXPECT_EQ(counters.spool_bytes, 0u);
+  EXPECT_EQ(counters.spool_segments, 0u);
+  EXPECT_EQ(counters.dropped_spool_full, 0u);
+  auto ids = server.received_ids();
+  EXPECT_EQ(count_present(ids, "out-", total), total);
+  EXPECT_EQ(count_present(ids, "late-", 200), 200);
+  EXPECT_TRUE(std::filesystem::is_empty(config.spool_dir));
+}
+
+TEST(HttpSink, ServerRefusingForAWhileLosesNothing) { run_outage(3000, 10000); }
+
+TEST(HttpSink, ServerErrorsAreRetriedFromMemoryWithoutASpool) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson", {"--mode", "500"});
+  ASSERT_GT(server.port(), 0);
+  HttpSink sink(base_config(server));
+  ASSERT_TRUE(sink.open(nullptr));
+  ASSERT_EQ(sink.write(make_batch("r-", 0, 1000)), SinkStatus::ok);
+  pump_until(
+      sink, [] { return false; }, 1000);
+  EXPECT_EQ(sink.counters().delivered, 0u);
+  EXPECT_GE(sink.counters().retried, 3u);
+  EXPECT_EQ(sink.counters().last_http_status, 500);
+  EXPECT_EQ(sink.counters().rejected, 0u);
+  EXPECT_NE(sink.last_error().find("500"), std::string::npos);
+  ASSERT_EQ(server.command("mode ok"), "ok");
+  ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
+  EXPECT_EQ(sink.counters().delivered, 1000u);
+  expect_each_once(server.received_ids(), "r-", 1000);
+}
+
+TEST(HttpSink, HangsAndConnectionsClosedMidRequestAreRetried) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson");
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.request_timeout_ms = 400;
+  HttpSink sink(config);
+  ASSERT_TRUE(sink.open(nullptr));
+  ASSERT_EQ(server.command("mode hang"), "ok");
+  ASSERT_EQ(sink.write(make_batch("h-", 0, 300)), SinkStatus::ok);
+  pump_until(
+      sink, [] { return false; }, 1200);
+  EXPECT_GE(sink.counters().transport_errors, 1u);
+  EXPECT_EQ(sink.counters().delivered, 0u);
+  ASSERT_EQ(server.command("mode close"), "ok");
+  pump_until(
+      sink, [] { return false; }, 800);
+  EXPECT_GE(sink.counters().transport_errors, 2u);
+  EXPECT_EQ(sink.counters().delivered, 0u);
+  ASSERT_EQ(server.command("slow 100"), "ok");
+  ASSERT_EQ(server.command("mode ok"), "ok");
+  ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
+  EXPECT_EQ(sink.counters().delivered, 300u);
+  expect_each_once(server.received_ids(), "h-", 300);
+}
+
+TEST(HttpSink, RejectedDocumentsGoToTheDeadLetterFileAndTheRestIsDelivered) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson", {"--reject-marker", "POISON"});
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.dead_letter_file = (dir.path() / "dead.ndjson").string();
+  HttpSink sink(config);
+  ASSERT_TRUE(sink.open(nullptr));
+  ASSERT_EQ(sink.write(make_batch("ok-", 0, 57)), SinkStatus::ok);
+  ASSERT_EQ(sink.write(make_batch("bad-", 0, 1, "POISON")), SinkStatus::ok);
+  ASSERT_EQ(sink.write(make_batch("ok-", 57, 75)), SinkStatus::ok);
+  ASSERT_EQ(sink.write(make_batch("bad-", 1, 1, "POISON")), SinkStatus::ok);
+  ASSERT_EQ(sink.write(make_batch("ok-", 132, 68)), SinkStatus::ok);
+  ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
+  EXPECT_EQ(sink.counters().delivered, 200u);
+  EXPECT_EQ(sink.counters().rejected, 2u);
+  EXPECT_EQ(sink.counters().dead_lettered, 2u);
+  EXPECT_GT(sink.counters().rejected_splits, 0u);
+  EXPECT_EQ(sink.counters().retried, 0u);
+  EXPECT_NE(sink.last_error().find("400"), std::string::npos);
+  expect_each_once(server.received_ids(), "ok-", 200);
+  EXPECT_EQ(count_present(server.received_ids(), "bad-", 2), 0);
+  std::string dead = aurelay::testing::read_file(config.dead_letter_file);
+  EXPECT_NE(dead.find("\"id\":\"bad-0\""), std::string::npos);
+  EXPECT_NE(dead.find("\"id\":\"bad-1\""), std::string::npos);
+  EXPECT_EQ(std::count(dead.begin(), dead.end(), '\n'), 2);
+}
+
+// A sink filled while the server refuses, flushed with a short deadline: all goes to the spool.
+void fill_spool(const HttpSinkConfig& config, MozdefTestServer& server, const std::string& prefix,
+                int total) {
+  ASSERT_EQ(server.command("refuse"), "ok");
+  HttpSink sink(config);
+  std::string error;
+  ASSERT_TRUE(sink.open(&error)) << error;
+  for (int first = 0; first < total; first += 100) {
+    sink.write(make_batch(prefix, first, 100));
+    sink.poll(5);
+  }
+  EXPECT_FALSE(sink.flush(300));
+  EXPECT_EQ(sink.counters().delivered, 0u);
+  ASSERT_EQ(server.command("accept"), "ok");
+}
+
+TEST(HttpSink, ANewSinkSendsTheSpoolLeftByThePreviousOneFirst) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson");
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.spool_dir = (dir.path() / "spool").string();
+  config.http_max_inflight = 1;
+  fill_spool(config, server, "old-", 2000);
+  ASSERT_FALSE(std::filesystem::is_empty(config.spool_dir));
+
+  HttpSink sink(config);
+  ASSERT_TRUE(sink.open(nullptr));
+  EXPECT_GT(sink.counters().spool_bytes, 0u);
+  ASSERT_EQ(sink.write(make_batch("new-", 0, 100)), SinkStatus::ok);
+  ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
+  EXPECT_EQ(sink.counters().delivered, 2100u);
+  EXPECT_EQ(sink.counters().unspooled, 2000u);
+  auto ids = server.received_ids();
+  expect_each_once(ids, "old-", 2000);
+  expect_each_once(ids, "new-", 100);
+  std::ifstream received(dir.path() / "received.ndjson");
+  std::string first_line;
+  std::getline(received, first_line);
+  EXPECT_NE(first_line.find("\"id\":\"old-0\""), std::string::npos) << first_line;
+  EXPECT_TRUE(std::filesystem::is_empty(config.spool_dir));
+}
+
+TEST(HttpSink, ACorruptSpoolTailIsCountedAndTheRestDelivered) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson");
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.spool_dir = (dir.path() / "spool").string();
+  fill_spool(config, server, "c-", 1000);
+  std::vector<std::filesystem::path> segments;
+  for (const auto& entry : std::filesystem::directory_iterator(config.spool_dir)) {
+    segments.push_back(entry.path());
+  }
+  std::sort(segments.begin(), segments.end());
+  ASSERT_FALSE(segments.empty());
+  auto size = std::filesystem::file_size(segments.back());
+  std::filesystem::resize_file(segments.back(), size - 100);  // crash mid-record
+
+  HttpSink sink(config);
+  ASSERT_TRUE(sink.open(nullptr));
+  ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
+  EXPECT_EQ(sink.counters().spool_corrupt_records, 1u);
+  EXPECT_GT(sink.counters().spool_corrupt_bytes, 0u);
+  // Exactly the last record (one batch of 100) is lost.
+  EXPECT_EQ(sink.counters().delivered, 900u);
+  EXPECT_EQ(count_present(server.received_ids(), "c-", 1000), 900);
+  EXPECT_TRUE(std::filesystem::is_empty(config.spool_dir));
+}
+
+class HttpSinkSpoolFull : public ::testing::TestWithParam<SpoolFullAction> {};
+
+TEST_P(HttpSinkSpoolFull, DropsAreCountedAndTheRestIsDelivered) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson");
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.spool_dir = (dir.path() / "spool").string();
+  config.spool_max_bytes = 200 << 10;
+  config.spool_segment_bytes = 32 << 10;
+  config.spool_full_action = GetParam();
+  const int total = 5000;  // ~700 KiB of documents
+  ASSERT_EQ(server.command("refuse"), "ok");
+  HttpSink sink(config);
+  ASSERT_TRUE(sink.open(nullptr));
+  int failed_writes = 0;
+  for (int first = 0; first < total; first += 100) {
+    failed_writes += sink.write(make_batch("f-", first, 100)) == SinkStatus::failed ? 1 : 0;
+    sink.poll(5);
+  }
+  EXPECT_GT(sink.counters().dropped_spool_full, 0u);
+  EXPECT_LE(sink.counters().spool_bytes, config.spool_max_bytes);
+  EXPECT_NE(sink.last_error().find("spool full"), std::string::npos);
+  ASSERT_EQ(server.command("accept"), "ok");
+  ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
+  const auto& counters = sink.counters();
+  EXPECT_EQ(counters.delivered + counters.dropped_spool_full, static_cast<std::uint64_t>(total));
+  auto ids = server.received_ids();
+  EXPECT_EQ(count_present(ids, "f-", total), static_cast<int>(counters.delivered));
+  if (GetParam() == SpoolFullAction::drop_newest) {
+    EXPECT_GT(failed_writes, 0);
+    EXPECT_EQ(ids.count("f-0"), 1u);
+    EXPECT_EQ(ids.count("f-" + std::to_string(total - 1)), 0u);
+  } else {
+    EXPECT_EQ(ids.count("f-" + std::to_string(total - 1)), 1u);
+    EXPECT_EQ(ids.count("f-2000"), 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Actions, HttpSinkSpoolFull,
+                         ::testing::Values(SpoolFullAction::drop_newest,
+                                           SpoolFullAction::drop_oldest));
+
+}  // namespace
+}  // namespace aurelay::output
