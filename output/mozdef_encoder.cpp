@@ -558,7 +558,8 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
     s.summary.append(type_name);
     s.summary.push_back(':');
     if (first_record != SIZE_MAX) {
-      for (std::string_view k : {"op", "acct", "id", "auid", "comm", "exe", "dev", "key", "res"}) {
+      for (std::string_view k :
+           {"op", "acct", "id", "cmd", "auid", "comm", "exe", "dev", "key", "res"}) {
         const Field* f = s.find(first_record, k);
         if (f == nullptr) continue;
         s.summary.push_back(' ');

@@ -17,7 +17,7 @@
 // - summary: "Execve: <command>", "Write: <path>", "Read: <path>", "Chmod: <path>", ...,
 //   "Promisc: Interface <dev> set promiscuous on|off", "Connect: 127.0.0.1:443" (other syscalls:
 //   "<Name>: <path or address>" or "<Name> by <processname>"); other events "<TYPE>:" followed by
-//   op= acct= id= auid= comm= exe= dev= key= res= of the first record when present.
+//   op= acct= id= cmd= auid= comm= exe= dev= key= res= of the first record when present.
 // - details, always: auditserial, eventid ("sec.msec:serial", "node:sec.msec:serial" with a
 //   node), recordtypes (type names in record order, comma separated), completion (eoe,
 //   terminal, timeout, overflow, end_of_input, fragment); fragment = "true" for fragments.
