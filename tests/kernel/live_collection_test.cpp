@@ -1,0 +1,332 @@
+// aurelay collecting live from the real kernel: as the audit daemon (unicast), beside another
+// daemon (multicast), refused when the pid is taken, and restarted after SIGKILL.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "kernel_guard.h"
+
+namespace aurelay::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// aurelay started in the background with its stderr in a file.
+class AurelayProcess {
+ public:
+  AurelayProcess(const std::string& dir, std::vector<std::string> args) : dir_(dir) {
+    std::vector<std::string> argv{
+        AURELAY_BINARY,         "--rules_file", "",    "--backlog_wait_time", "0", "--state_file",
+        dir + "/aurelay.state", "--log_level",  "info"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      int err = ::open((dir + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(err, 2);
+      int null = ::open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      std::vector<char*> raw;
+      for (std::string& arg : argv) raw.push_back(arg.data());
+      raw.push_back(nullptr);
+      execv(raw[0], raw.data());
+      _exit(127);
+    }
+  }
+  ~AurelayProcess() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  std::string stderr_text() const { return slurp(dir_ + "/stderr.log"); }
+
+  // Sends `signal` and waits for the exit; returns the exit status or -1.
+  int stop(int signal = SIGTERM, std::chrono::seconds timeout = 30s) {
+    kill(pid_, signal);
+    return wait_exit(timeout);
+  }
+  int wait_exit(std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -2;
+  }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+class TempDirectory {
+ public:
+  TempDirectory() {
+    char path[] = "/tmp/aurelay-live-XXXXXX";
+    path_ = mkdtemp(path);
+  }
+  ~TempDirectory() { std::filesystem::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Waits until the kernel's audit pid is `pid` (registration done).
+bool wait_for_audit_pid(KernelAuditGuard& guard, std::uint32_t pid, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (guard.status().pid == pid) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+// Runs /bin/echo with exactly `args` (no shell), output discarded.
+void run_marker(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"/bin/echo"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult result = run_command(argv);
+  ASSERT_EQ(result.exit_code, 0);
+}
+
+std::vector<rapidjson::Document> documents_in(const std::string& path) {
+  std::vector<rapidjson::Document> documents;
+  std::istringstream lines(slurp(path));
+  for (std::string line; std::getline(lines, line);) {
+    rapidjson::Document document;
+    document.Parse(line.c_str(), line.size());
+    EXPECT_FALSE(document.HasParseError()) << line.substr(0, 200);
+    if (!document.HasParseError()) documents.push_back(std::move(document));
+  }
+  return documents;
+}
+
+// The documented rendering of bytes that are not valid UTF-8: each such byte becomes the code
+// point U+00XX (its Latin-1 reading), written in UTF-8.
+std::string latin1_fixed(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return out;
+}
+
+// The marker: a 20 KB argument, one with spaces and a newline, valid non-ASCII and a byte that
+// is not UTF-8.
+struct Marker {
+  std::vector<std::string> args;
+  std::string expected_command;  // as the document must show it
+};
+
+Marker make_marker(const std::string& token) {
+  Marker marker;
+  std::string big(20000, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 97) big[i] = static_cast<char>('a' + (i / 97) % 26);
+  marker.args = {token, big, "with space\nand newline", "caf\xc3\xa9-\xe2\x82\xac", "raw\xff"};
+  marker.expected_command = "/bin/echo " + token + " " + big + " with space\nand newline " +
+                            "caf\xc3\xa9-\xe2\x82\xac " + latin1_fixed("raw\xff");
+  return marker;
+}
+
+const rapidjson::Value* find_execve(const std::vector<rapidjson::Document>& documents,
+                                    const std::string& token) {
+  for (const rapidjson::Document& document : documents) {
+    if (!document.IsObject() || !document.HasMember("details")) continue;
+    const rapidjson::Value& details = document["details"];
+    if (!details.HasMember("command")) continue;
+    std::string command = details["command"].GetString();
+    if (command.find(token) != std::string::npos) return &document;
+  }
+  return nullptr;
+}
+
+void expect_marker_document(const std::vector<rapidjson::Document>& documents,
+                            const Marker& marker) {
+  const rapidjson::Value* document = find_execve(documents, marker.args[0]);
+  ASSERT_NE(document, nullptr) << "no document for marker " << marker.args[0];
+  const rapidjson::Value& details = (*document)["details"];
+  EXPECT_STREQ((*document)["category"].GetString(), "execve");
+  EXPECT_EQ(std::string(details["command"].GetString(), details["command"].GetStringLength()),
+            marker.expected_command);
+  EXPECT_STREQ(details["argc"].GetString(), std::to_string(marker.args.size() + 1).c_str());
+}
+
+TEST(LiveCollection, UnicastDeliversTheExactArgvOfAMarkerCommand) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  TempDirectory dir;
+  AurelayProcess aurelay(dir.path(), {"--input", "netlink", "--output", dir / "out.json"});
+  ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 10s)) << aurelay.stderr_text();
+  std::string error;
+  ASSERT_FALSE(
+      guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "live", error)
+          .empty())
+      << error;
+  Marker marker = make_marker("aurelay-marker-unicast-" + std::to_string(getpid()));
+  run_marker(marker.args);
+  guard.delete_test_rules();
+  EXPECT_EQ(aurelay.stop(), 0) << aurelay.stderr_text();
+  expect_marker_document(documents_in(dir / "out.json"), marker);
+  // aurelay gave the pid back and put `enabled` back as it found it.
+  EXPECT_EQ(guard.status().pid, 0u);
+  EXPECT_EQ(guard.status().enabled, guard.found().enabled);
+}
+
+TEST(LiveCollection, StateFileOnSigcontShowsTheKernelAndTheCounters) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  TempDirectory dir;
+  AurelayProcess aurelay(dir.path(), {"--input", "netlink", "--output", dir / "out.json"});
+  ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 10s)) << aurelay.stderr_text();
+  std::string error;
+  ASSERT_FALSE(
+      guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "state", error)
+          .empty());
+  for (int i = 0; i < 5; ++i) run_marker({"aurelay-state-marker"});
+  guard.delete_test_rules();
+  std::this_thread::sleep_for(300ms);
+  std::filesystem::remove(dir / "aurelay.state");
+  kill(aurelay.pid(), SIGCONT);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!std::filesystem::exists(dir / "aurelay.state") &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  std::string state = slurp(dir / "aurelay.state");
+  EXPECT_NE(state.find("kernel audit pid = " + std::to_string(aurelay.pid())), std::string::npos)
+      << state;
+  EXPECT_NE(state.find("kernel enabled = 1"), std::string::npos) << state;
+  std::istringstream lines(state);
+  std::uint64_t received = 0, completed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("records received = ", 0) == 0) received = std::stoull(line.substr(19));
+    if (line.rfind("events completed = ", 0) == 0) completed = std::stoull(line.substr(19));
+  }
+  EXPECT_GE(received, 5u * 3);  // SYSCALL, EXECVE, EOE at least per marker
+  EXPECT_GE(completed, 5u);
+  EXPECT_EQ(aurelay.stop(), 0);
+}
+
+TEST(LiveCollection, PidHeldByAnotherProcessExitsWithCode3NamingIt) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  TempDirectory dir;
+  AurelayProcess holder(dir.path(), {"--input", "netlink", "--output", dir / "holder.json"});
+  ASSERT_TRUE(wait_for_audit_pid(guard, holder.pid(), 10s)) << holder.stderr_text();
+  TempDirectory dir2;
+  AurelayProcess second(dir2.path(), {"--input", "netlink", "--output", dir2 / "out.json"});
+  EXPECT_EQ(second.wait_exit(30s), 3);
+  std::string message = second.stderr_text();
+  EXPECT_NE(message.find(std::to_string(holder.pid())), std::string::npos) << message;
+  EXPECT_NE(message.find("multicast"), std::string::npos) << message;
+  EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(holder.pid()));
+  EXPECT_EQ(holder.stop(), 0);
+}
+
+TEST(LiveCollection, MulticastReadsBesideAnotherAuditDaemon) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  std::string error;
+  ASSERT_TRUE(guard.enable_audit(error)) << error;
+  TempDirectory dir;
+  TestAuditd auditd;
+  if (!auditd.start(guard.control(), error)) GTEST_SKIP() << "no auditd to read beside: " << error;
+  AurelayProcess aurelay(dir.path(), {"--input", "multicast", "--output", dir / "out.json"});
+  std::this_thread::sleep_for(500ms);  // bound to the multicast group
+  ASSERT_FALSE(
+      guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "mcast", error)
+          .empty())
+      << error;
+  Marker marker = make_marker("aurelay-marker-multicast-" + std::to_string(getpid()));
+  run_marker(marker.args);
+  guard.delete_test_rules();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(aurelay.stop(), 0) << aurelay.stderr_text();
+  expect_marker_document(documents_in(dir / "out.json"), marker);
+  // The other daemon still holds the pid: multicast never touched it.
+  EXPECT_NE(guard.status().pid, 0u);
+}
+
+// Counts documents whose command contains `token`.
+std::size_t count_markers(const std::string& path, const std::string& token) {
+  std::size_t count = 0;
+  for (const rapidjson::Document& document : documents_in(path)) {
+    if (!document.IsObject() || !document["details"].HasMember("command")) continue;
+    if (std::string(document["details"]["command"].GetString()).find(token) != std::string::npos)
+      ++count;
+  }
+  return count;
+}
+
+bool kernel_keeps_records_without_daemon() {
+  // The kernel holds records for a restarting daemon only when booted with audit=1.
+  std::string cmdline = slurp("/proc/cmdline");
+  return cmdline.find("audit=1") != std::string::npos;
+}
+
+TEST(LiveCollection, RestartAfterSigkillResumesAndAccountsForTheGap) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  TempDirectory dir;
+  std::string error;
+  constexpr int kPerPhase = 20;
+  const std::string token = "aurelay-restart-" + std::to_string(getpid());
+  {
+    AurelayProcess first(dir.path(), {"--input", "netlink", "--output", dir / "first.json"});
+    ASSERT_TRUE(wait_for_audit_pid(guard, first.pid(), 10s)) << first.stderr_text();
+    ASSERT_FALSE(
+        guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "restart", error)
+            .empty())
+        << error;
+    for (int i = 0; i < kPerPhase; ++i) run_marker({token + "-before"});
+    std::this_thread::sleep_for(500ms);
+    first.stop(SIGKILL);
+  }
+  // The kernel notices the dead daemon and frees the pid.
+  ASSERT_TRUE(wait_for_audit_pid(guard, 0, 10s));
+  for (int i = 0; i < kPerPhase; ++i) run_marker({token + "-down"});
+  AurelayProcess second(dir.path(), {"--input", "netlink", "--output", dir / "second.json"});
+  ASSERT_TRUE(wait_for_audit_pid(guard, second.pid(), 10s)) << second.stderr_text();
+  for (int i = 0; i < kPerPhase; ++i) run_marker({token + "-after"});
+  guard.delete_test_rules();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(second.stop(), 0) << second.stderr_text();
+
+  // Documents are written in batches: SIGKILL may cost the unwritten tail of the first run's
+  // output, never a document in the second.
+  EXPECT_LE(count_markers(dir / "first.json", token + "-before"), std::size_t{kPerPhase});
+  EXPECT_GT(count_markers(dir / "first.json", token + "-before"), 0u);
+  EXPECT_EQ(count_markers(dir / "second.json", token + "-after"), std::size_t{kPerPhase});
+  std::size_t recovered = count_markers(dir / "second.json", token + "-down");
+  if (kernel_keeps_records_without_daemon()) {
+    // Booted with audit=1: the hold queue hands the gap to the restarted daemon.
+    EXPECT_EQ(recovered, std::size_t{kPerPhase});
+  } else {
+    // Without audit=1 the kernel drops them (printing what its printk rate limit allows).
+    EXPECT_EQ(recovered, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace aurelay::testing
