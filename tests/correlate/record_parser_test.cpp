@@ -399,6 +399,42 @@ TEST(SplitFields, GarbageNeverYieldsEmptyKeys) {
   EXPECT_NE(find_field(fields, "c"), nullptr);
 }
 
+// ---- fixture --------------------------------------------------------------------------------
+
+TEST(RecordFixture, EdgeCaseLinesHaveTheirStatuses) {
+  const std::string text = testing::read_file(testing::fixture_path("parser/edge_cases.log"));
+  ASSERT_FALSE(text.empty());
+  std::vector<ParseStatus> statuses;
+  std::vector<Field> fields;
+  std::size_t nested_or_enriched = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line = std::string_view(text).substr(start, end - start);
+    start = end + 1;
+    RecordView record;
+    statuses.push_back(parse_log_line(line, record));
+    if (statuses.back() != ParseStatus::ok) continue;
+    fields.clear();
+    const std::size_t first_enriched = split_fields(record.body, fields);
+    if (first_enriched != fields.size() || find_field(fields, "res") != nullptr) {
+      ++nested_or_enriched;
+    }
+  }
+  const std::vector<ParseStatus> expected = {
+      ParseStatus::ok,        ParseStatus::ok,           ParseStatus::ok,
+      ParseStatus::ok,        ParseStatus::ok,           ParseStatus::ok,
+      ParseStatus::ok,        ParseStatus::ok,           ParseStatus::ok,
+      ParseStatus::ok,        ParseStatus::ok,           ParseStatus::ok,
+      ParseStatus::ok,        ParseStatus::ok,           ParseStatus::bad_timestamp,
+      ParseStatus::no_header, ParseStatus::unknown_type, ParseStatus::no_type,
+      ParseStatus::empty,
+  };
+  EXPECT_EQ(statuses, expected);
+  EXPECT_EQ(nested_or_enriched, 4u);  // DAEMON_CONFIG, USER_ACCT, USER_START, USER_CMD
+}
+
 // ---- corpus ---------------------------------------------------------------------------------
 
 struct CorpusResult {

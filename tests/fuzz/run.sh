@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/seeds" "$build_dir/fuzz-artifacts"
 
 # Seeds: every line of the project's parser fixtures, plus a sample of the shared corpus
-# (every 20th line of the small logs and all lines of external/), a few hundred in all.
+# (every 50th line of the small logs and all lines of external/), a few hundred in all.
 n=0
 add_lines() {
   while IFS= read -r line || [[ -n $line ]]; do
@@ -38,7 +38,7 @@ if [[ -d $root/tests/fixtures ]]; then
 fi
 if [[ -d $shared/corpus ]]; then
   for file in "$shared"/corpus/real-small*.log; do
-    [[ -f $file ]] && add_lines < <(awk 'NR % 20 == 1' "$file")
+    [[ -f $file ]] && add_lines < <(awk 'NR % 50 == 1' "$file")
   done
   if [[ -d $shared/corpus/external ]]; then
     add_lines < <(find "$shared/corpus/external" -type f -print0 | sort -z |
