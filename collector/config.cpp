@@ -490,7 +490,9 @@ ConfigResult validate_config(const Config& config) {
       if (value.size() <= value.find("//") + 2) return fail(key, "URL without a host");
       return {};
     }
-    if (key == "mozdef_url") return fail(key, "'" + value + "' is not an http(s):// URL");
+    if (key == "mozdef_url" || value.find("://") != std::string::npos) {
+      return fail(key, "'" + value + "' is not an http(s):// URL");
+    }
     if (!is_keyword_or_path(value, {"stdout"})) {
       return fail(key, "'" + value + "' is not stdout, a file path or an http(s):// URL");
     }

@@ -52,6 +52,13 @@ int thread_count() {
 
 constexpr unsigned kKeptCapabilities[] = {CAP_AUDIT_CONTROL, CAP_AUDIT_READ};
 
+bool is_kept(unsigned capability) {
+  for (unsigned kept : kKeptCapabilities) {
+    if (kept == capability) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool drop_privileges(const std::string& user, std::string& error) {
@@ -71,22 +78,30 @@ bool drop_privileges(const std::string& user, std::string& error) {
     return false;
   }
 
-  capng_clear(CAPNG_SELECT_ALL);
+  // The bounding set first, by hand: libcap-ng's CAPNG_CLEAR_BOUNDING empties it entirely.
+  // Dropping a capability from the bounding set leaves it in the effective set, so CAP_SETUID,
+  // CAP_SETGID and CAP_SETPCAP still work for the switch below.
+  for (unsigned capability = 0; capability <= CAP_LAST_CAP; ++capability) {
+    if (is_kept(capability) || ::prctl(PR_CAPBSET_READ, capability, 0, 0, 0) != 1) continue;
+    if (::prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0) {
+      error = "cannot drop capability " + std::to_string(capability) +
+              " from the bounding set (needs CAP_SETPCAP): " + std::strerror(errno);
+      return false;
+    }
+  }
+  capng_clear(CAPNG_SELECT_BOTH);
   for (unsigned capability : kKeptCapabilities) {
-    if (capng_update(
-            CAPNG_ADD,
-            static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET),
-            capability) != 0) {
+    if (capng_update(CAPNG_ADD, static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED),
+                     capability) != 0) {
       error = "libcap-ng cannot keep capability " + std::to_string(capability);
       return false;
     }
   }
-  const int rc = capng_change_id(
-      static_cast<int>(ids.uid), static_cast<int>(ids.gid),
-      static_cast<capng_flags_t>(CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT));
+  const int rc =
+      capng_change_id(static_cast<int>(ids.uid), static_cast<int>(ids.gid),
+                      static_cast<capng_flags_t>(CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_AMBIENT));
   if (rc != 0) {
-    // libcap-ng's codes: -1 capng not initialised, -2 PR_SET_KEEPCAPS, -3 setresgid, -4 groups,
-    // -5 setresuid, -6 PR_SET_KEEPCAPS off, -7 bounding set, -8 capset, -9 ambient.
+    // libcap-ng's negative codes name the step that failed (setresgid, groups, setresuid …).
     error = "switching to user '" + user + "' failed (libcap-ng capng_change_id " +
             std::to_string(rc) + ", errno: " + std::strerror(errno) +
             "); needs CAP_SETUID, CAP_SETGID and CAP_SETPCAP";
@@ -106,8 +121,7 @@ bool drop_privileges(const std::string& user, std::string& error) {
   capng_clear(CAPNG_SELECT_ALL);
   capng_get_caps_process();
   for (unsigned capability = 0; capability <= CAP_LAST_CAP; ++capability) {
-    bool wanted = false;
-    for (unsigned kept : kKeptCapabilities) wanted = wanted || kept == capability;
+    const bool wanted = is_kept(capability);
     const bool effective = capng_have_capability(CAPNG_EFFECTIVE, capability) != 0;
     const bool permitted = capng_have_capability(CAPNG_PERMITTED, capability) != 0;
     const bool inheritable = capng_have_capability(CAPNG_INHERITABLE, capability) != 0;
@@ -116,9 +130,9 @@ bool drop_privileges(const std::string& user, std::string& error) {
               (wanted ? " is missing" : " is still held");
       return false;
     }
-    if (!wanted && ::prctl(PR_CAPBSET_READ, capability, 0, 0, 0) == 1) {
+    if ((::prctl(PR_CAPBSET_READ, capability, 0, 0, 0) == 1) != wanted) {
       error = "after switching to '" + user + "' capability " + std::to_string(capability) +
-              " is still in the bounding set";
+              (wanted ? " is missing from" : " is still in") + " the bounding set";
       return false;
     }
   }

@@ -1,0 +1,66 @@
+// Loading audit rules through auditctl, spawned without a shell (posix_spawn), with its output
+// captured so failures are reported per line of the rules file. Also the few auditctl calls
+// needed to undo a load (list and delete rules, read and restore kernel settings), used by the
+// tests and available to the daemon's teardown.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aurelay::rules {
+
+struct RuleLineError {
+  int line = 0;         // 1-based line of the rules file
+  std::string message;  // auditctl's explanation, e.g. "Syscall name unknown: nosuchcall"
+};
+
+struct RulesLoadResult {
+  bool ok = false;
+  bool auditctl_missing = false;  // the program does not exist or is not executable
+  int exit_status = -1;           // auditctl's exit status; -1 when it did not run or died
+  std::vector<RuleLineError> line_errors;
+  std::string output;  // auditctl's stdout and stderr, as captured
+  std::string error;   // one-line summary when !ok, naming file and line(s)
+};
+
+// Runs `auditctl_path -R rules_file`. auditctl stops at the first failing line, so rules before
+// it stay loaded: the caller decides whether to go on or undo.
+RulesLoadResult load_rules_file(const std::string& rules_file, const std::string& auditctl_path);
+
+// The result of running a program: exit status (-1 when it could not run or was killed), and its
+// stdout and stderr interleaved as they came.
+struct ProgramResult {
+  int exit_status = -1;
+  int spawn_errno = 0;  // set when posix_spawn failed
+  std::string output;
+};
+ProgramResult run_program(const std::vector<std::string>& argv);
+
+// `auditctl -l` as lines ("-a always,exit -F arch=b64 -S execve -F key=exec", "-w /etc/passwd
+// -p wa -k identity"); empty when no rules are loaded. nullopt with `error` on failure.
+std::optional<std::vector<std::string>> list_rules(const std::string& auditctl_path,
+                                                   std::string& error);
+
+// Deletes each listed rule (as printed by list_rules): "-a X" becomes "-d X", "-w P ..." becomes
+// "-W P ...". Stops at the first failure.
+bool delete_rules(const std::string& auditctl_path, const std::vector<std::string>& rules,
+                  std::string& error);
+
+// The kernel settings auditctl -s reports and a rules file can change.
+struct KernelAuditSettings {
+  long enabled = -1;
+  long failure = -1;
+  long pid = -1;
+  long rate_limit = -1;
+  long backlog_limit = -1;
+  long backlog_wait_time = -1;
+};
+std::optional<KernelAuditSettings> read_kernel_settings(const std::string& auditctl_path,
+                                                        std::string& error);
+// Sets enabled (unless 2 = locked), failure (unless 2 = panic), rate_limit, backlog_limit and
+// backlog_wait_time back to `settings`.
+bool restore_kernel_settings(const std::string& auditctl_path, const KernelAuditSettings& settings,
+                             std::string& error);
+
+}  // namespace aurelay::rules

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Regenerates collector/aurelay.conf and collector/aurelay.8 from the option table
+# (collector/config.cpp). A unit test (ConfigRender.ShippedFilesAreUpToDate) fails when they are stale.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build-docgen}"
+[ -f "$build/build.ninja" ] || cmake -S "$root" -B "$build" -G Ninja >/dev/null
+ninja -C "$build" aurelay_docgen >/dev/null
+"$build/aurelay_docgen" config >"$root/collector/aurelay.conf"
+"$build/aurelay_docgen" man >"$root/collector/aurelay.8"
+echo "generate_docs.sh: wrote collector/aurelay.conf and collector/aurelay.8"
