@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -26,6 +27,7 @@
 #include "netlink/audit_control.h"
 #include "output/file_sink.h"
 #include "output/http_sink.h"
+#include "rules/rules_loader.h"
 
 namespace aurelay::collector {
 namespace {
@@ -113,19 +115,25 @@ std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error
       error);
 }
 
-// Applies the kernel settings the config asks for; the guard puts them back at exit.
+// Applies the kernel settings the config asks for; the guard puts them back at exit. With
+// `explicit_only`, only the keys set in the config file or on the command line (used after the
+// rules file, so that the config wins over its -b / --backlog_wait_time lines).
 bool apply_kernel_settings(const Config& config, netlink::KernelSettingsGuard& guard,
-                           std::string& error) {
-  if (config.backlog_limit >= 0 &&
+                           bool explicit_only, std::string& error) {
+  auto wanted = [&](std::string_view key, std::int64_t value) {
+    return value >= 0 && (!explicit_only || config.is_set(key));
+  };
+  if (wanted("backlog_limit", config.backlog_limit) &&
       !guard.set_backlog_limit(static_cast<std::uint32_t>(config.backlog_limit), error))
     return false;
-  if (config.backlog_wait_time >= 0 &&
+  if (wanted("backlog_wait_time", config.backlog_wait_time) &&
       !guard.set_backlog_wait_time(static_cast<std::uint32_t>(config.backlog_wait_time), error))
     return false;
-  if (config.rate_limit >= 0 &&
+  if (wanted("rate_limit", config.rate_limit) &&
       !guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit), error))
     return false;
-  if (config.enabled != "keep" && !guard.set_enabled(config.enabled == "1" ? 1u : 0u, error))
+  if (!explicit_only && config.enabled != "keep" &&
+      !guard.set_enabled(config.enabled == "1" ? 1u : 0u, error))
     return false;
   return true;
 }
@@ -162,6 +170,65 @@ class KernelStatusMonitor {
   netlink::LostCounter lost_;
   RateLimitedLog warning_;
   RateLimitedLog lost_warning_;
+};
+
+// Rules loaded from rules_file, and how to take them out again: at exit the rules that were not
+// loaded before are deleted and the kernel settings the file changed are put back.
+class LoadedRules {
+ public:
+  // Returns false when the load failed (the partial load is undone).
+  bool load(const Config& config, std::string& error) {
+    auditctl_ = config.auditctl;
+    std::optional<std::vector<std::string>> before = rules::list_rules(auditctl_, error);
+    if (!before) {
+      if (access(auditctl_.c_str(), X_OK) != 0 && config.rules_missing_auditctl == "skip") {
+        spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",
+                     auditctl_);
+        return true;
+      }
+      error = "cannot list audit rules with " + auditctl_ + ": " + error;
+      return false;
+    }
+    before_ = *before;
+    settings_ = rules::read_kernel_settings(auditctl_, error);
+    rules::RulesLoadResult result = rules::load_rules_file(config.rules_file, auditctl_);
+    loaded_ = true;
+    if (!result.ok) {
+      error = result.error;
+      for (const rules::RuleLineError& line : result.line_errors)
+        spdlog::error("{}:{}: {}", config.rules_file, line.line, line.message);
+      unload();
+      return false;
+    }
+    std::string count_error;
+    std::optional<std::vector<std::string>> after = rules::list_rules(auditctl_, count_error);
+    spdlog::info("loaded {} audit rules from {}", after ? after->size() : 0, config.rules_file);
+    return true;
+  }
+
+  void unload() {
+    if (!loaded_) return;
+    loaded_ = false;
+    std::string error;
+    std::optional<std::vector<std::string>> now = rules::list_rules(auditctl_, error);
+    if (now) {
+      std::vector<std::string> ours;
+      for (const std::string& rule : *now)
+        if (std::find(before_.begin(), before_.end(), rule) == before_.end()) ours.push_back(rule);
+      if (!rules::delete_rules(auditctl_, ours, error))
+        spdlog::error("deleting the loaded audit rules: {}", error);
+    } else {
+      spdlog::error("listing audit rules at exit: {}", error);
+    }
+    if (settings_ && !rules::restore_kernel_settings(auditctl_, *settings_, error))
+      spdlog::error("restoring kernel settings changed by the rules file: {}", error);
+  }
+
+ private:
+  std::string auditctl_;
+  std::vector<std::string> before_;
+  std::optional<rules::KernelAuditSettings> settings_;
+  bool loaded_ = false;
 };
 
 class SignalChannel {
@@ -220,7 +287,7 @@ int run_daemon(const Config& config) {
     }
     if (config.input == "netlink") {
       kernel_settings.emplace(control);
-      if (!apply_kernel_settings(config, *kernel_settings, error)) {
+      if (!apply_kernel_settings(config, *kernel_settings, false, error)) {
         spdlog::error("kernel audit settings: {}", error);
         kernel_settings->restore(error);
         return kExitRuntimeFailure;
@@ -251,7 +318,22 @@ int run_daemon(const Config& config) {
     }
   }
 
-  // 4. Privilege drop, while this is the only thread.
+  // 4. Rules (as the audit daemon only), then the explicitly configured kernel settings again:
+  // the config wins over -b / --backlog_wait_time lines of the rules file.
+  LoadedRules loaded_rules;
+  if (config.input == "netlink" && !config.rules_file.empty()) {
+    if (!loaded_rules.load(config, error)) {
+      spdlog::error("rules: {}", error);
+      source.reset();
+      std::string restore_error;
+      if (kernel_settings) kernel_settings->restore(restore_error);
+      return kExitConfigError;
+    }
+    if (kernel_settings && !apply_kernel_settings(config, *kernel_settings, true, error))
+      spdlog::warn("kernel audit settings after the rules: {}", error);
+  }
+
+  // 5. Privilege drop, while this is the only thread.
   if (!config.user.empty()) {
     if (!config.state_file.empty() &&
         !prepare_directory_for_user(std::filesystem::path(config.state_file).parent_path(),
@@ -263,7 +345,7 @@ int run_daemon(const Config& config) {
     }
   }
 
-  // 5. The pipeline threads.
+  // 6. The pipeline threads.
   Pipeline pipeline(make_pipeline_config(config), std::move(source), std::move(sink), metrics);
   pipeline.start();
   sd_notify(0, "READY=1\nSTATUS=collecting");
@@ -291,7 +373,7 @@ int run_daemon(const Config& config) {
   Clock::time_point next_watchdog = Clock::now();
   bool stopping = false;
 
-  // 6. Main loop: signals and timers until the pipeline has finished.
+  // 7. Main loop: signals and timers until the pipeline has finished.
   while (!pipeline.finished()) {
     int signal = signals.next(kMainLoopTickMs);
     switch (signal) {
@@ -334,7 +416,7 @@ int run_daemon(const Config& config) {
     }
   }
 
-  // 7. Teardown, in reverse.
+  // 8. Teardown, in reverse.
   pipeline.join();
   if (live) kernel_status.poll(Clock::now());
   write_state();
@@ -344,6 +426,7 @@ int run_daemon(const Config& config) {
     spdlog::error("input failed: {}", source_error);
     exit_code = kExitRuntimeFailure;
   }
+  loaded_rules.unload();
   if (kernel_settings && !kernel_settings->restore(error))
     spdlog::error("restoring kernel audit settings: {}", error);
   spdlog::info(
