@@ -139,8 +139,7 @@ CommandLineResult parse_command_line(int argc, char** argv) {
     if (!loaded.ok) return config_error(loaded.error);
   }
   for (const auto& [spec, value] : overrides) {
-    ConfigResult applied =
-        set_option(config, *spec, value, "command line --" + std::string(spec->name));
+    ConfigResult applied = set_option(config, *spec, value, "command line");
     if (!applied.ok) return usage_error(applied.error);
   }
   ConfigResult valid = validate_config(config);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,7 @@ TEST(CommandLine, OptionsOverrideDefaultsInBothSpellings) {
   EXPECT_TRUE(run.config.curl_verbose);
   EXPECT_FALSE(run.config.ssl_verify);
   EXPECT_EQ(run.config.receive_buffer_bytes, 1024u * 1024);
-  EXPECT_EQ(run.config.origin.at("input"), "command line --input");
+  EXPECT_EQ(run.config.origin.at("input"), "command line");
 }
 
 TEST(CommandLine, UsageErrorsExitTwo) {
@@ -145,6 +146,34 @@ TEST_F(ConfigFileFixture, BinaryExitCodes) {
       std::system((std::string(AURELAY_BINARY) + " --check-config --config " + good + " >/dev/null")
                       .c_str()),
       0);
+}
+
+// The unit's ExecStart line parses as a command line of the binary the package installs, with
+// the shipped config (the installed one when present, else the one in the source tree).
+TEST(CommandLine, UnitExecStartLineParses) {
+  std::ifstream unit(fs::path(AURELAY_SOURCE_DIR) / "systemd" / "aurelay.service");
+  std::string line, exec_start;
+  while (std::getline(unit, line)) {
+    if (line.rfind("ExecStart=", 0) == 0) exec_start = line.substr(10);
+  }
+  std::istringstream words(exec_start);
+  std::vector<std::string> args;
+  for (std::string word; words >> word;) args.push_back(word);
+  ASSERT_EQ(args, (std::vector<std::string>{"/usr/sbin/aurelay", "--config",
+                                            "/etc/aurelay/aurelay.conf"}));
+  if (!fs::exists(args[2])) {
+    args[2] = (fs::path(AURELAY_SOURCE_DIR) / "collector" / "aurelay.conf").string();
+  }
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  const CommandLineResult result = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  if (result.action == CommandLineAction::kError &&
+      result.error.find("not owned by root") != std::string::npos) {
+    GTEST_SKIP() << "source tree not owned by root: " << result.error;
+  }
+  ASSERT_EQ(result.action, CommandLineAction::kRun) << result.error;
+  EXPECT_EQ(result.config.user, "aurelay");
+  EXPECT_EQ(result.config.config_file, args[2]);
 }
 
 }  // namespace
