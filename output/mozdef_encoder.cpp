@@ -3,7 +3,6 @@
 #include <rapidjson/writer.h>
 #include <unistd.h>
 
-#include <array>
 #include <charconv>
 #include <cstring>
 #include <span>
@@ -21,19 +20,44 @@ namespace {
 using correlate::Field;
 using correlate::ValueForm;
 
-// RapidJSON output stream appending straight to the batch buffer.
+// RapidJSON output stream appending straight to the batch buffer. The buffer is sized ahead
+// (zero-filled spare room) and written through a raw pointer, so a byte costs a store, not a
+// push_back; finish() cuts the buffer back to what was written.
 struct BufferStream {
   using Ch = char;
-  std::string* out;
-  void Put(char c) { out->push_back(c); }
+  std::string* out = nullptr;
+  char* data = nullptr;
+  std::size_t len = 0;
+  std::size_t cap = 0;
+
+  void begin(std::string& s) {
+    out = &s;
+    len = s.size();
+    cap = s.size();
+    data = s.data();
+    ensure(4096);
+  }
+  void ensure(std::size_t n) {
+    if (cap - len >= n) return;
+    out->resize(len + n + 4096);
+    data = out->data();
+    cap = out->size();
+  }
+  void finish() { out->resize(len); }
+  void Put(char c) {
+    ensure(1);
+    data[len++] = c;
+  }
+  void append(const char* p, std::size_t n) {
+    ensure(n);
+    std::memcpy(data + len, p, n);
+    len += n;
+  }
   void Flush() {}
 };
 // Found by ADL from inside rapidjson::Writer; preferred over rapidjson's generic templates.
-inline void PutReserve(BufferStream& stream, std::size_t count) {
-  std::string& s = *stream.out;
-  if (s.capacity() - s.size() < count) s.reserve(s.size() + count);
-}
-inline void PutUnsafe(BufferStream& stream, char c) { stream.out->push_back(c); }
+inline void PutReserve(BufferStream& stream, std::size_t count) { stream.ensure(count); }
+inline void PutUnsafe(BufferStream& stream, char c) { stream.data[stream.len++] = c; }
 
 using JsonWriter = rapidjson::Writer<BufferStream, rapidjson::UTF8<>, rapidjson::UTF8<>,
                                      rapidjson::CrtAllocator, rapidjson::kWriteNoFlags>;
@@ -66,13 +90,26 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 // Keys whose values the kernel or user space hex-encodes when they hold special bytes.
 bool is_encoded_key(std::string_view key) {
-  static constexpr std::array<std::string_view, 22> kKeys = {
-      "name", "cwd",      "comm",      "exe",       "ocomm",  "key",       "cmd",       "acct",
-      "data", "dir",      "path",      "watch",     "grp",    "new_group", "old_group", "proctitle",
-      "vm",   "root_dir", "new-group", "old-group", "cgroup", "sw"};
-  for (std::string_view k : kKeys)
-    if (k == key) return true;
-  return false;
+  switch (key.size()) {
+    case 2:
+      return key == "vm" || key == "sw";
+    case 3:
+      return key == "cwd" || key == "exe" || key == "key" || key == "cmd" || key == "dir" ||
+             key == "grp";
+    case 4:
+      return key == "name" || key == "comm" || key == "acct" || key == "data" || key == "path";
+    case 5:
+      return key == "ocomm" || key == "watch";
+    case 6:
+      return key == "cgroup";
+    case 8:
+      return key == "root_dir";
+    case 9:
+      return key == "new_group" || key == "old_group" || key == "proctitle" || key == "new-group" ||
+             key == "old-group";
+    default:
+      return false;
+  }
 }
 
 std::string_view lower_type_name(std::uint32_t type, std::string& scratch) {
@@ -166,6 +203,30 @@ std::string_view syscall_category(std::string_view name) {
   return {};
 }
 
+// Finds whether `value` has bytes JSON must escape (< 0x20, '"', '\\') or non-ASCII bytes,
+// eight bytes at a time (values are mostly clean ASCII).
+void scan(std::string_view value, bool& escape, bool& non_ascii) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  std::size_t i = 0;
+  std::uint64_t special = 0, high = 0;
+  for (; i + 8 <= value.size(); i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, value.data() + i, 8);
+    high |= x & kHighs;
+    // bytes < 0x20 (only meaningful for ASCII bytes; high bytes are caught above)
+    special |= (x - kOnes * 0x20) & ~x & kHighs;
+    special |= has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'));
+  }
+  for (; i < value.size(); ++i) {
+    auto c = static_cast<unsigned char>(value[i]);
+    special |= (c < 0x20 || c == '"' || c == '\\') ? 1 : 0;
+    high |= c & 0x80;
+  }
+  escape = special != 0;
+  non_ascii = high != 0;
+}
+
 struct RecordFields {
   std::uint32_t type;
   std::uint32_t begin;
@@ -200,7 +261,7 @@ struct MozdefEncoder::State {
   std::string type_name;
   std::string_view current_syscall;  // name of the main SYSCALL record's syscall, if known
 
-  BufferStream stream{nullptr};
+  BufferStream stream;
   JsonWriter writer;
 
   explicit State(EncoderConfig c) : config(std::move(c)), ids(config.id_cache_size) {
@@ -223,20 +284,16 @@ struct MozdefEncoder::State {
   // --- JSON helpers ---
 
   void string(std::string_view value) {
-    std::size_t i = 0;
-    while (i < value.size() && static_cast<unsigned char>(value[i]) < 0x80) ++i;
-    if (i < value.size()) {
-      std::size_t check = i;
-      bool valid = true;
+    bool escape = false, non_ascii = false;
+    scan(value, escape, non_ascii);
+    if (non_ascii) {
+      std::size_t check = 0;
       while (check < value.size()) {
         std::size_t n = utf8_sequence_length(value, check);
-        if (n == 0) {
-          valid = false;
-          break;
-        }
+        if (n == 0) break;
         check += n;
       }
-      if (!valid) {
+      if (check < value.size()) {  // invalid UTF-8 from `check` on: repair
         sanitized.clear();
         sanitized.append(value.substr(0, check));
         while (check < value.size()) {
@@ -252,11 +309,18 @@ struct MozdefEncoder::State {
           }
         }
         ++counters.invalid_utf8_fixed;
-        writer.String(sanitized.data(), static_cast<rapidjson::SizeType>(sanitized.size()));
-        return;
+        value = sanitized;
       }
     }
-    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    if (escape) {
+      writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+      return;
+    }
+    // Nothing to escape: let the writer place the separator, then copy the bytes at once.
+    writer.RawValue("", 0, rapidjson::kStringType);
+    stream.Put('"');
+    stream.append(value.data(), value.size());
+    stream.Put('"');
   }
   void key_(std::string_view k) {
     // Keys come from records too: same treatment as values.
@@ -574,8 +638,7 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   if (user_management) s.ids.invalidate();
 
   // --- the document ---
-  std::string& out = batch.buffer();
-  s.stream.out = &out;
+  s.stream.begin(batch.buffer());
   s.writer.Reset(s.stream);
   JsonWriter& w = s.writer;
   w.StartObject();
@@ -695,6 +758,7 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   w.EndObject();
   w.EndObject();
 
+  s.stream.finish();
   if (!w.IsComplete()) {
     batch.abandon_document();
     ++s.counters.failed;
