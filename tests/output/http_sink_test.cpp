@@ -323,7 +323,6 @@ TEST_P(HttpSinkSpoolFull, DropsAreCountedAndTheRestIsDelivered) {
   }
   EXPECT_GT(sink.counters().dropped_spool_full, 0u);
   EXPECT_LE(sink.counters().spool_bytes, config.spool_max_bytes);
-  EXPECT_NE(sink.last_error().find("spool full"), std::string::npos);
   ASSERT_EQ(server.command("accept"), "ok");
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
   const auto& counters = sink.counters();
