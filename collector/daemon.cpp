@@ -321,7 +321,13 @@ int run_daemon(const Config& config) {
   // 4. Rules (as the audit daemon only), then the explicitly configured kernel settings again:
   // the config wins over -b / --backlog_wait_time lines of the rules file.
   LoadedRules loaded_rules;
-  if (config.input == "netlink" && !config.rules_file.empty()) {
+  // A missing rules file at the default path is a host without rules yet, not an error.
+  const bool default_rules_missing =
+      !config.is_set("rules_file") && access(config.rules_file.c_str(), F_OK) != 0;
+  if (config.input == "netlink" && default_rules_missing)
+    spdlog::warn("no rules file at {}: collecting with the rules already loaded",
+                 config.rules_file);
+  if (config.input == "netlink" && !config.rules_file.empty() && !default_rules_missing) {
     if (!loaded_rules.load(config, error)) {
       spdlog::error("rules: {}", error);
       source.reset();
@@ -335,10 +341,14 @@ int run_daemon(const Config& config) {
 
   // 5. Privilege drop, while this is the only thread.
   if (!config.user.empty()) {
-    if (!config.state_file.empty() &&
-        !prepare_directory_for_user(std::filesystem::path(config.state_file).parent_path(),
-                                    config.user, error))
-      spdlog::warn("state file directory: {}", error);
+    // Directories the unprivileged process still writes to.
+    for (const std::string& file : {config.state_file, config.dead_letter_file})
+      if (!file.empty() && !prepare_directory_for_user(std::filesystem::path(file).parent_path(),
+                                                       config.user, error))
+        spdlog::warn("directory of {}: {}", file, error);
+    if (!config.spool_dir.empty() &&
+        !prepare_directory_for_user(config.spool_dir, config.user, error))
+      spdlog::warn("spool directory {}: {}", config.spool_dir, error);
     if (!drop_privileges(config.user, error)) {
       spdlog::error("privilege drop to {}: {}", config.user, error);
       return kExitRuntimeFailure;
