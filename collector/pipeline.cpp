@@ -13,6 +13,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kReaderWaitMs = 100;
 constexpr auto kSinkRetryDelay = std::chrono::milliseconds(500);
+constexpr auto kSinkPublishInterval = std::chrono::milliseconds(100);
 
 void store(Counter& counter, std::uint64_t value) {
   counter.store(value, std::memory_order_relaxed);
@@ -251,7 +252,11 @@ void Pipeline::correlator_loop() {
 
 // ---------------------------------------------------------------- shipper thread
 
-void Pipeline::publish_sink_metrics() {
+void Pipeline::publish_sink_metrics(bool force) {
+  // Sink statistics can be costly (latency percentiles): publish them a few times a second.
+  Clock::time_point now = Clock::now();
+  if (!force && now - last_sink_publish_ < kSinkPublishInterval) return;
+  last_sink_publish_ = now;
   output::SinkStats stats = sink_->stats();
   store(metrics_.delivered, stats.delivered);
   store(metrics_.retried, stats.retried);
@@ -309,7 +314,7 @@ void Pipeline::shipper_loop() {
   }
   if (!sink_->flush(static_cast<int>(config_.shutdown_flush.count())))
     spdlog::error("output not fully flushed at shutdown: {}", sink_->last_error());
-  publish_sink_metrics();
+  publish_sink_metrics(true);
   shipper_done_.store(true, std::memory_order_release);
 }
 

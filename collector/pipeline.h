@@ -73,7 +73,7 @@ class Pipeline {
   void hand_over_documents();
   output::DocumentBatch* acquire_document_batch();
   void publish_correlator_metrics(const correlate::EventAssembler& assembler);
-  void publish_sink_metrics();
+  void publish_sink_metrics(bool force = false);
 
   PipelineConfig config_;
   std::unique_ptr<RecordSource> source_;
@@ -104,8 +104,11 @@ class Pipeline {
   std::atomic<std::uint64_t> reader_beats_{0};
   std::atomic<std::uint64_t> correlator_beats_{0};
   std::atomic<std::uint64_t> shipper_beats_{0};
-  std::string source_error_;               // written by the reader before reader_done_
-  std::uint64_t dropped_at_shutdown_ = 0;  // shipper thread: documents a failing sink never took
+  std::string source_error_;  // written by the reader before reader_done_
+  std::uint64_t dropped_at_shutdown_ = 0;
+  std::chrono::steady_clock::time_point
+      last_sink_publish_{};  // shipper thread  // shipper thread: documents a failing sink never
+                             // took
 
   std::thread reader_;
   std::thread correlator_;

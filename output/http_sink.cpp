@@ -669,4 +669,22 @@ const HttpSinkCounters& HttpSink::counters() {
   return counters_;
 }
 
+SinkStats HttpSink::stats() {
+  const HttpSinkCounters& c = counters();
+  SinkStats stats;
+  stats.delivered = c.delivered;
+  stats.retried = c.retried;
+  stats.rejected = c.rejected;
+  stats.dropped = c.dropped_queue_full + c.dropped_unsent + c.dropped_spool_full;
+  stats.dropped_spool_full = c.dropped_spool_full;
+  stats.queued = c.output_queued;
+  stats.batches_in_flight = c.batches_in_flight;
+  stats.spool_bytes = c.spool_bytes;
+  stats.spool_segments = c.spool_segments;
+  stats.last_status = c.last_http_status;
+  stats.latency_p50_ms = c.latency_p50_ms;
+  stats.latency_p99_ms = c.latency_p99_ms;
+  return stats;
+}
+
 }  // namespace aurelay::output

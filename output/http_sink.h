@@ -133,6 +133,7 @@ class HttpSink final : public Sink {
 
   // Gauges are refreshed on each call.
   const HttpSinkCounters& counters();
+  SinkStats stats() override;
   // True when nothing is waiting in memory, in flight or in the spool.
   bool idle() const;
 

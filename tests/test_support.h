@@ -100,4 +100,14 @@ inline void write_file(const std::filesystem::path& path, const std::string& con
   out << content;
 }
 
+// An empty configuration file (mode 0600) in `dir`, so a test run ignores any installed
+// /etc/aurelay/aurelay.conf and starts from the defaults.
+inline std::string empty_config(const TempDir& dir) {
+  std::filesystem::path path = dir / "empty.conf";
+  write_file(path, "");
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path.string();
+}
+
 }  // namespace aurelay::testing

@@ -1,0 +1,227 @@
+// aurelay shipping to a real MozDef stand-in (tests/mozdef_server.py) on 127.0.0.1: the whole
+// corpus arrives, an outage while events flow loses nothing, and a SIGKILL while spooling loses
+// nothing once aurelay is started again.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <map>
+#include <sstream>
+
+#include "output/mozdef_test_server.h"
+#include "test_support.h"
+
+namespace aurelay::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Event ids received by the server: id -> times received.
+std::map<std::string, int> received_event_ids(const std::filesystem::path& record) {
+  std::map<std::string, int> ids;
+  std::istringstream lines(read_file(record));
+  for (std::string line; std::getline(lines, line);) {
+    rapidjson::Document document;
+    document.Parse(line.c_str(), line.size());
+    if (document.HasParseError() || !document.IsObject() || !document.HasMember("details"))
+      continue;
+    ++ids[document["details"]["eventid"].GetString()];
+  }
+  return ids;
+}
+
+// aurelay in the background; its standard input is a pipe the test writes to.
+class ShippingAurelay {
+ public:
+  ShippingAurelay(const TempDir& dir, std::vector<std::string> args) : stderr_path_(dir / "err") {
+    int pipe_fds[2];
+    EXPECT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+    std::vector<std::string> argv{AURELAY_BINARY, "--config", empty_config(dir), "--log_level",
+                                  "info"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(pipe_fds[0], 0);
+      int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(err, 2);
+      std::vector<char*> raw;
+      for (std::string& arg : argv) raw.push_back(arg.data());
+      raw.push_back(nullptr);
+      execv(raw[0], raw.data());
+      _exit(127);
+    }
+    ::close(pipe_fds[0]);
+    stdin_ = pipe_fds[1];
+  }
+  ~ShippingAurelay() {
+    close_stdin();
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  void write_stdin(const std::string& text) {
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      ssize_t n = ::write(stdin_, rest.data(), rest.size());
+      ASSERT_GT(n, 0);
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  void close_stdin() {
+    if (stdin_ >= 0) ::close(stdin_);
+    stdin_ = -1;
+  }
+  int wait_exit(std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -2;
+  }
+  void kill_now() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    exited_ = true;
+  }
+  std::string stderr_text() const { return read_file(stderr_path_); }
+
+ private:
+  std::filesystem::path stderr_path_;
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  bool exited_ = false;
+};
+
+// `count` single-record events (complete at once) with serials from `first`.
+std::string login_events(int first, int count) {
+  std::string text;
+  for (int serial = first; serial < first + count; ++serial)
+    text += "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
+            "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" "
+            "hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
+  return text;
+}
+
+bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return done();
+}
+
+std::uint64_t spool_bytes(const std::filesystem::path& dir) {
+  std::uint64_t bytes = 0;
+  if (!std::filesystem::exists(dir)) return 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.is_regular_file()) bytes += entry.file_size();
+  return bytes;
+}
+
+TEST(HttpDelivery, ReplayedCorpusArrivesCompleteExactlyOnce) {
+  AURELAY_CORPUS_OR_SKIP(input, "real-small-netlink.log");
+  TempDir dir;
+  MozdefTestServer server(dir / "received.ndjson");
+  CommandResult run =
+      run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input", input.string(),
+                   "--output", server.url("/_bulk"), "--spool_dir", (dir / "spool").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::map<std::string, int> ids = received_event_ids(dir / "received.ndjson");
+  EXPECT_EQ(ids.size(), 1653u);
+  for (const auto& [id, times] : ids) EXPECT_EQ(times, 1) << id;
+}
+
+// The outage length: the 30 s by default; AURELAY_OUTAGE_SECONDS shortens it locally.
+int outage_seconds() {
+  const char* value = std::getenv("AURELAY_OUTAGE_SECONDS");
+  return value ? std::atoi(value) : 30;
+}
+
+TEST(HttpDelivery, ServerDownWhileEventsFlowLosesNothing) {
+  constexpr int kEvents = 50000;
+  TempDir dir;
+  MozdefTestServer server(dir / "received.ndjson");
+  ShippingAurelay aurelay(
+      dir, {"--input", "stdin", "--output", server.url("/_bulk"), "--spool_dir",
+            (dir / "spool").string(), "--retry_base_ms", "100", "--retry_max_ms", "1000"});
+  // The first fifth arrives while the server is up, the rest flows during the outage.
+  aurelay.write_stdin(login_events(1, kEvents / 5));
+  ASSERT_TRUE(
+      wait_for([&] { return received_event_ids(dir / "received.ndjson").size() > 0; }, 20s));
+  EXPECT_EQ(server.command("refuse"), "ok");
+  const int slices = 10;
+  for (int i = 0; i < slices; ++i) {
+    int first = 1 + kEvents / 5 + i * (kEvents * 4 / 5 / slices);
+    aurelay.write_stdin(login_events(first, kEvents * 4 / 5 / slices));
+    std::this_thread::sleep_for(std::chrono::milliseconds(outage_seconds() * 1000 / slices));
+  }
+  EXPECT_GT(spool_bytes(dir / "spool"), 0u) << "the outage should have been spooled";
+  EXPECT_EQ(server.command("accept"), "ok");
+  ASSERT_TRUE(
+      wait_for([&] { return received_event_ids(dir / "received.ndjson").size() == kEvents; }, 60s))
+      << received_event_ids(dir / "received.ndjson").size() << " of " << kEvents << "\n"
+      << aurelay.stderr_text();
+  aurelay.close_stdin();
+  EXPECT_EQ(aurelay.wait_exit(30s), 0) << aurelay.stderr_text();
+  std::map<std::string, int> ids = received_event_ids(dir / "received.ndjson");
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kEvents));
+  EXPECT_EQ(spool_bytes(dir / "spool"), 0u);
+}
+
+TEST(HttpDelivery, SigkillWhileSpoolingThenRestartDeliversEverything) {
+  constexpr int kEvents = 20000;
+  TempDir dir;
+  write_file(dir / "input.log", login_events(1, kEvents));
+  MozdefTestServer server(dir / "received.ndjson");
+  EXPECT_EQ(server.command("refuse"), "ok");
+  std::vector<std::string> args{"--input",         (dir / "input.log").string(),
+                                "--output",        server.url("/_bulk"),
+                                "--spool_dir",     (dir / "spool").string(),
+                                "--retry_base_ms", "100",
+                                "--retry_max_ms",  "500"};
+  {
+    ShippingAurelay first(dir, args);
+    ASSERT_TRUE(wait_for([&] { return spool_bytes(dir / "spool") > 0; }, 30s))
+        << first.stderr_text();
+    first.kill_now();
+  }
+  EXPECT_EQ(server.command("accept"), "ok");
+  // Started again on the same input and spool: what was spooled goes first, then the replay.
+  ShippingAurelay second(dir, args);
+  EXPECT_EQ(second.wait_exit(60s), 0) << second.stderr_text();
+  std::map<std::string, int> ids = received_event_ids(dir / "received.ndjson");
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kEvents));
+  EXPECT_EQ(spool_bytes(dir / "spool"), 0u);
+}
+
+TEST(HttpDelivery, WrongCertificateAuthoritySaysSoAndSpools) {
+  TempDir dir;
+  // A certificate the client has no reason to trust.
+  CommandResult made =
+      run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                   "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                   "-keyout", (dir / "key.pem").string(), "-out", (dir / "cert.pem").string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  MozdefTestServer server(dir / "received.ndjson", {"--cert", (dir / "cert.pem").string(), "--key",
+                                                    (dir / "key.pem").string()});
+  write_file(dir / "input.log", login_events(1, 100));
+  CommandResult run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+                                   (dir / "input.log").string(), "--output",
+                                   "https://127.0.0.1:" + std::to_string(server.port()) + "/_bulk",
+                                   "--spool_dir", (dir / "spool").string()});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("certificate"), std::string::npos) << run.err;
+  EXPECT_TRUE(received_event_ids(dir / "received.ndjson").empty());
+  EXPECT_GT(spool_bytes(dir / "spool"), 0u);
+}
+
+}  // namespace
+}  // namespace aurelay::testing
