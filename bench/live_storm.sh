@@ -120,7 +120,11 @@ start_collector() {
     aurelay)
       [ -x "$BUILD_DIR/aurelay" ] || { echo "$BUILD_DIR/aurelay missing" >"$TMP/why"; return 1; }
       rm -f "$TMP/aurelay.json"
-      "$BUILD_DIR/aurelay" --input netlink --output "$TMP/aurelay.json" >"$TMP/aurelay.err" 2>&1 &
+      : >"$TMP/aurelay.conf" && chmod 600 "$TMP/aurelay.conf"
+      # The script owns the kernel settings and the rules: aurelay leaves them as found.
+      "$BUILD_DIR/aurelay" --config "$TMP/aurelay.conf" --input netlink --output "$TMP/aurelay.json" \
+        --rules_file "" --backlog_limit -1 --enabled keep --state_file "" \
+        >"$TMP/aurelay.err" 2>&1 &
       COLLECTOR_PID=$! ;;
   esac
   for _ in $(seq 50); do
@@ -157,9 +161,9 @@ records_of() {
   case "$1" in
     counter) sed -n 's/.*records=\([0-9]*\).*/\1/p' "$TMP/counter.out" ;;
     auditd) local n; n=$(grep -vc '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null); echo "${n:-0}" ;;
-    aurelay)  # records as counted by aurelay, if it reports them; else unknown
+    aurelay)  # records as counted by aurelay in its closing log line
       local n
-      n=$(grep -ohE 'records_received[":= ]+[0-9]+' "$TMP/aurelay.err" 2>/dev/null | tail -1 | grep -oE '[0-9]+$')
+      n=$(sed -n 's/.*stopped: \([0-9]*\) records.*/\1/p' "$TMP/aurelay.err" 2>/dev/null | tail -1)
       echo "${n:-?}" ;;
   esac
 }
