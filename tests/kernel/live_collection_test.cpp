@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "aurelay_process.h"
 #include "kernel_guard.h"
 
 namespace aurelay::testing {
@@ -18,109 +19,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// aurelay started in the background with its stderr in a file.
-class AurelayProcess {
- public:
-  AurelayProcess(const std::string& dir, std::vector<std::string> args) : dir_(dir) {
-    std::vector<std::string> argv{
-        AURELAY_BINARY,         "--rules_file", "",    "--backlog_wait_time", "0", "--state_file",
-        dir + "/aurelay.state", "--log_level",  "info"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      int err = ::open((dir + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      dup2(err, 2);
-      int null = ::open("/dev/null", O_RDWR);
-      dup2(null, 0);
-      std::vector<char*> raw;
-      for (std::string& arg : argv) raw.push_back(arg.data());
-      raw.push_back(nullptr);
-      execv(raw[0], raw.data());
-      _exit(127);
-    }
-  }
-  ~AurelayProcess() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  std::string stderr_text() const { return slurp(dir_ + "/stderr.log"); }
-
-  // Sends `signal` and waits for the exit; returns the exit status or -1.
-  int stop(int signal = SIGTERM, std::chrono::seconds timeout = 30s) {
-    kill(pid_, signal);
-    return wait_exit(timeout);
-  }
-  int wait_exit(std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -2;
-  }
-
- private:
-  std::string dir_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-};
-
-class TempDirectory {
- public:
-  TempDirectory() {
-    char path[] = "/tmp/aurelay-live-XXXXXX";
-    path_ = mkdtemp(path);
-  }
-  ~TempDirectory() { std::filesystem::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Waits until the kernel's audit pid is `pid` (registration done).
-bool wait_for_audit_pid(KernelAuditGuard& guard, std::uint32_t pid, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (guard.status().pid == pid) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
 // Runs /bin/echo with exactly `args` (no shell), output discarded.
 void run_marker(const std::vector<std::string>& args) {
   std::vector<std::string> argv{"/bin/echo"};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult result = run_command(argv);
   ASSERT_EQ(result.exit_code, 0);
-}
-
-std::vector<rapidjson::Document> documents_in(const std::string& path) {
-  std::vector<rapidjson::Document> documents;
-  std::istringstream lines(slurp(path));
-  for (std::string line; std::getline(lines, line);) {
-    rapidjson::Document document;
-    document.Parse(line.c_str(), line.size());
-    EXPECT_FALSE(document.HasParseError()) << line.substr(0, 200);
-    if (!document.HasParseError()) documents.push_back(std::move(document));
-  }
-  return documents;
 }
 
 // The documented rendering of bytes that are not valid UTF-8: each such byte becomes the code

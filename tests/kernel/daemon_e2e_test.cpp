@@ -1,0 +1,357 @@
+// End to end: aurelay as the audit daemon with the shipped aurelay.conf and the shipped
+// example_audit.rules, shipping to the MozDef test server (tests/mozdef_server.py) over HTTP.
+// A user is added and deleted, a file under /etc is written and removed and a marker command
+// runs; the matching MozDef documents must arrive. SIGCONT writes a plausible state file; SIGTERM
+// ends it with status 0, and the kernel is left as found (no rules, pid 0, enabled, backlog).
+//
+// The binary under test is the built one (AURELAY_BINARY); the installed package is checked by
+// tools/ci_package_check.sh.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aurelay_process.h"
+#include "kernel_guard.h"
+#include "rules/rules_loader.h"
+
+namespace aurelay::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kSourceDir = std::string(AURELAY_TESTS_DIR) + "/..";
+const std::string kShippedConfig = kSourceDir + "/collector/aurelay.conf";
+const std::string kShippedRules = kSourceDir + "/rules/example_audit.rules";
+const std::string kServerScript = std::string(AURELAY_TESTS_DIR) + "/mozdef_server.py";
+
+std::string auditctl_path() {
+  return is_executable("/sbin/auditctl") ? "/sbin/auditctl" : "/usr/sbin/auditctl";
+}
+
+// tests/mozdef_server.py on 127.0.0.1 (a free port), every document it accepts appended to
+// `record_path` as one JSON line.
+class MozdefTestServer {
+ public:
+  bool start(const std::string& record_path, std::string& error) {
+    int to_server[2];
+    int from_server[2];
+    if (pipe2(to_server, O_CLOEXEC) != 0 || pipe2(from_server, O_CLOEXEC) != 0) {
+      error = "pipe failed";
+      return false;
+    }
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(to_server[0], 0);
+      dup2(from_server[1], 1);
+      execlp("python3", "python3", kServerScript.c_str(), "--record", record_path.c_str(),
+             static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(to_server[0]);
+    close(from_server[1]);
+    commands_ = to_server[1];
+    replies_ = from_server[0];
+    std::string line = read_line();
+    if (line.rfind("port ", 0) != 0) {
+      error = "test server did not start: '" + line + "'";
+      return false;
+    }
+    port_ = std::stoi(line.substr(5));
+    return true;
+  }
+
+  ~MozdefTestServer() {
+    if (commands_ >= 0) {
+      const char quit[] = "quit\n";
+      (void)!write(commands_, quit, sizeof(quit) - 1);
+      close(commands_);
+    }
+    if (pid_ > 0) {
+      bool exited = false;
+      for (int i = 0; i < 100 && !exited; ++i) {
+        exited = waitpid(pid_, nullptr, WNOHANG) == pid_;
+        if (!exited) std::this_thread::sleep_for(20ms);
+      }
+      if (!exited) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+      }
+    }
+    if (replies_ >= 0) close(replies_);
+  }
+
+  int port() const { return port_; }
+
+ private:
+  std::string read_line() {
+    std::string line;
+    char c = 0;
+    while (read(replies_, &c, 1) == 1 && c != '\n') line.push_back(c);
+    return line;
+  }
+
+  pid_t pid_ = -1;
+  int commands_ = -1;
+  int replies_ = -1;
+  int port_ = 0;
+};
+
+// The shipped aurelay.conf with `overrides` in place of its lines for those keys (a key may be
+// set once per file), written to `path` with mode 0600 (owned by root: the test runs as root).
+bool write_config(const std::string& path,
+                  const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::istringstream shipped(slurp(kShippedConfig));
+  std::ofstream out(path);
+  for (std::string line; std::getline(shipped, line);) {
+    bool replaced = false;
+    for (const auto& [key, value] : overrides) {
+      std::string trimmed = line.substr(0, line.find('='));
+      while (!trimmed.empty() && trimmed.back() == ' ') trimmed.pop_back();
+      if (trimmed == key) replaced = true;
+    }
+    if (!replaced) out << line << '\n';
+  }
+  out << "\n# Test overrides\n";
+  for (const auto& [key, value] : overrides) out << key << " = " << value << '\n';
+  out.close();
+  return out.good() && chmod(path.c_str(), 0600) == 0;
+}
+
+std::string member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject() || !object.HasMember(name) || !object[name].IsString()) return "";
+  return std::string(object[name].GetString(), object[name].GetStringLength());
+}
+
+std::string detail(const rapidjson::Value& document, const char* name) {
+  if (!document.IsObject() || !document.HasMember("details")) return "";
+  return member(document["details"], name);
+}
+
+// One expected document: a description and a predicate.
+struct Expectation {
+  std::string what;
+  std::function<bool(const rapidjson::Value&)> matches;
+};
+
+std::vector<std::string> missing(const std::vector<rapidjson::Document>& documents,
+                                 const std::vector<Expectation>& expectations) {
+  std::vector<std::string> absent;
+  for (const Expectation& expectation : expectations) {
+    bool found = false;
+    for (const rapidjson::Document& document : documents)
+      if (expectation.matches(document)) {
+        found = true;
+        break;
+      }
+    if (!found) absent.push_back(expectation.what);
+  }
+  return absent;
+}
+
+// Removes the test user if a failed assertion left it behind.
+class TestUser {
+ public:
+  explicit TestUser(std::string name) : name_(std::move(name)) {}
+  ~TestUser() {
+    if (getpwnam(name_.c_str()) != nullptr) run_command({"userdel", name_});
+  }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+TEST(DaemonEndToEnd, ShippedConfigAndRulesDeliverUserFileAndCommandEventsToMozdef) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  if (!std::filesystem::exists(kShippedConfig) || !std::filesystem::exists(kShippedRules))
+    GTEST_SKIP() << "shipped config or rules not found under " << kSourceDir;
+  if (run_command({"python3", "--version"}).exit_code != 0) GTEST_SKIP() << "python3 missing";
+  if (!is_executable("/usr/sbin/useradd") && !is_executable("/sbin/useradd"))
+    GTEST_SKIP() << "useradd missing";
+  std::string error;
+  std::optional<std::vector<std::string>> rules_before = rules::list_rules(auditctl_path(), error);
+  ASSERT_TRUE(rules_before) << error;
+  // The shipped rules file starts with -D: it would delete rules this host has loaded.
+  if (!rules_before->empty())
+    GTEST_SKIP() << "audit rules are loaded on this host; the shipped rules would replace them";
+  const netlink::AuditStatus before = guard.status();
+  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+
+  TempDirectory dir;
+  MozdefTestServer server;
+  ASSERT_TRUE(server.start(dir / "received.ndjson", error)) << error;
+  const std::string config_path = dir / "aurelay.conf";
+  ASSERT_TRUE(write_config(
+      config_path, {{"output", "http://127.0.0.1:" + std::to_string(server.port()) + "/_bulk"},
+                    {"rules_file", kShippedRules},
+                    {"auditctl", auditctl_path()},
+                    {"state_file", dir / "aurelay.state"},
+                    {"spool_dir", dir / "spool"},
+                    {"dead_letter_file", dir / "dead-letter.ndjson"},
+                    {"backlog_wait_time", "0"},
+                    {"user", ""},
+                    {"log_target", "stderr"},
+                    {"batch_flush_ms", "50"}}));
+
+  AurelayProcess aurelay = AurelayProcess::exactly(
+      dir.path(), {AURELAY_BINARY, "--config", config_path, "--log_level", "debug"});
+  ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 15s)) << aurelay.stderr_text();
+  // The rules are loaded after registration; the execve rule is the last but one line.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (loaded_rule_keys("exec").count("exec") == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(loaded_rule_keys("exec").count("exec"), 1u) << aurelay.stderr_text();
+  std::this_thread::sleep_for(300ms);  // settings re-applied over the rules file, pipeline up
+  {
+    netlink::AuditStatus running = guard.status();
+    EXPECT_EQ(running.enabled, 1u);
+    EXPECT_EQ(running.backlog_limit, 8192u);  // -b 8192 in the rules file
+    // The config's backlog_wait_time 0 wins over the rules file's --backlog_wait_time 60000.
+    EXPECT_EQ(running.backlog_wait_time, 0u);
+  }
+
+  // The actions.
+  const std::string pid_text = std::to_string(getpid());
+  TestUser user("ae2e" + pid_text);
+  CommandResult added =
+      run_command({"useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", user.name()});
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  struct passwd* entry = getpwnam(user.name().c_str());
+  ASSERT_NE(entry, nullptr);
+  const uid_t uid = entry->pw_uid;
+  // The shipped rules watch /etc/ld.so.conf.d (and not /etc itself): a comment-only file there is
+  // harmless to the dynamic linker.
+  const std::string etc_file = "/etc/ld.so.conf.d/aurelay-e2e-" + pid_text + ".conf";
+  {
+    std::ofstream etc(etc_file);
+    etc << "# aurelay end-to-end test, removed at once\n";
+  }
+  ASSERT_TRUE(std::filesystem::remove(etc_file));
+  CommandResult deleted = run_command({"userdel", user.name()});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
+  const std::string marker = "aurelay-e2e-marker-" + pid_text;
+  ASSERT_EQ(run_command({"/bin/echo", marker}).exit_code, 0);
+
+  // useradd and userdel name the account by its uid (id=) in ADD_USER / DEL_USER and by name
+  // (acct=) in ADD_GROUP / DEL_GROUP.
+  const std::string id = "id=" + std::to_string(uid);
+  const std::string acct = "acct=" + user.name();
+  auto user_message = [](const rapidjson::Value& d, const std::string& type,
+                         const std::string& field, const std::string& program) {
+    std::string summary = member(d, "summary");
+    std::string category = type;
+    for (char& c : category) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return member(d, "category") == category && summary.rfind(type + ":", 0) == 0 &&
+           summary.find(" " + field + " ") != std::string::npos &&
+           summary.find("exe=" + program) != std::string::npos &&
+           summary.find("res=success") != std::string::npos;
+  };
+  std::vector<Expectation> expectations{
+      {"ADD_USER " + id,
+       [&](const rapidjson::Value& d) {
+         return user_message(d, "ADD_USER", id, "/usr/sbin/useradd");
+       }},
+      {"ADD_GROUP " + acct,
+       [&](const rapidjson::Value& d) {
+         return user_message(d, "ADD_GROUP", acct, "/usr/sbin/useradd");
+       }},
+      {"DEL_USER " + id,
+       [&](const rapidjson::Value& d) {
+         return user_message(d, "DEL_USER", id, "/usr/sbin/userdel");
+       }},
+      {"useradd's change of /etc/passwd (key identity)",
+       [&](const rapidjson::Value& d) {
+         return detail(d, "auditkey") == "identity" && member(d, "processname") == "useradd";
+       }},
+      {"Write: " + etc_file + " (its creation)",
+       [&](const rapidjson::Value& d) {
+         return member(d, "category") == "write" && member(d, "summary") == "Write: " + etc_file &&
+                detail(d, "syscall").rfind("open", 0) == 0 && detail(d, "auditkey") == "libpath";
+       }},
+      {"Write: " + etc_file + " (its removal)",
+       [&](const rapidjson::Value& d) {
+         return member(d, "category") == "write" && member(d, "summary") == "Write: " + etc_file &&
+                detail(d, "syscall").rfind("unlink", 0) == 0 && detail(d, "auditkey") == "libpath";
+       }},
+      {"Execve: /bin/echo " + marker,
+       [&](const rapidjson::Value& d) {
+         return member(d, "category") == "execve" &&
+                member(d, "summary") == "Execve: /bin/echo " + marker &&
+                detail(d, "command") == "/bin/echo " + marker && detail(d, "auditkey") == "exec";
+       }},
+  };
+  std::vector<std::string> absent;
+  deadline = std::chrono::steady_clock::now() + 20s;
+  do {
+    std::this_thread::sleep_for(200ms);
+    absent = missing(documents_in(dir / "received.ndjson"), expectations);
+  } while (!absent.empty() && std::chrono::steady_clock::now() < deadline);
+  for (const std::string& what : absent) ADD_FAILURE() << "no document: " << what;
+  if (!absent.empty()) {
+    std::string categories;
+    for (const rapidjson::Document& d : documents_in(dir / "received.ndjson"))
+      categories += member(d, "category") + " | " + member(d, "summary").substr(0, 120) + "\n";
+    ADD_FAILURE() << "received:\n" << categories << "\naurelay:\n" << aurelay.stderr_text();
+  }
+
+  // The state file on SIGCONT (what `auditctl --signal state` does).
+  std::string state = request_state_file(aurelay.pid(), dir / "aurelay.state");
+  EXPECT_EQ(state_number(state, "kernel audit pid"), static_cast<std::uint64_t>(aurelay.pid()))
+      << state;
+  EXPECT_EQ(state_number(state, "process id"), static_cast<std::uint64_t>(aurelay.pid()));
+  EXPECT_EQ(state_number(state, "kernel enabled"), 1u) << state;
+  const std::uint64_t received = state_number(state, "records received");
+  const std::uint64_t completed = state_number(state, "events completed");
+  const std::uint64_t delivered = state_number(state, "documents delivered");
+  EXPECT_GT(received, 0u) << state;
+  EXPECT_GT(completed, 0u) << state;
+  EXPECT_GE(delivered, expectations.size()) << state;
+  EXPECT_GE(received, completed) << state;  // every event has at least one record
+  EXPECT_LE(delivered, state_number(state, "documents encoded")) << state;
+  EXPECT_EQ(state_number(state, "last HTTP status"), 200u) << state;
+  EXPECT_EQ(state_number(state, "documents rejected"), 0u) << state;
+  EXPECT_NE(state.find("output = http://127.0.0.1:" + std::to_string(server.port())),
+            std::string::npos)
+      << state;
+  struct stat state_stat {};
+  ASSERT_EQ(stat((dir / "aurelay.state").c_str(), &state_stat), 0);
+  EXPECT_EQ(state_stat.st_mode & 0777, 0640u);
+
+  EXPECT_EQ(aurelay.stop(SIGTERM), 0) << aurelay.stderr_text();
+
+  // Everything delivered by the drain arrived; nothing was left in the spool.
+  const std::size_t arrived = documents_in(dir / "received.ndjson").size();
+  EXPECT_GE(arrived, delivered);
+
+  // The kernel as found.
+  std::optional<std::vector<std::string>> rules_after = rules::list_rules(auditctl_path(), error);
+  ASSERT_TRUE(rules_after) << error;
+  EXPECT_TRUE(rules_after->empty()) << "rules left loaded: " << rules_after->front();
+  netlink::AuditStatus after = guard.status();
+  EXPECT_EQ(after.pid, 0u);
+  EXPECT_EQ(after.enabled, before.enabled);
+  EXPECT_EQ(after.failure, before.failure);
+  EXPECT_EQ(after.backlog_limit, before.backlog_limit);
+  EXPECT_EQ(after.backlog_wait_time, before.backlog_wait_time);
+  EXPECT_EQ(after.rate_limit, before.rate_limit);
+}
+
+}  // namespace
+}  // namespace aurelay::testing
