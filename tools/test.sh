@@ -16,7 +16,9 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -j "$jobs" -LE 'kernel' --output-on-failure --timeout 600
 
 section "TSan build: rings and pipeline"
-tools/build.sh build-tsan -DAURELAY_SANITIZE=thread -DAURELAY_BUILD_BENCH=OFF
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAURELAY_SANITIZE=thread \
+  -DAURELAY_BUILD_BENCH=OFF >/dev/null
+cmake --build build-tsan -j "$jobs" --target collector_tests
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j "$jobs" -L 'collector' \
   --output-on-failure --timeout 600
 
@@ -24,6 +26,17 @@ section "Fuzzing the record parser for ${fuzz_seconds}s"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAURELAY_BUILD_FUZZ=ON -DAURELAY_BUILD_BENCH=OFF >/dev/null
 tests/fuzz/run.sh build-fuzz "$fuzz_seconds"
+
+# ---- CI package check (owned by the e2e helper: tools/ci_package_check.sh) ----
+# Builds the .deb, installs it with apt-get, checks the installed aurelay (--version,
+# --check-config, the unit's ExecStart line) and purges it again before the tests below.
+section "Package: build, install, check, purge"
+if [ "$(id -u)" = 0 ]; then
+  tools/ci_package_check.sh build-package
+else
+  echo "not root: skipping the package install check"
+fi
+# ---- end of CI package check ----
 
 section "Release build: all tests"
 tools/build.sh build
