@@ -85,6 +85,7 @@ class ShippingAurelay {
     }
     return -2;
   }
+  void send(int signal) { kill(pid_, signal); }
   void kill_now() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
@@ -221,6 +222,22 @@ TEST(HttpDelivery, WrongCertificateAuthoritySaysSoAndSpools) {
   EXPECT_NE(run.err.find("certificate"), std::string::npos) << run.err;
   EXPECT_TRUE(received_event_ids(dir / "received.ndjson").empty());
   EXPECT_GT(spool_bytes(dir / "spool"), 0u);
+}
+
+TEST(FileOutput, SighupReopensTheOutputAfterLogrotate) {
+  TempDir dir;
+  ShippingAurelay aurelay(dir, {"--input", "stdin", "--output", (dir / "events.json").string()});
+  aurelay.write_stdin(login_events(1, 100));
+  ASSERT_TRUE(wait_for([&] { return received_event_ids(dir / "events.json").size() == 100; }, 20s));
+  std::filesystem::rename(dir / "events.json", dir / "events.json.1");
+  aurelay.send(SIGHUP);
+  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(dir / "events.json"); }, 20s))
+      << aurelay.stderr_text();
+  aurelay.write_stdin(login_events(101, 50));
+  aurelay.close_stdin();
+  EXPECT_EQ(aurelay.wait_exit(30s), 0) << aurelay.stderr_text();
+  EXPECT_EQ(received_event_ids(dir / "events.json.1").size(), 100u);
+  EXPECT_EQ(received_event_ids(dir / "events.json").size(), 50u);
 }
 
 }  // namespace

@@ -1,0 +1,92 @@
+// The file and stdout sink: documents as lines, audisp-json's prepend/postpend framing, reopening
+// after logrotate moved the file, and clear errors.
+#include "output/file_sink.h"
+
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace aurelay::output {
+namespace {
+
+using testing::read_file;
+using testing::TempDir;
+
+DocumentBatch batch_of(std::initializer_list<std::string_view> documents) {
+  DocumentBatch batch;
+  for (std::string_view document : documents) {
+    batch.buffer().append(document);
+    batch.end_document(1700000000000);
+  }
+  return batch;
+}
+
+TEST(FileSink, WritesOneDocumentPerLineAndAppends) {
+  TempDir dir;
+  std::string error;
+  auto sink = FileSink::open({.path = (dir / "out.json").string()}, error);
+  ASSERT_TRUE(sink) << error;
+  EXPECT_EQ(sink->write(batch_of({R"({"a":1})", R"({"b":2})"})), SinkStatus::ok);
+  EXPECT_EQ(sink->write(batch_of({R"({"c":3})"})), SinkStatus::ok);
+  EXPECT_TRUE(sink->flush(1000));
+  EXPECT_EQ(read_file(dir / "out.json"), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+  EXPECT_EQ(sink->stats().delivered, 3u);
+}
+
+TEST(FileSink, PrependAndPostpendFrameEachDocument) {
+  TempDir dir;
+  std::string error;
+  auto sink = FileSink::open(
+      {.path = (dir / "out.json").string(), .prepend_msg = "<14>", .postpend_msg = " END"}, error);
+  ASSERT_TRUE(sink) << error;
+  EXPECT_EQ(sink->write(batch_of({"{}", "[]"})), SinkStatus::ok);
+  EXPECT_EQ(read_file(dir / "out.json"), "<14>{} END\n<14>[] END\n");
+}
+
+TEST(FileSink, ReopenFollowsLogrotate) {
+  TempDir dir;
+  std::string error;
+  auto sink = FileSink::open({.path = (dir / "out.json").string()}, error);
+  ASSERT_TRUE(sink) << error;
+  EXPECT_EQ(sink->write(batch_of({"{\"before\":1}"})), SinkStatus::ok);
+  std::filesystem::rename(dir / "out.json", dir / "out.json.1");
+  EXPECT_EQ(sink->write(batch_of({"{\"still-old\":1}"})), SinkStatus::ok);
+  sink->reopen();
+  EXPECT_EQ(sink->write(batch_of({"{\"after\":1}"})), SinkStatus::ok);
+  EXPECT_EQ(read_file(dir / "out.json.1"), "{\"before\":1}\n{\"still-old\":1}\n");
+  EXPECT_EQ(read_file(dir / "out.json"), "{\"after\":1}\n");
+  EXPECT_EQ(sink->counters().reopens, 1u);
+}
+
+TEST(FileSink, ReopenFailureKeepsTheOldFile) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "logs");
+  std::string error;
+  auto sink = FileSink::open({.path = (dir / "logs" / "out.json").string()}, error);
+  ASSERT_TRUE(sink) << error;
+  std::filesystem::rename(dir / "logs", dir / "moved");
+  sink->reopen();  // the directory is gone: keep writing where we were
+  EXPECT_NE(sink->last_error().find("cannot open output"), std::string::npos);
+  EXPECT_EQ(sink->write(batch_of({"{}"})), SinkStatus::ok);
+  EXPECT_EQ(read_file(dir / "moved" / "out.json"), "{}\n");
+}
+
+TEST(FileSink, UnwritablePathIsAClearError) {
+  std::string error;
+  auto sink = FileSink::open({.path = "/nonexistent-dir/out.json"}, error);
+  EXPECT_FALSE(sink);
+  EXPECT_NE(error.find("/nonexistent-dir/out.json"), std::string::npos) << error;
+}
+
+TEST(FileSink, FullDeviceFailsTheWriteWithTheReason) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  std::string error;
+  auto sink = FileSink::open({.path = "/dev/full"}, error);
+  ASSERT_TRUE(sink) << error;
+  EXPECT_EQ(sink->write(batch_of({"{}"})), SinkStatus::failed);
+  EXPECT_NE(sink->last_error().find("No space left"), std::string::npos) << sink->last_error();
+  EXPECT_EQ(sink->counters().write_errors, 1u);
+}
+
+}  // namespace
+}  // namespace aurelay::output
