@@ -7,6 +7,7 @@
 // The binary under test is the built one (AURELAY_BINARY); the installed package is checked by
 // tools/ci_package_check.sh.
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <rapidjson/document.h>
@@ -171,6 +172,7 @@ class TestUser {
   explicit TestUser(std::string name) : name_(std::move(name)) {}
   ~TestUser() {
     if (getpwnam(name_.c_str()) != nullptr) run_command({"userdel", name_});
+    if (getgrnam(name_.c_str()) != nullptr) run_command({"groupdel", name_});
   }
   const std::string& name() const { return name_; }
 
@@ -178,8 +180,8 @@ class TestUser {
   std::string name_;
 };
 
-TEST(DaemonEndToEnd, ShippedConfigAndRulesDeliverUserFileAndCommandEventsToMozdef) {
-  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+// The whole scenario; `run_as` is the config's `user` ("" = stay root).
+void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   if (!std::filesystem::exists(kShippedConfig) || !std::filesystem::exists(kShippedRules))
     GTEST_SKIP() << "shipped config or rules not found under " << kSourceDir;
   if (run_command({"python3", "--version"}).exit_code != 0) GTEST_SKIP() << "python3 missing";
@@ -206,7 +208,7 @@ TEST(DaemonEndToEnd, ShippedConfigAndRulesDeliverUserFileAndCommandEventsToMozde
                     {"spool_dir", dir / "spool"},
                     {"dead_letter_file", dir / "dead-letter.ndjson"},
                     {"backlog_wait_time", "0"},
-                    {"user", ""},
+                    {"user", run_as},
                     {"log_target", "stderr"},
                     {"batch_flush_ms", "50"}}));
 
@@ -351,6 +353,31 @@ TEST(DaemonEndToEnd, ShippedConfigAndRulesDeliverUserFileAndCommandEventsToMozde
   EXPECT_EQ(after.backlog_limit, before.backlog_limit);
   EXPECT_EQ(after.backlog_wait_time, before.backlog_wait_time);
   EXPECT_EQ(after.rate_limit, before.rate_limit);
+}
+
+TEST(DaemonEndToEnd, ShippedConfigAndRulesDeliverUserFileAndCommandEventsToMozdef) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  run_end_to_end(guard, "");
+}
+
+// The shipped config runs as the `aurelay` user; here a system user made for the test stands in.
+// DISABLED until the daemon can undo its rules file after the privilege drop: its teardown runs
+// auditctl (-l, -d, -W, -b, ...), which refuses to run without root ("You must be root to run
+// this program"), so the 68 rules of the shipped file stay loaded and the kernel settings it
+// changed are not restored. Enable it (remove DISABLED_) once the teardown uses the netlink
+// control socket (AUDIT_LIST_RULES / AUDIT_DEL_RULE, AUDIT_SET), which CAP_AUDIT_CONTROL allows.
+TEST(DaemonEndToEnd, DISABLED_ShippedConfigWithPrivilegeDropLeavesTheKernelAsFound) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  const std::string name = "aurelay-e2e-" + std::to_string(getpid());
+  CommandResult added = run_command({"useradd", "--system", "--user-group", "--no-create-home",
+                                     "--shell", "/usr/sbin/nologin", name});
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  TestUser user(name);
+  run_end_to_end(guard, name);
+  // A failed run must not leave the shipped rules behind for the next test.
+  std::string error;
+  std::optional<std::vector<std::string>> left = rules::list_rules(auditctl_path(), error);
+  if (left && !left->empty()) run_command({auditctl_path(), "-D"});
 }
 
 }  // namespace
