@@ -17,7 +17,8 @@
 namespace aurelay::collector {
 namespace {
 
-constexpr const char* kTestUser = "aurelay-privtest";
+// One user per test process: ctest runs tests in parallel, each in its own process.
+const std::string kTestUser = "aurelay-pt-" + std::to_string(::getpid());
 constexpr std::uint64_t kAuditControl = 1ull << 30;
 constexpr std::uint64_t kAuditRead = 1ull << 37;
 
@@ -26,13 +27,19 @@ class PrivilegesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    if (::getpwnam(kTestUser) == nullptr) {
+    if (::getpwnam(kTestUser.c_str()) == nullptr) {
       const std::string command = std::string("useradd --system --no-create-home --shell ") +
                                   "/usr/sbin/nologin " + kTestUser + " >/dev/null 2>&1";
-      if (std::system(command.c_str()) != 0) GTEST_SKIP() << "useradd failed";
+      // useradd fails while another process holds the passwd lock: try again a few times.
+      bool added = false;
+      for (int attempt = 0; attempt < 20 && !added; ++attempt) {
+        added = std::system(command.c_str()) == 0;
+        if (!added) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (!added) GTEST_SKIP() << "useradd failed";
       created_ = true;
     }
-    const struct passwd* entry = ::getpwnam(kTestUser);
+    const struct passwd* entry = ::getpwnam(kTestUser.c_str());
     ASSERT_NE(entry, nullptr);
     uid_ = entry->pw_uid;
     gid_ = entry->pw_gid;
