@@ -575,8 +575,13 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
     } else if (category == "write" || category == "read" || category == "attribute" ||
                category == "chmod" || category == "chown") {
       capitalized(category);
-      s.summary.append(": ");
-      s.summary.append(path);
+      if (path.empty()) {
+        s.summary.append(" by ");
+        s.summary.append(s.value_of(syscall_record, "comm", path_scratch));
+      } else {
+        s.summary.append(": ");
+        s.summary.append(path);
+      }
     } else if (category == "ptrace") {
       s.summary.append("Ptrace");
     } else if (category == "time") {
@@ -599,6 +604,12 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
         s.summary.append(path);
       } else if (have_sockaddr && !s.sockaddr.address.empty()) {
         s.summary.append(": ");
+        // Addresses other than IP and unix paths say their family ("netlink:0").
+        if (s.sockaddr.family != "inet" && s.sockaddr.family != "inet6" &&
+            s.sockaddr.family != "unix") {
+          s.summary.append(s.sockaddr.family);
+          s.summary.push_back(':');
+        }
         bool v6 = s.sockaddr.family == "inet6" && !s.sockaddr.port.empty();
         if (v6) s.summary.push_back('[');
         s.summary.append(s.sockaddr.address);

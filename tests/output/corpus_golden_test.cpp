@@ -216,5 +216,16 @@ TEST_F(CorpusGolden, ConnectWithDecodedAddress) {
             "setpriv --reuid=1001 --regid=1002 --init-groups ping -c 1 -W 1 127.0.0.1");
 }
 
+TEST_F(CorpusGolden, NetlinkSendtoSaysTheFamily) {
+  AURELAY_CORPUS_OR_SKIP(path, "real-small-netlink.log");
+  load(path);
+  // auditctl talking to the kernel: saddr=100000000000000000000000 is AF_NETLINK, pid 0.
+  const rapidjson::Document* d = by_serial("6128");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(get(*d, "category"), "sendto");
+  EXPECT_EQ(get(*d, "summary"), "Sendto: netlink:0");
+  EXPECT_EQ(get((*d)["details"], "family"), "netlink");
+}
+
 }  // namespace
 }  // namespace aurelay::output
