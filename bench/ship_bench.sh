@@ -55,3 +55,25 @@ for format in json_array ndjson; do
 done
 "$driver" "http://127.0.0.1:$port/_bulk" "$documents" json_array 2 2000
 "$driver" "http://127.0.0.1:$port/events" $((documents / 20)) per_document 8 1
+
+# The whole aurelay process: read, group, encode and ship single-record events to nginx.
+aurelay=$build/aurelay
+if [ -x "$aurelay" ]; then
+  events=$((documents / 4))
+  python3 - "$work/logins.log" "$events" <<'PY'
+import sys
+path, count = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as out:
+    for serial in range(1, count + 1):
+        out.write(f"type=USER_LOGIN msg=audit(1700000000.{serial % 1000:03d}:{serial}): pid=1 uid=0 "
+                  f"auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? "
+                  f"addr=10.0.0.1 terminal=ssh res=success'\n")
+PY
+  : >"$work/empty.conf" && chmod 600 "$work/empty.conf"
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$aurelay" --config "$work/empty.conf" \
+    --input "$work/logins.log" --output "http://127.0.0.1:$port/_bulk" --log_level warn
+  read -r wall user sys rss <"$work/time"
+  awk -v n="$events" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" 'BEGIN {
+    printf "aurelay end to end: %d documents in %.2f s = %.0f documents/s, CPU %.2f s (%.2f cores), peak RSS %.1f MiB\n",
+      n, w, n / w, u + s, (u + s) / w, r / 1024 }'
+fi

@@ -75,6 +75,7 @@ PipelineConfig make_pipeline_config(const Config& config) {
   pipeline.assembler.eoe_timeout = std::chrono::milliseconds(config.eoe_timeout_ms);
   pipeline.assembler.max_in_flight = config.max_in_flight;
   pipeline.encoder.hostname = local_hostname(config);
+  pipeline.warn_when_ring_full = is_live_input(config.input);
   return pipeline;
 }
 

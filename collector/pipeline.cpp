@@ -95,7 +95,7 @@ void Pipeline::reader_loop() {
     if (!free_records_.try_pop(batch)) {
       // Every batch is queued for the correlator: the ring is full.
       std::uint64_t suppressed = 0;
-      if (full_warning.allow(Clock::now(), suppressed))
+      if (config_.warn_when_ring_full && full_warning.allow(Clock::now(), suppressed))
         spdlog::warn("record ring full: correlator is behind ({}), {} more since last warning",
                      config_.queue_full_action == QueueFullAction::block ? "reading paused"
                                                                          : "dropping records",

@@ -31,6 +31,9 @@ struct PipelineConfig {
   std::size_t record_batches = 64;  // batches in flight between reader and correlator
   std::size_t max_records_per_batch = 1024;
   QueueFullAction queue_full_action = QueueFullAction::block;
+  // Live sources warn when the ring fills (the kernel backlog grows meanwhile); a file replay
+  // is expected to outrun the correlator, so it only counts.
+  bool warn_when_ring_full = true;
   correlate::AssemblerConfig assembler;
   output::EncoderConfig encoder;
   std::size_t document_batches = 16;  // batches in flight between correlator and shipper
