@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "netlink/audit_message.h"
@@ -16,13 +17,25 @@ namespace {
 
 std::string errno_text(int error_number) { return std::strerror(error_number); }
 
+// Receive buffer of the control socket: a rule list message carries a whole audit_rule_data with
+// its strings (a watch path alone may be PATH_MAX), and an ack echoes the request it answers.
+// Larger datagrams fail with ENOSPC (libmnl's report of MSG_TRUNC).
+constexpr std::size_t kControlReceiveBufferSize = 128 * 1024;
+
 struct ReplyState {
   audit_status* status = nullptr;
   bool got_status = false;
+  std::vector<std::string>* rules = nullptr;
 };
 
 int on_reply(const nlmsghdr* header, void* data) {
   auto* state = static_cast<ReplyState*>(data);
+  if (header->nlmsg_type == AUDIT_LIST_RULES && state->rules != nullptr) {
+    // The whole payload: struct audit_rule_data and its buf, exactly as the kernel sent it.
+    state->rules->emplace_back(static_cast<const char*>(mnl_nlmsg_get_payload(header)),
+                               mnl_nlmsg_get_payload_len(header));
+    return MNL_CB_OK;
+  }
   if (header->nlmsg_type == AUDIT_GET && state->status != nullptr) {
     std::size_t size = mnl_nlmsg_get_payload_len(header);
     std::memset(state->status, 0, sizeof(audit_status));
@@ -76,7 +89,8 @@ void AuditControl::close() {
 }
 
 bool AuditControl::transact(const char* request, std::size_t length, std::uint32_t seq,
-                            audit_status* reply, std::string& error) {
+                            audit_status* reply, std::vector<std::string>* rules,
+                            std::string& error) {
   if (socket_ == nullptr) {
     error = "audit control socket not open";
     error_number_ = EBADF;
@@ -87,8 +101,8 @@ bool AuditControl::transact(const char* request, std::size_t length, std::uint32
     error = "audit control send: " + errno_text(error_number_);
     return false;
   }
-  std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
-  ReplyState state{reply, false};
+  std::unique_ptr<char[]> buffer(new char[kControlReceiveBufferSize]);
+  ReplyState state{reply, false, rules};
   pollfd pfd{mnl_socket_get_fd(socket_), POLLIN, 0};
   for (;;) {
     int ready = poll(&pfd, 1, reply_timeout_ms_);
@@ -98,7 +112,7 @@ bool AuditControl::transact(const char* request, std::size_t length, std::uint32
       error = "audit control: no answer from the kernel: " + errno_text(error_number_);
       return false;
     }
-    ssize_t received = mnl_socket_recvfrom(socket_, buffer.data(), buffer.size());
+    ssize_t received = mnl_socket_recvfrom(socket_, buffer.get(), kControlReceiveBufferSize);
     if (received < 0) {
       if (errno == EINTR) continue;
       error_number_ = errno;
@@ -106,13 +120,14 @@ bool AuditControl::transact(const char* request, std::size_t length, std::uint32
       return false;
     }
     // Replies on a control socket have a correct nlmsg_len: libmnl may walk them.
-    int result = mnl_cb_run(buffer.data(), received, seq, portid_, on_reply, &state);
+    int result = mnl_cb_run(buffer.get(), received, seq, portid_, on_reply, &state);
     if (result < 0) {
       if (errno == ESRCH || errno == EPROTO) continue;  // a stale answer to an older request
       error_number_ = errno;
       error = "audit control: kernel refused: " + errno_text(error_number_);
       return false;
     }
+    // A list request carries no NLM_F_ACK, so its only STOP is NLMSG_DONE, after the rules.
     if (result == MNL_CB_STOP) {
       if (reply != nullptr && !state.got_status) continue;  // an ack before the reply
       return true;
@@ -125,7 +140,7 @@ bool AuditControl::get_status(AuditStatus& out, std::string& error) {
   std::uint32_t seq = ++seq_;
   std::size_t length = build_get_status(request, seq);
   audit_status raw{};
-  if (!transact(request, length, seq, &raw, error)) return false;
+  if (!transact(request, length, seq, &raw, nullptr, error)) return false;
   out = to_audit_status(raw);
   return true;
 }
@@ -134,7 +149,7 @@ bool AuditControl::set_status(const audit_status& status, std::string& error) {
   char request[kRequestBufferSize];
   std::uint32_t seq = ++seq_;
   std::size_t length = build_set_status(request, status, seq);
-  return transact(request, length, seq, nullptr, error);
+  return transact(request, length, seq, nullptr, nullptr, error);
 }
 
 bool AuditControl::set_enabled(std::uint32_t enabled, std::string& error) {
@@ -169,6 +184,50 @@ bool AuditControl::set_rate_limit(std::uint32_t rate, std::string& error) {
   status.mask = AUDIT_STATUS_RATE_LIMIT;
   status.rate_limit = rate;
   return set_status(status, error);
+}
+
+bool AuditControl::set_failure(std::uint32_t failure, std::string& error) {
+  if (failure > 1) {
+    error = "refusing to set audit failure=" + std::to_string(failure) +
+            (failure == 2 ? " (2 panics the kernel when audit fails)" : " (not a failure mode)");
+    error_number_ = EINVAL;
+    return false;
+  }
+  audit_status status{};
+  status.mask = AUDIT_STATUS_FAILURE;
+  status.failure = failure;
+  return set_status(status, error);
+}
+
+bool AuditControl::list_rules(std::vector<std::string>& rules, std::string& error) {
+  char request[kRequestBufferSize];
+  std::uint32_t seq = ++seq_;
+  std::size_t length = build_list_rules(request, seq);
+  std::vector<std::string> listed;
+  if (!transact(request, length, seq, nullptr, &listed, error)) {
+    error = "listing audit rules: " + error;
+    return false;
+  }
+  rules = std::move(listed);
+  return true;
+}
+
+bool AuditControl::delete_rule(std::string_view raw_rule, std::string& error) {
+  if (raw_rule.size() < sizeof(audit_rule_data)) {
+    error = "deleting audit rule: " + std::to_string(raw_rule.size()) +
+            " bytes is too short for a struct audit_rule_data";
+    error_number_ = EINVAL;
+    return false;
+  }
+  std::vector<char> request(request_size(raw_rule.size()));
+  std::uint32_t seq = ++seq_;
+  std::size_t length = build_delete_rule(request.data(), raw_rule, seq);
+  if (transact(request.data(), length, seq, nullptr, nullptr, error)) return true;
+  if (error_number_ == ENOENT)
+    error = "deleting audit rule: the kernel has no such rule loaded (ENOENT)";
+  else
+    error = "deleting audit rule: " + error;
+  return false;
 }
 
 bool AuditControl::clear_pid(std::string& error) {
@@ -221,9 +280,16 @@ bool KernelSettingsGuard::set_rate_limit(std::uint32_t rate, std::string& error)
   return true;
 }
 
+bool KernelSettingsGuard::set_failure(std::uint32_t failure, std::string& error) {
+  if (!remember_original(error)) return false;
+  if (!control_.set_failure(failure, error)) return false;
+  changed_failure_ = true;
+  return true;
+}
+
 bool KernelSettingsGuard::has_changes() const {
   return changed_enabled_ || changed_backlog_limit_ || changed_backlog_wait_time_ ||
-         changed_rate_limit_;
+         changed_rate_limit_ || changed_failure_;
 }
 
 bool KernelSettingsGuard::restore(std::string& error) {
@@ -247,6 +313,9 @@ bool KernelSettingsGuard::restore(std::string& error) {
   if (changed_backlog_wait_time_)
     note(control_.set_backlog_wait_time(found_->backlog_wait_time, failure),
          changed_backlog_wait_time_, "backlog_wait_time");
+  // A failure mode of 2 (panic) found at start is reported, not set back: set_failure refuses it.
+  if (changed_failure_)
+    note(control_.set_failure(found_->failure, failure), changed_failure_, "failure");
   if (changed_enabled_) {
     if (found_->enabled > 1) {
       changed_enabled_ = false;  // it was locked: nothing we could have changed

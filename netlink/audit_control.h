@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 struct mnl_socket;
 
@@ -50,17 +52,29 @@ class AuditControl {
   bool set_backlog_limit(std::uint32_t limit, std::string& error);
   bool set_backlog_wait_time(std::uint32_t wait_time, std::string& error);
   bool set_rate_limit(std::uint32_t rate, std::string& error);
+  // The failure mode (0 silent, 1 printk, 2 panic); refuses 2 without asking the kernel.
+  bool set_failure(std::uint32_t failure, std::string& error);
   // Gives the audit daemon pid back (AUDIT_SET pid 0), which the kernel only allows the process
   // holding it. Used by AuditDataSocket::release().
   bool clear_pid(std::string& error);
+
+  // The loaded rules (AUDIT_LIST_RULES dump), in the kernel's order, each as the raw bytes of its
+  // struct audit_rule_data with its buf, exactly as received: what delete_rule() takes back, and
+  // equal bytes mean the same rule. Replaces `rules`.
+  bool list_rules(std::vector<std::string>& rules, std::string& error);
+  // Deletes one rule (AUDIT_DEL_RULE) given as list_rules() returned it, checking the ack. When
+  // no such rule is loaded the kernel answers ENOENT: error_number() holds it, `error` says so.
+  bool delete_rule(std::string_view raw_rule, std::string& error);
 
   // Timeout for one request's answer.
   void set_reply_timeout_ms(int timeout_ms) { reply_timeout_ms_ = timeout_ms; }
 
  private:
   bool set_status(const audit_status& status, std::string& error);
+  // Sends a request and waits for its answer: the status reply when `reply` is set, every
+  // AUDIT_LIST_RULES message up to NLMSG_DONE when `rules` is set, the ack otherwise.
   bool transact(const char* request, std::size_t length, std::uint32_t seq, audit_status* reply,
-                std::string& error);
+                std::vector<std::string>* rules, std::string& error);
 
   mnl_socket* socket_ = nullptr;
   std::uint32_t portid_ = 0;
@@ -83,6 +97,7 @@ class KernelSettingsGuard {
   bool set_backlog_limit(std::uint32_t limit, std::string& error);
   bool set_backlog_wait_time(std::uint32_t wait_time, std::string& error);
   bool set_rate_limit(std::uint32_t rate, std::string& error);
+  bool set_failure(std::uint32_t failure, std::string& error);
 
   // Restores every changed field; returns false (with the failures in `error`) if any could not
   // be restored. Idempotent: a restored field is forgotten.
@@ -98,6 +113,7 @@ class KernelSettingsGuard {
   bool changed_backlog_limit_ = false;
   bool changed_backlog_wait_time_ = false;
   bool changed_rate_limit_ = false;
+  bool changed_failure_ = false;
 };
 
 // Turns successive readings of the kernel's `lost` into a monotonic total of drops since the

@@ -10,28 +10,42 @@ namespace aurelay::netlink {
 
 namespace {
 
-std::size_t build_status_request(char* buffer, std::uint16_t type, std::uint16_t flags,
-                                 const audit_status* status, std::uint32_t seq) {
-  std::memset(buffer, 0, kRequestBufferSize);
+// Header of `type` and `flags` followed by `payload`; `buffer` holds request_size(payload_size).
+std::size_t build_request(char* buffer, std::uint16_t type, std::uint16_t flags,
+                          const void* payload, std::size_t payload_size, std::uint32_t seq) {
+  std::memset(buffer, 0, request_size(payload_size));
   nlmsghdr* header = mnl_nlmsg_put_header(buffer);
   header->nlmsg_type = type;
   header->nlmsg_flags = flags;
   header->nlmsg_seq = seq;
-  if (status != nullptr) {
-    void* body = mnl_nlmsg_put_extra_header(header, sizeof(audit_status));
-    std::memcpy(body, status, sizeof(audit_status));
+  if (payload_size > 0) {
+    void* body = mnl_nlmsg_put_extra_header(header, payload_size);
+    std::memcpy(body, payload, payload_size);
   }
   return header->nlmsg_len;
 }
 
 }  // namespace
 
+std::size_t request_size(std::size_t payload_size) {
+  return MNL_NLMSG_HDRLEN + MNL_ALIGN(payload_size);
+}
+
 std::size_t build_get_status(char* buffer, std::uint32_t seq) {
-  return build_status_request(buffer, AUDIT_GET, NLM_F_REQUEST, nullptr, seq);
+  return build_request(buffer, AUDIT_GET, NLM_F_REQUEST, nullptr, 0, seq);
 }
 
 std::size_t build_set_status(char* buffer, const audit_status& status, std::uint32_t seq) {
-  return build_status_request(buffer, AUDIT_SET, NLM_F_REQUEST | NLM_F_ACK, &status, seq);
+  return build_request(buffer, AUDIT_SET, NLM_F_REQUEST | NLM_F_ACK, &status, sizeof(status), seq);
+}
+
+std::size_t build_list_rules(char* buffer, std::uint32_t seq) {
+  return build_request(buffer, AUDIT_LIST_RULES, NLM_F_REQUEST, nullptr, 0, seq);
+}
+
+std::size_t build_delete_rule(char* buffer, std::string_view rule, std::uint32_t seq) {
+  return build_request(buffer, AUDIT_DEL_RULE, NLM_F_REQUEST | NLM_F_ACK, rule.data(), rule.size(),
+                       seq);
 }
 
 bool is_record_type(std::uint32_t type) {

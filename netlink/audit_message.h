@@ -26,6 +26,20 @@ std::size_t build_get_status(char* buffer, std::uint32_t seq);
 // kernel), with NLM_F_ACK. Returns the message length.
 std::size_t build_set_status(char* buffer, const audit_status& status, std::uint32_t seq);
 
+// Bytes a request with a payload of `payload_size` bytes needs: header + aligned payload.
+std::size_t request_size(std::size_t payload_size);
+
+// AUDIT_LIST_RULES request: a dump, answered with one AUDIT_LIST_RULES message per loaded rule
+// (each payload a struct audit_rule_data followed by its buf) and then NLMSG_DONE. Sent without
+// NLM_F_ACK, so on success NLMSG_DONE is the last message (an error still comes as NLMSG_ERROR).
+// Returns the message length written into `buffer` (kRequestBufferSize).
+std::size_t build_list_rules(char* buffer, std::uint32_t seq);
+
+// AUDIT_DEL_RULE request carrying `rule` (a struct audit_rule_data with its buf, exactly as a
+// list reply carried it), with NLM_F_ACK. `buffer` holds request_size(rule.size()) bytes.
+// Returns the message length.
+std::size_t build_delete_rule(char* buffer, std::string_view rule, std::uint32_t seq);
+
 // Netlink types an audit socket sees that are not records: replies to requests.
 // A record is AUDIT_USER (1005), AUDIT_LOGIN (1006) or any type from 1100 up, except
 // AUDIT_REPLACE (1329) which is a kernel probe of the registered daemon.

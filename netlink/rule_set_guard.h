@@ -1,0 +1,71 @@
+// Undoing a rules file through the audit control socket: which rules were added since a snapshot
+// (deleted with AUDIT_DEL_RULE) and which kernel settings it changed (put back with AUDIT_SET).
+// Both only need CAP_AUDIT_CONTROL on a control socket opened before the privilege drop, where
+// auditctl (which refuses to run without root) can no longer help.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netlink/audit_control.h"
+
+namespace aurelay::netlink {
+
+// The rules loaded at snapshot() time, and removing the ones added since.
+//
+// Rules are compared by their raw bytes (struct audit_rule_data with its buf, as AUDIT_LIST_RULES
+// returns them). remove_added() only deletes: a rule that was loaded at snapshot() time and was
+// deleted since (by a rules file's -D, say) is NOT loaded again. A rule that was there before and
+// loaded again by the file is identical to the snapshot's and stays. The control must outlive it.
+class RuleSetGuard {
+ public:
+  explicit RuleSetGuard(AuditControl& control) : control_(control) {}
+
+  // Lists the rules loaded now. Returns false with `error` when the kernel could not be asked.
+  bool snapshot(std::string& error);
+  bool has_snapshot() const { return snapshot_.has_value(); }
+  // The rules at snapshot() time (empty before it).
+  const std::vector<std::string>& snapshot_rules() const;
+
+  // Deletes every rule loaded now that was not loaded at snapshot() time. Goes on past a failed
+  // deletion and returns false with every failure in `error`; deleted() counts what it deleted
+  // (across calls). Without a snapshot it deletes nothing and fails.
+  bool remove_added(std::string& error);
+  std::size_t deleted() const { return deleted_; }
+
+  // The rules loaded now that were not at snapshot() time (for counting what a file added).
+  bool added(std::vector<std::string>& rules, std::string& error);
+
+ private:
+  AuditControl& control_;
+  std::optional<std::vector<std::string>> snapshot_;
+  std::size_t deleted_ = 0;
+};
+
+// The kernel settings a rules file can change (-f failure, -b backlog_limit, --backlog_wait_time,
+// -r rate_limit) as found at snapshot(), put back through AUDIT_SET by restore(). `enabled` (-e)
+// is left to KernelSettingsGuard, which restores it afterwards. The control must outlive it.
+class AuditSettingsSnapshot {
+ public:
+  explicit AuditSettingsSnapshot(AuditControl& control) : control_(control) {}
+
+  bool snapshot(std::string& error);
+  bool has_snapshot() const { return found_.has_value(); }
+  const std::optional<AuditStatus>& found() const { return found_; }
+
+  // Sets each of the four settings that differs from the snapshot back to it; goes on past a
+  // failure and returns false with every failure in `error`. A failure mode of 2 (panic) in the
+  // snapshot is not set back (AuditControl::set_failure refuses it): that is reported as a
+  // failure. restored() counts the settings it set (across calls).
+  bool restore(std::string& error);
+  std::size_t restored() const { return restored_; }
+
+ private:
+  AuditControl& control_;
+  std::optional<AuditStatus> found_;
+  std::size_t restored_ = 0;
+};
+
+}  // namespace aurelay::netlink
