@@ -25,6 +25,7 @@
 #include "collector/rate_limited_log.h"
 #include "collector/state_file.h"
 #include "netlink/audit_control.h"
+#include "netlink/rule_set_guard.h"
 #include "output/file_sink.h"
 #include "output/http_sink.h"
 #include "rules/rules_loader.h"
@@ -173,26 +174,36 @@ class KernelStatusMonitor {
   RateLimitedLog lost_warning_;
 };
 
-// Rules loaded from rules_file, and how to take them out again: at exit the rules that were not
-// loaded before are deleted and the kernel settings the file changed are put back.
+// Rules loaded from rules_file, and how to take them out again. Loading runs `auditctl -R` (still
+// root then); undoing goes through the audit control socket opened before, which only needs the
+// CAP_AUDIT_CONTROL kept by the privilege drop (auditctl refuses to run without root). At exit the
+// rules that were not loaded before are deleted (compared by their raw kernel form) and the
+// settings a rules file can change (-f, -b, --backlog_wait_time, -r) are put back as they were
+// before the file; `enabled` is left to the KernelSettingsGuard, restored afterwards. Rules that
+// were loaded before and that the file's -D deleted are not loaded again.
 class LoadedRules {
  public:
+  explicit LoadedRules(netlink::AuditControl& control) : rule_set_(control), settings_(control) {}
+  ~LoadedRules() { unload(); }
+  LoadedRules(const LoadedRules&) = delete;
+  LoadedRules& operator=(const LoadedRules&) = delete;
+
   // Returns false when the load failed (the partial load is undone).
   bool load(const Config& config, std::string& error) {
-    auditctl_ = config.auditctl;
-    std::optional<std::vector<std::string>> before = rules::list_rules(auditctl_, error);
-    if (!before) {
-      if (access(auditctl_.c_str(), X_OK) != 0 && config.rules_missing_auditctl == "skip") {
-        spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",
-                     auditctl_);
-        return true;
-      }
-      error = "cannot list audit rules with " + auditctl_ + ": " + error;
+    if (!rule_set_.snapshot(error)) {
+      error = "before loading " + config.rules_file + ": " + error;
       return false;
     }
-    before_ = *before;
-    settings_ = rules::read_kernel_settings(auditctl_, error);
-    rules::RulesLoadResult result = rules::load_rules_file(config.rules_file, auditctl_);
+    if (!settings_.snapshot(error)) {
+      error = "before loading " + config.rules_file + ": audit status: " + error;
+      return false;
+    }
+    rules::RulesLoadResult result = rules::load_rules_file(config.rules_file, config.auditctl);
+    if (result.auditctl_missing && config.rules_missing_auditctl == "skip") {
+      spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",
+                   config.auditctl);
+      return true;
+    }
     loaded_ = true;
     if (!result.ok) {
       error = result.error;
@@ -201,34 +212,41 @@ class LoadedRules {
       unload();
       return false;
     }
+    std::vector<std::string> added;
     std::string count_error;
-    std::optional<std::vector<std::string>> after = rules::list_rules(auditctl_, count_error);
-    spdlog::info("loaded {} audit rules from {}", after ? after->size() : 0, config.rules_file);
+    if (rule_set_.added(added, count_error))
+      spdlog::info("loaded {} audit rules from {}", added.size(), config.rules_file);
+    else
+      spdlog::warn("loaded the audit rules from {}, but cannot count them: {}", config.rules_file,
+                   count_error);
     return true;
   }
 
-  void unload() {
-    if (!loaded_) return;
+  // Deletes the added rules and restores the settings; returns false (logged at error level) when
+  // either could not be done completely. Idempotent.
+  bool unload() {
+    if (!loaded_) return true;
     loaded_ = false;
+    bool ok = true;
     std::string error;
-    std::optional<std::vector<std::string>> now = rules::list_rules(auditctl_, error);
-    if (now) {
-      std::vector<std::string> ours;
-      for (const std::string& rule : *now)
-        if (std::find(before_.begin(), before_.end(), rule) == before_.end()) ours.push_back(rule);
-      if (!rules::delete_rules(auditctl_, ours, error))
-        spdlog::error("deleting the loaded audit rules: {}", error);
+    const std::size_t deleted_before = rule_set_.deleted();
+    if (rule_set_.remove_added(error)) {
+      spdlog::info("deleted the {} audit rules loaded from the rules file",
+                   rule_set_.deleted() - deleted_before);
     } else {
-      spdlog::error("listing audit rules at exit: {}", error);
+      spdlog::error("deleting the loaded audit rules: {}", error);
+      ok = false;
     }
-    if (settings_ && !rules::restore_kernel_settings(auditctl_, *settings_, error))
+    if (!settings_.restore(error)) {
       spdlog::error("restoring kernel settings changed by the rules file: {}", error);
+      ok = false;
+    }
+    return ok;
   }
 
  private:
-  std::string auditctl_;
-  std::vector<std::string> before_;
-  std::optional<rules::KernelAuditSettings> settings_;
+  netlink::RuleSetGuard rule_set_;
+  netlink::AuditSettingsSnapshot settings_;
   bool loaded_ = false;
 };
 
@@ -321,7 +339,7 @@ int run_daemon(const Config& config) {
 
   // 4. Rules (as the audit daemon only), then the explicitly configured kernel settings again:
   // the config wins over -b / --backlog_wait_time lines of the rules file.
-  LoadedRules loaded_rules;
+  LoadedRules loaded_rules(control);
   // A missing rules file at the default path is a host without rules yet, not an error.
   const bool default_rules_missing =
       !config.is_set("rules_file") && access(config.rules_file.c_str(), F_OK) != 0;
@@ -437,7 +455,7 @@ int run_daemon(const Config& config) {
     spdlog::error("input failed: {}", source_error);
     exit_code = kExitRuntimeFailure;
   }
-  loaded_rules.unload();
+  if (!loaded_rules.unload()) exit_code = kExitRuntimeFailure;
   if (kernel_settings && !kernel_settings->restore(error))
     spdlog::error("restoring kernel audit settings: {}", error);
   spdlog::info(

@@ -361,12 +361,11 @@ TEST(DaemonEndToEnd, ShippedConfigAndRulesDeliverUserFileAndCommandEventsToMozde
 }
 
 // The shipped config runs as the `aurelay` user; here a system user made for the test stands in.
-// DISABLED until the daemon can undo its rules file after the privilege drop: its teardown runs
-// auditctl (-l, -d, -W, -b, ...), which refuses to run without root ("You must be root to run
-// this program"), so the 68 rules of the shipped file stay loaded and the kernel settings it
-// changed are not restored. Enable it (remove DISABLED_) once the teardown uses the netlink
-// control socket (AUDIT_LIST_RULES / AUDIT_DEL_RULE, AUDIT_SET), which CAP_AUDIT_CONTROL allows.
-TEST(DaemonEndToEnd, DISABLED_ShippedConfigWithPrivilegeDropLeavesTheKernelAsFound) {
+// After the privilege drop only CAP_AUDIT_CONTROL and CAP_AUDIT_READ are left, so the teardown
+// deletes the 68 rules of the shipped file and restores the settings it changed over the netlink
+// control socket (AUDIT_LIST_RULES / AUDIT_DEL_RULE, AUDIT_SET), not with auditctl (which refuses
+// to run without root).
+TEST(DaemonEndToEnd, ShippedConfigWithPrivilegeDropLeavesTheKernelAsFound) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   const std::string name = "aurelay-e2e-" + std::to_string(getpid());
   CommandResult added = run_command({"useradd", "--system", "--user-group", "--no-create-home",
