@@ -456,8 +456,10 @@ int run_daemon(const Config& config) {
     exit_code = kExitRuntimeFailure;
   }
   if (!loaded_rules.unload()) exit_code = kExitRuntimeFailure;
-  if (kernel_settings && !kernel_settings->restore(error))
+  if (kernel_settings && !kernel_settings->restore(error)) {
     spdlog::error("restoring kernel audit settings: {}", error);
+    exit_code = kExitRuntimeFailure;
+  }
   spdlog::info(
       "stopped: {} records, {} events, {} documents delivered, {} parse errors, {} kernel lost",
       metrics.records_received.load(), metrics.events_completed.load(), metrics.delivered.load(),

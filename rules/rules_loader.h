@@ -1,7 +1,8 @@
 // Loading audit rules through auditctl, spawned without a shell (posix_spawn), with its output
 // captured so failures are reported per line of the rules file. Also the few auditctl calls
 // needed to undo a load (list and delete rules, read and restore kernel settings), used by the
-// tests and available to the daemon's teardown.
+// tests; the daemon undoes its load over netlink (netlink/rule_set_guard.h), which still works
+// after it dropped root.
 #pragma once
 
 #include <optional>

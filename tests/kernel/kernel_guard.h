@@ -200,13 +200,19 @@ class KernelAuditGuard {
     netlink::AuditStatus now;
     if (control_.get_status(now, error)) {
       if (now.pid != found_.pid && now.pid != 0) give_pid_back(now.pid);
-      if (now.rate_limit != found_.rate_limit)
+      if (now.rate_limit != found_.rate_limit) {
         EXPECT_TRUE(control_.set_rate_limit(found_.rate_limit, error)) << error;
-      if (now.backlog_limit != found_.backlog_limit)
+      }
+      if (now.backlog_limit != found_.backlog_limit) {
         EXPECT_TRUE(control_.set_backlog_limit(found_.backlog_limit, error)) << error;
+      }
+      if (now.failure != found_.failure && found_.failure != 2) {
+        EXPECT_TRUE(control_.set_failure(found_.failure, error)) << error;
+      }
       EXPECT_TRUE(control_.set_backlog_wait_time(found_.backlog_wait_time, error)) << error;
-      if (now.enabled != found_.enabled)
+      if (now.enabled != found_.enabled) {
         EXPECT_TRUE(control_.set_enabled(found_.enabled, error)) << error;
+      }
     } else {
       ADD_FAILURE() << "kernel guard could not read the audit status: " << error;
     }
