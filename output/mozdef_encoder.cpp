@@ -3,8 +3,11 @@
 #include <rapidjson/writer.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -20,36 +23,43 @@ namespace {
 using correlate::Field;
 using correlate::ValueForm;
 
-// RapidJSON output stream appending straight to the batch buffer. The buffer is sized ahead
-// (zero-filled spare room) and written through a raw pointer, so a byte costs a store, not a
-// push_back; finish() cuts the buffer back to what was written.
+// The document being written: a byte buffer of its own that is never zero-filled (it grows by
+// doubling and is reused for every document), written through a raw pointer so a byte costs a
+// store. The finished document is appended to the batch in one copy. RapidJSON writes into it
+// only to escape strings that need it.
 struct BufferStream {
   using Ch = char;
-  std::string* out = nullptr;
+  std::unique_ptr<char[]> storage;
   char* data = nullptr;
   std::size_t len = 0;
   std::size_t cap = 0;
 
-  void begin(std::string& s) {
-    out = &s;
-    len = s.size();
-    cap = s.size();
-    data = s.data();
+  void begin() {
+    len = 0;
     ensure(4096);
   }
   void ensure(std::size_t n) {
-    if (cap - len >= n) return;
-    out->resize(len + n + 4096);
-    data = out->data();
-    cap = out->size();
+    if (cap - len < n) grow(n);
   }
-  void finish() { out->resize(len); }
+  void grow(std::size_t n) {
+    std::size_t new_cap = std::max(cap * 2, len + n + 4096);
+    std::unique_ptr<char[]> bigger(new char[new_cap]);  // not zero-filled
+    if (len > 0) std::memcpy(bigger.get(), data, len);
+    storage = std::move(bigger);
+    data = storage.get();
+    cap = new_cap;
+  }
   void Put(char c) {
     ensure(1);
     data[len++] = c;
   }
+  void put_unchecked(char c) { data[len++] = c; }
   void append(const char* p, std::size_t n) {
     ensure(n);
+    std::memcpy(data + len, p, n);
+    len += n;
+  }
+  void append_unchecked(const char* p, std::size_t n) {
     std::memcpy(data + len, p, n);
     len += n;
   }
@@ -203,26 +213,44 @@ std::string_view syscall_category(std::string_view name) {
   return {};
 }
 
+// Byte classes for scan(): 1 = JSON must escape it (< 0x20, '"', '\\'), 2 = not ASCII.
+struct ByteClassTable {
+  std::array<std::uint8_t, 256> of{};
+  constexpr ByteClassTable() {
+    for (int c = 0; c < 0x20; ++c) of[c] = 1;
+    of[static_cast<unsigned char>('"')] = 1;
+    of[static_cast<unsigned char>('\\')] = 1;
+    for (int c = 0x80; c < 0x100; ++c) of[c] = 2;
+  }
+};
+constexpr ByteClassTable kByteClass;
+
 // Finds whether `value` has bytes JSON must escape (< 0x20, '"', '\\') or non-ASCII bytes,
-// eight bytes at a time (values are mostly clean ASCII).
+// eight bytes at a time (values are mostly clean ASCII); the last word overlaps the one before,
+// values under eight bytes go through a table.
 void scan(std::string_view value, bool& escape, bool& non_ascii) {
+  const std::size_t size = value.size();
+  if (size < 8) {
+    unsigned classes = 0;
+    for (char c : value) classes |= kByteClass.of[static_cast<unsigned char>(c)];
+    escape = (classes & 1) != 0;
+    non_ascii = (classes & 2) != 0;
+    return;
+  }
   constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
   auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-  std::size_t i = 0;
   std::uint64_t special = 0, high = 0;
-  for (; i + 8 <= value.size(); i += 8) {
+  auto word = [&](std::size_t i) {
     std::uint64_t x;
     std::memcpy(&x, value.data() + i, 8);
     high |= x & kHighs;
     // bytes < 0x20 (only meaningful for ASCII bytes; high bytes are caught above)
     special |= (x - kOnes * 0x20) & ~x & kHighs;
     special |= has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'));
-  }
-  for (; i < value.size(); ++i) {
-    auto c = static_cast<unsigned char>(value[i]);
-    special |= (c < 0x20 || c == '"' || c == '\\') ? 1 : 0;
-    high |= c & 0x80;
-  }
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) word(i);
+  if (i < size) word(size - 8);
   escape = special != 0;
   non_ascii = high != 0;
 }
@@ -261,8 +289,13 @@ struct MozdefEncoder::State {
   std::string type_name;
   std::string_view current_syscall;  // name of the main SYSCALL record's syscall, if known
 
+  // The document's structure (objects, keys, the tags array) is written directly: a comma
+  // before every member or element but the first of its container. RapidJSON's writer only
+  // escapes the strings that need escaping (as a root value of its own, after a Reset).
   BufferStream stream;
-  JsonWriter writer;
+  JsonWriter escaper;
+  bool need_comma = false;
+  int depth = 0;  // open objects and arrays; 0 when the document is complete
 
   explicit State(EncoderConfig c) : config(std::move(c)), ids(config.id_cache_size) {
     std::string_view rest = config.tags;
@@ -283,7 +316,8 @@ struct MozdefEncoder::State {
 
   // --- JSON helpers ---
 
-  void string(std::string_view value) {
+  // A JSON string literal (quotes included) of `value`.
+  void string_text(std::string_view value) {
     bool escape = false, non_ascii = false;
     scan(value, escape, non_ascii);
     if (non_ascii) {
@@ -313,22 +347,46 @@ struct MozdefEncoder::State {
       }
     }
     if (escape) {
-      writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+      escaper.Reset(stream);
+      escaper.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
       return;
     }
-    // Nothing to escape: let the writer place the separator, then copy the bytes at once.
-    writer.RawValue("", 0, rapidjson::kStringType);
-    stream.Put('"');
-    stream.append(value.data(), value.size());
-    stream.Put('"');
+    // Nothing to escape: copy the bytes at once.
+    stream.ensure(value.size() + 2);
+    stream.put_unchecked('"');
+    stream.append_unchecked(value.data(), value.size());
+    stream.put_unchecked('"');
+  }
+  void separator() {
+    if (need_comma) stream.Put(',');
+  }
+  // A string as a value (an array element or after a key).
+  void string(std::string_view value) {
+    separator();
+    string_text(value);
+    need_comma = true;
   }
   void key_(std::string_view k) {
     // Keys come from records too: same treatment as values.
-    string(k);
+    separator();
+    string_text(k);
+    stream.Put(':');
+    need_comma = false;
   }
   void member(std::string_view k, std::string_view v) {
     key_(k);
     string(v);
+  }
+  void open(char bracket) {  // '{' or '['
+    separator();
+    stream.Put(bracket);
+    need_comma = false;
+    ++depth;
+  }
+  void close(char bracket) {  // '}' or ']'
+    stream.Put(bracket);
+    need_comma = true;
+    --depth;
   }
 
   // --- record helpers ---
@@ -649,10 +707,10 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   if (user_management) s.ids.invalidate();
 
   // --- the document ---
-  s.stream.begin(batch.buffer());
-  s.writer.Reset(s.stream);
-  JsonWriter& w = s.writer;
-  w.StartObject();
+  s.stream.begin();
+  s.need_comma = false;
+  s.depth = 0;
+  s.open('{');
   s.member("category", category_copy);
   s.member("summary", s.summary);
   s.member("severity", s.config.severity);
@@ -672,13 +730,13 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   s.text.clear();
   append_timestamp(s.text, key.sec, key.msec);
   s.member("timestamp", s.text);
-  w.Key("tags", 4);
-  w.StartArray();
+  s.key_("tags");
+  s.open('[');
   for (const std::string& tag : s.tags) s.string(tag);
-  w.EndArray();
+  s.close(']');
 
-  w.Key("details", 7);
-  w.StartObject();
+  s.key_("details");
+  s.open('{');
   s.text.clear();
   append_number(s.text, key.serial);
   s.member("auditserial", s.text);
@@ -766,15 +824,14 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
       s.write_prefixed_fields(i);
     }
   }
-  w.EndObject();
-  w.EndObject();
+  s.close('}');
+  s.close('}');
 
-  s.stream.finish();
-  if (!w.IsComplete()) {
-    batch.abandon_document();
+  if (s.depth != 0) {
     ++s.counters.failed;
     return false;
   }
+  batch.buffer().append(s.stream.data, s.stream.len);
   batch.end_document(key.sec * 1000 + key.msec);
   ++s.counters.documents;
   return true;
