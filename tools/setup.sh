@@ -12,9 +12,9 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev clang-format
   libmnl-dev libaudit-dev libauparse-dev libcurl4-openssl-dev rapidjson-dev libspdlog-dev
-  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libcap-ng-dev libsystemd-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libsystemd-dev
   auditd laurel python3 openssl procps iproute2 curl
-  zlib1g-dev nginx-light
+  zlib1g-dev nginx-light time bc
 )
 
 missing=()
