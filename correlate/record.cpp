@@ -6,6 +6,7 @@
 #include <libaudit.h>
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -136,6 +137,16 @@ inline std::string_view skip_spaces(std::string_view s) {
 bool parse_decimal(std::string_view digits, std::uint64_t max, std::uint64_t& value) {
   if (digits.empty() || digits.size() > 20) return false;
   std::uint64_t v = 0;
+  if (digits.size() < 20) {
+    // Up to 19 digits cannot overflow 64 bits, and v only grows digit by digit: compare once.
+    for (char c : digits) {
+      if (!is_digit(c)) return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > max) return false;
+    value = v;
+    return true;
+  }
   for (char c : digits) {
     if (!is_digit(c)) return false;
     const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
@@ -230,6 +241,63 @@ constexpr DelimiterTable kDelimiters;
 
 inline bool ends_token(char c) { return kDelimiters.ends_token[static_cast<unsigned char>(c)]; }
 
+// Word-at-a-time search for the scanner's stop bytes (values and keys are mostly short runs of
+// plain bytes). Every token delimiter is below 0x21, so a word is first tested for any byte below
+// 0x21 (rare inside a token); a flagged byte is then checked exactly. In these masks the lowest
+// flagged byte is always a real match (a borrow only flags bytes above one).
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+inline std::uint64_t bytes_below_0x21(std::uint64_t x) { return (x - kOnes * 0x21) & ~x & kHighs; }
+inline std::uint64_t bytes_equal(std::uint64_t x, char c) {
+  const std::uint64_t y = x ^ (kOnes * static_cast<unsigned char>(c));
+  return (y - kOnes) & ~y & kHighs;
+}
+inline std::uint64_t load_word(const char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+inline const char* first_flagged(const char* p, std::uint64_t mask) {
+  if constexpr (std::endian::native == std::endian::little) {
+    return p + (std::countr_zero(mask) >> 3);
+  } else {
+    return p + (std::countl_zero(mask) >> 3);
+  }
+}
+
+// The first token delimiter in [p, end), or end.
+inline const char* find_token_end(const char* p, const char* end) {
+  while (end - p >= 8) {
+    const std::uint64_t mask = bytes_below_0x21(load_word(p));
+    if (mask == 0) {
+      p += 8;
+      continue;
+    }
+    p = first_flagged(p, mask);
+    if (ends_token(*p)) return p;
+    ++p;  // another control byte: part of the token
+  }
+  while (p < end && !ends_token(*p)) ++p;
+  return p;
+}
+
+// The first '=' or token delimiter in [p, end), or end.
+inline const char* find_key_end(const char* p, const char* end) {
+  while (end - p >= 8) {
+    const std::uint64_t x = load_word(p);
+    const std::uint64_t mask = bytes_below_0x21(x) | bytes_equal(x, '=');
+    if (mask == 0) {
+      p += 8;
+      continue;
+    }
+    p = first_flagged(p, mask);
+    if (*p == '=' || ends_token(*p)) return p;
+    ++p;
+  }
+  while (p < end && *p != '=' && !ends_token(*p)) ++p;
+  return p;
+}
+
 // Finds the ' that closes a single-quoted value starting at `from` (just after the opening
 // quote): the first ' followed by the end of the text or a token delimiter, with "..." spans
 // skipped (a double-quoted value inside may hold a '). Falls back to ignoring double quotes when
@@ -272,7 +340,7 @@ struct Splitter {
       if (p == end) break;
       // Key: up to '='; a word that reaches a delimiter first is prose and is skipped.
       const char* key_begin = p;
-      while (p < end && *p != '=' && !ends_token(*p)) ++p;
+      p = find_key_end(p, end);
       if (p == end || *p != '=') continue;
       if (nested_list) {
         while (key_begin < p && *key_begin == '(') ++key_begin;
@@ -280,7 +348,7 @@ struct Splitter {
       const std::string_view key(key_begin, static_cast<std::size_t>(p - key_begin));
       ++p;  // '='
       if (key.empty()) {
-        while (p < end && !ends_token(*p)) ++p;  // "=value" is not a field
+        p = find_token_end(p, end);  // "=value" is not a field
         continue;
       }
       if (p < end && *p == '"') {
@@ -305,7 +373,7 @@ struct Splitter {
         p = text.data() + (close == std::string_view::npos ? text.size() : close + 1);
       } else {
         const char* value_begin = p;
-        while (p < end && !ends_token(*p)) ++p;
+        p = find_token_end(p, end);
         const char* value_end = p;
         if (nested_list) {
           while (value_end > value_begin && (value_end[-1] == ',' || value_end[-1] == ')')) {
