@@ -213,7 +213,7 @@ std::string_view syscall_category(std::string_view name) {
   return {};
 }
 
-// Byte classes for scan(): 1 = JSON must escape it (< 0x20, '"', '\\'), 2 = not ASCII.
+// Byte classes for copy_scanning(): 1 = JSON must escape it (< 0x20, '"', '\\'), 2 = not ASCII.
 struct ByteClassTable {
   std::array<std::uint8_t, 256> of{};
   constexpr ByteClassTable() {
@@ -225,14 +225,19 @@ struct ByteClassTable {
 };
 constexpr ByteClassTable kByteClass;
 
-// Finds whether `value` has bytes JSON must escape (< 0x20, '"', '\\') or non-ASCII bytes,
-// eight bytes at a time (values are mostly clean ASCII); the last word overlaps the one before,
-// values under eight bytes go through a table.
-void scan(std::string_view value, bool& escape, bool& non_ascii) {
+// Copies `value` to `out` (room for value.size() bytes) and finds on the way whether it has
+// bytes JSON must escape (< 0x20, '"', '\\') or non-ASCII bytes: eight bytes at a time (values
+// are mostly clean ASCII), the last word overlapping the one before; values under eight bytes
+// go through a table.
+void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_ascii) {
   const std::size_t size = value.size();
+  const char* in = value.data();
   if (size < 8) {
     unsigned classes = 0;
-    for (char c : value) classes |= kByteClass.of[static_cast<unsigned char>(c)];
+    for (std::size_t i = 0; i < size; ++i) {
+      out[i] = in[i];
+      classes |= kByteClass.of[static_cast<unsigned char>(in[i])];
+    }
     escape = (classes & 1) != 0;
     non_ascii = (classes & 2) != 0;
     return;
@@ -242,7 +247,8 @@ void scan(std::string_view value, bool& escape, bool& non_ascii) {
   std::uint64_t special = 0, high = 0;
   auto word = [&](std::size_t i) {
     std::uint64_t x;
-    std::memcpy(&x, value.data() + i, 8);
+    std::memcpy(&x, in + i, 8);
+    std::memcpy(out + i, &x, 8);
     high |= x & kHighs;
     // bytes < 0x20 (only meaningful for ASCII bytes; high bytes are caught above)
     special |= (x - kOnes * 0x20) & ~x & kHighs;
@@ -318,8 +324,17 @@ struct MozdefEncoder::State {
 
   // A JSON string literal (quotes included) of `value`.
   void string_text(std::string_view value) {
+    // Optimistic: copy the bytes behind an opening quote while scanning them; a clean value
+    // (the common case) is then done. Otherwise the copy is overwritten below.
     bool escape = false, non_ascii = false;
-    scan(value, escape, non_ascii);
+    stream.ensure(value.size() + 2);
+    copy_scanning(value, stream.data + stream.len + 1, escape, non_ascii);
+    if (!escape && !non_ascii) {
+      stream.data[stream.len] = '"';
+      stream.data[stream.len + 1 + value.size()] = '"';
+      stream.len += value.size() + 2;
+      return;
+    }
     if (non_ascii) {
       std::size_t check = 0;
       while (check < value.size()) {
