@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,18 +26,29 @@ std::unique_ptr<LogFileSource> LogFileSource::open(const std::string& path, std:
 
 LogFileSource::LogFileSource(int fd, bool owns_fd, std::string name)
     : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)) {
-  buffer_.reserve(2 * kReadChunk);
+  reserve_space(kReadChunk);
 }
 
 LogFileSource::~LogFileSource() {
   if (owns_fd_) ::close(fd_);
 }
 
+void LogFileSource::reserve_space(std::size_t n) {
+  if (capacity_ - end_ >= n) return;
+  // Never zero-filled: only bytes read from the file are ever looked at.
+  const std::size_t new_capacity = std::max(2 * capacity_, end_ + n);
+  std::unique_ptr<char[]> bigger(new char[new_capacity]);
+  if (end_ > 0) std::memcpy(bigger.get(), buffer_.get(), end_);
+  buffer_ = std::move(bigger);
+  capacity_ = new_capacity;
+}
+
 bool LogFileSource::fill(int max_wait_ms) {
   if (at_end_) return false;
   // Keep the unconsumed tail (a partial line) at the front.
   if (begin_ > 0) {
-    buffer_.erase(0, begin_);
+    if (end_ > begin_) std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
     begin_ = 0;
   }
   pollfd pfd{fd_, POLLIN, 0};
@@ -47,17 +59,15 @@ bool LogFileSource::fill(int max_wait_ms) {
     at_end_ = true;
     return false;
   }
-  std::size_t old_size = buffer_.size();
-  buffer_.resize(old_size + kReadChunk);
-  ssize_t n = ::read(fd_, buffer_.data() + old_size, kReadChunk);
+  reserve_space(kReadChunk);
+  ssize_t n = ::read(fd_, buffer_.get() + end_, kReadChunk);
   if (n <= 0) {
-    buffer_.resize(old_size);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return false;
     if (n < 0) error_ = "read from " + name_ + ": " + std::strerror(errno);
     at_end_ = true;
     return false;
   }
-  buffer_.resize(old_size + static_cast<std::size_t>(n));
+  end_ += static_cast<std::size_t>(n);
   counters_.bytes += static_cast<std::uint64_t>(n);
   return true;
 }
@@ -67,26 +77,27 @@ SourceStatus LogFileSource::read(correlate::RecordBatch& batch, std::size_t max_
   std::size_t added = 0;
   int wait_ms = max_wait_ms;
   while (added < max_records) {
-    std::string_view pending = std::string_view(buffer_).substr(begin_);
+    std::string_view pending(buffer_.get() + begin_, end_ - begin_);
     std::size_t newline = pending.find('\n');
     if (newline == std::string_view::npos) {
       if (pending.size() > kMaxLine) {
         // Drop the over-long line's bytes seen so far; skip to its end.
         ++counters_.truncated;
         skipping_long_line_ = true;
-        begin_ = buffer_.size();
+        begin_ = end_;
         continue;
       }
       if (added > 0) wait_ms = 0;  // hand over what we have rather than wait
       if (fill(wait_ms)) continue;
-      if (at_end_ && begin_ < buffer_.size()) {
+      if (at_end_ && begin_ < end_) {
         // Last line without a newline.
         if (!skipping_long_line_) {
-          batch.append(correlate::RecordBatch::kLogLine, std::string_view(buffer_).substr(begin_));
+          batch.append(correlate::RecordBatch::kLogLine,
+                       std::string_view(buffer_.get() + begin_, end_ - begin_));
           ++counters_.records;
           ++added;
         }
-        begin_ = buffer_.size();
+        begin_ = end_;
       }
       break;
     }

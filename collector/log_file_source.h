@@ -26,12 +26,15 @@ class LogFileSource final : public RecordSource {
 
  private:
   LogFileSource(int fd, bool owns_fd, std::string name);
-  bool fill(int max_wait_ms);  // reads more bytes into buffer_; false on end or failure
+  bool fill(int max_wait_ms);         // reads more bytes into buffer_; false on end or failure
+  void reserve_space(std::size_t n);  // room for n more bytes after end_
 
   int fd_;
   bool owns_fd_;
   std::string name_;
-  std::string buffer_;
+  std::unique_ptr<char[]> buffer_;  // bytes read; [begin_, end_) not yet consumed
+  std::size_t capacity_ = 0;
+  std::size_t end_ = 0;
   std::size_t begin_ = 0;  // first unconsumed byte of buffer_
   bool at_end_ = false;
   bool skipping_long_line_ = false;
