@@ -332,7 +332,7 @@ struct Splitter {
   // Splits `text` (which contains no enriched separator) into fields. In a nested list, a key's
   // leading '(' and a bare value's trailing ',' or ')' are punctuation of the 2007-era
   // "(hostname=?, addr=?, terminal=cron res=success)" prose and are dropped.
-  void split_list(std::string_view text, bool nested_list, int depth) {
+  [[gnu::flatten]] void split_list(std::string_view text, bool nested_list, int depth) {
     const char* p = text.data();
     const char* const end = p + text.size();
     while (p < end) {
