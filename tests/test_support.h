@@ -1,12 +1,26 @@
-// Helpers shared by the tests: fixture and corpus paths, skipping when they are absent.
+// Helpers shared by the tests: fixture and corpus paths (skipping when they are absent), files,
+// temporary directories, running a program, NDJSON output and polling.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
 
 namespace aurelay::testing {
 
@@ -31,53 +45,9 @@ inline std::string read_file(const std::filesystem::path& path) {
   return out.str();
 }
 
-}  // namespace aurelay::testing
-
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <vector>
-
-namespace aurelay::testing {
-
-struct CommandResult {
-  int exit_code = -1;  // -1 when it did not exit normally
-  std::string out;
-  std::string err;
-};
-
-// Runs a program (no shell) with stdin from `stdin_path` (or /dev/null), capturing stdout and
-// stderr through temporary files.
-inline CommandResult run_command(const std::vector<std::string>& argv,
-                                 const std::string& stdin_path = "/dev/null") {
-  char out_template[] = "/tmp/aurelay-test-out-XXXXXX";
-  char err_template[] = "/tmp/aurelay-test-err-XXXXXX";
-  int out_fd = mkstemp(out_template);
-  int err_fd = mkstemp(err_template);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int in_fd = ::open(stdin_path.c_str(), O_RDONLY);
-    dup2(in_fd, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ::close(out_fd);
-  ::close(err_fd);
-  CommandResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = read_file(out_template);
-  result.err = read_file(err_template);
-  unlink(out_template);
-  unlink(err_template);
-  return result;
+inline void write_file(const std::filesystem::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
 }
 
 // A fresh temporary directory, removed with its contents when the object goes.
@@ -88,17 +58,14 @@ class TempDir {
     path_ = mkdtemp(path_template);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
  private:
   std::filesystem::path path_;
 };
-
-inline void write_file(const std::filesystem::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
 
 // An empty configuration file (mode 0600) in `dir`, so a test run ignores any installed
 // /etc/aurelay/aurelay.conf and starts from the defaults.
@@ -108,6 +75,97 @@ inline std::string empty_config(const TempDir& dir) {
   std::filesystem::permissions(
       path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return path.string();
+}
+
+// Starts argv[0] (a path, or a name looked up in PATH) with `argv`, no shell, its standard
+// input, output and error on `in_fd`, `out_fd` and `err_fd` (-1: inherited from the test).
+// Returns the pid, or -1 with `error`.
+inline pid_t spawn_program(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd,
+                           std::string& error) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (in_fd >= 0) posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
+  if (out_fd >= 0) posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+  if (err_fd >= 0) posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    error = "spawning " + argv[0] + ": " + std::strerror(spawned);
+    return -1;
+  }
+  return pid;
+}
+
+// Waits for `pid` to end; its exit status, or -1 when killed by a signal.
+inline int wait_for_exit(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct CommandResult {
+  int exit_code = -1;  // -1: could not start or killed by a signal
+  std::string out;
+  std::string err;  // "spawning ...: <reason>" when it could not start
+  std::string output() const { return out + err; }  // stdout, then stderr
+};
+
+// Runs a program (no shell; argv[0] a path or a name looked up in PATH) with stdin from
+// `stdin_path`, capturing stdout and stderr through temporary files.
+inline CommandResult run_command(const std::vector<std::string>& argv,
+                                 const std::filesystem::path& stdin_path = "/dev/null") {
+  CommandResult result;
+  char out_template[] = "/tmp/aurelay-test-out-XXXXXX";
+  char err_template[] = "/tmp/aurelay-test-err-XXXXXX";
+  int in_fd = ::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
+  int out_fd = mkostemp(out_template, O_CLOEXEC);
+  int err_fd = mkostemp(err_template, O_CLOEXEC);
+  if (in_fd < 0 || out_fd < 0 || err_fd < 0) {
+    result.err = "opening the standard streams: " + std::string(std::strerror(errno));
+  } else {
+    pid_t pid = spawn_program(argv, in_fd, out_fd, err_fd, result.err);
+    if (pid > 0) {
+      result.exit_code = wait_for_exit(pid);
+      result.out = read_file(out_template);
+      result.err = read_file(err_template);
+    }
+  }
+  for (int fd : {in_fd, out_fd, err_fd})
+    if (fd >= 0) ::close(fd);
+  if (out_fd >= 0) unlink(out_template);
+  if (err_fd >= 0) unlink(err_template);
+  return result;
+}
+
+// Calls `done` every `interval` until it returns true or `timeout` passes; then once more.
+inline bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                     std::chrono::milliseconds interval = std::chrono::milliseconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(interval);
+  }
+  return done();
+}
+
+// The documents of an NDJSON file, one per line; a line that is not JSON fails the test (and is
+// left out).
+inline std::vector<rapidjson::Document> documents_in(const std::filesystem::path& path) {
+  std::vector<rapidjson::Document> documents;
+  std::istringstream lines(read_file(path));
+  for (std::string line; std::getline(lines, line);) {
+    rapidjson::Document document;
+    document.Parse(line.c_str(), line.size());
+    EXPECT_FALSE(document.HasParseError())
+        << "invalid JSON in " << path << ": " << line.substr(0, 300);
+    if (!document.HasParseError()) documents.push_back(std::move(document));
+  }
+  return documents;
 }
 
 }  // namespace aurelay::testing

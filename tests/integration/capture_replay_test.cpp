@@ -16,15 +16,7 @@ std::vector<rapidjson::Document> replay_fixture(const std::string& name, Command
   TempDir dir;
   run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
                      fixture_path(name).string(), "--output", (dir / "out.json").string()});
-  std::vector<rapidjson::Document> documents;
-  std::istringstream lines(read_file(dir / "out.json"));
-  for (std::string line; std::getline(lines, line);) {
-    rapidjson::Document document;
-    document.Parse(line.c_str(), line.size());
-    EXPECT_FALSE(document.HasParseError()) << line.substr(0, 200);
-    if (!document.HasParseError()) documents.push_back(std::move(document));
-  }
-  return documents;
+  return documents_in(dir / "out.json");
 }
 
 const rapidjson::Value* find_summary(const std::vector<rapidjson::Document>& documents,

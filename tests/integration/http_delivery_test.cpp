@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "aurelay_process.h"
 #include "output/mozdef_test_server.h"
 #include "test_support.h"
 
@@ -17,7 +18,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Event ids received by the server: id -> times received.
+// Polling interval of wait_for: the predicates read and parse the whole received file.
+constexpr auto kPoll = 50ms;
+
+// Event ids received by the server: id -> times received. Lenient on purpose: it is polled while
+// the file is being written, so a line not yet complete is skipped, not a failure.
 std::map<std::string, int> received_event_ids(const std::filesystem::path& record) {
   std::map<std::string, int> ids;
   std::istringstream lines(read_file(record));
@@ -31,74 +36,14 @@ std::map<std::string, int> received_event_ids(const std::filesystem::path& recor
   return ids;
 }
 
-// aurelay in the background; its standard input is a pipe the test writes to.
-class ShippingAurelay {
- public:
-  ShippingAurelay(const TempDir& dir, std::vector<std::string> args) : stderr_path_(dir / "err") {
-    int pipe_fds[2];
-    EXPECT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
-    std::vector<std::string> argv{AURELAY_BINARY, "--config", empty_config(dir), "--log_level",
-                                  "info"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(pipe_fds[0], 0);
-      int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      dup2(err, 2);
-      std::vector<char*> raw;
-      for (std::string& arg : argv) raw.push_back(arg.data());
-      raw.push_back(nullptr);
-      execv(raw[0], raw.data());
-      _exit(127);
-    }
-    ::close(pipe_fds[0]);
-    stdin_ = pipe_fds[1];
-  }
-  ~ShippingAurelay() {
-    close_stdin();
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  void write_stdin(const std::string& text) {
-    std::string_view rest = text;
-    while (!rest.empty()) {
-      ssize_t n = ::write(stdin_, rest.data(), rest.size());
-      ASSERT_GT(n, 0);
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  void close_stdin() {
-    if (stdin_ >= 0) ::close(stdin_);
-    stdin_ = -1;
-  }
-  int wait_exit(std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -2;
-  }
-  void send(int signal) { kill(pid_, signal); }
-  void kill_now() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    exited_ = true;
-  }
-  std::string stderr_text() const { return read_file(stderr_path_); }
-
- private:
-  std::filesystem::path stderr_path_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  bool exited_ = false;
-};
+// aurelay in the background with an empty config; its standard input is a pipe the test writes
+// to, its stderr in `dir`/err.
+AurelayProcess shipping_aurelay(const TempDir& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{AURELAY_BINARY, "--config", empty_config(dir), "--log_level",
+                                "info"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return AurelayProcess(argv, dir / "err", AurelayProcess::Stdin::pipe);
+}
 
 // `count` single-record events (complete at once) with serials from `first`.
 std::string login_events(int first, int count) {
@@ -108,15 +53,6 @@ std::string login_events(int first, int count) {
             "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" "
             "hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
   return text;
-}
-
-bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
 }
 
 std::uint64_t spool_bytes(const std::filesystem::path& dir) {
@@ -150,13 +86,13 @@ TEST(HttpDelivery, ServerDownWhileEventsFlowLosesNothing) {
   constexpr int kEvents = 50000;
   TempDir dir;
   MozdefTestServer server(dir / "received.ndjson");
-  ShippingAurelay aurelay(
+  AurelayProcess aurelay = shipping_aurelay(
       dir, {"--input", "stdin", "--output", server.url("/_bulk"), "--spool_dir",
             (dir / "spool").string(), "--retry_base_ms", "100", "--retry_max_ms", "1000"});
   // The first fifth arrives while the server is up, the rest flows during the outage.
   aurelay.write_stdin(login_events(1, kEvents / 5));
   ASSERT_TRUE(
-      wait_for([&] { return received_event_ids(dir / "received.ndjson").size() > 0; }, 20s));
+      wait_for([&] { return received_event_ids(dir / "received.ndjson").size() > 0; }, 20s, kPoll));
   EXPECT_EQ(server.command("refuse"), "ok");
   const int slices = 10;
   for (int i = 0; i < slices; ++i) {
@@ -166,8 +102,8 @@ TEST(HttpDelivery, ServerDownWhileEventsFlowLosesNothing) {
   }
   EXPECT_GT(spool_bytes(dir / "spool"), 0u) << "the outage should have been spooled";
   EXPECT_EQ(server.command("accept"), "ok");
-  ASSERT_TRUE(
-      wait_for([&] { return received_event_ids(dir / "received.ndjson").size() == kEvents; }, 60s))
+  ASSERT_TRUE(wait_for(
+      [&] { return received_event_ids(dir / "received.ndjson").size() == kEvents; }, 60s, kPoll))
       << received_event_ids(dir / "received.ndjson").size() << " of " << kEvents << "\n"
       << aurelay.stderr_text();
   aurelay.close_stdin();
@@ -189,14 +125,14 @@ TEST(HttpDelivery, SigkillWhileSpoolingThenRestartDeliversEverything) {
                                 "--retry_base_ms", "100",
                                 "--retry_max_ms",  "500"};
   {
-    ShippingAurelay first(dir, args);
-    ASSERT_TRUE(wait_for([&] { return spool_bytes(dir / "spool") > 0; }, 30s))
+    AurelayProcess first = shipping_aurelay(dir, args);
+    ASSERT_TRUE(wait_for([&] { return spool_bytes(dir / "spool") > 0; }, 30s, kPoll))
         << first.stderr_text();
-    first.kill_now();
+    first.stop(SIGKILL);
   }
   EXPECT_EQ(server.command("accept"), "ok");
   // Started again on the same input and spool: what was spooled goes first, then the replay.
-  ShippingAurelay second(dir, args);
+  AurelayProcess second = shipping_aurelay(dir, args);
   EXPECT_EQ(second.wait_exit(60s), 0) << second.stderr_text();
   std::map<std::string, int> ids = received_event_ids(dir / "received.ndjson");
   EXPECT_EQ(ids.size(), static_cast<std::size_t>(kEvents));
@@ -226,12 +162,14 @@ TEST(HttpDelivery, WrongCertificateAuthoritySaysSoAndSpools) {
 
 TEST(FileOutput, SighupReopensTheOutputAfterLogrotate) {
   TempDir dir;
-  ShippingAurelay aurelay(dir, {"--input", "stdin", "--output", (dir / "events.json").string()});
+  AurelayProcess aurelay =
+      shipping_aurelay(dir, {"--input", "stdin", "--output", (dir / "events.json").string()});
   aurelay.write_stdin(login_events(1, 100));
-  ASSERT_TRUE(wait_for([&] { return received_event_ids(dir / "events.json").size() == 100; }, 20s));
+  ASSERT_TRUE(
+      wait_for([&] { return received_event_ids(dir / "events.json").size() == 100; }, 20s, kPoll));
   std::filesystem::rename(dir / "events.json", dir / "events.json.1");
   aurelay.send(SIGHUP);
-  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(dir / "events.json"); }, 20s))
+  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(dir / "events.json"); }, 20s, kPoll))
       << aurelay.stderr_text();
   aurelay.write_stdin(login_events(101, 50));
   aurelay.close_stdin();

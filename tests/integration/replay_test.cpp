@@ -43,11 +43,8 @@ Replay replay(const std::filesystem::path& input) {
   Replay result;
   result.run = run_command(
       {AURELAY_BINARY, "--input", input.string(), "--output", (dir / "out.json").string()});
-  for (const std::string& line : lines_of(read_file(dir / "out.json"))) {
-    rapidjson::Document document;
-    document.Parse(line.c_str(), line.size());
-    EXPECT_FALSE(document.HasParseError()) << "invalid JSON: " << line.substr(0, 300);
-    if (document.HasParseError() || !document.IsObject()) continue;
+  for (rapidjson::Document& document : documents_in(dir / "out.json")) {
+    if (!document.IsObject()) continue;
     result.event_ids.insert(document["details"]["eventid"].GetString());
     result.documents.push_back(std::move(document));
   }

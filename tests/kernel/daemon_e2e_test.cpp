@@ -6,7 +6,6 @@
 //
 // The binary under test is the built one (AURELAY_BINARY); the installed package is checked by
 // tools/ci_package_check.sh.
-#include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
@@ -28,8 +27,9 @@
 #include <thread>
 #include <vector>
 
-#include "aurelay_process.h"
 #include "kernel_guard.h"
+#include "live_aurelay.h"
+#include "output/mozdef_test_server.h"
 #include "rules/rules_loader.h"
 
 namespace aurelay::testing {
@@ -40,85 +40,16 @@ using namespace std::chrono_literals;
 const std::string kSourceDir = std::string(AURELAY_TESTS_DIR) + "/..";
 const std::string kShippedConfig = kSourceDir + "/collector/aurelay.conf";
 const std::string kShippedRules = kSourceDir + "/rules/example_audit.rules";
-const std::string kServerScript = std::string(AURELAY_TESTS_DIR) + "/mozdef_server.py";
 
 std::string auditctl_path() {
   return is_executable("/sbin/auditctl") ? "/sbin/auditctl" : "/usr/sbin/auditctl";
 }
 
-// tests/mozdef_server.py on 127.0.0.1 (a free port), every document it accepts appended to
-// `record_path` as one JSON line.
-class MozdefTestServer {
- public:
-  bool start(const std::string& record_path, std::string& error) {
-    int to_server[2];
-    int from_server[2];
-    if (pipe2(to_server, O_CLOEXEC) != 0 || pipe2(from_server, O_CLOEXEC) != 0) {
-      error = "pipe failed";
-      return false;
-    }
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(to_server[0], 0);
-      dup2(from_server[1], 1);
-      execlp("python3", "python3", kServerScript.c_str(), "--record", record_path.c_str(),
-             static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(to_server[0]);
-    close(from_server[1]);
-    commands_ = to_server[1];
-    replies_ = from_server[0];
-    std::string line = read_line();
-    if (line.rfind("port ", 0) != 0) {
-      error = "test server did not start: '" + line + "'";
-      return false;
-    }
-    port_ = std::stoi(line.substr(5));
-    return true;
-  }
-
-  ~MozdefTestServer() {
-    if (commands_ >= 0) {
-      const char quit[] = "quit\n";
-      (void)!write(commands_, quit, sizeof(quit) - 1);
-      close(commands_);
-    }
-    if (pid_ > 0) {
-      bool exited = false;
-      for (int i = 0; i < 100 && !exited; ++i) {
-        exited = waitpid(pid_, nullptr, WNOHANG) == pid_;
-        if (!exited) std::this_thread::sleep_for(20ms);
-      }
-      if (!exited) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-      }
-    }
-    if (replies_ >= 0) close(replies_);
-  }
-
-  int port() const { return port_; }
-
- private:
-  std::string read_line() {
-    std::string line;
-    char c = 0;
-    while (read(replies_, &c, 1) == 1 && c != '\n') line.push_back(c);
-    return line;
-  }
-
-  pid_t pid_ = -1;
-  int commands_ = -1;
-  int replies_ = -1;
-  int port_ = 0;
-};
-
 // The shipped aurelay.conf with `overrides` in place of its lines for those keys (a key may be
 // set once per file), written to `path` with mode 0600 (owned by root: the test runs as root).
 bool write_config(const std::string& path,
                   const std::vector<std::pair<std::string, std::string>>& overrides) {
-  std::istringstream shipped(slurp(kShippedConfig));
+  std::istringstream shipped(read_file(kShippedConfig));
   std::ofstream out(path);
   for (std::string line; std::getline(shipped, line);) {
     bool replaced = false;
@@ -196,9 +127,9 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   const netlink::AuditStatus before = guard.status();
   ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
 
-  TempDirectory dir;
-  MozdefTestServer server;
-  ASSERT_TRUE(server.start(dir / "received.ndjson", error)) << error;
+  TempDir dir;
+  MozdefTestServer server(dir / "received.ndjson");
+  ASSERT_NE(server.port(), 0) << "tests/mozdef_server.py did not start";
   const std::string config_path = dir / "aurelay.conf";
   ASSERT_TRUE(write_config(
       config_path, {{"output", "http://127.0.0.1:" + std::to_string(server.port()) + "/_bulk"},
@@ -212,13 +143,11 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
                     {"log_target", "stderr"},
                     {"batch_flush_ms", "50"}}));
 
-  AurelayProcess aurelay = AurelayProcess::exactly(
-      dir.path(), {AURELAY_BINARY, "--config", config_path, "--log_level", "debug"});
+  AurelayProcess aurelay({AURELAY_BINARY, "--config", config_path, "--log_level", "debug"},
+                         dir / "stderr.log");
   ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 15s)) << aurelay.stderr_text();
   // The rules are loaded after registration; the execve rule is the last but one line.
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (loaded_rule_keys("exec").count("exec") == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(50ms);
+  wait_for([] { return loaded_rule_keys("exec").count("exec") != 0; }, 20s, 50ms);
   ASSERT_EQ(loaded_rule_keys("exec").count("exec"), 1u) << aurelay.stderr_text();
   std::this_thread::sleep_for(300ms);  // settings re-applied over the rules file, pipeline up
   {
@@ -234,7 +163,7 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   TestUser user("ae2e" + pid_text);
   CommandResult added =
       run_command({"useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", user.name()});
-  ASSERT_EQ(added.exit_code, 0) << added.output;
+  ASSERT_EQ(added.exit_code, 0) << added.output();
   struct passwd* entry = getpwnam(user.name().c_str());
   ASSERT_NE(entry, nullptr);
   const uid_t uid = entry->pw_uid;
@@ -247,7 +176,7 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   }
   ASSERT_TRUE(std::filesystem::remove(etc_file));
   CommandResult deleted = run_command({"userdel", user.name()});
-  ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.output();
   const std::string marker = "aurelay-e2e-marker-" + pid_text;
   ASSERT_EQ(run_command({"/bin/echo", marker}).exit_code, 0);
 
@@ -300,11 +229,12 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
        }},
   };
   std::vector<std::string> absent;
-  deadline = std::chrono::steady_clock::now() + 20s;
-  do {
-    std::this_thread::sleep_for(200ms);
-    absent = missing(documents_in(dir / "received.ndjson"), expectations);
-  } while (!absent.empty() && std::chrono::steady_clock::now() < deadline);
+  wait_for(
+      [&] {
+        absent = missing(documents_in(dir / "received.ndjson"), expectations);
+        return absent.empty();
+      },
+      20s, 200ms);
   for (const std::string& what : absent) ADD_FAILURE() << "no document: " << what;
   if (!absent.empty()) {
     std::string categories;
@@ -370,7 +300,7 @@ TEST(DaemonEndToEnd, ShippedConfigWithPrivilegeDropLeavesTheKernelAsFound) {
   const std::string name = "aurelay-e2e-" + std::to_string(getpid());
   CommandResult added = run_command({"useradd", "--system", "--user-group", "--no-create-home",
                                      "--shell", "/usr/sbin/nologin", name});
-  ASSERT_EQ(added.exit_code, 0) << added.output;
+  ASSERT_EQ(added.exit_code, 0) << added.output();
   TestUser user(name);
   run_end_to_end(guard, name);
   // A failed run must not leave the shipped rules behind for the next test.

@@ -30,52 +30,9 @@
 #include <vector>
 
 #include "netlink/audit_control.h"
-
-extern char** environ;
+#include "test_support.h"
 
 namespace aurelay::testing {
-
-struct CommandResult {
-  int exit_code = -1;  // -1: could not start or killed by a signal
-  std::string output;  // stdout and stderr
-};
-
-// Runs argv[0] (a path or a name looked up in PATH) without a shell, capturing its output.
-inline CommandResult run_command(const std::vector<std::string>& argv) {
-  CommandResult result;
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return result;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  if (spawned != 0) {
-    close(pipe_fds[0]);
-    result.output = std::string("spawn failed: ") + std::strerror(spawned);
-    return result;
-  }
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buffer, static_cast<std::size_t>(n));
-  }
-  close(pipe_fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 inline bool is_executable(const char* path) { return access(path, X_OK) == 0; }
 
@@ -93,7 +50,7 @@ inline pid_t parent_of(pid_t pid) {
 inline std::set<std::string> loaded_rule_keys(const std::string& prefix) {
   std::set<std::string> keys;
   CommandResult listed = run_command({"auditctl", "-l"});
-  std::istringstream lines(listed.output);
+  std::istringstream lines(listed.output());
   std::string token;
   std::string previous;
   while (lines >> token) {
@@ -176,7 +133,7 @@ class KernelAuditGuard {
     keys_.insert(rule_key);
     CommandResult added = run_command(argv);
     if (added.exit_code != 0) {
-      error = "auditctl failed: " + added.output;
+      error = "auditctl failed: " + added.output();
       return "";
     }
     return rule_key;
@@ -281,31 +238,20 @@ class TestAuditd {
          << dir_ << "/plugins.d\n";
     conf.close();
     chmod((dir_ + "/auditd.conf").c_str(), 0640);
-    std::string config_dir = dir_;
-    std::vector<std::string> argv{binary(), "-n", "-s", "nochange", "-c", config_dir};
-    std::vector<char*> args;
-    for (std::string& arg : argv) args.push_back(arg.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, (dir_ + "/stdout").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    int spawned = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-      pid_ = -1;
-      error = std::string("spawning auditd: ") + std::strerror(spawned);
-      return false;
-    }
+    std::vector<std::string> argv{binary(), "-n", "-s", "nochange", "-c", dir_};
+    int in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int out_fd = ::open((dir_ + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pid_ = spawn_program(argv, in_fd, out_fd, out_fd, error);
+    if (in_fd >= 0) ::close(in_fd);
+    if (out_fd >= 0) ::close(out_fd);
+    if (pid_ < 0) return false;
     for (int i = 0; i < 100; ++i) {
       netlink::AuditStatus status;
       if (control.get_status(status, error) && status.pid == static_cast<std::uint32_t>(pid_))
         return true;
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
         pid_ = -1;
-        error = "auditd exited at start: " + read_text(dir_ + "/stdout");
+        error = "auditd exited at start: " + read_file(dir_ + "/stdout");
         return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -316,7 +262,7 @@ class TestAuditd {
 
   pid_t pid() const { return pid_; }
   std::string log_path() const { return dir_ + "/audit.log"; }
-  std::string log() const { return read_text(log_path()); }
+  std::string log() const { return read_file(log_path()); }
 
   void stop() {
     if (pid_ > 0) {
@@ -340,13 +286,6 @@ class TestAuditd {
   }
 
  private:
-  static std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
-
   pid_t pid_ = -1;
   std::string dir_;
 };

@@ -11,8 +11,8 @@
 #include <sstream>
 #include <thread>
 
-#include "aurelay_process.h"
 #include "kernel_guard.h"
+#include "live_aurelay.h"
 
 namespace aurelay::testing {
 namespace {
@@ -84,8 +84,8 @@ void expect_marker_document(const std::vector<rapidjson::Document>& documents,
 
 TEST(LiveCollection, UnicastDeliversTheExactArgvOfAMarkerCommand) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  TempDirectory dir;
-  AurelayProcess aurelay(dir.path(), {"--input", "netlink", "--output", dir / "out.json"});
+  TempDir dir;
+  AurelayProcess aurelay = live_aurelay(dir, {"--input", "netlink", "--output", dir / "out.json"});
   ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 10s)) << aurelay.stderr_text();
   std::string error;
   ASSERT_FALSE(
@@ -104,8 +104,8 @@ TEST(LiveCollection, UnicastDeliversTheExactArgvOfAMarkerCommand) {
 
 TEST(LiveCollection, StateFileOnSigcontShowsTheKernelAndTheCounters) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  TempDirectory dir;
-  AurelayProcess aurelay(dir.path(), {"--input", "netlink", "--output", dir / "out.json"});
+  TempDir dir;
+  AurelayProcess aurelay = live_aurelay(dir, {"--input", "netlink", "--output", dir / "out.json"});
   ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 10s)) << aurelay.stderr_text();
   std::string error;
   ASSERT_FALSE(
@@ -114,34 +114,23 @@ TEST(LiveCollection, StateFileOnSigcontShowsTheKernelAndTheCounters) {
   for (int i = 0; i < 5; ++i) run_marker({"aurelay-state-marker"});
   guard.delete_test_rules();
   std::this_thread::sleep_for(300ms);
-  std::filesystem::remove(dir / "aurelay.state");
-  kill(aurelay.pid(), SIGCONT);
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!std::filesystem::exists(dir / "aurelay.state") &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  std::string state = slurp(dir / "aurelay.state");
+  std::string state = request_state_file(aurelay.pid(), dir / "aurelay.state");
   EXPECT_NE(state.find("kernel audit pid = " + std::to_string(aurelay.pid())), std::string::npos)
       << state;
   EXPECT_NE(state.find("kernel enabled = 1"), std::string::npos) << state;
-  std::istringstream lines(state);
-  std::uint64_t received = 0, completed = 0;
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("records received = ", 0) == 0) received = std::stoull(line.substr(19));
-    if (line.rfind("events completed = ", 0) == 0) completed = std::stoull(line.substr(19));
-  }
-  EXPECT_GE(received, 5u * 3);  // SYSCALL, EXECVE, EOE at least per marker
-  EXPECT_GE(completed, 5u);
+  EXPECT_GE(state_number(state, "records received"), 5u * 3);  // SYSCALL, EXECVE, EOE per marker
+  EXPECT_GE(state_number(state, "events completed"), 5u);
   EXPECT_EQ(aurelay.stop(), 0);
 }
 
 TEST(LiveCollection, PidHeldByAnotherProcessExitsWithCode3NamingIt) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  TempDirectory dir;
-  AurelayProcess holder(dir.path(), {"--input", "netlink", "--output", dir / "holder.json"});
+  TempDir dir;
+  AurelayProcess holder =
+      live_aurelay(dir, {"--input", "netlink", "--output", dir / "holder.json"});
   ASSERT_TRUE(wait_for_audit_pid(guard, holder.pid(), 10s)) << holder.stderr_text();
-  TempDirectory dir2;
-  AurelayProcess second(dir2.path(), {"--input", "netlink", "--output", dir2 / "out.json"});
+  TempDir dir2;
+  AurelayProcess second = live_aurelay(dir2, {"--input", "netlink", "--output", dir2 / "out.json"});
   EXPECT_EQ(second.wait_exit(30s), 3);
   std::string message = second.stderr_text();
   EXPECT_NE(message.find(std::to_string(holder.pid())), std::string::npos) << message;
@@ -154,10 +143,11 @@ TEST(LiveCollection, MulticastReadsBesideAnotherAuditDaemon) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   std::string error;
   ASSERT_TRUE(guard.enable_audit(error)) << error;
-  TempDirectory dir;
+  TempDir dir;
   TestAuditd auditd;
   if (!auditd.start(guard.control(), error)) GTEST_SKIP() << "no auditd to read beside: " << error;
-  AurelayProcess aurelay(dir.path(), {"--input", "multicast", "--output", dir / "out.json"});
+  AurelayProcess aurelay =
+      live_aurelay(dir, {"--input", "multicast", "--output", dir / "out.json"});
   std::this_thread::sleep_for(500ms);  // bound to the multicast group
   ASSERT_FALSE(
       guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "mcast", error)
@@ -186,18 +176,19 @@ std::size_t count_markers(const std::string& path, const std::string& token) {
 
 bool kernel_keeps_records_without_daemon() {
   // The kernel holds records for a restarting daemon only when booted with audit=1.
-  std::string cmdline = slurp("/proc/cmdline");
+  std::string cmdline = read_file("/proc/cmdline");
   return cmdline.find("audit=1") != std::string::npos;
 }
 
 TEST(LiveCollection, RestartAfterSigkillResumesAndAccountsForTheGap) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  TempDirectory dir;
+  TempDir dir;
   std::string error;
   constexpr int kPerPhase = 20;
   const std::string token = "aurelay-restart-" + std::to_string(getpid());
   {
-    AurelayProcess first(dir.path(), {"--input", "netlink", "--output", dir / "first.json"});
+    AurelayProcess first =
+        live_aurelay(dir, {"--input", "netlink", "--output", dir / "first.json"});
     ASSERT_TRUE(wait_for_audit_pid(guard, first.pid(), 10s)) << first.stderr_text();
     ASSERT_FALSE(
         guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "restart", error)
@@ -210,7 +201,8 @@ TEST(LiveCollection, RestartAfterSigkillResumesAndAccountsForTheGap) {
   // The kernel notices the dead daemon and frees the pid.
   ASSERT_TRUE(wait_for_audit_pid(guard, 0, 10s));
   for (int i = 0; i < kPerPhase; ++i) run_marker({token + "-down"});
-  AurelayProcess second(dir.path(), {"--input", "netlink", "--output", dir / "second.json"});
+  AurelayProcess second =
+      live_aurelay(dir, {"--input", "netlink", "--output", dir / "second.json"});
   ASSERT_TRUE(wait_for_audit_pid(guard, second.pid(), 10s)) << second.stderr_text();
   for (int i = 0; i < kPerPhase; ++i) run_marker({token + "-after"});
   guard.delete_test_rules();

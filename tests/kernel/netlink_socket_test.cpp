@@ -82,7 +82,7 @@ std::optional<MarkerEvent> find_marker(AuditDataSocket& socket, const std::strin
 
 void run_marker(const std::string& marker) {
   auto result = run_command({"/bin/echo", marker});
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.exit_code, 0) << result.output();
 }
 
 // A child process that registers as the audit daemon and drains until told to stop (the stop

@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "aurelay_process.h"
 #include "kernel_guard.h"
+#include "live_aurelay.h"
 
 namespace aurelay::testing {
 namespace {
@@ -34,7 +34,7 @@ class SystemUser {
     CommandResult added = run_command({"useradd", "--system", "--user-group", "--no-create-home",
                                        "--shell", "/usr/sbin/nologin", name});
     if (added.exit_code != 0) {
-      error = "useradd failed: " + added.output;
+      error = "useradd failed: " + added.output();
       return false;
     }
     name_ = name;
@@ -73,7 +73,7 @@ struct ThreadCredentials {
 
 ThreadCredentials read_credentials(const std::string& status_path) {
   ThreadCredentials credentials;
-  std::istringstream lines(slurp(status_path));
+  std::istringstream lines(read_file(status_path));
   auto numbers = [](const std::string& rest) {
     std::vector<std::uint64_t> values;
     std::istringstream in(rest);
@@ -101,14 +101,13 @@ ThreadCredentials read_credentials(const std::string& status_path) {
 
 // Waits until the process's main thread runs as `uid` (the drop happens after registration).
 bool wait_for_uid(pid_t pid, uid_t uid, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string path = "/proc/" + std::to_string(pid) + "/status";
-  while (std::chrono::steady_clock::now() < deadline) {
-    ThreadCredentials credentials = read_credentials(path);
-    if (credentials.uids.size() == 4 && credentials.uids[0] == uid) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
+  return wait_for(
+      [&] {
+        ThreadCredentials credentials = read_credentials(path);
+        return credentials.uids.size() == 4 && credentials.uids[0] == uid;
+      },
+      timeout);
 }
 
 TEST(PrivilegeDrop, RunsAsTheUserWithOnlyTheAuditCapabilitiesAndStillCollects) {
@@ -119,15 +118,15 @@ TEST(PrivilegeDrop, RunsAsTheUserWithOnlyTheAuditCapabilitiesAndStillCollects) {
   SystemUser user;
   ASSERT_TRUE(user.create("aurelay-pd-" + std::to_string(getpid()), error)) << error;
 
-  TempDirectory dir;
+  TempDir dir;
   // The output directory belongs to the user, so the output stays writable after the drop.
   const std::string out_dir = dir / "out";
   ASSERT_EQ(mkdir(out_dir.c_str(), 0750), 0);
   ASSERT_EQ(chown(out_dir.c_str(), user.uid(), user.gid()), 0);
   const std::string output = out_dir + "/out.json";
 
-  AurelayProcess aurelay(dir.path(),
-                         {"--input", "netlink", "--output", output, "--user", user.name()});
+  AurelayProcess aurelay =
+      live_aurelay(dir, {"--input", "netlink", "--output", output, "--user", user.name()});
   ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 10s)) << aurelay.stderr_text();
   ASSERT_TRUE(wait_for_uid(aurelay.pid(), user.uid(), 10s)) << aurelay.stderr_text();
   std::this_thread::sleep_for(300ms);  // the pipeline threads are up
