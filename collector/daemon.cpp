@@ -265,12 +265,13 @@ class SignalChannel {
   ~SignalChannel() {
     if (fd_ >= 0) ::close(fd_);
   }
-  // Waits up to `timeout_ms`; returns the next signal number or 0.
-  int next(int timeout_ms) {
+  // Waits up to `timeout_ms` for a signal, or until `wake_fd` is readable; returns the next
+  // signal number or 0.
+  int next(int timeout_ms, int wake_fd) {
     signalfd_siginfo info{};
     if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return static_cast<int>(info.ssi_signo);
-    pollfd pfd{fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, timeout_ms) <= 0) return 0;
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    if (::poll(fds, 2, timeout_ms) <= 0) return 0;
     if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return static_cast<int>(info.ssi_signo);
     return 0;
   }
@@ -404,7 +405,7 @@ int run_daemon(const Config& config) {
 
   // 7. Main loop: signals and timers until the pipeline has finished.
   while (!pipeline.finished()) {
-    int signal = signals.next(kMainLoopTickMs);
+    int signal = signals.next(kMainLoopTickMs, pipeline.finished_fd());
     switch (signal) {
       case SIGTERM:
       case SIGINT:

@@ -1,6 +1,8 @@
 #include "collector/pipeline.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -32,7 +34,8 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
       full_records_(config_.record_batches),
       free_records_(config_.record_batches),
       full_documents_(config_.document_batches),
-      free_documents_(config_.document_batches) {
+      free_documents_(config_.document_batches),
+      finished_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   // Every batch fits in either ring, so a push never fails.
   for (std::size_t i = 0; i < config_.record_batches; ++i) {
     auto batch = std::make_unique<correlate::RecordBatch>();
@@ -49,6 +52,7 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
 Pipeline::~Pipeline() {
   request_stop();
   join();
+  ::close(finished_fd_);
 }
 
 void Pipeline::start() {
@@ -316,6 +320,9 @@ void Pipeline::shipper_loop() {
     spdlog::error("output not fully flushed at shutdown: {}", sink_->last_error());
   publish_sink_metrics(true);
   shipper_done_.store(true, std::memory_order_release);
+  const std::uint64_t one = 1;
+  if (::write(finished_fd_, &one, sizeof(one)) != sizeof(one))
+    spdlog::debug("could not signal the end of the pipeline");
 }
 
 }  // namespace aurelay::collector

@@ -60,6 +60,8 @@ class Pipeline {
   void request_reopen() { reopen_requested_.store(true, std::memory_order_release); }
   // True once every thread has finished (end of input, or after request_stop()).
   bool finished() const { return shipper_done_.load(std::memory_order_acquire); }
+  // An eventfd that becomes readable when the pipeline has finished, for the main thread's poll.
+  int finished_fd() const { return finished_fd_; }
   // Joins the threads (after finished(), or blocks until then).
   void join();
   // Increments while the threads make progress; the watchdog checks it moves.
@@ -112,6 +114,8 @@ class Pipeline {
   std::chrono::steady_clock::time_point
       last_sink_publish_{};  // shipper thread  // shipper thread: documents a failing sink never
                              // took
+
+  int finished_fd_ = -1;
 
   std::thread reader_;
   std::thread correlator_;
