@@ -5,6 +5,7 @@
 #include <libaudit.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -93,9 +94,39 @@ std::string_view IdNames::group(std::string_view gid_text) {
   return resolve(groups_, false, gid_text);
 }
 
+IdNames::IdNames(std::size_t capacity, std::vector<std::string> account_files)
+    : capacity_(capacity),
+      account_files_(std::move(account_files)),
+      fingerprint_(account_files_fingerprint()) {}
+
 void IdNames::invalidate() {
   users_.clear();
   groups_.clear();
+  fingerprint_ = account_files_fingerprint();
+}
+
+bool IdNames::invalidate_if_changed() {
+  std::string now = account_files_fingerprint();
+  if (now == fingerprint_) return false;
+  users_.clear();
+  groups_.clear();
+  fingerprint_ = std::move(now);
+  return true;
+}
+
+std::string IdNames::account_files_fingerprint() const {
+  std::string fingerprint;
+  for (const std::string& file : account_files_) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0) {
+      fingerprint.append("missing;");
+      continue;
+    }
+    fingerprint.append(std::to_string(info.st_ino) + ":" + std::to_string(info.st_size) + ":" +
+                       std::to_string(info.st_mtim.tv_sec) + "." +
+                       std::to_string(info.st_mtim.tv_nsec) + ";");
+  }
+  return fingerprint;
 }
 
 std::string_view IdNames::resolve(std::unordered_map<std::uint32_t, std::string>& cache,

@@ -60,16 +60,22 @@ class SyscallNames {
 // - a text that is not a number -> returned unchanged.
 // When the cache holds `capacity` entries and a new id comes, it is emptied first (user
 // databases are small; this only bounds memory against hostile id churn). invalidate() empties
-// it: the encoder calls it on user/group management events (ADD_USER, DEL_GROUP, ...), so
-// renamed or new accounts show their new names.
+// it. The encoder calls invalidate_if_changed() on user/group management events (ADD_USER,
+// DEL_GROUP, ...): the cache is emptied only when the account files changed since it was last
+// emptied, so renamed or new accounts show their new names while a replay of old logs full of
+// such events does not pay a name-service lookup per event.
 // Returned views stay valid until the next call on this object.
 class IdNames {
  public:
-  explicit IdNames(std::size_t capacity = 4096) : capacity_(capacity) {}
+  explicit IdNames(std::size_t capacity = 4096,
+                   std::vector<std::string> account_files = {"/etc/passwd", "/etc/group"});
 
   std::string_view user(std::string_view uid_text);
   std::string_view group(std::string_view gid_text);
   void invalidate();
+  // Empties the cache when an account file's size, inode or modification time changed since the
+  // cache was last emptied (or created). Returns whether it did.
+  bool invalidate_if_changed();
 
   std::uint64_t lookups() const { return lookups_; }  // system lookups (cache misses)
   std::uint64_t evictions() const { return evictions_; }
@@ -78,7 +84,11 @@ class IdNames {
   std::string_view resolve(std::unordered_map<std::uint32_t, std::string>& cache, bool is_user,
                            std::string_view text);
 
+  std::string account_files_fingerprint() const;
+
   std::size_t capacity_;
+  std::vector<std::string> account_files_;
+  std::string fingerprint_;  // of account_files_ when the cache was last emptied
   std::unordered_map<std::uint32_t, std::string> users_;
   std::unordered_map<std::uint32_t, std::string> groups_;
   std::vector<char> buffer_;  // getpwuid_r/getgrgid_r scratch

@@ -719,7 +719,7 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   }
   std::string category_copy(category);  // category may view type_name scratch
 
-  if (user_management) s.ids.invalidate();
+  if (user_management) s.ids.invalidate_if_changed();
 
   // --- the document ---
   s.stream.begin();

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "test_support.h"
+
 namespace aurelay::correlate {
 namespace {
 
@@ -85,6 +87,21 @@ TEST(IdNames, CachesAndCountsLookups) {
   ids.invalidate();
   EXPECT_EQ(ids.user("0"), "root");
   EXPECT_EQ(ids.lookups(), 3u);
+}
+
+TEST(IdNames, InvalidatesOnlyWhenTheAccountFilesChanged) {
+  testing::TempDir dir;
+  testing::write_file(dir / "passwd", "root:x:0:0::/root:/bin/sh\n");
+  IdNames ids(4096, {(dir / "passwd").string()});
+  EXPECT_EQ(ids.user("0"), "root");
+  EXPECT_FALSE(ids.invalidate_if_changed());  // unchanged: the cache stays
+  EXPECT_EQ(ids.user("0"), "root");
+  EXPECT_EQ(ids.lookups(), 1u);
+  testing::write_file(dir / "passwd", "root:x:0:0::/root:/bin/sh\nnew:x:1:1::/:/bin/sh\n");
+  EXPECT_TRUE(ids.invalidate_if_changed());
+  EXPECT_EQ(ids.user("0"), "root");
+  EXPECT_EQ(ids.lookups(), 2u);
+  EXPECT_FALSE(ids.invalidate_if_changed());
 }
 
 TEST(IdNames, BoundedCacheEvicts) {
