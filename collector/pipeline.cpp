@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "collector/rate_limited_log.h"
 #include "correlate/record.h"
@@ -88,6 +89,7 @@ void Pipeline::reader_loop() {
   std::uint64_t dropped = 0;
   RateLimitedLog full_warning;
   bool intake_stopped = false;
+  correlate::RecordBatch* spare = nullptr;
   while (true) {
     reader_beats_.fetch_add(1, std::memory_order_relaxed);
     if (!intake_stopped && stop_requested_.load(std::memory_order_acquire)) {
@@ -95,8 +97,10 @@ void Pipeline::reader_loop() {
       source_->stop_intake();
       intake_stopped = true;
     }
-    correlate::RecordBatch* batch = nullptr;
-    if (!free_records_.try_pop(batch)) {
+    // A batch that came back empty from the source is kept for the next read: the reader only
+    // consumes from the free ring (it has exactly one producer, the correlator).
+    correlate::RecordBatch* batch = std::exchange(spare, nullptr);
+    if (batch == nullptr && !free_records_.try_pop(batch)) {
       // Every batch is queued for the correlator: the ring is full.
       std::uint64_t suppressed = 0;
       if (config_.warn_when_ring_full && full_warning.allow(Clock::now(), suppressed))
@@ -133,7 +137,7 @@ void Pipeline::reader_loop() {
         store(metrics_.ring_max_depth, depth);
       records_ready_.notify();
     } else {
-      free_records_.try_push(batch);
+      spare = batch;
     }
     if (status == SourceStatus::end) break;
     if (status == SourceStatus::failed) {
