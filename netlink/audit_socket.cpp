@@ -137,6 +137,27 @@ bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error)
   return true;
 }
 
+void AuditDataSocket::count_discarded(DatagramKind kind) {
+  switch (kind) {
+    case DatagramKind::record:
+      break;
+    case DatagramKind::replace_probe:
+      ++counters_.replace_probes;
+      break;
+    case DatagramKind::truncated:
+      ++counters_.truncated;
+      break;
+    case DatagramKind::malformed:
+      ++counters_.malformed;
+      break;
+    case DatagramKind::ack:
+    case DatagramKind::status_reply:
+    case DatagramKind::other_reply:
+      ++counters_.non_records;
+      break;
+  }
+}
+
 void AuditDataSocket::keep_early_record(std::uint32_t type, std::string_view payload) {
   early_records_.append(type, payload);
 }
@@ -192,48 +213,34 @@ bool AuditDataSocket::register_pid(std::string& error) {
     }
     Datagram datagram = classify_datagram(buffer, static_cast<std::size_t>(received),
                                           (message.msg_flags & MSG_TRUNC) != 0);
-    switch (datagram.kind) {
-      case DatagramKind::record:
-        keep_early_record(datagram.type, datagram.payload);
-        break;
-      case DatagramKind::replace_probe:
-        ++counters_.replace_probes;
-        break;
-      case DatagramKind::truncated:
-        ++counters_.truncated;
-        break;
-      case DatagramKind::malformed:
-        ++counters_.malformed;
-        break;
-      case DatagramKind::ack:
-        ++counters_.non_records;
-        if (datagram.seq != seq) break;
-        if (datagram.error == 0) {
-          registered_ = true;
-          return true;
+    if (datagram.kind == DatagramKind::record) {
+      keep_early_record(datagram.type, datagram.payload);
+      continue;
+    }
+    count_discarded(datagram.kind);
+    if (datagram.kind == DatagramKind::ack && datagram.seq == seq) {
+      if (datagram.error == 0) {
+        registered_ = true;
+        return true;
+      }
+      if (datagram.error == EEXIST) {
+        std::string holder = "another process";
+        AuditControl control;
+        AuditStatus current;
+        std::string ignored;
+        if (control.open(ignored) && control.get_status(current, ignored) && current.pid != 0) {
+          std::string name = process_name(current.pid);
+          holder = "process " + std::to_string(current.pid) +
+                   (name.empty() ? std::string() : " (" + name + ")");
         }
-        if (datagram.error == EEXIST) {
-          std::string holder = "another process";
-          AuditControl control;
-          AuditStatus current;
-          std::string ignored;
-          if (control.open(ignored) && control.get_status(current, ignored) && current.pid != 0) {
-            std::string name = process_name(current.pid);
-            holder = "process " + std::to_string(current.pid) +
-                     (name.empty() ? std::string() : " (" + name + ")");
-          }
-          return fail(OpenError::pid_taken, 0,
-                      "the kernel refused to register this process as the audit daemon: " + holder +
-                          " is already registered (EEXIST); stop it (e.g. systemctl stop "
-                          "auditd) or read beside it with --input multicast",
-                      error);
-        }
-        return fail(classify_errno(datagram.error), datagram.error,
-                    "registering as the audit daemon (AUDIT_SET pid)", error);
-      case DatagramKind::status_reply:
-      case DatagramKind::other_reply:
-        ++counters_.non_records;
-        break;
+        return fail(OpenError::pid_taken, 0,
+                    "the kernel refused to register this process as the audit daemon: " + holder +
+                        " is already registered (EEXIST); stop it (e.g. systemctl stop "
+                        "auditd) or read beside it with --input multicast",
+                    error);
+      }
+      return fail(classify_errno(datagram.error), datagram.error,
+                  "registering as the audit daemon (AUDIT_SET pid)", error);
     }
   }
   // No ack in time (it may have been lost to an overrun): ask the kernel who holds the pid.
@@ -302,28 +309,14 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch,
       const char* data = slots_.data() + static_cast<std::size_t>(i) * kSlotSize;
       Datagram datagram = classify_datagram(data, messages_[i].msg_len,
                                             (messages_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0);
-      switch (datagram.kind) {
-        case DatagramKind::record:
-          batch.append(datagram.type, datagram.payload);
-          ++result.records;
-          ++counters_.records;
-          counters_.bytes += datagram.payload.size();
-          break;
-        case DatagramKind::replace_probe:
-          ++counters_.replace_probes;
-          break;
-        case DatagramKind::truncated:
-          ++counters_.truncated;
-          break;
-        case DatagramKind::malformed:
-          ++counters_.malformed;
-          break;
-        case DatagramKind::ack:
-        case DatagramKind::status_reply:
-        case DatagramKind::other_reply:
-          ++counters_.non_records;
-          break;
+      if (datagram.kind != DatagramKind::record) {
+        count_discarded(datagram.kind);
+        continue;
       }
+      batch.append(datagram.type, datagram.payload);
+      ++result.records;
+      ++counters_.records;
+      counters_.bytes += datagram.payload.size();
     }
     if (static_cast<unsigned>(received) < count) {
       result.would_block = true;  // drained; a datagram arriving now makes poll() wake us

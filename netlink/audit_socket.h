@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "correlate/record_batch.h"
+#include "netlink/audit_message.h"
 
 namespace aurelay::netlink {
 
@@ -103,6 +104,8 @@ class AuditDataSocket {
   bool fail(OpenError kind, int error_number, std::string message, std::string& error);
   bool register_pid(std::string& error);
   void keep_early_record(std::uint32_t type, std::string_view payload);
+  // Counts a datagram that is not a record (probe, truncated, malformed, ack or reply).
+  void count_discarded(DatagramKind kind);
 
   DataSocketOptions options_;
   int fd_ = -1;
