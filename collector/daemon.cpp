@@ -280,6 +280,35 @@ class SignalChannel {
   int fd_ = -1;
 };
 
+// SIGHUP: rereads the config file. log_level applies at once; other changed keys are named as
+// needing a restart (the pipeline, sockets and kernel settings are built once). Keys given on
+// the command line keep their command-line values. A bad file is reported and changes nothing.
+void reload_config(const Config& running) {
+  if (running.config_file.empty()) return;
+  Config reread;
+  ConfigResult loaded = load_config_file(running.config_file, reread);
+  if (loaded.ok) loaded = validate_config(reread);
+  if (!loaded.ok) {
+    spdlog::error("config not reloaded: {}", loaded.error);
+    return;
+  }
+  std::string needs_restart;
+  for (const OptionSpec& spec : option_table()) {
+    auto origin = running.origin.find(spec.name);
+    if (origin != running.origin.end() && origin->second == "command line") continue;
+    if (format_option_value(reread, spec) == format_option_value(running, spec)) continue;
+    if (spec.name == "log_level") {
+      spdlog::default_logger()->set_level(spdlog::level::from_str(reread.log_level));
+      spdlog::info("log_level is now {}", reread.log_level);
+      continue;
+    }
+    needs_restart += (needs_restart.empty() ? "" : ", ") + std::string(spec.name);
+  }
+  if (!needs_restart.empty())
+    spdlog::warn("changed in {} but only applied after a restart: {}", running.config_file,
+                 needs_restart);
+}
+
 }  // namespace
 
 int run_daemon(const Config& config) {
@@ -419,8 +448,10 @@ int run_daemon(const Config& config) {
         pipeline.request_stop();
         break;
       case SIGHUP:
-        spdlog::info("SIGHUP: reopening output");
+        spdlog::info("SIGHUP: reopening output, rereading {}",
+                     config.config_file.empty() ? "(no config file)" : config.config_file);
         pipeline.request_reopen();
+        reload_config(config);
         break;
       case SIGCONT:
         write_state();

@@ -178,5 +178,40 @@ TEST(FileOutput, SighupReopensTheOutputAfterLogrotate) {
   EXPECT_EQ(received_event_ids(dir / "events.json").size(), 50u);
 }
 
+TEST(ConfigReload, SighupAppliesLogLevelAndNamesKeysThatNeedARestart) {
+  TempDir dir;
+  auto write_config = [&](const std::string& text) {
+    write_file(dir / "aurelay.conf", text);
+    std::filesystem::permissions(dir / "aurelay.conf", std::filesystem::perms::owner_read |
+                                                           std::filesystem::perms::owner_write);
+  };
+  write_config("log_level = warn\neoe_timeout_ms = 2000\n");
+  AurelayProcess aurelay({AURELAY_BINARY, "--config", (dir / "aurelay.conf").string(), "--input",
+                          "stdin", "--output", (dir / "events.json").string()},
+                         dir / "err", AurelayProcess::Stdin::pipe);
+  aurelay.write_stdin(login_events(1, 10));
+  ASSERT_TRUE(wait_for([&] { return received_event_ids(dir / "events.json").size() == 10; }, 20s));
+  // A bad file is reported and changes nothing.
+  write_config("log_level = chatty\n");
+  aurelay.send(SIGHUP);
+  ASSERT_TRUE(wait_for(
+      [&] { return aurelay.stderr_text().find("config not reloaded") != std::string::npos; }, 20s))
+      << aurelay.stderr_text();
+  write_config("log_level = info\neoe_timeout_ms = 3000\n");
+  aurelay.send(SIGHUP);
+  ASSERT_TRUE(wait_for(
+      [&] { return aurelay.stderr_text().find("log_level is now info") != std::string::npos; },
+      20s))
+      << aurelay.stderr_text();
+  EXPECT_NE(aurelay.stderr_text().find("only applied after a restart: eoe_timeout_ms"),
+            std::string::npos)
+      << aurelay.stderr_text();
+  aurelay.close_stdin();
+  EXPECT_EQ(aurelay.wait_exit(30s), 0) << aurelay.stderr_text();
+  // At info level the closing summary is logged now.
+  EXPECT_NE(aurelay.stderr_text().find("stopped: 10 records"), std::string::npos)
+      << aurelay.stderr_text();
+}
+
 }  // namespace
 }  // namespace aurelay::testing
