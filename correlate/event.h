@@ -11,12 +11,12 @@
 namespace aurelay::correlate {
 
 enum class Completion : std::uint8_t {
-  eoe,          // the EOE record arrived
-  terminal,     // a record type that always stands alone (user messages, 1100-1299, >= 2100)
-  timeout,      // no EOE within eoe_timeout on the caller's clock
-  overflow,     // more than max_in_flight events were open: the oldest was completed
-  end_of_input, // flush() at end of input or shutdown
-  fragment,     // a record for an event already emitted, emitted on its own
+  eoe,           // the EOE record arrived
+  terminal,      // a record type that always stands alone (user messages, 1100-1299, >= 2100)
+  timeout,       // no EOE within eoe_timeout on the caller's clock
+  overflow,      // more than max_in_flight events were open: the oldest was completed
+  end_of_input,  // flush() at end of input or shutdown
+  fragment,      // a record for an event already emitted, emitted on its own
 };
 
 std::string_view to_string(Completion completion);

@@ -49,8 +49,8 @@ class RecordBatch {
   }
   void commit(std::uint32_t type, std::size_t size) {
     bytes_.resize(pending_offset_ + size);
-    entries_.push_back(Entry{type, static_cast<std::uint32_t>(pending_offset_),
-                             static_cast<std::uint32_t>(size)});
+    entries_.push_back(
+        Entry{type, static_cast<std::uint32_t>(pending_offset_), static_cast<std::uint32_t>(size)});
   }
   void abandon() { bytes_.resize(pending_offset_); }
 
