@@ -10,6 +10,10 @@ fuzz_seconds=${AURELAY_FUZZ_SECONDS:-60}
 
 section() { printf '\n===== %s =====\n' "$*"; }
 
+section "Formatting (clang-format)"
+git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
+echo "all C++ files are clang-formatted"
+
 section "ASan+UBSan build and unit tests"
 tools/build.sh build-asan -DAURELAY_SANITIZE=address,undefined -DAURELAY_BUILD_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
