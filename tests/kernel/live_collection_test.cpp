@@ -114,7 +114,12 @@ TEST(LiveCollection, StateFileOnSigcontShowsTheKernelAndTheCounters) {
   for (int i = 0; i < 5; ++i) run_marker({"aurelay-state-marker"});
   guard.delete_test_rules();
   std::this_thread::sleep_for(300ms);
-  std::string state = request_state_file(aurelay.pid(), dir / "aurelay.state");
+  // The way an operator asks: auditctl signals whoever holds the audit pid.
+  std::filesystem::remove(dir / "aurelay.state");
+  CommandResult signalled = run_command({"auditctl", "--signal", "CONT"});
+  ASSERT_EQ(signalled.exit_code, 0) << signalled.output();
+  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(dir / "aurelay.state"); }, 5s));
+  std::string state = read_file(dir / "aurelay.state");
   EXPECT_NE(state.find("kernel audit pid = " + std::to_string(aurelay.pid())), std::string::npos)
       << state;
   EXPECT_NE(state.find("kernel enabled = 1"), std::string::npos) << state;
