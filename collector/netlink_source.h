@@ -1,6 +1,7 @@
 // Records from the kernel's audit netlink socket (as the audit daemon, or multicast beside one).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,10 @@ class NetlinkSource final : public RecordSource {
 
   netlink::AuditDataSocket socket_;
   static constexpr int kMaxReadsAfterStop = 1024;
+  // A read of fewer records than this is small: the next read pauses first.
+  static constexpr std::size_t kSmallRead = 64;
+  static constexpr std::chrono::nanoseconds kCoalescePause{250'000};
+  bool last_read_was_small_ = false;
   bool intake_stopped_ = false;
   int reads_after_stop_ = 0;
   std::string error_;

@@ -214,13 +214,21 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
 
 void Pipeline::correlator_loop() {
   current_documents_ = acquire_document_batch();
-  correlate::EventAssembler assembler(config_.assembler, [this](const correlate::Event& event) {
+  // When the first document of the current batch was encoded: a batch leaves when full or once
+  // it is document_linger old, so a storm moves in a few large batches rather than one per
+  // wake-up of this thread.
+  Clock::time_point batch_started{};
+  correlate::EventAssembler assembler(config_.assembler, [&](const correlate::Event& event) {
     if (!encoder_->encode(event, *current_documents_)) return;  // counted by the encoder
+    if (current_documents_->count() == 1) batch_started = Clock::now();
     if (current_documents_->count() >= config_.max_documents_per_batch ||
         current_documents_->byte_size() >= config_.max_document_batch_bytes)
       hand_over_documents();
   });
-  Clock::time_point last_tick = Clock::now();
+  auto hand_over_when_due = [&](Clock::time_point now) {
+    if (!current_documents_->empty() && now - batch_started >= config_.document_linger)
+      hand_over_documents();
+  };
   while (true) {
     correlator_beats_.fetch_add(1, std::memory_order_relaxed);
     correlate::RecordBatch* batch = nullptr;
@@ -231,24 +239,25 @@ void Pipeline::correlator_loop() {
       free_records_.try_push(batch);
       records_free_.notify();
       store(metrics_.ring_depth, static_cast<std::int64_t>(full_records_.size()));
-      if (now - last_tick >= config_.idle_tick) {
-        assembler.expire(now);
-        hand_over_documents();
-        last_tick = now;
-      }
+      assembler.expire(now);
+      hand_over_when_due(now);
       publish_correlator_metrics(assembler);
       continue;
     }
     if (reader_done_.load(std::memory_order_acquire) && full_records_.empty()) break;
-    // Idle: complete timed-out events and hand over what is encoded.
+    // Idle: complete timed-out events, hand over what is due, sleep until news or the next due.
     Clock::time_point now = Clock::now();
     assembler.expire(now);
-    hand_over_documents();
+    hand_over_when_due(now);
     publish_correlator_metrics(assembler);
-    last_tick = now;
+    auto wait = config_.idle_tick;
+    if (!current_documents_->empty())
+      wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(batch_started +
+                                                                     config_.document_linger - now),
+                        std::chrono::milliseconds(1), config_.idle_tick);
     records_ready_.wait_until(
         [this] { return !full_records_.empty() || reader_done_.load(std::memory_order_acquire); },
-        config_.idle_tick);
+        wait);
   }
   assembler.flush();
   hand_over_documents();

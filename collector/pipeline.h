@@ -39,8 +39,10 @@ struct PipelineConfig {
   std::size_t document_batches = 16;  // batches in flight between correlator and shipper
   std::size_t max_documents_per_batch = 2048;
   std::size_t max_document_batch_bytes = 4 << 20;
-  // How often an idle correlator checks timeouts and hands over a partly filled batch.
+  // How often an idle correlator checks timeouts.
   std::chrono::milliseconds idle_tick{100};
+  // How long encoded documents may wait for more before they go to the shipper.
+  std::chrono::milliseconds document_linger{20};
   // How long the shipper may take to deliver what is left at shutdown.
   std::chrono::milliseconds shutdown_flush{10000};
 };
