@@ -36,7 +36,7 @@ struct PipelineConfig {
   bool warn_when_ring_full = true;
   correlate::AssemblerConfig assembler;
   output::EncoderConfig encoder;
-  std::size_t document_batches = 8;   // batches in flight between correlator and shipper
+  std::size_t document_batches = 8;  // batches in flight between correlator and shipper
   std::size_t max_documents_per_batch = 2048;
   std::size_t max_document_batch_bytes = 1 << 20;
   // How often an idle correlator checks timeouts.
