@@ -75,12 +75,11 @@ constexpr std::size_t kExpireEvery = 256;
 constexpr std::chrono::milliseconds kBatchTime{100};
 constexpr std::uint64_t kWarmupPasses = 3;  // after these the pool and buffers have grown
 
-void BM_ParseAndAssemble(benchmark::State& state) {
-  const Corpus* corpus = load_corpus();
-  if (corpus == nullptr) {
-    state.SkipWithError("shared corpus absent");
-    return;
-  }
+// Feeds `records` to one assembler once per iteration, serials shifted each pass so every pass
+// makes new events; `to_view` turns an element into a RecordView (parsing it or not).
+template <typename Records, typename ToView>
+void assemble_passes(benchmark::State& state, const Corpus& corpus, const Records& records,
+                     ToView to_view) {
   std::uint64_t events = 0;
   EventAssembler assembler({}, [&](const Event& e) { events += e.record_count() > 0; });
   EventAssembler::TimePoint now{};
@@ -88,11 +87,10 @@ void BM_ParseAndAssemble(benchmark::State& state) {
   std::uint64_t allocations_before = 0;
   for (auto _ : state) {
     if (pass == kWarmupPasses) allocations_before = g_allocations.load();
-    const std::uint64_t shift = pass * corpus->serial_span;
+    const std::uint64_t shift = pass * corpus.serial_span;
     std::size_t n = 0;
-    for (std::string_view line : corpus->lines) {
-      RecordView view;
-      parse_log_line(line, view);
+    for (const auto& record : records) {
+      RecordView view = to_view(record);
       view.key.serial += shift;
       assembler.add(view, now);
       if (++n % kExpireEvery == 0) {
@@ -103,13 +101,25 @@ void BM_ParseAndAssemble(benchmark::State& state) {
     ++pass;
   }
   assembler.flush();
-  const std::uint64_t records = corpus->lines.size() * state.iterations();
-  state.SetItemsProcessed(static_cast<std::int64_t>(records));
+  state.SetItemsProcessed(static_cast<std::int64_t>(records.size() * state.iterations()));
   state.counters["events"] = static_cast<double>(events);
   if (pass > kWarmupPasses)
     state.counters["allocs_per_record"] =
         static_cast<double>(g_allocations.load() - allocations_before) /
-        static_cast<double>(corpus->lines.size() * (pass - kWarmupPasses));
+        static_cast<double>(records.size() * (pass - kWarmupPasses));
+}
+
+void BM_ParseAndAssemble(benchmark::State& state) {
+  const Corpus* corpus = load_corpus();
+  if (corpus == nullptr) {
+    state.SkipWithError("shared corpus absent");
+    return;
+  }
+  assemble_passes(state, *corpus, corpus->lines, [](std::string_view line) {
+    RecordView view;
+    parse_log_line(line, view);
+    return view;
+  });
 }
 BENCHMARK(BM_ParseAndAssemble)->Unit(benchmark::kMillisecond);
 
@@ -119,32 +129,7 @@ void BM_AssembleOnly(benchmark::State& state) {
     state.SkipWithError("shared corpus absent");
     return;
   }
-  std::uint64_t events = 0;
-  EventAssembler assembler({}, [&](const Event& e) { events += e.record_count() > 0; });
-  EventAssembler::TimePoint now{};
-  std::uint64_t pass = 0;
-  std::uint64_t allocations_before = 0;
-  for (auto _ : state) {
-    if (pass == kWarmupPasses) allocations_before = g_allocations.load();
-    const std::uint64_t shift = pass * corpus->serial_span;
-    std::size_t n = 0;
-    for (RecordView view : corpus->records) {
-      view.key.serial += shift;
-      assembler.add(view, now);
-      if (++n % kExpireEvery == 0) {
-        now += kBatchTime;
-        assembler.expire(now);
-      }
-    }
-    ++pass;
-  }
-  assembler.flush();
-  state.SetItemsProcessed(static_cast<std::int64_t>(corpus->records.size() * state.iterations()));
-  state.counters["events"] = static_cast<double>(events);
-  if (pass > kWarmupPasses)
-    state.counters["allocs_per_record"] =
-        static_cast<double>(g_allocations.load() - allocations_before) /
-        static_cast<double>(corpus->records.size() * (pass - kWarmupPasses));
+  assemble_passes(state, *corpus, corpus->records, [](const RecordView& view) { return view; });
 }
 BENCHMARK(BM_AssembleOnly)->Unit(benchmark::kMillisecond);
 
