@@ -41,28 +41,9 @@ class RecordBatch {
     return std::string_view(bytes_).substr(entries_[i].offset, entries_[i].size);
   }
 
-  // For readers that receive straight into the slab: reserve room, write, then commit.
-  char* prepare(std::size_t max_size) {
-    pending_offset_ = bytes_.size();
-    bytes_.resize(pending_offset_ + max_size);
-    return bytes_.data() + pending_offset_;
-  }
-  void commit(std::uint32_t type, std::size_t size) {
-    bytes_.resize(pending_offset_ + size);
-    entries_.push_back(
-        Entry{type, static_cast<std::uint32_t>(pending_offset_), static_cast<std::uint32_t>(size)});
-  }
-  void abandon() { bytes_.resize(pending_offset_); }
-
-  void reserve(std::size_t bytes, std::size_t entries) {
-    bytes_.reserve(bytes);
-    entries_.reserve(entries);
-  }
-
  private:
   std::string bytes_;
   std::vector<Entry> entries_;
-  std::size_t pending_offset_ = 0;
 };
 
 }  // namespace aurelay::correlate

@@ -35,8 +35,6 @@ class DocumentBatch {
     ends_.push_back(data_.size());
     if (oldest_event_ms_ == 0 || event_time_ms < oldest_event_ms_) oldest_event_ms_ = event_time_ms;
   }
-  // Drops a partly written document (encoder failure): the buffer goes back to the last end.
-  void abandon_document() { data_.resize(ends_.empty() ? 0 : ends_.back()); }
 
   // Event time (ms since epoch) of the oldest document, for delivery latency.
   std::uint64_t oldest_event_ms() const { return oldest_event_ms_; }
