@@ -186,7 +186,6 @@ void Pipeline::publish_correlator_metrics(const correlate::EventAssembler& assem
 
 void Pipeline::process_record_batch(correlate::RecordBatch& batch,
                                     correlate::EventAssembler& assembler, Clock::time_point now) {
-  static thread_local RateLimitedLog parse_warning;
   correlate::RecordView record;
   std::uint64_t parsed = 0;
   std::uint64_t errors = 0;
@@ -200,7 +199,7 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
     if (status != correlate::ParseStatus::ok) {
       ++errors;
       std::uint64_t suppressed = 0;
-      if (parse_warning.allow(now, suppressed))
+      if (parse_warning_.allow(now, suppressed))
         spdlog::warn("malformed audit record ({}), skipped: {:.200} ({} more since last warning)",
                      correlate::to_string(status), text, suppressed);
       continue;

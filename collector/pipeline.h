@@ -12,6 +12,7 @@
 
 #include "collector/metrics.h"
 #include "collector/parker.h"
+#include "collector/rate_limited_log.h"
 #include "collector/record_source.h"
 #include "collector/spsc_ring.h"
 #include "correlate/event_assembler.h"
@@ -102,6 +103,7 @@ class Pipeline {
   Parker documents_ready_;
   Parker documents_free_;
   output::DocumentBatch* current_documents_ = nullptr;  // owned by the correlator thread
+  RateLimitedLog parse_warning_;                        // correlator thread
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reopen_requested_{false};
