@@ -1,0 +1,123 @@
+// A bounded table of processes built from the audit stream itself, so an event can name its
+// parent process (`details.parentprocess`): audisp-json read /proc/<ppid> at encode time, which
+// gives nothing once the parent has exited and another host's answer in a replay.
+//
+// What feeds it: every SYSCALL record names the process (pid, ppid, comm, exe) as it was when the
+// syscall exited. For a successful execve that is already the new image (the kernel logs the
+// record at syscall exit, after the exec replaced comm and exe), so a child's execve event shows
+// the child's new name, and the parent's entry is whatever the parent's own last audited
+// syscall showed.
+//
+// Entries: one per pid, in fixed slots (comm inline, exe kept as a 64-bit hash), at most
+// `capacity` of them; beyond it the least recently seen entry is evicted. Both observe() and a
+// name_of() hit count as "seen". Every operation is O(1) and allocates nothing once constructed.
+//
+// Replacement: a record that shows a known pid with another ppid, comm or exe replaces its entry
+// (counted in `replaced`): that is how pid reuse, an execve (new image) and a rename
+// (PR_SET_NAME) show up. An entry that came from /proc (ppid and exe unknown) is refreshed
+// silently by the first record of its pid, and counted as replaced only when the comm differs.
+//
+// What a stale entry can still yield (the table only knows what was audited):
+//  - the parent exec'd a new image, or renamed itself, without an audited syscall since: the
+//    name it had before (e.g. the shell's name, not the program it became);
+//  - the parent's pid was reused by a process that has made no audited syscall yet: the previous
+//    owner's name (the next record of the new owner replaces it);
+//  - the parent exited after the child's syscall but before the event is encoded: its last known
+//    name, which is right, and which a /proc read could never give.
+// A parent that exited *before* the child's syscall is not named by the record at all: the kernel
+// has already reparented the child, so the record's ppid is the reaper (init or a subreaper).
+//
+// /proc fallback (live only, never in a replay where /proc belongs to another host): a pid the
+// stream has not shown is looked up in <proc_root>/<pid>/comm with one open and one read of at
+// most 64 bytes (procfs reads do not wait on I/O), and the answer is kept in the table so later
+// lookups hit. It races with the process: a parent that already exited gives nothing (the
+// lookup fails and the key is left out), and if its pid was reused meanwhile it gives the new
+// owner's name. A zombie (exited, not yet reaped) still answers with its name. Failures are not
+// cached: a later lookup of the same pid reads /proc again. /proc must be the initial pid
+// namespace's (the kernel reports pids there), which the collector needs anyway.
+//
+// Not thread-safe: owned by the correlator thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aurelay::correlate {
+
+struct ProcessTableConfig {
+  std::size_t capacity = 16384;     // entries (at least 1); least recently seen evicted beyond it
+  bool proc_fallback = false;       // live only: read <proc_root>/<pid>/comm for unknown pids
+  std::string proc_root = "/proc";  // injectable for tests
+};
+
+// Every lookup of a pid other than 0 is either a hit or a miss (the table had no entry). Of the
+// misses, `proc_reads` went to /proc (fallback on) and `proc_failures` of those gave no name, so
+// the names found are hits + proc_reads - proc_failures.
+struct ProcessTableCounters {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t evictions = 0;      // entries dropped to make room (least recently seen)
+  std::uint64_t proc_reads = 0;     // /proc/<pid>/comm reads attempted
+  std::uint64_t proc_failures = 0;  // of those, no name (no such process, empty, error)
+  std::uint64_t replaced = 0;       // entries whose pid showed another ppid, comm or exe
+};
+
+class ProcessTable {
+ public:
+  // TASK_COMM_LEN is 16 with the NUL: a kernel comm has at most 15 bytes. Longer input (a replay
+  // of something else) is cut at kMaxCommBytes.
+  static constexpr std::size_t kMaxCommBytes = 16;
+  static constexpr std::size_t kMaxProcReadBytes = 64;
+
+  explicit ProcessTable(ProcessTableConfig config);
+
+  // Records what a SYSCALL record shows: pid, ppid, comm (decoded bytes) and exe (decoded
+  // bytes; only its hash is kept). pid 0 is ignored.
+  void observe(std::uint32_t pid, std::uint32_t ppid, std::string_view comm, std::string_view exe);
+
+  // The name (comm) of `pid` as last seen, or from /proc when proc_fallback is on and the stream
+  // has not shown it; empty when unknown (and always for pid 0, which is no process and is not
+  // counted). The view points into the table: use it before the next observe() or name_of().
+  std::string_view name_of(std::uint32_t pid);
+
+  const ProcessTableCounters& counters() const { return counters_; }
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return slots_.size(); }
+
+ private:
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+
+  struct Slot {
+    std::uint32_t pid = 0;
+    std::uint32_t ppid = 0;
+    std::uint64_t exe_hash = 0;
+    std::uint32_t newer = kNone;  // LRU list: towards the most recently seen
+    std::uint32_t older = kNone;  // towards the least recently seen
+    std::uint8_t comm_size = 0;
+    bool from_proc = false;  // ppid and exe unknown
+    char comm[kMaxCommBytes] = {};
+  };
+
+  std::uint32_t find(std::uint32_t pid) const;  // slot index or kNone
+  std::uint32_t insert(std::uint32_t pid);      // a fresh slot for a pid not in the table
+  void index_remove(std::uint32_t pid);
+  void unlink(std::uint32_t slot);
+  void link_newest(std::uint32_t slot);
+  void touch(std::uint32_t slot);
+  bool read_proc_comm(std::uint32_t pid, char* out, std::size_t& size);
+
+  ProcessTableConfig config_;
+  ProcessTableCounters counters_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> index_;  // open addressing (linear probing): slot index or kNone
+  std::uint32_t index_mask_ = 0;
+  std::uint32_t newest_ = kNone;
+  std::uint32_t oldest_ = kNone;
+  std::uint32_t size_ = 0;
+  std::string proc_path_;  // "<proc_root>/" kept, the rest rewritten per read (no allocation)
+  std::size_t proc_prefix_size_ = 0;
+};
+
+}  // namespace aurelay::correlate
