@@ -11,6 +11,7 @@
 // Entries: one per pid, in fixed slots (comm inline, exe kept as a 64-bit hash), at most
 // `capacity` of them; beyond it the least recently seen entry is evicted. Both observe() and a
 // name_of() hit count as "seen". Every operation is O(1) and allocates nothing once constructed.
+// Memory: 48 bytes a slot plus 8 bytes of index per slot (16384 entries: about 900 KiB).
 //
 // Replacement: a record that shows a known pid with another ppid, comm or exe replaces its entry
 // (counted in `replaced`): that is how pid reuse, an execve (new image) and a rename
