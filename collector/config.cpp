@@ -124,6 +124,26 @@ const std::array kOptions = {
   OptionSpec{"postpend_msg", T::kString, S::kOutput, "", 0, 0, "", "TEXT",
     "audisp-json: text written after each document in a file or on stdout.",
     &Config::postpend_msg},
+  OptionSpec{"shipper_name", T::kString, S::kOutput, "audisp-json", 0, 0, "", "NAME",
+    "Top-level processname of every document (processid is aurelay's pid). MozDef's auditd "
+    "plugins and alerts (auditd_sftp) expect audisp-json's; empty = the audited program's name "
+    "and pid instead. The audited program is always in details.processname and details.process.",
+    &Config::shipper_name},
+  OptionSpec{"tags", T::kString, S::kOutput, "audisp-json,auditd,audit,aurelay", 0, 0, "",
+    "LIST",
+    "Comma-separated tags of every document. MozDef runs its auditd plugins on documents that "
+    "hold the value auditd or audisp-json.",
+    &Config::tags},
+  OptionSpec{"max_value_bytes", T::kBytes, S::kOutput, "32000", 1024, 32766, "", "BYTES",
+    "Longest value in a document (UTF-8 bytes); longer ones (a 100 KB command line) are cut at "
+    "a character boundary and named in details.truncated. Elasticsearch refuses a whole "
+    "document whose keyword value is over 32766 bytes.",
+    &Config::max_value_bytes},
+  OptionSpec{"process_table_size", T::kUnsigned, S::kOutput, "16384", 16, 1 << 22, "", "N",
+    "Processes remembered (pid, parent, name) to name each event's parent in "
+    "details.parentprocess; the least recently seen is forgotten beyond it. Live inputs read "
+    "/proc/PPID/comm for a parent the audit stream has not shown.",
+    &Config::process_table_size},
   // ---- http
   OptionSpec{"http_max_inflight", T::kUnsigned, S::kHttp, "4", 1, 256, "", "N",
     "Concurrent POSTs to the MozDef server (keep-alive connections).",

@@ -59,6 +59,10 @@ struct Config {
   std::string file_log;      // audisp-json
   std::string prepend_msg;   // audisp-json
   std::string postpend_msg;  // audisp-json
+  std::string shipper_name;  // top-level processname of every document
+  std::string tags;          // comma separated
+  std::uint64_t max_value_bytes = 0;
+  std::uint64_t process_table_size = 0;
 
   // http
   std::uint64_t http_max_inflight = 0;

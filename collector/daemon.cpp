@@ -76,6 +76,12 @@ PipelineConfig make_pipeline_config(const Config& config) {
   pipeline.assembler.eoe_timeout = std::chrono::milliseconds(config.eoe_timeout_ms);
   pipeline.assembler.max_in_flight = config.max_in_flight;
   pipeline.encoder.hostname = local_hostname(config);
+  pipeline.encoder.shipper_name = config.shipper_name;
+  pipeline.encoder.tags = config.tags;
+  pipeline.encoder.max_value_bytes = config.max_value_bytes;
+  pipeline.encoder.process_table.capacity = config.process_table_size;
+  // /proc is this host's only while collecting live; a replayed log is another host's past.
+  pipeline.encoder.process_table.proc_fallback = is_live_input(config.input);
   pipeline.warn_when_ring_full = is_live_input(config.input);
   return pipeline;
 }

@@ -31,9 +31,16 @@ struct Metrics {
   Counter events_timed_out{0};
   Counter events_evicted{0};
   Counter late_records{0};
+  Counter continuation_events{0};  // events of records that came after their id was emitted
   Gauge events_in_flight{0};
   Counter documents_encoded{0};
   Counter encode_failed{0};
+  Counter values_truncated{0};   // values cut to max_value_bytes
+  Counter extra_fields{0};       // fields kept in details.extra
+  Counter parent_known{0};       // events whose parent was in the process table
+  Counter parent_unknown{0};     // events whose parent was not (no parentprocess)
+  Counter parent_proc_reads{0};  // /proc/PPID/comm reads for parents not yet seen
+  Counter process_table_evictions{0};
 
   // shipper / output
   Gauge output_queued{0};  // documents waiting in memory

@@ -178,10 +178,17 @@ void Pipeline::publish_correlator_metrics(const correlate::EventAssembler& assem
   store(metrics_.events_timed_out, counters.by_timeout);
   store(metrics_.events_evicted, counters.by_overflow);
   store(metrics_.late_records, counters.late_records);
+  store(metrics_.continuation_events, counters.continuations);
   store(metrics_.events_in_flight, static_cast<std::int64_t>(assembler.in_flight()));
   const output::EncoderCounters& encoded = encoder_->counters();
   store(metrics_.documents_encoded, encoded.documents);
   store(metrics_.encode_failed, encoded.failed);
+  store(metrics_.values_truncated, encoded.truncated_values);
+  store(metrics_.extra_fields, encoded.extra_fields);
+  store(metrics_.parent_known, encoded.parent_hits);
+  store(metrics_.parent_unknown, encoded.parent_misses);
+  store(metrics_.parent_proc_reads, encoded.parent_proc_reads);
+  store(metrics_.process_table_evictions, encoded.parent_evictions);
 }
 
 void Pipeline::process_record_batch(correlate::RecordBatch& batch,

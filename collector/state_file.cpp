@@ -97,9 +97,16 @@ std::string render_state(const StateSnapshot& snapshot) {
   line(out, "events timed out", m.events_timed_out);
   line(out, "events evicted (too many in flight)", m.events_evicted);
   line(out, "late records", m.late_records);
+  line(out, "continuation events", m.continuation_events);
   line(out, "events in flight", m.events_in_flight);
   line(out, "documents encoded", m.documents_encoded);
   line(out, "documents failed to encode", m.encode_failed);
+  line(out, "values truncated", m.values_truncated);
+  line(out, "fields kept in extra", m.extra_fields);
+  line(out, "parent process known", m.parent_known);
+  line(out, "parent process unknown", m.parent_unknown);
+  line(out, "parent process /proc reads", m.parent_proc_reads);
+  line(out, "process table evictions", m.process_table_evictions);
 
   // output
   line(out, "output queued documents", m.output_queued);

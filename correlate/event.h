@@ -16,7 +16,6 @@ enum class Completion : std::uint8_t {
   timeout,       // no EOE within eoe_timeout on the caller's clock
   overflow,      // more than max_in_flight events were open: the oldest was completed
   end_of_input,  // flush() at end of input or shutdown
-  fragment,      // a record for an event already emitted, emitted on its own
 };
 
 std::string_view to_string(Completion completion);
@@ -33,7 +32,10 @@ class Event {
 
   const EventKey& key() const { return key_; }
   Completion completion() const { return completion_; }
-  bool is_fragment() const { return completion_ == Completion::fragment; }
+  // Records that arrived after their event id had been emitted (a user message is emitted at
+  // once; the SYSCALL ... EOE its sender's audited syscall makes come after it), grouped by the
+  // usual rules into one continuation event.
+  bool is_continuation() const { return continuation_; }
 
   std::size_t record_count() const { return records_.size(); }
   std::uint32_t record_type(std::size_t i) const { return records_[i].type; }
@@ -55,6 +57,7 @@ class Event {
     text_.clear();
     records_.clear();
     completion_ = Completion::end_of_input;
+    continuation_ = false;
   }
   void add_record(std::uint32_t type, std::string_view body) {
     records_.push_back(Record{type, static_cast<std::uint32_t>(text_.size()),
@@ -62,6 +65,7 @@ class Event {
     text_.append(body);
   }
   void set_completion(Completion completion) { completion_ = completion; }
+  void set_continuation(bool continuation) { continuation_ = continuation; }
 
  private:
   EventKey key_;
@@ -69,6 +73,7 @@ class Event {
   std::string text_;
   std::vector<Record> records_;
   Completion completion_ = Completion::end_of_input;
+  bool continuation_ = false;
 };
 
 }  // namespace aurelay::correlate

@@ -25,8 +25,6 @@ std::string_view to_string(Completion completion) {
       return "overflow";
     case Completion::end_of_input:
       return "end_of_input";
-    case Completion::fragment:
-      return "fragment";
   }
   return "unknown";
 }
@@ -166,7 +164,7 @@ struct EventAssembler::State {
   std::size_t remembered_count = 0;
   HashIndex remembered_index;
 
-  Event scratch;  // terminal records and fragments never enter the open table
+  Event scratch;  // terminal records never enter the open table
 
   std::size_t find_open(std::uint64_t hash, const EventKey& key) const {
     return open_index.find(
@@ -217,8 +215,6 @@ struct EventAssembler::State {
       case Completion::end_of_input:
         ++counters.by_end_of_input;
         break;
-      case Completion::fragment:
-        break;  // counted as late_records by the caller
     }
   }
 
@@ -270,18 +266,19 @@ struct EventAssembler::State {
     unlink(index);
     --open_count;
     free_slots.push_back(index);
-    remember(slot.hash, slot.event.key());
+    if (!slot.event.is_continuation()) remember(slot.hash, slot.event.key());
     slot.event.set_completion(completion);
     count_completion(completion);
     handler(slot.event);
   }
 
-  void emit_alone(const RecordView& record, std::uint64_t hash, Completion completion) {
+  void emit_alone(const RecordView& record, std::uint64_t hash, bool continuation) {
     scratch.reset(record.key);
     scratch.add_record(record.type, record.body);
-    scratch.set_completion(completion);
-    count_completion(completion);
-    if (completion != Completion::fragment) remember(hash, scratch.key());
+    scratch.set_completion(Completion::terminal);
+    scratch.set_continuation(continuation);
+    count_completion(Completion::terminal);
+    if (!continuation) remember(hash, scratch.key());
     handler(scratch);
   }
 };
@@ -314,19 +311,20 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
 
   if (position != HashIndex::kNotFound) {
     std::uint32_t index = s.open_index.value_at(position);
-    s.slots[index]->event.add_record(record.type, record.body);
+    Event& event = s.slots[index]->event;
+    if (event.is_continuation()) ++s.counters.late_records;
+    event.add_record(record.type, record.body);
     if (rule == TypeRule::terminal) s.complete(index, position, Completion::terminal);
     return;
   }
 
-  if (s.is_remembered(hash, record.key)) {
+  const bool continuation = s.is_remembered(hash, record.key);
+  if (continuation) {
     ++s.counters.late_records;
-    s.emit_alone(record, hash, Completion::fragment);
-    return;
+    ++s.counters.continuations;
   }
-
   if (rule == TypeRule::terminal) {
-    s.emit_alone(record, hash, Completion::terminal);
+    s.emit_alone(record, hash, continuation);
     return;
   }
 
@@ -335,6 +333,7 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
   std::uint32_t index = s.allocate_slot();
   Event& event = s.slots[index]->event;
   event.reset(record.key);
+  event.set_continuation(continuation);
   event.add_record(record.type, record.body);
   s.open(index, hash, now);
 }

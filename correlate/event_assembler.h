@@ -10,8 +10,11 @@
 //   on the timeout, on overflow, or on flush().
 // - AUDIT_REPLACE (1329) is a kernel probe: dropped and counted, never an event.
 // A record for an event that was already emitted (its key is among the last
-// `remembered_completed` completed keys) is emitted at once as its own event marked
-// Completion::fragment; a late EOE for such an event is only counted.
+// `remembered_completed` completed keys) opens a continuation event for that key
+// (Event::is_continuation()), grouped and completed by the same rules as any event (EOE, terminal
+// type, timeout, overflow, flush), so a user message's late SYSCALL, SOCKADDR, ... EOE make one
+// continuation document, not one per record. An EOE for an emitted key with no open
+// continuation is only counted.
 #pragma once
 
 #include <chrono>
@@ -27,22 +30,23 @@ namespace aurelay::correlate {
 struct AssemblerConfig {
   std::chrono::milliseconds eoe_timeout{2000};
   std::size_t max_in_flight = 4096;
-  // How many completed keys to remember so a late record is recognised as a fragment.
+  // How many completed keys to remember so a late record is recognised as a continuation.
   std::size_t remembered_completed = 4096;
 };
 
 struct AssemblerCounters {
   std::uint64_t records = 0;          // records accepted (EOE included, AUDIT_REPLACE not)
   std::uint64_t replace_ignored = 0;  // AUDIT_REPLACE probes dropped
-  std::uint64_t events = 0;           // events emitted, all reasons (fragments included)
+  std::uint64_t events = 0;           // events emitted, all reasons (continuations included)
   std::uint64_t by_eoe = 0;
   std::uint64_t by_terminal = 0;
   std::uint64_t by_timeout = 0;
   std::uint64_t by_overflow = 0;
   std::uint64_t by_end_of_input = 0;
-  std::uint64_t late_records = 0;  // records for an already emitted event (sent as fragments)
-  std::uint64_t late_eoe = 0;      // EOE for an already emitted event (nothing to send)
-  std::uint64_t orphan_eoe = 0;    // EOE for a key neither open nor remembered (nothing to send)
+  std::uint64_t late_records = 0;   // records for an already emitted event (in continuations)
+  std::uint64_t continuations = 0;  // continuation events opened
+  std::uint64_t late_eoe = 0;       // EOE for an already emitted event (nothing to send)
+  std::uint64_t orphan_eoe = 0;     // EOE for a key neither open nor remembered (nothing to send)
 };
 
 // Receives each completed event. The event is only valid during the call.

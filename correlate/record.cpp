@@ -371,6 +371,14 @@ struct Splitter {
           nested[nested_count++] = value;
         }
         p = text.data() + (close == std::string_view::npos ? text.size() : close + 1);
+      } else if (p < end && *p == '{') {
+        // An enriched value in braces (SADDR={ saddr_fam=inet laddr=10.0.0.1 lport=22 }) is one
+        // value, braces included: its inner key=value words are not fields of the record.
+        const void* close = std::memchr(p, '}', static_cast<std::size_t>(end - p));
+        const char* value_end = close ? static_cast<const char*>(close) + 1 : end;
+        out.push_back(Field{key, std::string_view(p, static_cast<std::size_t>(value_end - p)),
+                            ValueForm::bare});
+        p = value_end;
       } else {
         const char* value_begin = p;
         p = find_token_end(p, end);

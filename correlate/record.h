@@ -100,6 +100,8 @@ struct Field {
 //      form single_quoted and the whole quoted text as value. In nested lists a key's leading
 //      '(' and a bare value's trailing ',' / ')' are dropped ("(hostname=?, addr=?, ...)").
 //   3. the enriched fields after the 0x1D separator (log_format=ENRICHED: UID="root" ...).
+// A bare value that starts with '{' runs to the next '}' and keeps both braces: enriched values
+// like SADDR={ saddr_fam=inet laddr=127.0.0.1 lport=22 } are one value, not fields.
 // Returns the index in `out` of the first enriched field: out.size() when there is none, so
 // fields [previous size, returned index) are the record's own. An unterminated quote runs to
 // the end of its list. Never reads outside `body`.

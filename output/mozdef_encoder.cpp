@@ -1,10 +1,13 @@
 #include "output/mozdef_encoder.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <rapidjson/writer.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -14,7 +17,9 @@
 
 #include "correlate/execve.h"
 #include "correlate/interpret.h"
+#include "correlate/process_table.h"
 #include "correlate/record.h"
+#include "output/mozdef_details.h"
 
 namespace aurelay::output {
 
@@ -264,7 +269,203 @@ void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_as
 struct RecordFields {
   std::uint32_t type;
   std::uint32_t begin;
-  std::uint32_t end;
+  std::uint32_t end;  // end of the record's own fields (enriched fields are not kept)
+};
+
+// Record types whose fields this file handles by name.
+enum : std::uint32_t {
+  kTypeConfigChange = 1305,
+  kTypeObjPid = 1318,
+  kTypeNetfilterCfg = 1325,
+  kTypeSeccomp = 1326,
+  kTypeUserCmd = 1123,
+  kTypeAnomPromiscuous = 1700,
+  kTypeAnomAbend = 1701,
+  kTypeUserMgmt = 1102,
+  kTypeAddUser = 1114,
+  kTypeDelUser = 1115,
+  kTypeAddGroup = 1116,
+  kTypeDelGroup = 1117,
+  kTypeGrpMgmt = 1132,
+};
+
+// How a record field's value becomes its key's value.
+enum class Transform : std::uint8_t {
+  plain,         // as written
+  decoded,       // hex-decoded when the kernel encoded it
+  with_user,     // an id, plus the user name in the next key
+  with_group,    // an id, plus the group name in the next key
+  boolean,       // yes/success/1 -> true, no/failed/fail/0 -> false
+  ip_address,    // kept only when it parses as an IP address
+  arch_name,     // AUDIT_ARCH_* in hex -> machine name
+  syscall_name,  // number -> name for the record's arch
+};
+
+struct FieldTarget {
+  DetailKey key = DetailKey::count;  // count: no key of its own (goes to `extra`)
+  Transform transform = Transform::plain;
+};
+
+using K = DetailKey;
+using correlate::kTypeCwd;
+using correlate::kTypeEoe;
+using correlate::kTypeExecve;
+using correlate::kTypePath;
+using correlate::kTypeProctitle;
+using correlate::kTypeSockaddr;
+using correlate::kTypeSyscall;
+using T = Transform;
+
+// The key of a field that means the same in every record that has it.
+FieldTarget common_field(std::string_view field) {
+  switch (field.size()) {
+    case 2:
+      if (field == "id") return {K::accountid, T::plain};
+      if (field == "op") return {K::operation, T::plain};
+      break;
+    case 3:
+      if (field == "pid") return {K::pid, T::plain};
+      if (field == "uid") return {K::uid, T::with_user};
+      if (field == "gid") return {K::gid, T::with_group};
+      if (field == "ses") return {K::session, T::plain};
+      if (field == "tty") return {K::tty, T::plain};
+      if (field == "exe") return {K::process, T::decoded};
+      if (field == "key") return {K::auditkey, T::decoded};
+      if (field == "res") return {K::success, T::boolean};
+      break;
+    case 4:
+      if (field == "auid") return {K::originaluid, T::with_user};
+      if (field == "ppid") return {K::ppid, T::plain};
+      if (field == "euid") return {K::euid, T::plain};
+      if (field == "suid") return {K::suid, T::plain};
+      if (field == "egid") return {K::egid, T::plain};
+      if (field == "sgid") return {K::sgid, T::plain};
+      if (field == "comm") return {K::processname, T::decoded};
+      if (field == "subj") return {K::subject, T::plain};
+      if (field == "acct") return {K::username, T::decoded};
+      if (field == "addr") return {K::sourceipaddress, T::ip_address};
+      if (field == "unit") return {K::unit, T::plain};
+      break;
+    case 5:
+      if (field == "fsuid") return {K::fsuid, T::plain};
+      if (field == "fsgid") return {K::fsgid, T::plain};
+      if (field == "rport") return {K::sourceport, T::plain};
+      break;
+    case 8:
+      if (field == "hostname") return {K::remotehostname, T::plain};
+      if (field == "terminal") return {K::terminal, T::plain};
+      if (field == "grantors") return {K::grantors, T::plain};
+      break;
+    default:
+      break;
+  }
+  return {};
+}
+
+// The key of `field` in a record of `type` (PATH, EXECVE, CWD, PROCTITLE and SOCKADDR records
+// have rules of their own in the encoder).
+FieldTarget map_field(std::uint32_t type, std::string_view field) {
+  switch (type) {
+    case correlate::kTypeSyscall:
+      if (field == "arch") return {K::arch, T::arch_name};
+      if (field == "syscall") return {K::syscall, T::syscall_name};
+      if (field == "success") return {K::success, T::boolean};
+      if (field == "exit") return {K::exit, T::plain};
+      if (field == "a0") return {K::a0, T::plain};
+      if (field == "a1") return {K::a1, T::plain};
+      if (field == "a2") return {K::a2, T::plain};
+      if (field == "a3") return {K::a3, T::plain};
+      if (field == "items") return {K::items, T::plain};
+      if (field == "per") return {K::personality, T::plain};
+      break;
+    case kTypeSeccomp:
+      if (field == "arch") return {K::arch, T::arch_name};
+      if (field == "syscall") return {K::syscall, T::syscall_name};
+      if (field == "code") return {K::seccompaction, T::plain};
+      if (field == "sig") return {K::signal, T::plain};
+      break;
+    case kTypeAnomAbend:
+      if (field == "sig") return {K::signal, T::plain};
+      break;
+    case kTypeAnomPromiscuous:
+      if (field == "dev") return {K::dev, T::decoded};
+      if (field == "prom") return {K::promiscuous, T::plain};
+      if (field == "old_prom") return {K::oldpromiscuous, T::plain};
+      break;
+    case kTypeConfigChange:
+      if (field == "list") return {K::rulelist, T::plain};
+      if (field == "key") return {K::rulekey, T::decoded};
+      break;
+    case correlate::kTypeLogin:
+      if (field == "old-auid") return {K::oldoriginaluid, T::plain};
+      if (field == "old-ses") return {K::oldsession, T::plain};
+      break;
+    case kTypeNetfilterCfg:
+      if (field == "table") return {K::nftable, T::plain};
+      if (field == "entries") return {K::nfentries, T::plain};
+      if (field == "family") return {K::nffamily, T::plain};
+      break;
+    case kTypeObjPid:
+      if (field == "opid") return {K::targetpid, T::plain};
+      if (field == "ocomm") return {K::targetprocessname, T::decoded};
+      return {};  // its oauid, ouid, oses describe the target, not the actor
+    case kTypeUserCmd:
+      if (field == "cmd") return {K::command, T::decoded};
+      if (field == "cwd") return {K::cwd, T::decoded};
+      break;
+    default:
+      break;
+  }
+  return common_field(field);
+}
+
+// Values that say "no value": kept out of the document (documented in the field reference).
+bool is_absent_marker(std::string_view value) {
+  return value.empty() || value == "?" || value == "(null)" || value == "(none)";
+}
+
+// PATH fields of the chosen PATH record that have keys.
+DetailKey path_field(std::string_view field) {
+  if (field == "name") return K::path;
+  if (field == "nametype") return K::nametype;
+  if (field == "inode") return K::inode;
+  if (field == "dev") return K::dev;
+  if (field == "mode") return K::mode;
+  if (field == "ouid") return K::ouid;
+  if (field == "ogid") return K::ogid;
+  if (field == "rdev") return K::rdev;
+  return K::count;
+}
+
+// File capability fields of PATH records: "0" (no file capabilities) in nearly every record.
+bool is_empty_file_capability(const Field& f) {
+  return f.key.starts_with("cap_f") && f.value == "0";
+}
+
+// Where the peer address of a socket syscall goes.
+enum class PeerRole : std::uint8_t { none, destination, source };
+PeerRole peer_role(std::string_view syscall) {
+  if (syscall == "connect" || syscall == "sendto" || syscall == "sendmsg" || syscall == "sendmmsg")
+    return PeerRole::destination;
+  if (syscall == "accept" || syscall == "accept4" || syscall == "recvfrom" ||
+      syscall == "recvmsg" || syscall == "recvmmsg")
+    return PeerRole::source;
+  return PeerRole::none;
+}
+
+bool parses_as_ip(std::string_view text) {
+  char buf[INET6_ADDRSTRLEN + 1];
+  if (text.empty() || text.size() >= sizeof buf) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  unsigned char addr[sizeof(in6_addr)];
+  return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+// A value of this document: a range of State::arena.
+struct ValueRef {
+  std::uint32_t offset = 0;
+  std::uint32_t size = 0;
 };
 
 }  // namespace
@@ -279,21 +480,27 @@ struct MozdefEncoder::State {
   correlate::IdNames ids;
   correlate::ExecveArguments execve;
   correlate::SocketAddress sockaddr;
+  correlate::ProcessTable processes;
 
   std::vector<Field> fields;
   std::vector<RecordFields> records;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> type_counts;  // (type, seen)
 
-  std::string command;
-  std::string proctitle;
+  // The details of the document being built: every value is copied into `arena` (reused, so
+  // the steady state allocates nothing) and referenced by offset.
+  std::string arena;
+  std::array<ValueRef, kDetailKeyCount> values{};
+  std::bitset<kDetailKeyCount> present;
+  std::vector<ValueRef> paths, nametypes, extra;
+
+  std::string category;
+  std::string syscall;
   std::string summary;
-  std::string text;       // general scratch (ids, timestamps, keys)
-  std::string key;        // key scratch
-  std::string decoded;    // hex decoding scratch
-  std::string decoded2;   // second hex decoding scratch
-  std::string sanitized;  // invalid UTF-8 repair scratch
-  std::string type_name;
-  std::string_view current_syscall;  // name of the main SYSCALL record's syscall, if known
+  std::string text;        // general scratch (ids, timestamps)
+  std::string decoded;     // hex decoding scratch
+  std::string sanitized;   // invalid UTF-8 repair scratch
+  std::string type_name;   // lower-case type name scratch
+  std::string truncation;  // "key:bytes" notes of the values cut in this document, '\0' apart
+  std::size_t truncation_count = 0;
 
   // The document's structure (objects, keys, the tags array) is written directly: a comma
   // before every member or element but the first of its container. RapidJSON's writer only
@@ -301,9 +508,9 @@ struct MozdefEncoder::State {
   BufferStream stream;
   JsonWriter escaper;
   bool need_comma = false;
-  int depth = 0;  // open objects and arrays; 0 when the document is complete
 
-  explicit State(EncoderConfig c) : config(std::move(c)), ids(config.id_cache_size) {
+  explicit State(EncoderConfig c)
+      : config(std::move(c)), ids(config.id_cache_size), processes(config.process_table) {
     std::string_view rest = config.tags;
     while (!rest.empty()) {
       std::size_t comma = rest.find(',');
@@ -317,23 +524,31 @@ struct MozdefEncoder::State {
       if (gethostname(host, sizeof host - 1) == 0) config.hostname = host;
       if (config.hostname.empty()) config.hostname = "localhost";
     }
+    if (config.max_value_bytes < 16) config.max_value_bytes = 16;
     append_number(own_pid, static_cast<std::uint64_t>(getpid()));
   }
 
-  // --- JSON helpers ---
+  // --- JSON writing ---
 
-  // A JSON string literal (quotes included) of `value`.
-  void string_text(std::string_view value) {
-    // Optimistic: copy the bytes behind an opening quote while scanning them; a clean value
-    // (the common case) is then done. Otherwise the copy is overwritten below.
+  // Writes `value` as a JSON string literal: invalid UTF-8 bytes become U+00XX, a value longer
+  // than max_value_bytes (after that repair) is cut at a character boundary and noted under
+  // `name` in the `truncated` list.
+  void string_text(std::string_view value, std::string_view name) {
+    const std::size_t limit = config.max_value_bytes;
     bool escape = false, non_ascii = false;
-    stream.ensure(value.size() + 2);
-    copy_scanning(value, stream.data + stream.len + 1, escape, non_ascii);
-    if (!escape && !non_ascii) {
-      stream.data[stream.len] = '"';
-      stream.data[stream.len + 1 + value.size()] = '"';
-      stream.len += value.size() + 2;
-      return;
+    if (value.size() <= limit) {
+      // Optimistic: copy the bytes behind an opening quote while scanning them; a clean value
+      // (the common case) is then done. Otherwise the copy is overwritten below.
+      stream.ensure(value.size() + 2);
+      copy_scanning(value, stream.data + stream.len + 1, escape, non_ascii);
+      if (!escape && !non_ascii) {
+        stream.data[stream.len] = '"';
+        stream.data[stream.len + 1 + value.size()] = '"';
+        stream.len += value.size() + 2;
+        return;
+      }
+    } else {
+      escape = non_ascii = true;  // not scanned: take the careful path
     }
     if (non_ascii) {
       std::size_t check = 0;
@@ -361,50 +576,108 @@ struct MozdefEncoder::State {
         value = sanitized;
       }
     }
-    if (escape) {
-      escaper.Reset(stream);
-      escaper.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-      return;
+    if (value.size() > limit) {
+      std::size_t cut = limit;
+      while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+      note_truncation(name, value.size());
+      value = value.substr(0, cut);
     }
-    // Nothing to escape: copy the bytes at once.
-    stream.ensure(value.size() + 2);
-    stream.put_unchecked('"');
-    stream.append_unchecked(value.data(), value.size());
-    stream.put_unchecked('"');
+    escaper.Reset(stream);
+    escaper.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  }
+  void note_truncation(std::string_view name, std::size_t original_size) {
+    ++counters.truncated_values;
+    ++truncation_count;
+    truncation.append(name);
+    truncation.push_back(':');
+    append_number(truncation, original_size);
+    truncation.push_back('\0');
   }
   void separator() {
     if (need_comma) stream.Put(',');
   }
-  // A string as a value (an array element or after a key).
-  void string(std::string_view value) {
-    separator();
-    string_text(value);
-    need_comma = true;
-  }
   void key_(std::string_view k) {
-    // Keys come from records too: same treatment as values.
     separator();
-    string_text(k);
-    stream.Put(':');
+    stream.ensure(k.size() + 3);
+    stream.put_unchecked('"');
+    stream.append_unchecked(k.data(), k.size());  // keys are this file's own names
+    stream.put_unchecked('"');
+    stream.put_unchecked(':');
     need_comma = false;
+  }
+  void string(std::string_view value, std::string_view name) {
+    separator();
+    string_text(value, name);
+    need_comma = true;
   }
   void member(std::string_view k, std::string_view v) {
     key_(k);
-    string(v);
+    string(v, k);
+  }
+  void literal(std::string_view text) {
+    separator();
+    stream.append(text.data(), text.size());
+    need_comma = true;
   }
   void open(char bracket) {  // '{' or '['
     separator();
     stream.Put(bracket);
     need_comma = false;
-    ++depth;
   }
   void close(char bracket) {  // '}' or ']'
     stream.Put(bracket);
     need_comma = true;
-    --depth;
   }
 
-  // --- record helpers ---
+  // --- details being built ---
+
+  std::string_view view(ValueRef ref) const {
+    return std::string_view(arena).substr(ref.offset, ref.size);
+  }
+  ValueRef store(std::string_view value) {
+    ValueRef ref{static_cast<std::uint32_t>(arena.size()),
+                 static_cast<std::uint32_t>(value.size())};
+    arena.append(value);
+    return ref;
+  }
+  bool has(DetailKey key) const { return present.test(static_cast<std::size_t>(key)); }
+  std::string_view get(DetailKey key) const {
+    return has(key) ? view(values[static_cast<std::size_t>(key)]) : std::string_view();
+  }
+  // Keeps "TYPE.field=value" in `extra`.
+  void add_extra(std::uint32_t type, std::string_view field, std::string_view value,
+                 std::string_view item = {}) {
+    ValueRef ref{static_cast<std::uint32_t>(arena.size()), 0};
+    std::string_view name = correlate::record_type_name(type);
+    if (name.empty()) {
+      arena.append("UNKNOWN[");
+      append_number(arena, type);
+      arena.push_back(']');
+    } else {
+      arena.append(name);
+    }
+    arena.append(item);
+    arena.push_back('.');
+    arena.append(field);
+    arena.push_back('=');
+    arena.append(value);
+    ref.size = static_cast<std::uint32_t>(arena.size() - ref.offset);
+    extra.push_back(ref);
+    ++counters.extra_fields;
+  }
+  // Sets `key` to `value` unless it has one: an equal second value is dropped, a different one
+  // is kept in `extra` under its record type and field name.
+  void set(DetailKey key, std::string_view value, std::uint32_t type, std::string_view field) {
+    auto index = static_cast<std::size_t>(key);
+    if (!present.test(index)) {
+      values[index] = store(value);
+      present.set(index);
+    } else if (view(values[index]) != value) {
+      add_extra(type, field, value);
+    }
+  }
+
+  // --- records ---
 
   std::span<const Field> record_fields(std::size_t r) const {
     return std::span<const Field>(fields.data() + records[r].begin,
@@ -415,92 +688,239 @@ struct MozdefEncoder::State {
       if (f.key == k) return &f;
     return nullptr;
   }
-  std::string_view value_of(std::size_t r, std::string_view k, std::string& scratch) const {
-    const Field* f = find(r, k);
-    if (f == nullptr) return {};
-    return field_text(*f, scratch);
-  }
   static std::string_view field_text(const Field& f, std::string& scratch) {
     if (f.form == ValueForm::bare && is_encoded_key(f.key))
       return correlate::decode_maybe_hex(f, scratch);
     return f.value;
   }
 
-  // A SYSCALL record or the first record of a non-syscall event: fields with audisp-json names.
-  void write_main_fields(std::size_t r) {
-    for (const Field& f : record_fields(r)) {
-      std::string_view k = f.key;
-      if (k == "msg" && f.form == ValueForm::single_quoted) continue;  // its fields follow
-      if (records[r].type == correlate::kTypeSyscall && k == "arch") {
-        std::uint32_t arch = 0;
-        std::string_view name;
-        if (correlate::parse_hex_u32(f.value, arch)) name = syscalls.arch_name(arch);
-        member("arch", name.empty() ? f.value : name);
-      } else if (records[r].type == correlate::kTypeSyscall && k == "syscall") {
-        member("syscall", current_syscall.empty() ? f.value : current_syscall);
-      } else if (k == "auid") {
-        member("originaluid", f.value);
-        member("originaluser", ids.user(f.value));
-      } else if (k == "uid") {
-        member("uid", f.value);
-        member("user", ids.user(f.value));
-      } else if (k == "gid") {
-        member("gid", f.value);
-        member("group", ids.group(f.value));
-      } else if (k == "ses") {
-        member("session", f.value);
-      } else if (k == "comm") {
-        member("processname", field_text(f, decoded));
-      } else if (k == "exe") {
-        member("process", field_text(f, decoded));
-      } else if (k == "key") {
-        member("auditkey", field_text(f, decoded));
-      } else {
-        member(k, field_text(f, decoded));
-      }
+  // One field of a record with a key (or `extra` when it has none).
+  void take_field(std::uint32_t type, const Field& f, const Field* arch) {
+    if (f.form == ValueForm::single_quoted) {
+      // A user message's msg='...': its fields follow as nested fields; plain text is a message.
+      if (f.key == "msg" && f.value.find('=') == std::string_view::npos)
+        set(K::message, f.value, type, f.key);
+      else if (f.key != "msg")
+        add_extra(type, f.key, f.value);
+      return;
     }
-  }
-
-  // Fields of any other record: "<type>_<key>" / "<type><k>_<key>".
-  void write_prefixed_fields(std::size_t r) {
-    std::uint32_t type = records[r].type;
-    std::uint32_t seen = 0;
-    bool counted = false;
-    for (auto& [t, count] : type_counts) {
-      if (t == type) {
-        seen = count++;
-        counted = true;
+    FieldTarget target = map_field(type, f.key);
+    if (target.key == K::count) {
+      add_extra(type, f.key, field_text(f, decoded));
+      return;
+    }
+    std::string_view value =
+        target.transform == T::decoded ? field_text(f, decoded) : std::string_view(f.value);
+    if (is_absent_marker(value)) return;
+    switch (target.transform) {
+      case T::plain:
+      case T::decoded:
+        set(target.key, value, type, f.key);
+        break;
+      case T::with_user:
+        set(target.key, value, type, f.key);
+        set(static_cast<DetailKey>(static_cast<std::size_t>(target.key) + 1), ids.user(value), type,
+            f.key);
+        break;
+      case T::with_group:
+        set(target.key, value, type, f.key);
+        set(static_cast<DetailKey>(static_cast<std::size_t>(target.key) + 1), ids.group(value),
+            type, f.key);
+        break;
+      case T::boolean:
+        if (value == "yes" || value == "success" || value == "1")
+          set(target.key, "true", type, f.key);
+        else if (value == "no" || value == "failed" || value == "fail" || value == "0")
+          set(target.key, "false", type, f.key);
+        else
+          add_extra(type, f.key, value);
+        break;
+      case T::ip_address:
+        if (parses_as_ip(value))
+          set(target.key, value, type, f.key);
+        else
+          add_extra(type, f.key, value);
+        break;
+      case T::arch_name: {
+        std::uint32_t number = 0;
+        std::string_view name;
+        if (correlate::parse_hex_u32(value, number)) name = syscalls.arch_name(number);
+        set(target.key, name.empty() ? value : name, type, f.key);
+        break;
+      }
+      case T::syscall_name: {
+        std::string_view name;
+        if (arch != nullptr) name = syscalls.name(arch->value, value);
+        set(target.key, name.empty() ? value : name, type, f.key);
         break;
       }
     }
-    if (!counted) type_counts.emplace_back(type, 1);
-    lower_type_name(type, type_name);
-    key.assign(type_name);
-    if (seen > 0) append_number(key, seen);
-    key.push_back('_');
-    std::size_t prefix_size = key.size();
-    for (const Field& f : record_fields(r)) {
-      if (f.key == "msg" && f.form == ValueForm::single_quoted) continue;
-      key.resize(prefix_size);
-      key.append(f.key);
-      member(key, field_text(f, decoded));
-    }
   }
 
-  void write_path_fields(std::size_t r, std::string_view suffix) {
-    for (const Field& f : record_fields(r)) {
-      if (f.key == "item" && !suffix.empty()) continue;
-      key.assign(f.key == "name" ? std::string_view("path") : f.key);
-      key.append(suffix);
-      member(key, field_text(f, decoded));
-    }
-  }
-
-  std::string_view syscall_name(std::size_t r) {
+  void take_record(std::size_t r) {
+    const std::uint32_t type = records[r].type;
     const Field* arch = find(r, "arch");
-    const Field* number = find(r, "syscall");
-    if (arch == nullptr || number == nullptr) return {};
-    return syscalls.name(arch->value, number->value);
+    for (const Field& f : record_fields(r)) take_field(type, f, arch);
+  }
+
+  void take_path(std::size_t r, bool chosen, bool several) {
+    const Field* item = find(r, "item");
+    for (const Field& f : record_fields(r)) {
+      if (f.key == "item" || is_empty_file_capability(f)) continue;
+      if (several && (f.key == "name" || f.key == "nametype")) {
+        (f.key == "name" ? paths : nametypes).push_back(store(field_text(f, decoded)));
+      }
+      DetailKey key = path_field(f.key);
+      if (chosen && key != K::count) {
+        std::string_view value = key == K::path ? field_text(f, decoded) : f.value;
+        if (!is_absent_marker(value)) set(key, value, kTypePath, f.key);
+      } else if (!chosen && key != K::path && key != K::nametype) {
+        add_extra(kTypePath, f.key, field_text(f, decoded),
+                  item != nullptr ? item->value : std::string_view());
+      } else if (chosen) {
+        add_extra(kTypePath, f.key, field_text(f, decoded));
+      }
+    }
+  }
+
+  void take_sockaddr(std::size_t r, std::string_view syscall) {
+    const Field* saddr = find(r, "saddr");
+    bool decoded_ok = saddr != nullptr && correlate::decode_sockaddr(saddr->value, sockaddr);
+    for (const Field& f : record_fields(r)) {
+      if (&f != saddr) add_extra(kTypeSockaddr, f.key, f.value);
+    }
+    if (saddr == nullptr) return;
+    if (!decoded_ok) {
+      set(K::saddr, saddr->value, kTypeSockaddr, "saddr");
+      return;
+    }
+    set(K::family, sockaddr.family, kTypeSockaddr, "saddr");
+    if (!sockaddr.decoded) {
+      set(K::saddr, saddr->value, kTypeSockaddr, "saddr");
+      return;
+    }
+    if (!sockaddr.address.empty()) set(K::address, sockaddr.address, kTypeSockaddr, "saddr");
+    if (!sockaddr.port.empty()) set(K::port, sockaddr.port, kTypeSockaddr, "saddr");
+    const bool ip = sockaddr.family == "inet" || sockaddr.family == "inet6";
+    if (!ip || !parses_as_ip(sockaddr.address)) return;
+    switch (peer_role(syscall)) {
+      case PeerRole::destination:
+        set(K::destinationipaddress, sockaddr.address, kTypeSockaddr, "saddr");
+        if (!sockaddr.port.empty()) set(K::destinationport, sockaddr.port, kTypeSockaddr, "saddr");
+        break;
+      case PeerRole::source:
+        set(K::sourceipaddress, sockaddr.address, kTypeSockaddr, "saddr");
+        if (!sockaddr.port.empty()) set(K::sourceport, sockaddr.port, kTypeSockaddr, "saddr");
+        break;
+      case PeerRole::none:
+        break;
+    }
+  }
+
+  // Category and summary of an event whose first record says what happened, whether or not the
+  // syscall that caused it is in the event too.
+  bool describe_first_record(std::uint32_t type, std::string_view& category) {
+    const State& s = *this;
+    auto by_process = [&] {
+      std::string_view name = s.get(K::processname);
+      if (name.empty()) name = s.get(K::process);
+      if (!name.empty()) {
+        summary.append(" by ");
+        summary.append(name);
+      }
+    };
+    switch (type) {
+      case kTypeConfigChange: {
+        category = "config_change";
+        std::string_view op = s.get(K::operation);
+        if (op == "add_rule")
+          summary.append("Audit rule added");
+        else if (op == "remove_rule")
+          summary.append("Audit rule removed");
+        else
+          summary.append("Audit configuration changed");
+        by_process();
+        if (s.has(K::rulekey)) {
+          summary.append(": key ");
+          summary.append(s.get(K::rulekey));
+        } else if (!op.empty() && op != "add_rule" && op != "remove_rule") {
+          summary.append(": ");
+          summary.append(op);
+        }
+        if (s.has(K::rulelist)) {
+          summary.append(" list ");
+          summary.append(s.get(K::rulelist));
+        }
+        return true;
+      }
+      case kTypeNetfilterCfg:
+        category = "netfilter_cfg";
+        summary.append("Netfilter table ");
+        summary.append(s.has(K::nftable) ? s.get(K::nftable) : std::string_view("?"));
+        summary.append(" changed");
+        if (s.has(K::operation)) {
+          summary.append(" (");
+          summary.append(s.get(K::operation));
+          summary.push_back(')');
+        }
+        by_process();
+        return true;
+      case correlate::kTypeLogin:
+        category = "login";
+        summary.append("Login: session ");
+        summary.append(s.get(K::session));
+        summary.append(" for ");
+        summary.append(s.has(K::originaluser) ? s.get(K::originaluser) : s.get(K::originaluid));
+        by_process();
+        return true;
+      case kTypeAnomPromiscuous:
+        category = "promiscuous";
+        summary.append("Promisc: Interface ");
+        summary.append(s.get(K::dev));
+        summary.append(" set promiscuous ");
+        summary.append(s.has(K::promiscuous) && s.get(K::promiscuous) != "0" ? "on" : "off");
+        by_process();
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  void write_details() {
+    for (std::size_t i = 0; i < kDetailKeyCount; ++i) {
+      const DetailKeySpec& spec = detail_keys()[i];
+      const auto key = static_cast<DetailKey>(i);
+      if (key == K::paths || key == K::nametypes || key == K::extra) {
+        const std::vector<ValueRef>& list = key == K::paths       ? paths
+                                            : key == K::nametypes ? nametypes
+                                                                  : extra;
+        if (list.empty()) continue;
+        key_(spec.name);
+        open('[');
+        for (ValueRef ref : list) string(view(ref), spec.name);
+        close(']');
+        continue;
+      }
+      if (key == K::truncated) continue;  // written last, once every value was written
+      if (!present.test(i)) continue;
+      if (spec.shape == DetailShape::boolean) {
+        key_(spec.name);
+        literal(view(values[i]));
+      } else {
+        member(spec.name, view(values[i]));
+      }
+    }
+    if (truncation_count > 0) {
+      key_(detail_key(K::truncated).name);
+      open('[');
+      std::string_view rest = truncation;
+      while (!rest.empty()) {
+        std::size_t end = rest.find('\0');
+        string(rest.substr(0, end), "truncated");
+        rest.remove_prefix(end + 1);
+      }
+      close(']');
+    }
   }
 };
 
@@ -509,58 +929,50 @@ MozdefEncoder::MozdefEncoder(EncoderConfig config)
 MozdefEncoder::~MozdefEncoder() = default;
 
 const EncoderCounters& MozdefEncoder::counters() const {
-  state_->counters.unknown_syscalls = state_->syscalls.unknown();
-  state_->counters.id_lookups = state_->ids.lookups();
-  return state_->counters;
+  State& s = *state_;
+  s.counters.unknown_syscalls = s.syscalls.unknown();
+  s.counters.id_lookups = s.ids.lookups();
+  const correlate::ProcessTableCounters& processes = s.processes.counters();
+  s.counters.parent_hits = processes.hits;
+  s.counters.parent_misses = processes.misses;
+  s.counters.parent_evictions = processes.evictions;
+  s.counters.parent_proc_reads = processes.proc_reads;
+  return s.counters;
 }
 
 bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) {
   State& s = *state_;
   using namespace correlate;
 
-  // --- split every record once ---
+  // --- split every record once (the record's own fields; enriched ones are auditd's reading) ---
   s.fields.clear();
   s.records.clear();
-  s.type_counts.clear();
-  std::size_t syscall_record = SIZE_MAX, path_chosen = SIZE_MAX, sockaddr_record = SIZE_MAX;
-  std::size_t promisc_record = SIZE_MAX, cwd_record = SIZE_MAX, proctitle_record = SIZE_MAX;
-  std::size_t first_record = SIZE_MAX, execve_record = SIZE_MAX;
+  std::size_t syscall_record = SIZE_MAX, path_chosen = SIZE_MAX, first_record = SIZE_MAX;
   std::size_t path_count = 0;
-  bool user_management = false;
+  bool user_management = false, have_execve = false;
   for (std::size_t i = 0; i < event.record_count(); ++i) {
-    std::uint32_t type = event.record_type(i);
-    auto begin = static_cast<std::uint32_t>(s.fields.size());
-    split_fields(event.record_body(i), s.fields);
-    s.records.push_back(RecordFields{type, begin, static_cast<std::uint32_t>(s.fields.size())});
+    const std::uint32_t type = event.record_type(i);
+    const auto begin = static_cast<std::uint32_t>(s.fields.size());
+    const std::size_t own_end = split_fields(event.record_body(i), s.fields);
+    s.fields.resize(own_end);
+    s.records.push_back(RecordFields{type, begin, static_cast<std::uint32_t>(own_end)});
     if (type != kTypeEoe && first_record == SIZE_MAX) first_record = i;
     switch (type) {
       case kTypeSyscall:
         if (syscall_record == SIZE_MAX) syscall_record = i;
         break;
       case kTypeExecve:
-        if (execve_record == SIZE_MAX) execve_record = i;
-        break;
-      case kTypeCwd:
-        if (cwd_record == SIZE_MAX) cwd_record = i;
-        break;
-      case kTypeSockaddr:
-        if (sockaddr_record == SIZE_MAX) sockaddr_record = i;
-        break;
-      case kTypeProctitle:
-        if (proctitle_record == SIZE_MAX) proctitle_record = i;
+        have_execve = true;
         break;
       case kTypePath:
         ++path_count;
         break;
-      case 1700:  // ANOM_PROMISCUOUS
-        if (promisc_record == SIZE_MAX) promisc_record = i;
-        break;
-      case 1102:  // USER_MGMT
-      case 1114:  // ADD_USER
-      case 1115:  // DEL_USER
-      case 1116:  // ADD_GROUP
-      case 1117:  // DEL_GROUP
-      case 1132:  // GRP_MGMT
+      case kTypeUserMgmt:
+      case kTypeAddUser:
+      case kTypeDelUser:
+      case kTypeAddGroup:
+      case kTypeDelGroup:
+      case kTypeGrpMgmt:
         user_management = true;
         break;
       default:
@@ -576,39 +988,75 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
       break;
     }
   }
+  if (user_management) s.ids.invalidate_if_changed();
 
-  // --- interpreted pieces ---
-  std::string_view sys_name;
-  if (syscall_record != SIZE_MAX) sys_name = s.syscall_name(syscall_record);
-  s.current_syscall = sys_name;
-  bool have_execve = execve_record != SIZE_MAX && reassemble_execve(event, s.execve);
-  s.command.clear();
-  if (have_execve) {
+  // --- details: the SYSCALL record first (its values win), then the others in order ---
+  s.arena.clear();
+  s.present.reset();
+  s.paths.clear();
+  s.nametypes.clear();
+  s.extra.clear();
+  s.truncation.clear();
+  s.truncation_count = 0;
+  if (syscall_record != SIZE_MAX) s.take_record(syscall_record);
+  s.syscall.assign(s.get(K::syscall));  // a copy: the arena grows below
+  const std::string_view syscall = s.syscall;
+  if (have_execve && reassemble_execve(event, s.execve)) {
+    s.text.clear();
     for (std::size_t a = 0; a < s.execve.used; ++a) {
-      if (a > 0) s.command.push_back(' ');
-      s.command.append(s.execve.argv[a]);
+      if (a > 0) s.text.push_back(' ');
+      s.text.append(s.execve.argv[a]);
     }
+    s.set(K::command, s.text, kTypeExecve, "a0");
+    s.text.clear();
+    append_number(s.text, s.execve.argc);
+    s.set(K::argc, s.text, kTypeExecve, "argc");
+    if (!s.execve.complete()) s.set(K::argcomplete, "false", kTypeExecve, "argc");
   }
-  std::string path_scratch;  // small; a path name rarely exceeds SSO when hex decoded
-  std::string_view path;
-  if (path_chosen != SIZE_MAX) path = s.value_of(path_chosen, "name", s.decoded2);
-  bool have_sockaddr = false;
-  if (sockaddr_record != SIZE_MAX) {
-    const Field* saddr = s.find(sockaddr_record, "saddr");
-    have_sockaddr = saddr != nullptr && decode_sockaddr(saddr->value, s.sockaddr);
-  }
-  std::size_t main_record = syscall_record != SIZE_MAX ? syscall_record : first_record;
-  if (main_record != SIZE_MAX && main_record != syscall_record) {
-    switch (event.record_type(main_record)) {  // records with their own rules below
-      case kTypePath:
-      case kTypeCwd:
+  for (std::size_t i = 0; i < s.records.size(); ++i) {
+    if (i == syscall_record) continue;
+    switch (s.records[i].type) {
+      case kTypeEoe:
       case kTypeExecve:
-      case kTypeSockaddr:
+        break;
+      case kTypeCwd:
+        for (const Field& f : s.record_fields(i)) {
+          if (f.key == "cwd")
+            s.set(K::cwd, State::field_text(f, s.decoded), kTypeCwd, f.key);
+          else
+            s.add_extra(kTypeCwd, f.key, f.value);
+        }
+        break;
       case kTypeProctitle:
-        main_record = SIZE_MAX;
+        for (const Field& f : s.record_fields(i)) {
+          if (f.key == "proctitle") {
+            s.text.clear();
+            decode_proctitle(f, s.text);
+            s.set(K::proctitle, s.text, kTypeProctitle, f.key);
+          } else {
+            s.add_extra(kTypeProctitle, f.key, f.value);
+          }
+        }
+        break;
+      case kTypeSockaddr:
+        s.take_sockaddr(i, syscall);
+        break;
+      case kTypePath:
+        s.take_path(i, i == path_chosen, path_count >= 2);
         break;
       default:
+        s.take_record(i);
         break;
+    }
+  }
+  // The parent's name, from what the stream showed of the parent (or /proc, live).
+  if (syscall_record != SIZE_MAX) {
+    std::uint64_t pid = 0, ppid = 0;
+    if (parse_decimal_u64(s.get(K::pid), pid) && parse_decimal_u64(s.get(K::ppid), ppid)) {
+      s.processes.observe(static_cast<std::uint32_t>(pid), static_cast<std::uint32_t>(ppid),
+                          s.get(K::processname), s.get(K::process));
+      std::string_view parent = s.processes.name_of(static_cast<std::uint32_t>(ppid));
+      if (!parent.empty()) s.set(K::parentprocess, parent, kTypeSyscall, "ppid");
     }
   }
 
@@ -621,36 +1069,36 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
     s.summary.push_back((c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c);
     s.summary.append(word.substr(1));
   };
-  if (promisc_record != SIZE_MAX) {
-    category = "promiscuous";
-    s.summary.append("Promisc: Interface ");
-    s.summary.append(s.value_of(promisc_record, "dev", path_scratch));
-    const Field* prom = s.find(promisc_record, "prom");
-    s.summary.append(" set promiscuous ");
-    s.summary.append(prom != nullptr && prom->value != "0" ? "on" : "off");
+  const std::string_view path = s.get(K::path);
+  const std::uint32_t first_type = first_record == SIZE_MAX
+                                       ? (event.record_count() > 0 ? event.record_type(0) : 0)
+                                       : event.record_type(first_record);
+  std::size_t promiscuous = event.find(kTypeAnomPromiscuous);
+  if (s.describe_first_record(first_type, category)) {
+    // CONFIG_CHANGE, NETFILTER_CFG, LOGIN, ANOM_PROMISCUOUS: what happened, not the syscall
+  } else if (promiscuous < event.record_count()) {
+    s.describe_first_record(kTypeAnomPromiscuous, category);
   } else if (syscall_record != SIZE_MAX) {
-    category = sys_name.empty() ? std::string_view("syscall") : syscall_category(sys_name);
-    if (category.empty()) category = sys_name;
+    category = syscall.empty() ? std::string_view("syscall") : syscall_category(syscall);
+    if (category.empty()) category = syscall;
+    if (!syscall.empty() && syscall.find_first_not_of("0123456789") == std::string_view::npos)
+      category = "syscall";  // a number: unknown for the arch
     // audisp-json called every open "read"; an open that may write is a write.
-    if (category == "read" && (sys_name == "open" || sys_name == "openat")) {
-      const Field* flags = s.find(syscall_record, sys_name == "open" ? "a1" : "a2");
+    if (category == "read" && (syscall == "open" || syscall == "openat")) {
+      std::string_view flags = s.get(syscall == "open" ? K::a1 : K::a2);
       std::uint32_t value = 0;
       constexpr std::uint32_t kMayWrite = 03 | 0100 | 01000;  // O_WRONLY|O_RDWR|O_CREAT|O_TRUNC
-      if (flags != nullptr && parse_hex_u32(flags->value, value) && (value & kMayWrite) != 0)
-        category = "write";
+      if (parse_hex_u32(flags, value) && (value & kMayWrite) != 0) category = "write";
     }
     if (category == "execve") {
       s.summary.append("Execve: ");
-      if (have_execve)
-        s.summary.append(s.command);
-      else
-        s.summary.append(path);
+      s.summary.append(s.has(K::command) ? s.get(K::command) : path);
     } else if (category == "write" || category == "read" || category == "attribute" ||
                category == "chmod" || category == "chown") {
       capitalized(category);
       if (path.empty()) {
         s.summary.append(" by ");
-        s.summary.append(s.value_of(syscall_record, "comm", path_scratch));
+        s.summary.append(s.get(K::processname));
       } else {
         s.summary.append(": ");
         s.summary.append(path);
@@ -666,42 +1114,39 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
     } else if (category == "listen") {
       s.summary.append("Listen");
     } else {
-      if (sys_name.empty()) {
+      if (category == "syscall") {
         s.summary.append("Syscall ");
-        s.summary.append(s.value_of(syscall_record, "syscall", path_scratch));
+        s.summary.append(syscall);
       } else {
-        capitalized(sys_name);
+        capitalized(syscall);
       }
       if (!path.empty()) {
         s.summary.append(": ");
         s.summary.append(path);
-      } else if (have_sockaddr && !s.sockaddr.address.empty()) {
+      } else if (s.has(K::address)) {
         s.summary.append(": ");
         // Addresses other than IP and unix paths say their family ("netlink:0").
-        if (s.sockaddr.family != "inet" && s.sockaddr.family != "inet6" &&
-            s.sockaddr.family != "unix") {
-          s.summary.append(s.sockaddr.family);
+        std::string_view family = s.get(K::family);
+        if (family != "inet" && family != "inet6" && family != "unix") {
+          s.summary.append(family);
           s.summary.push_back(':');
         }
-        bool v6 = s.sockaddr.family == "inet6" && !s.sockaddr.port.empty();
+        bool v6 = family == "inet6" && s.has(K::port);
         if (v6) s.summary.push_back('[');
-        s.summary.append(s.sockaddr.address);
+        s.summary.append(s.get(K::address));
         if (v6) s.summary.push_back(']');
-        if (!s.sockaddr.port.empty()) {
+        if (s.has(K::port)) {
           s.summary.push_back(':');
-          s.summary.append(s.sockaddr.port);
+          s.summary.append(s.get(K::port));
         }
       } else {
         s.summary.append(" by ");
-        s.summary.append(s.value_of(syscall_record, "comm", path_scratch));
+        s.summary.append(s.get(K::processname));
       }
     }
   } else {
-    category = lower_type_name(
-        first_record == SIZE_MAX ? event.record_type(0) : event.record_type(first_record),
-        s.type_name);
-    std::string_view type_name = record_type_name(
-        first_record == SIZE_MAX ? event.record_type(0) : event.record_type(first_record));
+    category = lower_type_name(first_type, s.type_name);
+    std::string_view type_name = record_type_name(first_type);
     if (type_name.empty()) type_name = category;
     s.summary.append(type_name);
     s.summary.push_back(':');
@@ -713,48 +1158,43 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
         s.summary.push_back(' ');
         s.summary.append(k);
         s.summary.push_back('=');
-        s.summary.append(State::field_text(*f, path_scratch));
+        s.summary.append(State::field_text(*f, s.decoded));
       }
     }
   }
-  std::string category_copy(category);  // category may view type_name scratch
 
-  if (user_management) s.ids.invalidate_if_changed();
+  s.category.assign(category);  // it may view the arena, which grows below
 
   // --- the document ---
   s.stream.begin();
   s.need_comma = false;
-  s.depth = 0;
   s.open('{');
-  s.member("category", category_copy);
+  s.member("category", s.category);
   s.member("summary", s.summary);
   s.member("severity", s.config.severity);
   const EventKey& key = event.key();
   s.member("hostname", key.node.empty() ? std::string_view(s.config.hostname) : key.node);
-  {
-    std::string_view pid, pname;
-    if (main_record != SIZE_MAX) {
-      pid = s.value_of(main_record, "pid", path_scratch);
-      const Field* comm = s.find(main_record, "comm");
-      if (comm == nullptr) comm = s.find(main_record, "exe");
-      if (comm != nullptr) pname = State::field_text(*comm, s.decoded);
-    }
-    s.member("processid", pid.empty() ? std::string_view(s.own_pid) : pid);
-    s.member("processname", pname.empty() ? std::string_view("aurelay") : pname);
+  if (!s.config.shipper_name.empty()) {
+    s.member("processid", s.own_pid);
+    s.member("processname", s.config.shipper_name);
+  } else {  // the audited program at the top level
+    s.member("processid", s.has(K::pid) ? s.get(K::pid) : std::string_view(s.own_pid));
+    s.member("processname",
+             s.has(K::processname) ? s.get(K::processname) : std::string_view("aurelay"));
   }
   s.text.clear();
   append_timestamp(s.text, key.sec, key.msec);
   s.member("timestamp", s.text);
   s.key_("tags");
   s.open('[');
-  for (const std::string& tag : s.tags) s.string(tag);
+  for (const std::string& tag : s.tags) s.string(tag, "tags");
   s.close(']');
 
   s.key_("details");
   s.open('{');
   s.text.clear();
   append_number(s.text, key.serial);
-  s.member("auditserial", s.text);
+  s.set(K::auditserial, s.text, 0, "serial");
   s.text.clear();
   if (!key.node.empty()) {
     s.text.append(key.node);
@@ -770,7 +1210,7 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   }
   s.text.push_back(':');
   append_number(s.text, key.serial);
-  s.member("eventid", s.text);
+  s.set(K::eventid, s.text, 0, "serial");
   s.text.clear();
   for (std::size_t i = 0; i < event.record_count(); ++i) {
     if (i > 0) s.text.push_back(',');
@@ -783,69 +1223,16 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
       s.text.append(name);
     }
   }
-  s.member("recordtypes", s.text);
-  s.member("completion", to_string(event.completion()));
-  if (event.is_fragment()) {
-    s.member("fragment", "true");
-    ++s.counters.fragments;
+  s.set(K::recordtypes, s.text, 0, "type");
+  s.set(K::completion, to_string(event.completion()), 0, "completion");
+  if (event.is_continuation()) {
+    s.set(K::continuation, "true", 0, "continuation");
+    ++s.counters.continuations;
   }
-
-  std::size_t path_index = 0;
-  for (std::size_t i = 0; i < s.records.size(); ++i) {
-    std::uint32_t type = s.records[i].type;
-    if (i == main_record) {
-      s.write_main_fields(i);
-    } else if (type == kTypeEoe) {
-      continue;
-    } else if (type == kTypeExecve) {
-      if (i != execve_record) continue;  // reassembled with the first one
-      s.text.clear();
-      append_number(s.text, s.execve.argc);
-      s.member("argc", s.text);
-      s.member("command", s.command);
-      if (!s.execve.complete()) s.member("argcomplete", "false");
-    } else if (type == kTypeCwd && i == cwd_record) {
-      s.member("cwd", s.value_of(i, "cwd", s.decoded));
-    } else if (type == kTypeProctitle && i == proctitle_record) {
-      const Field* f = s.find(i, "proctitle");
-      s.proctitle.clear();
-      if (f != nullptr) decode_proctitle(*f, s.proctitle);
-      s.member("proctitle", s.proctitle);
-    } else if (type == kTypeSockaddr && i == sockaddr_record) {
-      const Field* saddr = s.find(i, "saddr");
-      if (have_sockaddr) {
-        s.member("family", s.sockaddr.family);
-        if (s.sockaddr.decoded) {
-          if (!s.sockaddr.address.empty()) s.member("address", s.sockaddr.address);
-          if (!s.sockaddr.port.empty()) s.member("port", s.sockaddr.port);
-        } else {
-          s.member("saddr", saddr->value);
-        }
-      }
-      for (const Field& f : s.record_fields(i)) {  // anything else than saddr (or bad saddr)
-        if (have_sockaddr && &f == saddr) continue;
-        s.member(f.key, f.value);
-      }
-    } else if (type == kTypePath) {
-      if (i == path_chosen) s.write_path_fields(i, {});
-      if (path_count >= 2) {
-        s.text.clear();
-        append_number(s.text, path_index);
-        std::string suffix = s.text;
-        s.write_path_fields(i, suffix);
-      }
-      ++path_index;
-    } else {
-      s.write_prefixed_fields(i);
-    }
-  }
+  s.write_details();
   s.close('}');
   s.close('}');
 
-  if (s.depth != 0) {
-    ++s.counters.failed;
-    return false;
-  }
   batch.buffer().append(s.stream.data, s.stream.len);
   batch.end_document(key.sec * 1000 + key.msec);
   ++s.counters.documents;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates collector/aurelay.conf and collector/aurelay.8 from the option table
-# (collector/config.cpp). A unit test (ConfigRender.ShippedFilesAreUpToDate) fails when they are stale.
+# (collector/config.cpp) and docs/mozdef-fields.md from output/mozdef_details.h. A unit test (ConfigRender.ShippedFilesAreUpToDate) fails when they are stale.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build-docgen}"
@@ -8,4 +8,6 @@ build="${1:-$root/build-docgen}"
 ninja -C "$build" aurelay_docgen >/dev/null
 "$build/aurelay_docgen" config >"$root/collector/aurelay.conf"
 "$build/aurelay_docgen" man >"$root/collector/aurelay.8"
-echo "generate_docs.sh: wrote collector/aurelay.conf and collector/aurelay.8"
+mkdir -p "$root/docs"
+"$build/aurelay_docgen" fields >"$root/docs/mozdef-fields.md"
+echo "generate_docs.sh: wrote collector/aurelay.conf, collector/aurelay.8 and docs/mozdef-fields.md"

@@ -75,6 +75,13 @@ class StateFileTest : public ::testing::Test {
     set(metrics_.kernel_lost);
     set(metrics_.kernel_backlog);
     set(metrics_.kernel_backlog_limit);
+    set(metrics_.continuation_events);
+    set(metrics_.values_truncated);
+    set(metrics_.extra_fields);
+    set(metrics_.parent_known);
+    set(metrics_.parent_unknown);
+    set(metrics_.parent_proc_reads);
+    set(metrics_.process_table_evictions);
     snapshot_.metrics = &metrics_;
     snapshot_.version = "9.8.7";
     snapshot_.config_file = "/etc/aurelay/aurelay.conf";
@@ -110,13 +117,20 @@ TEST_F(StateFileTest, RendersAuditdStyleLinesAndEveryMetric) {
   EXPECT_EQ(values.at("kernel enabled"), "1032");
   EXPECT_EQ(values.at("kernel lost"), "1034");
   EXPECT_EQ(values.at("kernel backlog limit"), "1036");
+  EXPECT_EQ(values.at("continuation events"), "1037");
+  EXPECT_EQ(values.at("values truncated"), "1038");
+  EXPECT_EQ(values.at("fields kept in extra"), "1039");
+  EXPECT_EQ(values.at("parent process known"), "1040");
+  EXPECT_EQ(values.at("parent process unknown"), "1041");
+  EXPECT_EQ(values.at("parent process /proc reads"), "1042");
+  EXPECT_EQ(values.at("process table evictions"), "1043");
   EXPECT_TRUE(values.at("glibc arena (total memory) is").ends_with(" KiB"));
-  // 37 metrics, each value once.
+  // 44 metrics, each value once.
   int metric_lines = 0;
   for (const auto& [key, value] : values) {
     if (value.size() == 4 && value[0] == '1' && value[1] == '0') ++metric_lines;
   }
-  EXPECT_EQ(metric_lines, 37);
+  EXPECT_EQ(metric_lines, 44);
 }
 
 TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {

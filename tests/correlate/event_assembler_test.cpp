@@ -1,4 +1,4 @@
-// Event assembler: grouping, completion rules, timeout on a fake clock, fragments, overflow,
+// Event assembler: grouping, completion rules, timeout on a fake clock, continuations, overflow,
 // node prefixes, and replay of the shared corpora through the record parser.
 #include "correlate/event_assembler.h"
 
@@ -28,6 +28,7 @@ struct Captured {
   std::uint64_t serial = 0;
   std::string node;
   Completion completion = Completion::end_of_input;
+  bool continuation = false;
   std::vector<std::uint32_t> types;
   std::vector<std::string> bodies;
 };
@@ -42,6 +43,7 @@ class Recorder {
       c.serial = event.key().serial;
       c.node = std::string(event.key().node);
       c.completion = event.completion();
+      c.continuation = event.is_continuation();
       for (std::size_t i = 0; i < event.record_count(); ++i) {
         c.types.push_back(event.record_type(i));
         c.bodies.emplace_back(event.record_body(i));
@@ -224,34 +226,73 @@ TEST_F(EventAssemblerTest, ExpireRemovesOnlyTheExpiredPrefixAfterEoeRemovals) {
   EXPECT_EQ(recorder.events[4].serial, 5u);
 }
 
-TEST_F(EventAssemblerTest, LateRecordBecomesFragmentAndLateEoeIsCounted) {
+TEST_F(EventAssemblerTest, LateRecordsFormOneContinuationEventCompletedByTheUsualRules) {
   EventAssembler assembler({milliseconds(100), 16, 16}, recorder.handler());
   assembler.add(record(kTypeSyscall, 40, "s"), t0);
   assembler.expire(t0 + milliseconds(100));
   ASSERT_EQ(recorder.events.size(), 1u);
-  assembler.add(record(kTypeProctitle, 40, "late"), t0 + milliseconds(150));
+  EXPECT_FALSE(recorder.events[0].continuation);
+  // Two late records and their EOE: one continuation event, completed by the EOE.
+  assembler.add(record(kTypePath, 40, "late"), t0 + milliseconds(150));
+  assembler.add(record(kTypeProctitle, 40, "late2"), t0 + milliseconds(150));
+  EXPECT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(assembler.in_flight(), 1u);
+  assembler.add(record(kTypeEoe, 40, ""), t0 + milliseconds(150));
   ASSERT_EQ(recorder.events.size(), 2u);
-  EXPECT_EQ(recorder.events[1].completion, Completion::fragment);
+  EXPECT_TRUE(recorder.events[1].continuation);
+  EXPECT_EQ(recorder.events[1].completion, Completion::eoe);
   EXPECT_EQ(recorder.events[1].serial, 40u);
-  EXPECT_EQ(recorder.events[1].bodies, std::vector<std::string>{"late"});
-  EXPECT_EQ(assembler.in_flight(), 0u);  // never reopened
+  EXPECT_EQ(recorder.events[1].bodies, (std::vector<std::string>{"late", "late2"}));
+  EXPECT_EQ(assembler.counters().late_records, 2u);
+  EXPECT_EQ(assembler.counters().continuations, 1u);
+  EXPECT_EQ(assembler.counters().events, 2u);
+  // An EOE for the emitted key with nothing open is only counted.
   assembler.add(record(kTypeEoe, 40, ""), t0 + milliseconds(150));
   EXPECT_EQ(recorder.events.size(), 2u);
-  EXPECT_EQ(assembler.counters().late_records, 1u);
   EXPECT_EQ(assembler.counters().late_eoe, 1u);
-  EXPECT_EQ(assembler.counters().events, 2u);
-  // A late record for an event completed by EOE, and for a terminal one.
-  assembler.add(record(kTypeSyscall, 41), t0);
-  assembler.add(record(kTypeEoe, 41, ""), t0);
+}
+
+TEST_F(EventAssemblerTest, UserMessageFollowedByItsSyscallGivesTwoEventsNotOnePerRecord) {
+  // systemd's SERVICE_START is emitted at once; its audited sendto's SYSCALL, SOCKADDR and an
+  // LSM record of the same id come after it and end with EOE.
+  constexpr std::uint32_t kServiceStart = 1130, kSockaddrType = 1306, kAvc = 1400;
+  EventAssembler assembler({milliseconds(100), 16, 16}, recorder.handler());
+  assembler.add(record(kServiceStart, 7, "unit=ssh"), t0);
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].completion, Completion::terminal);
+  assembler.add(record(kTypeSyscall, 7, "syscall=44"), t0);
+  assembler.add(record(kSockaddrType, 7, "saddr=01"), t0);
+  assembler.add(record(kAvc, 7, "apparmor=x"), t0);
+  assembler.add(record(kTypeEoe, 7, ""), t0);
+  ASSERT_EQ(recorder.events.size(), 2u);
+  EXPECT_TRUE(recorder.events[1].continuation);
+  EXPECT_EQ(recorder.events[1].types,
+            (std::vector<std::uint32_t>{kTypeSyscall, kSockaddrType, kAvc}));
+  EXPECT_EQ(recorder.events[1].completion, Completion::eoe);
+}
+
+TEST_F(EventAssemblerTest, ContinuationWithoutEoeCompletesOnTimeoutAndAtEndOfInput) {
+  EventAssembler assembler({milliseconds(100), 16, 16}, recorder.handler());
   assembler.add(record(kUserLogin, 42), t0);
-  assembler.add(record(kTypePath, 41, "p"), t0);
-  assembler.add(record(kUserLogin, 42, "again"), t0);
-  ASSERT_EQ(recorder.events.size(), 6u);
-  EXPECT_EQ(recorder.events[4].completion, Completion::fragment);
-  EXPECT_EQ(recorder.events[4].serial, 41u);
-  EXPECT_EQ(recorder.events[5].completion, Completion::fragment);
-  EXPECT_EQ(recorder.events[5].bodies, std::vector<std::string>{"again"});
-  EXPECT_EQ(assembler.counters().late_records, 3u);
+  assembler.add(record(kTypeSyscall, 42, "late"), t0 + milliseconds(10));
+  assembler.expire(t0 + milliseconds(50));
+  EXPECT_EQ(recorder.events.size(), 1u);
+  assembler.expire(t0 + milliseconds(110));
+  ASSERT_EQ(recorder.events.size(), 2u);
+  EXPECT_TRUE(recorder.events[1].continuation);
+  EXPECT_EQ(recorder.events[1].completion, Completion::timeout);
+  assembler.add(record(kUserLogin, 43), t0);
+  assembler.add(record(kTypeSyscall, 43, "late"), t0);
+  assembler.flush();
+  ASSERT_EQ(recorder.events.size(), 4u);
+  EXPECT_TRUE(recorder.events[3].continuation);
+  EXPECT_EQ(recorder.events[3].completion, Completion::end_of_input);
+  // A late terminal record stands alone, marked as a continuation.
+  assembler.add(record(kUserLogin, 43, "again"), t0);
+  ASSERT_EQ(recorder.events.size(), 5u);
+  EXPECT_TRUE(recorder.events[4].continuation);
+  EXPECT_EQ(recorder.events[4].completion, Completion::terminal);
+  EXPECT_EQ(assembler.counters().continuations, 3u);
 }
 
 TEST_F(EventAssemblerTest, RememberedKeysAreBounded) {
@@ -263,12 +304,13 @@ TEST_F(EventAssemblerTest, RememberedKeysAreBounded) {
   EXPECT_EQ(assembler.counters().late_records, 1u);  // 3 is remembered
   assembler.add(record(kTypeSyscall, 1), t0);
   EXPECT_EQ(assembler.counters().late_records, 1u);  // 1 is forgotten: a new event opens
-  EXPECT_EQ(assembler.in_flight(), 1u);
+  EXPECT_EQ(assembler.in_flight(), 2u);              // 3's continuation and the new event 1
+  EXPECT_EQ(assembler.counters().continuations, 1u);
   assembler.add(record(kTypeEoe, 99, ""), t0);
   EXPECT_EQ(assembler.counters().orphan_eoe, 1u);
 }
 
-TEST_F(EventAssemblerTest, ZeroRememberedKeysNeverFragments) {
+TEST_F(EventAssemblerTest, ZeroRememberedKeysNeverContinues) {
   EventAssembler assembler({milliseconds(100), 16, 0}, recorder.handler());
   assembler.add(record(kUserAcct, 1), t0);
   assembler.add(record(kUserAcct, 1), t0);
@@ -294,7 +336,7 @@ TEST_F(EventAssemblerTest, OverflowCompletesTheOldestFirst) {
   assembler.add(record(kTypeEoe, 50, ""), t0);
   EXPECT_EQ(assembler.counters().by_overflow, 1u);
   assembler.add(record(kTypePath, 51, "late"), t0);
-  EXPECT_EQ(recorder.events.back().completion, Completion::fragment);
+  EXPECT_EQ(assembler.counters().continuations, 1u);  // 51 was emitted: a continuation opens
 }
 
 TEST_F(EventAssemblerTest, FlushCompletesEverythingInArrivalOrder) {
@@ -390,7 +432,7 @@ TEST_F(EventAssemblerTest, ManyEventsReuseSlotsAndKeepGroupingRight) {
   std::set<std::uint64_t> seen;
   std::uint64_t sum = 0;
   for (const Captured& e : recorder.events) {
-    EXPECT_NE(e.completion, Completion::fragment) << e.serial;
+    EXPECT_FALSE(e.continuation) << e.serial;
     EXPECT_NE(e.completion, Completion::overflow) << e.serial;
     EXPECT_TRUE(seen.insert(e.serial).second) << e.serial;
     ASSERT_GE(e.types.size(), 2u);
@@ -408,7 +450,6 @@ TEST(CompletionTest, NamesAreStable) {
   EXPECT_EQ(to_string(Completion::timeout), "timeout");
   EXPECT_EQ(to_string(Completion::overflow), "overflow");
   EXPECT_EQ(to_string(Completion::end_of_input), "end_of_input");
-  EXPECT_EQ(to_string(Completion::fragment), "fragment");
 }
 
 // --- corpus replay ---------------------------------------------------------------------------
@@ -471,7 +512,7 @@ void expect_one_event_per_id(const Replay& replay) {
   std::set<std::string> emitted;
   std::size_t records = 0;
   for (const Captured& e : replay.events) {
-    EXPECT_NE(e.completion, Completion::fragment);
+    EXPECT_FALSE(e.continuation);
     EXPECT_NE(e.completion, Completion::overflow);
     EXPECT_NE(e.completion, Completion::timeout);
     std::string id = e.node.empty() ? "" : e.node + "/";

@@ -60,7 +60,9 @@ TEST(CaptureReplay, EnrichedAuditdCaptureGivesTheExpectedDocuments) {
   // The refused connect, with the address decoded from the hex sockaddr.
   const rapidjson::Value* connect = find_summary(documents, "Connect: 127.0.0.1:9");
   ASSERT_NE(connect, nullptr);
-  EXPECT_STREQ((*connect)["details"]["success"].GetString(), "no");
+  ASSERT_TRUE((*connect)["details"]["success"].IsBool());
+  EXPECT_FALSE((*connect)["details"]["success"].GetBool());
+  EXPECT_STREQ((*connect)["details"]["destinationipaddress"].GetString(), "127.0.0.1");
   EXPECT_STREQ((*connect)["details"]["auditkey"].GetString(), "aurelay-test-cap-connect");
 }
 

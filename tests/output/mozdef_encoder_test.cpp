@@ -5,11 +5,13 @@
 #include <rapidjson/error/en.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
 #include "correlate/event.h"
 #include "correlate/record.h"
+#include "output/mozdef_details.h"
 
 namespace aurelay::output {
 namespace {
@@ -48,16 +50,18 @@ class EncoderTest : public ::testing::Test {
   EncoderTest() : encoder_(EncoderConfig{"testhost", "INFO", "aurelay,audit", 16}) {}
 
   void start(std::uint64_t serial = 6427, std::string_view node = "",
-             Completion completion = Completion::eoe) {
+             Completion completion = Completion::eoe, bool continuation = false) {
     event_.reset(EventKey{1795305789, 998, serial, node});
     event_.set_completion(completion);
+    event_.set_continuation(continuation);
   }
   void add(std::uint32_t type, std::string_view body) { event_.add_record(type, body); }
 
   // Encodes the event, checks the document is valid strict UTF-8 JSON with string details.
-  const rapidjson::Document& encode() {
+  const rapidjson::Document& encode() { return encode_with(encoder_); }
+  const rapidjson::Document& encode_with(MozdefEncoder& encoder) {
     std::size_t before = batch_.count();
-    EXPECT_TRUE(encoder_.encode(event_, batch_));
+    EXPECT_TRUE(encoder.encode(event_, batch_));
     EXPECT_EQ(batch_.count(), before + 1);
     text_ = std::string(batch_.document(batch_.count() - 1));
     EXPECT_EQ(text_.find('\n'), std::string::npos);
@@ -72,18 +76,50 @@ class EncoderTest : public ::testing::Test {
     }
     EXPECT_TRUE(doc_["tags"].IsArray());
     EXPECT_TRUE(doc_["details"].IsObject());
-    for (auto& m : doc_["details"].GetObject())
-      EXPECT_TRUE(m.value.IsString()) << m.name.GetString();
+    // Only documented keys, each once; success a boolean, the lists arrays of strings, every
+    // other value a string.
+    std::set<std::string> known, seen;
+    for (const DetailKeySpec& spec : detail_keys()) known.emplace(spec.name);
+    for (auto& m : doc_["details"].GetObject()) {
+      std::string name = m.name.GetString();
+      EXPECT_TRUE(known.contains(name)) << "undocumented key " << name;
+      EXPECT_TRUE(seen.insert(name).second) << "key twice: " << name;
+      if (name == "success") {
+        EXPECT_TRUE(m.value.IsBool());
+      } else if (name == "paths" || name == "nametypes" || name == "extra" || name == "truncated") {
+        EXPECT_TRUE(m.value.IsArray()) << name;
+        for (auto& e : m.value.GetArray()) EXPECT_TRUE(e.IsString()) << name;
+      } else {
+        EXPECT_TRUE(m.value.IsString()) << name;
+      }
+    }
     return doc_;
   }
   std::string top(const char* k) const {
     return std::string(doc_[k].GetString(), doc_[k].GetStringLength());
   }
   bool has(const char* k) const { return doc_["details"].HasMember(k); }
+  // A detail as text: booleans as true/false, arrays joined by '|'.
   std::string detail(const char* k) const {
     const auto& d = doc_["details"];
     if (!d.HasMember(k)) return "<absent:" + std::string(k) + ">";
+    if (d[k].IsBool()) return d[k].GetBool() ? "true" : "false";
+    if (d[k].IsArray()) {
+      std::string joined;
+      for (auto& e : d[k].GetArray()) {
+        if (!joined.empty()) joined += '|';
+        joined.append(e.GetString(), e.GetStringLength());
+      }
+      return joined;
+    }
     return std::string(d[k].GetString(), d[k].GetStringLength());
+  }
+  bool extra_has(std::string_view entry) const {
+    const auto& d = doc_["details"];
+    if (!d.HasMember("extra")) return false;
+    for (auto& e : d["extra"].GetArray())
+      if (std::string_view(e.GetString(), e.GetStringLength()) == entry) return true;
+    return false;
   }
 
   MozdefEncoder encoder_;
@@ -109,8 +145,9 @@ TEST_F(EncoderTest, ExecveEvent) {
   EXPECT_EQ(top("summary"), "Execve: ls -l /tmp");
   EXPECT_EQ(top("severity"), "INFO");
   EXPECT_EQ(top("hostname"), "testhost");
-  EXPECT_EQ(top("processid"), "471");
-  EXPECT_EQ(top("processname"), "bash");
+  // The shipper at the top level, as audisp-json's documents; the program in details.
+  EXPECT_EQ(top("processid"), std::to_string(getpid()));
+  EXPECT_EQ(top("processname"), "audisp-json");
   EXPECT_EQ(top("timestamp"), "2026-11-22T00:03:09.998+00:00");
   ASSERT_EQ(doc_["tags"].Size(), 2u);
   EXPECT_STREQ(doc_["tags"][0].GetString(), "aurelay");
@@ -120,7 +157,7 @@ TEST_F(EncoderTest, ExecveEvent) {
   EXPECT_EQ(detail("eventid"), "1795305789.998:6427");
   EXPECT_EQ(detail("recordtypes"), "SYSCALL,EXECVE,CWD,PATH,PATH,PROCTITLE,EOE");
   EXPECT_EQ(detail("completion"), "eoe");
-  EXPECT_FALSE(has("fragment"));
+  EXPECT_FALSE(has("continuation"));
   EXPECT_EQ(detail("command"), "ls -l /tmp");
   EXPECT_EQ(detail("argc"), "3");
   EXPECT_FALSE(has("argcomplete"));
@@ -129,7 +166,8 @@ TEST_F(EncoderTest, ExecveEvent) {
   // SYSCALL with audisp-json names.
   EXPECT_EQ(detail("syscall"), "execve");
   EXPECT_EQ(detail("arch"), "x86_64");
-  EXPECT_EQ(detail("success"), "yes");
+  EXPECT_EQ(detail("success"), "true");
+  EXPECT_TRUE(doc_["details"]["success"].IsBool());
   EXPECT_EQ(detail("exit"), "0");
   EXPECT_EQ(detail("a0"), "3");
   EXPECT_EQ(detail("ppid"), "442");
@@ -156,12 +194,12 @@ TEST_F(EncoderTest, ExecveEvent) {
   EXPECT_EQ(detail("dev"), "fe:00");
   EXPECT_EQ(detail("ouid"), "0");
   EXPECT_EQ(detail("ogid"), "0");
-  EXPECT_EQ(detail("path0"), "/usr/bin/ls");
-  EXPECT_EQ(detail("path1"), "/lib64/ld-linux-x86-64.so.2");
-  EXPECT_EQ(detail("inode1"), "13");
-  EXPECT_EQ(detail("nametype1"), "NORMAL");
-  EXPECT_EQ(detail("cap_fp1"), "0");
-  EXPECT_FALSE(has("item1"));
+  EXPECT_EQ(detail("paths"), "/usr/bin/ls|/lib64/ld-linux-x86-64.so.2");
+  EXPECT_EQ(detail("nametypes"), "NORMAL|NORMAL");
+  EXPECT_TRUE(extra_has("PATH1.inode=13"));
+  EXPECT_TRUE(extra_has("PATH1.mode=0100755"));
+  EXPECT_FALSE(has("item"));
+  EXPECT_EQ(detail("extra").find("cap_fp"), std::string::npos);  // 0: no file capabilities
   EXPECT_EQ(encoder_.counters().documents, 1u);
   EXPECT_EQ(encoder_.counters().invalid_utf8_fixed, 0u);
 }
@@ -193,10 +231,11 @@ TEST_F(EncoderTest, WriteToEtcChoosesCreatedPathOverParent) {
   EXPECT_EQ(detail("syscall"), "openat");
   EXPECT_EQ(detail("path"), "/etc/audit-corpus-test");
   EXPECT_EQ(detail("nametype"), "CREATE");
-  EXPECT_EQ(detail("item"), "1");
-  EXPECT_EQ(detail("path0"), "/etc/");
-  EXPECT_EQ(detail("nametype0"), "PARENT");
-  EXPECT_EQ(detail("path1"), "/etc/audit-corpus-test");
+  EXPECT_FALSE(has("item"));
+  EXPECT_EQ(detail("paths"), "/etc/|/etc/audit-corpus-test");
+  EXPECT_EQ(detail("nametypes"), "PARENT|CREATE");
+  EXPECT_TRUE(extra_has("PATH0.inode=19"));
+  EXPECT_EQ(detail("user"), "root");  // write_audit reads details.user
 }
 
 TEST_F(EncoderTest, ReadOnlyOpenIsRead) {
@@ -208,7 +247,7 @@ TEST_F(EncoderTest, ReadOnlyOpenIsRead) {
   EXPECT_EQ(top("category"), "read");
   EXPECT_EQ(top("summary"), "Read: /etc/shadow");
   EXPECT_EQ(detail("path"), "/etc/shadow");
-  EXPECT_FALSE(has("path0"));  // a single PATH is not numbered
+  EXPECT_FALSE(has("paths"));  // a single PATH is no list
 }
 
 struct CategoryCase {
@@ -282,7 +321,8 @@ TEST_F(EncoderTest, I386SyscallResolvedByArch) {
   EXPECT_EQ(top("category"), "execve");
   EXPECT_EQ(detail("arch"), "i386");
   EXPECT_EQ(detail("syscall"), "execve");
-  EXPECT_EQ(detail("auditkey"), "(null)");
+  EXPECT_FALSE(has("auditkey"));  // key=(null): no key
+  EXPECT_FALSE(has("tty"));       // tty=(none)
 }
 
 TEST_F(EncoderTest, ConnectWithDecodedInetAddress) {
@@ -297,6 +337,21 @@ TEST_F(EncoderTest, ConnectWithDecodedInetAddress) {
   EXPECT_EQ(detail("address"), "127.0.0.1");
   EXPECT_EQ(detail("port"), "1025");
   EXPECT_FALSE(has("saddr"));
+  // MozDef's names for the peer of a connect.
+  EXPECT_EQ(detail("destinationipaddress"), "127.0.0.1");
+  EXPECT_EQ(detail("destinationport"), "1025");
+  EXPECT_FALSE(has("sourceipaddress"));
+}
+
+TEST_F(EncoderTest, AcceptPeerIsTheSource) {
+  start();
+  add(kSyscall, syscall_body(43));  // accept
+  add(kSockaddr, "saddr=0A000035000000000000000000000000000000000000000100000000");
+  add(kEoe, "");
+  encode();
+  EXPECT_EQ(detail("sourceipaddress"), "::1");
+  EXPECT_EQ(detail("sourceport"), "53");
+  EXPECT_FALSE(has("destinationipaddress"));
 }
 
 TEST_F(EncoderTest, ConnectInet6AndUnknownFamily) {
@@ -327,8 +382,7 @@ TEST_F(EncoderTest, UserLoginMessage) {
   EXPECT_EQ(top("category"), "user_login");
   EXPECT_EQ(top("summary"),
             "USER_LOGIN: op=login acct=auditcorpus auid=1001 exe=/usr/bin/login res=success");
-  EXPECT_EQ(top("processid"), "531");
-  EXPECT_EQ(top("processname"), "/usr/bin/login");
+  EXPECT_EQ(top("processname"), "audisp-json");
   EXPECT_EQ(detail("recordtypes"), "USER_LOGIN");
   EXPECT_EQ(detail("completion"), "terminal");
   EXPECT_EQ(detail("pid"), "531");
@@ -336,14 +390,56 @@ TEST_F(EncoderTest, UserLoginMessage) {
   EXPECT_EQ(detail("user"), "root");
   EXPECT_EQ(detail("originaluid"), "1001");
   EXPECT_EQ(detail("session"), "7");
-  EXPECT_EQ(detail("op"), "login");
-  EXPECT_EQ(detail("acct"), "auditcorpus");
+  EXPECT_EQ(detail("operation"), "login");
+  EXPECT_EQ(detail("username"), "auditcorpus");
   EXPECT_EQ(detail("process"), "/usr/bin/login");
-  EXPECT_EQ(detail("hostname"), "?");
-  EXPECT_EQ(detail("addr"), "?");
+  EXPECT_FALSE(has("remotehostname"));  // hostname=?: no value
+  EXPECT_FALSE(has("sourceipaddress"));
   EXPECT_EQ(detail("terminal"), "/dev/pts/0");
-  EXPECT_EQ(detail("res"), "success");
-  EXPECT_FALSE(has("msg"));
+  EXPECT_EQ(detail("success"), "true");
+  EXPECT_FALSE(has("extra"));
+}
+
+TEST_F(EncoderTest, LoginAddressIsTheSourceOnlyWhenItIsAnAddress) {
+  start(1, "", Completion::terminal);
+  add(kUserLogin,
+      "pid=531 uid=0 auid=1001 ses=7 msg='op=login acct=\"bob\" exe=\"/usr/sbin/sshd\" "
+      "hostname=203.0.113.9 addr=203.0.113.9 terminal=ssh res=failed'");
+  encode();
+  EXPECT_EQ(detail("sourceipaddress"), "203.0.113.9");
+  EXPECT_EQ(detail("remotehostname"), "203.0.113.9");
+  EXPECT_EQ(detail("success"), "false");
+  start(2, "", Completion::terminal);
+  add(kUserLogin, "pid=531 uid=0 auid=1001 ses=7 msg='op=login addr=laptop.example res=maybe'");
+  encode();
+  EXPECT_FALSE(has("sourceipaddress"));  // the template types it ip: a name would fail
+  EXPECT_TRUE(extra_has("USER_LOGIN.addr=laptop.example"));
+  EXPECT_FALSE(has("success"));  // neither success nor failure
+  EXPECT_TRUE(extra_has("USER_LOGIN.res=maybe"));
+}
+
+TEST_F(EncoderTest, FailedSyscallIsFalse) {
+  start();
+  std::string body = syscall_body(2);
+  body.replace(body.find("success=yes exit=0"), 18, "success=no exit=-13");
+  add(kSyscall, body);
+  add(kEoe, "");
+  encode();
+  EXPECT_EQ(detail("success"), "false");
+  EXPECT_NE(text_.find("\"success\":false"), std::string::npos);
+  EXPECT_EQ(detail("exit"), "-13");
+}
+
+TEST_F(EncoderTest, EmptyShipperNamePutsTheAuditedProgramAtTheTop) {
+  EncoderConfig config{"testhost", "INFO", "aurelay,audit", 16};
+  config.shipper_name = "";
+  MozdefEncoder encoder(config);
+  start();
+  add(kSyscall, syscall_body(59));
+  add(kEoe, "");
+  encode_with(encoder);
+  EXPECT_EQ(top("processid"), "471");
+  EXPECT_EQ(top("processname"), "bash");
 }
 
 TEST_F(EncoderTest, HexEncodedUserMessageAccountDecoded) {
@@ -352,10 +448,10 @@ TEST_F(EncoderTest, HexEncodedUserMessageAccountDecoded) {
                     " exe=\"/usr/sbin/useradd\" res=success'");
   encode();
   EXPECT_EQ(top("category"), "add_user");
-  EXPECT_EQ(detail("acct"), "a b");
+  EXPECT_EQ(detail("username"), "a b");
 }
 
-TEST_F(EncoderTest, AuxiliaryRecordsArePrefixedByType) {
+TEST_F(EncoderTest, RuleChangeKeepsItsCategoryWithTheSyscallsFields) {
   start();
   add(kConfigChange, R"(auid=4294967295 ses=4294967295 op=add_rule key="corpus-etc" list=4 res=1)");
   add(kSyscall, syscall_body(44));
@@ -363,13 +459,20 @@ TEST_F(EncoderTest, AuxiliaryRecordsArePrefixedByType) {
   add(kObjPid, R"(opid=200 oauid=0 ouid=0 oses=1 ocomm=)" + hex("b c"));
   add(kEoe, "");
   encode();
-  EXPECT_EQ(top("category"), "sendto");
-  EXPECT_EQ(detail("config_change_op"), "add_rule");
-  EXPECT_EQ(detail("config_change_key"), "corpus-etc");
-  EXPECT_EQ(detail("config_change_auid"), "4294967295");
-  EXPECT_EQ(detail("obj_pid_opid"), "100");
-  EXPECT_EQ(detail("obj_pid1_opid"), "200");
-  EXPECT_EQ(detail("obj_pid1_ocomm"), "b c");
+  EXPECT_EQ(top("category"), "config_change");
+  EXPECT_EQ(top("summary"), "Audit rule added by bash: key corpus-etc list 4");
+  EXPECT_EQ(detail("operation"), "add_rule");
+  EXPECT_EQ(detail("rulekey"), "corpus-etc");
+  EXPECT_EQ(detail("rulelist"), "4");
+  EXPECT_EQ(detail("auditkey"), "corpus-etc");  // the SYSCALL's own key
+  EXPECT_EQ(detail("originaluid"), "1001");     // the SYSCALL's values come first
+  EXPECT_TRUE(extra_has("CONFIG_CHANGE.auid=4294967295"));
+  EXPECT_EQ(detail("success"), "true");  // res=1 agrees with success=yes
+  EXPECT_EQ(detail("targetpid"), "100");
+  EXPECT_EQ(detail("targetprocessname"), "a");
+  EXPECT_TRUE(extra_has("OBJ_PID.opid=200"));
+  EXPECT_TRUE(extra_has("OBJ_PID.ocomm=b c"));
+  EXPECT_TRUE(extra_has("OBJ_PID.oauid=0"));
   EXPECT_EQ(detail("recordtypes"), "CONFIG_CHANGE,SYSCALL,OBJ_PID,OBJ_PID,EOE");
   EXPECT_EQ(detail("syscall"), "sendto");
 }
@@ -381,9 +484,11 @@ TEST_F(EncoderTest, PromiscuousEvent) {
   add(kEoe, "");
   encode();
   EXPECT_EQ(top("category"), "promiscuous");
-  EXPECT_EQ(top("summary"), "Promisc: Interface veth0 set promiscuous on");
-  EXPECT_EQ(detail("anom_promiscuous_dev"), "veth0");
-  EXPECT_EQ(detail("anom_promiscuous_prom"), "256");
+  EXPECT_EQ(top("summary"), "Promisc: Interface veth0 set promiscuous on by bash");
+  EXPECT_EQ(detail("dev"), "veth0");  // promisc_audit reads details.dev
+  EXPECT_EQ(detail("promiscuous"), "256");
+  EXPECT_EQ(detail("oldpromiscuous"), "0");
+  EXPECT_EQ(detail("syscall"), "setsockopt");
 }
 
 TEST_F(EncoderTest, UnknownRecordTypeKeepsItsFields) {
@@ -394,9 +499,9 @@ TEST_F(EncoderTest, UnknownRecordTypeKeepsItsFields) {
   EXPECT_EQ(top("category"), "unknown1999");
   EXPECT_EQ(top("summary"), "unknown1999:");
   EXPECT_EQ(detail("recordtypes"), "UNKNOWN[1999],UNKNOWN[1998]");
-  EXPECT_EQ(detail("foo"), "bar");
-  EXPECT_EQ(detail("baz"), "q");
-  EXPECT_EQ(detail("unknown1998_x"), "1");
+  EXPECT_TRUE(extra_has("UNKNOWN[1999].foo=bar"));
+  EXPECT_TRUE(extra_has("UNKNOWN[1999].baz=q"));
+  EXPECT_TRUE(extra_has("UNKNOWN[1998].x=1"));
   EXPECT_EQ(detail("completion"), "timeout");
 }
 
@@ -409,18 +514,20 @@ TEST_F(EncoderTest, NodePrefixInEventIdAndHostname) {
   EXPECT_EQ(detail("auditserial"), "42");
 }
 
-TEST_F(EncoderTest, FragmentIsMarked) {
-  start(7, "", Completion::fragment);
+TEST_F(EncoderTest, ContinuationIsMarkedAndNamesNoProcess) {
+  start(7, "", Completion::eoe, true);
   add(kPath, R"(item=0 name="/etc/late" nametype=NORMAL)");
   encode();
-  EXPECT_EQ(detail("fragment"), "true");
-  EXPECT_EQ(detail("completion"), "fragment");
+  EXPECT_EQ(detail("continuation"), "true");
+  EXPECT_EQ(detail("completion"), "eoe");
   EXPECT_EQ(top("category"), "path");
   EXPECT_EQ(detail("path"), "/etc/late");
-  EXPECT_EQ(encoder_.counters().fragments, 1u);
-  // No process in the event: aurelay names itself.
-  EXPECT_EQ(top("processname"), "aurelay");
-  EXPECT_EQ(top("processid"), std::to_string(getpid()));
+  EXPECT_EQ(encoder_.counters().continuations, 1u);
+  // No record names a process: no process fields (never aurelay's own).
+  EXPECT_FALSE(has("pid"));
+  EXPECT_FALSE(has("processname"));
+  EXPECT_FALSE(has("process"));
+  EXPECT_EQ(top("processname"), "audisp-json");
 }
 
 TEST_F(EncoderTest, Timestamps) {
@@ -499,11 +606,8 @@ TEST_F(EncoderTest, ValidUtf8KeptAsIs) {
   EXPECT_EQ(encoder_.counters().invalid_utf8_fixed, 0u);
 }
 
-TEST_F(EncoderTest, HugeArgumentNotTruncated) {
-  std::string big(100 * 1024, 'x');
-  for (std::size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
-  big[500] = '\n';
-  big[90000] = '\xff';
+// A 100 KB argument in 7,500-byte hex chunks.
+void add_huge_execve(Event& event, const std::string& big, std::string_view syscall) {
   std::string body = "argc=2 a0=\"cat\" a1_len=" + std::to_string(2 * big.size());
   std::vector<std::string> records;
   const std::size_t chunk = 7500;
@@ -514,12 +618,28 @@ TEST_F(EncoderTest, HugeArgumentNotTruncated) {
     else
       records.push_back(part.substr(1));
   }
+  event.add_record(kSyscall, syscall);
+  event.add_record(kExecve, body);
+  for (const std::string& r : records) event.add_record(kExecve, r);
+  event.add_record(kEoe, "");
+}
+
+std::string huge_argument() {
+  std::string big(100 * 1024, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
+  big[500] = '\n';
+  big[90000] = '\xff';
+  return big;
+}
+
+TEST_F(EncoderTest, HugeArgumentReassembledExactly) {
+  EncoderConfig config{"testhost", "INFO", "aurelay,audit", 16};
+  config.max_value_bytes = 1 << 20;  // no cut: the reassembly itself is exact
+  MozdefEncoder encoder(config);
+  const std::string big = huge_argument();
   start();
-  add(kSyscall, syscall_body(59));
-  add(kExecve, body);
-  for (const std::string& r : records) add(kExecve, r);
-  add(kEoe, "");
-  encode();
+  add_huge_execve(event_, big, syscall_body(59));
+  encode_with(encoder);
   std::string expected = "cat " + big;
   expected.replace(4 + 90000, 1, "\xc3\xbf");
   std::string command = detail("command");
@@ -527,6 +647,41 @@ TEST_F(EncoderTest, HugeArgumentNotTruncated) {
   EXPECT_TRUE(command == expected);
   EXPECT_EQ(detail("argc"), "2");
   EXPECT_EQ(top("summary").size(), expected.size() + 8);
+  EXPECT_FALSE(has("truncated"));
+}
+
+TEST_F(EncoderTest, ValuesOverMaxValueBytesAreCutAndNamed) {
+  const std::string big = huge_argument();
+  start();
+  add_huge_execve(event_, big, syscall_body(59));
+  encode();                                     // the default limit: 32000 bytes
+  const std::size_t full = 4 + big.size() + 1;  // "cat " + argument, 0xff repaired to 2 bytes
+  EXPECT_EQ(detail("command"), ("cat " + big).substr(0, 32000));
+  EXPECT_EQ(detail("truncated"),
+            "summary:" + std::to_string(full + 8) + "|command:" + std::to_string(full));
+  EXPECT_EQ(encoder_.counters().truncated_values, 2u);
+  EXPECT_LE(text_.size(), 2 * 32000u + 4096);
+}
+
+TEST_F(EncoderTest, CutNeverSplitsAUtf8Sequence) {
+  EncoderConfig config{"testhost", "INFO", "aurelay,audit", 16};
+  config.max_value_bytes = 1024;
+  MozdefEncoder encoder(config);
+  for (std::size_t prefix = 1014; prefix < 1024; ++prefix) {
+    // "echo " + prefix bytes + euro signs (3 bytes each) across the 1,024-byte limit.
+    std::string argument(prefix - 5, 'a');
+    for (int i = 0; i < 10; ++i) argument += "\xe2\x82\xac";
+    start();
+    add(kSyscall, syscall_body(59));
+    add(kExecve, "argc=2 a0=\"echo\" a1=" + hex(argument));
+    add(kEoe, "");
+    encode_with(encoder);  // validates strict UTF-8
+    const std::string command = detail("command");
+    EXPECT_LE(command.size(), 1024u) << prefix;
+    EXPECT_GT(command.size(), 1020u) << prefix;
+    EXPECT_EQ(command, ("echo " + argument).substr(0, command.size())) << prefix;
+    EXPECT_NE(detail("truncated").find("command:"), std::string::npos);
+  }
 }
 
 TEST_F(EncoderTest, MissingArgumentsFlagged) {
@@ -550,7 +705,6 @@ TEST_F(EncoderTest, HexEncodedPathCwdCommAndProctitle) {
   add(kEoe, "");
   encode();
   EXPECT_EQ(detail("processname"), "my prog");
-  EXPECT_EQ(top("processname"), "my prog");
   EXPECT_EQ(detail("cwd"), "/tmp/dir with space");
   EXPECT_EQ(detail("path"), "/tmp/new\nline");
   EXPECT_EQ(detail("proctitle"), "plain");
