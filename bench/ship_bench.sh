@@ -50,11 +50,11 @@ for _ in $(seq 50); do
 done
 
 echo "ship_bench: nginx on 127.0.0.1:$port, $documents documents"
-for format in json_array ndjson; do
+for format in array ndjson; do
   "$driver" "http://127.0.0.1:$port/_bulk" "$documents" "$format" 4 500
 done
-"$driver" "http://127.0.0.1:$port/_bulk" "$documents" json_array 2 2000
-"$driver" "http://127.0.0.1:$port/events" $((documents / 20)) per_document 8 1
+"$driver" "http://127.0.0.1:$port/_bulk" "$documents" array 2 2000
+"$driver" "http://127.0.0.1:$port/events" $((documents / 20)) single 8 1
 
 # The whole aurelay process: read, group, encode and ship single-record events to nginx.
 aurelay=$build/aurelay

@@ -43,7 +43,7 @@ void append_document(aurelay::output::DocumentBatch& batch, std::uint64_t n, std
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: %s <url> [documents] [json_array|ndjson|per_document] "
+                 "usage: %s <url> [documents] [array|ndjson|single] "
                  "[inflight] [batch_events]\n",
                  argv[0]);
     return 2;
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   std::printf(
       "format=%s inflight=%u batch_events=%zu documents=%llu delivered=%llu requests=%llu "
       "retried=%llu\n",
-      argc > 3 ? argv[3] : "json_array", config.http_max_inflight, config.batch_max_events,
+      argc > 3 ? argv[3] : "array", config.http_max_inflight, config.batch_max_events,
       static_cast<unsigned long long>(documents),
       static_cast<unsigned long long>(counters.delivered),
       static_cast<unsigned long long>(counters.requests),

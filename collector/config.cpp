@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "output/bulk_format.h"
+
 namespace aurelay::collector {
 
 namespace {
@@ -148,10 +150,15 @@ const std::array kOptions = {
   OptionSpec{"http_max_inflight", T::kUnsigned, S::kHttp, "4", 1, 256, "", "N",
     "Concurrent POSTs to the MozDef server (keep-alive connections).",
     &Config::http_max_inflight},
-  OptionSpec{"bulk_format", T::kChoice, S::kHttp, "ndjson", 0, 0, "ndjson|array|single",
-    "FORMAT",
-    "Body of a POST: `ndjson` one document per line and `array` a JSON array (MozDef /_bulk), "
-    "`single` one document per POST (MozDef /events).",
+  OptionSpec{"bulk_format", T::kChoice, S::kHttp, output::kDefaultBulkFormat, 0, 0,
+    output::kBulkFormatChoices, "FORMAT",
+    "Body of a POST. `array`: a JSON array of documents, for MozDef /_bulk; always safe. "
+    "`ndjson`: one document per line, for /_bulk; a batch of one document is sent as a "
+    "one-element array instead, because loginput reads a one-line body as a single object and "
+    "publishes its key names, losing the event. `single`: one document per POST, for MozDef "
+    "/events. Left unset with a URL ending in /events, `single` is used; `array` or `ndjson` "
+    "set with such a URL, or `single` with a URL ending in /_bulk, is a config error (loginput "
+    "would fail or lose every POST).",
     &Config::bulk_format},
   OptionSpec{"batch_max_events", T::kUnsigned, S::kHttp, "500", 1, 100000, "", "N",
     "Most documents in one POST.",
@@ -525,6 +532,21 @@ ConfigResult validate_config(const Config& config) {
         {"mozdef_url", config.mozdef_url}}) {
     ConfigResult result = check_output(key, value);
     if (!result.ok) return result;
+  }
+  // bulk_format against what MozDef's loginput does at the URL (output/bulk_format.h).
+  const std::string destination = config.effective_output();
+  if (config.is_set("bulk_format") && config.bulk_format != "single" &&
+      output::is_events_url(destination)) {
+    return fail("bulk_format", "'" + config.bulk_format + "' with " + destination +
+                                   ": MozDef's /events takes one JSON object per POST and "
+                                   "answers 500 to an array or several lines; use single there "
+                                   "(the default for an /events URL) or post to /_bulk");
+  }
+  if (config.bulk_format == "single" && output::is_bulk_url(destination)) {
+    return fail("bulk_format", "'single' with " + destination +
+                                   ": MozDef's /_bulk reads a one-object body as a dict and "
+                                   "publishes its key names, losing every event; use array or "
+                                   "ndjson there, or post to /events");
   }
   if ((config.ring_capacity & (config.ring_capacity - 1)) != 0) {
     return fail("ring_capacity", std::to_string(config.ring_capacity) + " is not a power of two");

@@ -86,11 +86,25 @@ PipelineConfig make_pipeline_config(const Config& config) {
   return pipeline;
 }
 
-output::HttpSinkConfig make_http_config(const Config& config, const std::string& url) {
-  output::HttpSinkConfig http;
+// Fails (false + error) on a value the sink does not know, which the option table should have
+// refused: nothing is silently replaced by a default.
+bool make_http_config(const Config& config, const std::string& url, output::HttpSinkConfig& http,
+                      std::string& error) {
   http.url = url;
   http.http_max_inflight = config.http_max_inflight;
-  if (auto format = output::parse_bulk_format(config.bulk_format)) http.bulk_format = *format;
+  const auto format = output::parse_bulk_format(config.bulk_format);
+  if (!format) {
+    error = "bulk_format: unknown value '" + config.bulk_format + "'";
+    return false;
+  }
+  http.bulk_format = *format;
+  // loginput's /events takes one object per POST: unset, bulk_format follows the URL
+  // (validate_config refuses array and ndjson set explicitly with such a URL).
+  if (!config.is_set("bulk_format") && output::is_events_url(url)) {
+    http.bulk_format = output::BulkFormat::single;
+  }
+  spdlog::info("output: posting to {} with bulk_format {}", url,
+               output::bulk_format_name(http.bulk_format));
   http.batch_max_events = config.batch_max_events;
   http.batch_max_bytes = config.batch_max_bytes;
   http.batch_flush_ms = config.batch_flush_ms;
@@ -108,13 +122,15 @@ output::HttpSinkConfig make_http_config(const Config& config, const std::string&
     http.spool_full_action = *action;
   if (auto fsync = output::parse_spool_fsync(config.spool_fsync)) http.spool_fsync = *fsync;
   http.dead_letter_file = config.dead_letter_file;
-  return http;
+  return true;
 }
 
 std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error) {
   std::string destination = config.effective_output();
   if (is_http_output(destination)) {
-    auto sink = std::make_unique<output::HttpSink>(make_http_config(config, destination));
+    output::HttpSinkConfig http;
+    if (!make_http_config(config, destination, http, error)) return nullptr;
+    auto sink = std::make_unique<output::HttpSink>(std::move(http));
     if (!sink->open(&error)) return nullptr;
     return sink;
   }

@@ -52,13 +52,6 @@ std::uint64_t get_u64(const char* in) {
 
 }  // namespace
 
-std::optional<BulkFormat> parse_bulk_format(std::string_view text) {
-  if (text == "json_array" || text == "array") return BulkFormat::json_array;
-  if (text == "ndjson" || text == "lines") return BulkFormat::ndjson;
-  if (text == "per_document" || text == "events") return BulkFormat::per_document;
-  return std::nullopt;
-}
-
 std::optional<SpoolFullAction> parse_spool_full_action(std::string_view text) {
   if (text == "drop_oldest") return SpoolFullAction::drop_oldest;
   if (text == "drop_newest") return SpoolFullAction::drop_newest;
@@ -91,7 +84,8 @@ HttpSink::~HttpSink() {
     }
   }
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
-  if (headers_ != nullptr) curl_slist_free_all(headers_);
+  if (json_headers_ != nullptr) curl_slist_free_all(json_headers_);
+  if (ndjson_headers_ != nullptr) curl_slist_free_all(ndjson_headers_);
   if (curl_log_ != nullptr) std::fclose(curl_log_);
 }
 
@@ -105,7 +99,7 @@ bool HttpSink::open(std::string* error) {
   if (config_.url.empty()) return fail("http sink: no URL configured");
   if (config_.http_max_inflight == 0) config_.http_max_inflight = 1;
   if (config_.batch_max_events == 0) config_.batch_max_events = 1;
-  if (config_.bulk_format == BulkFormat::per_document) config_.batch_max_events = 1;
+  if (config_.bulk_format == BulkFormat::single) config_.batch_max_events = 1;
   if (config_.batch_max_bytes == 0) config_.batch_max_bytes = 1;
   curl_global_once();
   {
@@ -148,10 +142,11 @@ bool HttpSink::open(std::string* error) {
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, inflight);
   curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, inflight);
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, inflight);
-  headers_ = curl_slist_append(headers_, config_.bulk_format == BulkFormat::ndjson
-                                             ? "Content-Type: application/x-ndjson"
-                                             : "Content-Type: application/json");
-  headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
+  // "Expect:": no 100-continue round trip.
+  json_headers_ = curl_slist_append(json_headers_, "Content-Type: application/json");
+  json_headers_ = curl_slist_append(json_headers_, "Expect:");
+  ndjson_headers_ = curl_slist_append(ndjson_headers_, "Content-Type: application/x-ndjson");
+  ndjson_headers_ = curl_slist_append(ndjson_headers_, "Expect:");
   for (unsigned i = 0; i < config_.http_max_inflight; ++i) {
     auto transfer = std::make_unique<Transfer>();
     CURL* easy = curl_easy_init();
@@ -159,7 +154,6 @@ bool HttpSink::open(std::string* error) {
     transfer->easy = easy;
     curl_easy_setopt(easy, CURLOPT_URL, config_.url.c_str());
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
@@ -384,6 +378,11 @@ void HttpSink::start_transfers() {
     if (transfer->busy) continue;
     OutBatch batch;
     if (!next_batch(batch)) break;
+    // `single` sends one document per POST; a batch of several can still come from a spool
+    // written with another bulk_format: split it until each document goes alone.
+    while (config_.bulk_format == BulkFormat::single && batch.count > 1) {
+      if (!split_in_halves(std::move(batch)) || !next_batch(batch)) return;
+    }
     start(*transfer, std::move(batch));
     ++busy;
   }
@@ -396,32 +395,66 @@ void HttpSink::start(Transfer& transfer, OutBatch&& batch) {
   const std::string& ndjson = transfer.batch.ndjson;
   const char* body = ndjson.data();
   std::size_t size = ndjson.empty() ? 0 : ndjson.size() - 1;  // without the last '\n'
-  switch (config_.bulk_format) {
-    case BulkFormat::ndjson:
-      size = ndjson.size();
-      break;
-    case BulkFormat::per_document:
-      break;
-    case BulkFormat::json_array: {
-      std::string& framed = transfer.body;
-      framed.resize(ndjson.size() + 1);
-      framed[0] = '[';
-      std::memcpy(framed.data() + 1, ndjson.data(), ndjson.size());
-      char* p = framed.data() + 1;
-      char* end = framed.data() + framed.size() - 1;  // the last '\n' becomes ']'
-      while ((p = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))))) {
-        *p++ = ',';
-      }
-      framed.back() = ']';
-      body = framed.data();
-      size = framed.size();
-      break;
+  curl_slist* headers = json_headers_;
+  // ndjson never posts a one-line body: loginput's /_bulk parses it as one object and publishes
+  // its keys instead of the document. A batch of one goes as the array [doc].
+  bool as_array = config_.bulk_format == BulkFormat::array ||
+                  (config_.bulk_format == BulkFormat::ndjson && transfer.batch.count <= 1);
+  if (as_array) {
+    std::string& framed = transfer.body;
+    framed.resize(ndjson.size() + 1);
+    framed[0] = '[';
+    std::memcpy(framed.data() + 1, ndjson.data(), ndjson.size());
+    char* p = framed.data() + 1;
+    char* end = framed.data() + framed.size() - 1;  // the last '\n' becomes ']'
+    while ((p = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))))) {
+      *p++ = ',';
     }
+    framed.back() = ']';
+    body = framed.data();
+    size = framed.size();
+  } else if (config_.bulk_format == BulkFormat::ndjson) {
+    size = ndjson.size();
+    headers = ndjson_headers_;
   }
+  curl_easy_setopt(transfer.easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDS, body);
   curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(size));
   transfer.busy = true;
   curl_multi_add_handle(multi_, transfer.easy);
+}
+
+// Puts the two halves of a batch of several documents first in line to be sent. A batch from
+// the spool is replaced there by its halves (durable before the original is let go); when the
+// spool cannot take them, the halves wait in memory and the original stays unacked. False when
+// the batch holds fewer than two documents (nothing done).
+bool HttpSink::split_in_halves(OutBatch&& batch) {
+  if (batch.count < 2) return false;
+  std::size_t half = batch.count / 2;
+  std::size_t cut = 0;
+  for (std::size_t k = 0; k < half; ++k) cut = batch.ndjson.find('\n', cut) + 1;
+  OutBatch first;
+  OutBatch second;
+  first.ndjson = batch.ndjson.substr(0, cut);
+  second.ndjson = batch.ndjson.substr(cut);
+  first.count = static_cast<std::uint32_t>(half);
+  second.count = batch.count - first.count;
+  first.oldest_ms = second.oldest_ms = batch.oldest_ms;
+  if (batch.spool_segment != 0) {
+    bool kept = spool_batch(first) == SpoolAppendResult::appended &&
+                spool_batch(second) == SpoolAppendResult::appended;
+    if (kept) {
+      spool_->ack(batch.spool_segment);
+      return true;
+    }
+    first.spool_segment = 0;
+  }
+  first.seq = batch.seq;
+  second.seq = batch.seq;
+  // Same seq: each insert goes after the equal ones, so first stays before second.
+  requeue_front(std::move(first));
+  requeue_front(std::move(second));
+  return true;
 }
 
 void HttpSink::requeue_front(OutBatch&& batch) {
@@ -500,31 +533,7 @@ void HttpSink::finish(Transfer& transfer, CURLcode code) {
       if (batch.count > 1) {
         // Isolate the rejected documents: re-send each half.
         ++counters_.rejected_splits;
-        std::size_t half = batch.count / 2;
-        std::size_t cut = 0;
-        for (std::size_t k = 0; k < half; ++k) cut = batch.ndjson.find('\n', cut) + 1;
-        OutBatch first;
-        OutBatch second;
-        first.ndjson = batch.ndjson.substr(0, cut);
-        second.ndjson = batch.ndjson.substr(cut);
-        first.count = static_cast<std::uint32_t>(half);
-        second.count = batch.count - first.count;
-        first.oldest_ms = second.oldest_ms = batch.oldest_ms;
-        if (batch.spool_segment != 0) {
-          // Keep both halves durable before letting go of the spooled original.
-          bool kept = spool_batch(first) == SpoolAppendResult::appended &&
-                      spool_batch(second) == SpoolAppendResult::appended;
-          if (kept) {
-            spool_->ack(batch.spool_segment);
-            return;
-          }
-          first.spool_segment = 0;
-        }
-        first.seq = batch.seq;
-        second.seq = batch.seq;
-        // Same seq: each insert goes after the equal ones, so first stays before second.
-        requeue_front(std::move(first));
-        requeue_front(std::move(second));
+        split_in_halves(std::move(batch));
         return;
       }
       counters_.rejected += batch.count;

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "output/bulk_format.h"
 #include "output/dead_letter.h"
 #include "output/retry_policy.h"
 #include "output/sink.h"
@@ -30,28 +31,20 @@
 
 namespace aurelay::output {
 
-enum class BulkFormat : std::uint8_t {
-  json_array,    // POST <url> with [doc,doc,...] (MozDef /_bulk)
-  ndjson,        // POST <url> with one document per line (MozDef /_bulk)
-  per_document,  // POST <url> with one document per request (MozDef /events)
-};
-
-// Config-file spellings: "json_array"|"array", "ndjson"|"lines", "per_document"|"events".
-std::optional<BulkFormat> parse_bulk_format(std::string_view text);
 // "drop_oldest" | "drop_newest".
 std::optional<SpoolFullAction> parse_spool_full_action(std::string_view text);
 // "always" | "batch" | "never".
 std::optional<SpoolFsync> parse_spool_fsync(std::string_view text);
 
 struct HttpSinkConfig {
-  // mozdef_url / --output: the full URL POSTed to, e.g. https://mozdef:8080/_bulk for the bulk
-  // formats or https://mozdef:8080/events for per_document. Required.
+  // mozdef_url / --output: the full URL POSTed to, e.g. https://mozdef:8080/_bulk for array and
+  // ndjson or https://mozdef:8080/events for single (see output/bulk_format.h). Required.
   std::string url;
   unsigned http_max_inflight = 4;          // concurrent POSTs (= keep-alive connections)
-  std::size_t batch_max_events = 500;      // documents per POST (per_document: always 1)
+  std::size_t batch_max_events = 500;      // documents per POST (single: always 1)
   std::size_t batch_max_bytes = 4u << 20;  // body bytes per POST (a larger document goes alone)
   int batch_flush_ms = 1000;               // a partly filled batch leaves after this long
-  BulkFormat bulk_format = BulkFormat::json_array;
+  BulkFormat bulk_format = BulkFormat::array;
   std::uint64_t retry_base_ms = 500;   // full-jitter exponential backoff base...
   std::uint64_t retry_max_ms = 60000;  // ...and ceiling
   long request_timeout_ms = 30000;     // whole request (connect + send + answer)
@@ -149,7 +142,7 @@ class HttpSink final : public Sink {
     CURL* easy = nullptr;
     bool busy = false;
     OutBatch batch;
-    std::string body;  // json_array framing (others post from batch.ndjson)
+    std::string body;  // array framing (others post from batch.ndjson)
     std::string response;
     char error[CURL_ERROR_SIZE] = {};
   };
@@ -164,6 +157,7 @@ class HttpSink final : public Sink {
   void start_transfers();
   bool next_batch(OutBatch& out);
   void start(Transfer& transfer, OutBatch&& batch);
+  bool split_in_halves(OutBatch&& batch);
   void drain_messages();
   void finish(Transfer& transfer, CURLcode code);
   void requeue_front(OutBatch&& batch);
@@ -179,7 +173,8 @@ class HttpSink final : public Sink {
   std::unique_ptr<Spool> spool_;
   DeadLetterFile dead_letter_;
   CURLM* multi_ = nullptr;
-  curl_slist* headers_ = nullptr;
+  curl_slist* json_headers_ = nullptr;    // Content-Type: application/json
+  curl_slist* ndjson_headers_ = nullptr;  // Content-Type: application/x-ndjson
   FILE* curl_log_ = nullptr;
   std::vector<std::unique_ptr<Transfer>> transfers_;
   bool opened_ = false;

@@ -1,9 +1,22 @@
 #!/usr/bin/env python3
 """A MozDef loginput stand-in for tests, with scriptable faults (Python 3 standard library only).
 
-Protocol (as MozDef's loginput): POST /events takes one JSON object; POST /_bulk takes a JSON
-array or one JSON object per line. 200 on success, 500 on bad JSON. Every document received is
-appended to --record as one compact JSON line (and counted).
+It answers POSTs exactly as MozDef's loginput (loginput/index.py) does, quirks included, and
+records what loginput would publish to RabbitMQ: one compact JSON line per published message in
+--record (and counts them). Every request can also be logged to --requests, one JSON line each:
+{"method","path","content_type","body","status","published"}.
+
+  POST /_bulk  The whole body is parsed as JSON first. If that works, the value is iterated and
+               each item not containing "index" is published, then 200: an array publishes its
+               elements (a dict with a top-level key "index", a bulk action line, is skipped);
+               ONE OBJECT PUBLISHES ITS KEY NAMES ("category", "summary", ...) and the document
+               is lost; a string publishes its characters; a number, true, false or null answers
+               500. If the body is not JSON: a body of 10 bytes or less answers 200 publishing
+               nothing; otherwise each line is parsed as JSON and published (same "index" test)
+               and the first bad line answers 500, after the lines before it were published.
+  POST /events One JSON value; loginput sets its key "endpoint" to "events" and publishes it.
+               Not JSON answers 500, and so does any value but an object (an array, a string,
+               a number: setting the key fails). Also /nxlog, and PUT, as in loginput.
 
 Prints "port <n>" on stdout once listening (bind port 0 by default). Then reads commands on stdin,
 one per line, and answers each with "ok ..." on stdout:
@@ -12,9 +25,10 @@ one per line, and answers each with "ok ..." on stdout:
   marker <text> | marker                          answer 400 to requests holding <text> (or off)
   refuse                                           stop listening and cut open connections
   accept                                           listen again on the same port
-  count                                            "ok <documents received>"
+  count                                            "ok <messages published>"
   quit
 The same faults exist as flags: --mode, --slow-ms, --reject-marker. TLS with --cert/--key.
+The faults are not loginput's: a marked request answers 400 before anything is published.
 """
 import argparse
 import http.server
@@ -34,39 +48,92 @@ class State:
         self.slow_ms = args.slow_ms
         self.marker = args.reject_marker
         self.received = 0
-        self.requests = 0
         self.record = open(args.record, "a", encoding="utf-8") if args.record else None
+        self.requests = open(args.requests, "a", encoding="utf-8") if args.requests else None
         self.connections = set()
 
-    def store(self, documents):
-        lines = "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in documents)
+    def publish(self, message):
+        """What loginput's ensurePublish(message, ...) hands to RabbitMQ (kombu's json)."""
+        line = json.dumps(message, separators=(",", ":")) + "\n"
         with self.lock:
-            self.received += len(documents)
+            self.received += 1
             if self.record:
-                self.record.write(lines)
+                self.record.write(line)
                 self.record.flush()
+
+    def log_request(self, method, path, content_type, body, status, published):
+        if not self.requests:
+            return
+        entry = {"method": method, "path": path, "content_type": content_type,
+                 "body": body.decode("utf-8", errors="replace"), "status": status,
+                 "published": published}
+        with self.lock:
+            self.requests.write(json.dumps(entry, separators=(",", ":")) + "\n")
+            self.requests.flush()
 
 
 STATE = None
 
 
-def parse_documents(path, body):
-    text = body.decode("utf-8")
-    if path.startswith("/events"):
-        document = json.loads(text)
-        if not isinstance(document, dict):
-            raise ValueError("not an object")
-        return [document]
-    stripped = text.strip()
-    if stripped.startswith("["):
-        documents = json.loads(stripped)
-        if not all(isinstance(d, dict) for d in documents):
-            raise ValueError("not objects")
-        return documents
-    documents = [json.loads(line) for line in stripped.split("\n") if line.strip()]
-    if not all(isinstance(d, dict) for d in documents):
-        raise ValueError("not objects")
-    return documents
+class Publisher:
+    """Counts what one request publishes."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, message):
+        STATE.publish(message)
+        self.count += 1
+
+
+def loginput_bulk(body, publish):
+    """loginput's bulkindex(): returns the HTTP status. Python's TypeError (iterating or testing
+    "index" in a number or null) is an uncaught exception there: bottle answers 500."""
+    try:
+        try:
+            messages = json.loads(body)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+            pass
+        else:
+            for event in messages:
+                if "index" not in event:
+                    publish(event)
+            return 200
+        if len(body) > 10:
+            for line in body.splitlines():
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    return 500
+                if "index" not in event:
+                    publish(event)
+        return 200
+    except TypeError:
+        return 500
+
+
+def loginput_events(body, publish):
+    """loginput's eventsindex(): returns the HTTP status."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return 500
+    try:
+        event["endpoint"] = "events"
+    except TypeError:
+        return 500
+    publish(event)
+    return 200
+
+
+ENDPOINTS = {
+    "/_bulk": (loginput_bulk, ("POST",)),
+    "/_bulk/": (loginput_bulk, ("POST",)),
+    "/events": (loginput_events, ("POST", "PUT")),
+    "/events/": (loginput_events, ("POST", "PUT")),
+    "/nxlog": (loginput_events, ("POST", "PUT")),
+    "/nxlog/": (loginput_events, ("POST", "PUT")),
+}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -105,10 +172,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(200, "aurelay test server")
 
     def do_POST(self):
+        self.handle_body("POST")
+
+    def do_PUT(self):
+        self.handle_body("PUT")
+
+    def handle_body(self, method):
         length = int(self.headers.get("Content-Length", "0"))
         with STATE.lock:
             mode, slow_ms, marker = STATE.mode, STATE.slow_ms, STATE.marker
-            STATE.requests += 1
         if mode == "close":
             # Close mid-request: read part of the body, then drop the connection without answering.
             self.rfile.read(min(length, 16))
@@ -128,22 +200,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if slow_ms > 0:
             time.sleep(slow_ms / 1000.0)
+        path = self.path.split("?", 1)[0]
+        publish = Publisher()
         if mode == "500":
-            self.answer(500, "broker unavailable")
-            return
-        if self.path not in ("/events", "/events/", "/_bulk", "/_bulk/"):
-            self.answer(404, "no such endpoint")
-            return
-        try:
-            documents = parse_documents(self.path, body)
-        except (ValueError, UnicodeDecodeError):
-            self.answer(500, "bad json")
-            return
-        if marker and marker.encode() in body:
-            self.answer(400, "rejected by marker")
-            return
-        STATE.store(documents)
-        self.answer(200, "ok")
+            status = 500
+        elif path not in ENDPOINTS:
+            status = 404
+        elif method not in ENDPOINTS[path][1]:
+            status = 405
+        elif marker and marker.encode() in body:
+            status = 400
+        else:
+            status = ENDPOINTS[path][0](body, publish)
+        STATE.log_request(method, path, self.headers.get("Content-Type", ""), body, status,
+                          publish.count)
+        self.answer(status, "" if status == 200 else "error")
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -200,7 +271,8 @@ def main():
     global STATE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--record", help="append every received document here (NDJSON)")
+    parser.add_argument("--record", help="append every published message here (NDJSON)")
+    parser.add_argument("--requests", help="append every request here (NDJSON)")
     parser.add_argument("--mode", default="ok", choices=["ok", "500", "hang", "close"])
     parser.add_argument("--slow-ms", type=int, default=0)
     parser.add_argument("--reject-marker", default="")

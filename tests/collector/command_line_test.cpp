@@ -121,6 +121,19 @@ TEST_F(ConfigFileFixture, CheckConfigValidatesAndReports) {
       << failed.error;
 }
 
+TEST_F(ConfigFileFixture, UnknownBulkFormatIsAConfigErrorNamingFileAndLine) {
+  const std::string bad = write("input = stdin\n# json arrays\nbulk_format = json_array\n");
+  CommandLineResult failed = parse({"--check-config", "--config", bad});
+  EXPECT_EQ(failed.action, CommandLineAction::kError);
+  EXPECT_EQ(failed.exit_code, kExitConfigError);
+  EXPECT_EQ(failed.error.rfind("aurelay: " + bad +
+                                   ":3: bulk_format: invalid value 'json_array', expected one of "
+                                   "array, ndjson, single",
+                               0),
+            0u)
+      << failed.error;
+}
+
 TEST_F(ConfigFileFixture, WorldWritableConfigIsAnError) {
   const std::string file = write("input = stdin\n", 0666);
   ::chmod(file.c_str(), 0666);

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "output/bulk_format.h"
 #include "test_support.h"
 
 namespace aurelay::collector {
@@ -169,6 +170,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"queue_full_action = maybe",
                 "/etc/a.conf:3: queue_full_action: invalid value 'maybe', expected one of "
                 "block, drop"},
+        BadLine{"bulk_format = lines",
+                "/etc/a.conf:3: bulk_format: invalid value 'lines', expected one of array, "
+                "ndjson, single"},
         BadLine{"ssl_verify = perhaps",
                 "/etc/a.conf:3: ssl_verify: invalid value 'perhaps', expected yes or no"},
         BadLine{"eoe_timeout_ms = 5",
@@ -214,6 +218,66 @@ TEST(ConfigValidate, CrossOptionChecksNameWhereTheValueCameFrom) {
   Config tls;
   ASSERT_TRUE(parse_config_text("ssl_client_cert = /etc/c.pem\n", "/c", tls).ok);
   EXPECT_FALSE(validate_config(tls).ok);
+}
+
+// Every value the table lists for bulk_format is one the HTTP sink knows, each its own format,
+// and the table's default is the sink's.
+TEST(ConfigBulkFormat, EveryListedValueMapsToItsOwnFormat) {
+  const OptionSpec* spec = find_option("bulk_format");
+  ASSERT_NE(spec, nullptr);
+  std::set<output::BulkFormat> formats;
+  std::string_view rest = spec->choices;
+  int listed = 0;
+  while (!rest.empty()) {
+    const auto bar = rest.find('|');
+    const std::string value(rest.substr(0, bar));
+    rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+    ++listed;
+    Config config;
+    ASSERT_TRUE(parse_config_text("bulk_format = " + value + "\n", "/c", config).ok) << value;
+    const auto format = output::parse_bulk_format(config.bulk_format);
+    ASSERT_TRUE(format.has_value()) << value;
+    EXPECT_EQ(output::bulk_format_name(*format), value);
+    formats.insert(*format);
+  }
+  EXPECT_EQ(listed, 3);
+  EXPECT_EQ(formats.size(), 3u);
+  EXPECT_EQ(output::parse_bulk_format(Config().bulk_format), output::BulkFormat::array);
+  EXPECT_EQ(spec->default_value, "array");
+}
+
+TEST(ConfigBulkFormat, AFormatLoginputFailsOrLosesAtTheUrlIsRefused) {
+  struct Case {
+    std::string text;
+    std::string error;  // "" = valid
+  };
+  for (const Case& c : std::vector<Case>{
+           {"output = https://m/events\nbulk_format = array\n",
+            "/c:2: bulk_format: 'array' with https://m/events: MozDef's /events takes one JSON "
+            "object per POST and answers 500 to an array or several lines; use single there (the "
+            "default for an /events URL) or post to /_bulk"},
+           {"mozdef_url = https://m/events/\nbulk_format = ndjson\n", "/c:2: bulk_format: "},
+           {"bulk_format = single\noutput = http://m:8080/_bulk\n",
+            "/c:1: bulk_format: 'single' with http://m:8080/_bulk: MozDef's /_bulk reads a "
+            "one-object body as a dict and publishes its key names, losing every event; use "
+            "array or ndjson there, or post to /events"},
+           {"output = https://m/events\n", ""},  // unset: single is chosen for /events
+           {"output = https://m/events\nbulk_format = single\n", ""},
+           {"output = https://m/_bulk\nbulk_format = ndjson\n", ""},
+           {"output = https://m/custom\nbulk_format = single\n", ""},
+           {"output = /var/log/a.json\nbulk_format = single\n", ""},
+       }) {
+    Config config;
+    ASSERT_TRUE(parse_config_text(c.text, "/c", config).ok) << c.text;
+    ConfigResult result = validate_config(config);
+    if (c.error.empty()) {
+      EXPECT_TRUE(result.ok) << c.text << result.error;
+    } else {
+      EXPECT_FALSE(result.ok) << c.text;
+      EXPECT_EQ(result.exit_code, kExitConfigError);
+      EXPECT_EQ(result.error.rfind(c.error, 0), 0u) << result.error;
+    }
+  }
 }
 
 TEST(ConfigEffectiveOutput, AudispJsonKeysApplyWhenOutputIsNotSet) {

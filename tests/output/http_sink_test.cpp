@@ -84,7 +84,7 @@ TEST_P(HttpSinkFormats, EveryDocumentArrivesExactlyOnce) {
   EXPECT_EQ(sink.counters().batches_in_flight, 0u);
   EXPECT_LT(sink.counters().latency_p99_ms, 15000u);
   EXPECT_LE(sink.counters().latency_p50_ms, sink.counters().latency_p99_ms);
-  if (GetParam().format != BulkFormat::per_document) {
+  if (GetParam().format != BulkFormat::single) {
     EXPECT_LE(sink.counters().delivered_batches, static_cast<std::uint64_t>(total / 100 + 40));
   } else {
     EXPECT_EQ(sink.counters().delivered_batches, static_cast<std::uint64_t>(total));
@@ -93,9 +93,9 @@ TEST_P(HttpSinkFormats, EveryDocumentArrivesExactlyOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Bulk, HttpSinkFormats,
-                         ::testing::Values(FormatCase{BulkFormat::json_array, "/_bulk", 3000},
+                         ::testing::Values(FormatCase{BulkFormat::array, "/_bulk", 3000},
                                            FormatCase{BulkFormat::ndjson, "/_bulk", 3000},
-                                           FormatCase{BulkFormat::per_document, "/events", 300}));
+                                           FormatCase{BulkFormat::single, "/events", 300}));
 
 TEST(HttpSink, OpenRejectsAMissingOrNonHttpUrl) {
   HttpSinkConfig config;

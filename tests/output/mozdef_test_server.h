@@ -1,8 +1,11 @@
-// Runs tests/mozdef_server.py on 127.0.0.1 for the HTTP sink tests and scripts its faults.
+// Runs tests/mozdef_server.py (MozDef loginput's behaviour, quirks included) on 127.0.0.1 for
+// the HTTP sink tests and scripts its faults. The record file holds what loginput would publish.
 #pragma once
 
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +79,15 @@ class MozdefTestServer {
     return read_line(10000);
   }
 
+  // What loginput would have published so far, one JSON text per message, in order (a string
+  // such as "\"category\"" is a lost document's key name).
+  std::vector<std::string> published() const {
+    std::vector<std::string> messages;
+    std::ifstream in(record_);
+    for (std::string line; std::getline(in, line);) messages.push_back(line);
+    return messages;
+  }
+
   // Documents received so far, by their "id" field: id -> times received.
   std::map<std::string, int> received_ids() const {
     std::map<std::string, int> ids;
@@ -111,6 +123,50 @@ class MozdefTestServer {
   int out_ = -1;
   int port_ = 0;
 };
+
+// One request as logged by the server's --requests file.
+struct LoggedRequest {
+  std::string method;
+  std::string path;
+  std::string content_type;
+  std::string body;
+  int status = 0;
+  int published = 0;
+};
+
+inline std::vector<LoggedRequest> logged_requests(const std::filesystem::path& file) {
+  std::vector<LoggedRequest> requests;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    rapidjson::Document entry;
+    entry.Parse(line.c_str(), line.size());
+    if (entry.HasParseError() || !entry.IsObject()) continue;
+    requests.push_back({entry["method"].GetString(), entry["path"].GetString(),
+                        entry["content_type"].GetString(), entry["body"].GetString(),
+                        entry["status"].GetInt(), entry["published"].GetInt()});
+  }
+  return requests;
+}
+
+// POSTs `body` as is (one request, no retry); returns the HTTP status, 0 without an answer.
+inline long post_body(const std::string& url, const std::string& body,
+                      const std::string& content_type = "application/json") {
+  CURL* easy = curl_easy_init();
+  if (easy == nullptr) return 0;
+  std::string header = "Content-Type: " + content_type;
+  curl_slist* headers = curl_slist_append(nullptr, header.c_str());
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  long status = 0;
+  if (curl_easy_perform(easy) == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(easy);
+  return status;
+}
 
 // Documents {"id":"<prefix><n>",...} numbered from `first`, one DocumentBatch of `count`.
 inline output::DocumentBatch make_batch(const std::string& prefix, int first, int count,
