@@ -75,6 +75,8 @@ class StateFileTest : public ::testing::Test {
     set(metrics_.kernel_lost);
     set(metrics_.kernel_backlog);
     set(metrics_.kernel_backlog_limit);
+    set(metrics_.rules_loaded);
+    set(metrics_.rules_failed_lines);
     snapshot_.metrics = &metrics_;
     snapshot_.version = "9.8.7";
     snapshot_.config_file = "/etc/aurelay/aurelay.conf";
@@ -110,13 +112,15 @@ TEST_F(StateFileTest, RendersAuditdStyleLinesAndEveryMetric) {
   EXPECT_EQ(values.at("kernel enabled"), "1032");
   EXPECT_EQ(values.at("kernel lost"), "1034");
   EXPECT_EQ(values.at("kernel backlog limit"), "1036");
+  EXPECT_EQ(values.at("rules loaded"), "1037");
+  EXPECT_EQ(values.at("rules failed lines"), "1038");
   EXPECT_TRUE(values.at("glibc arena (total memory) is").ends_with(" KiB"));
-  // 37 metrics, each value once.
+  // 39 metrics, each value once.
   int metric_lines = 0;
   for (const auto& [key, value] : values) {
     if (value.size() == 4 && value[0] == '1' && value[1] == '0') ++metric_lines;
   }
-  EXPECT_EQ(metric_lines, 37);
+  EXPECT_EQ(metric_lines, 39);
 }
 
 TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {
