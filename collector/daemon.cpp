@@ -242,7 +242,7 @@ class LoadedRules {
         if (fatal)
           spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
         else
-          spdlog::warn("{} (rule not loaded; going on as line {} of the file says)",
+          spdlog::warn("{} (rule not loaded; the -i or -c on line {} of the file says to go on)",
                        rules::describe_line_error(config.rules_file, line), result.continue_line);
       }
       if (fatal) {
