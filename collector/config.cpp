@@ -66,17 +66,23 @@ const std::array kOptions = {
     &Config::backlog_limit},
   OptionSpec{"backlog_wait_time", T::kSigned, S::kKernel, "-1", -1, 600000, "", "TICKS",
     "How long an audited process waits when the backlog is full (auditctl --backlog_wait_time, "
-    "in kernel ticks; 0 = never wait); -1 = leave as found. Restored on exit.",
+    "in kernel ticks; 0 = never wait); -1 = leave as found. Restored on exit. A rules file line "
+    "--backlog_wait_time overrides it.",
     &Config::backlog_wait_time},
   OptionSpec{"rate_limit", T::kSigned, S::kKernel, "-1", -1, 0x7fffffff, "", "N",
-    "Kernel message rate limit per second (auditctl -r; 0 = none); -1 = leave as found.",
+    "Kernel message rate limit per second (auditctl -r; 0 = none); -1 = leave as found. "
+    "Restored on exit. A rules file line -r overrides it; records the kernel drops above the "
+    "limit are counted as kernel lost.",
     &Config::rate_limit},
   OptionSpec{"enabled", T::kChoice, S::kKernel, "1", 0, 0, "1|0|keep", "STATE",
     "Kernel audit state set at start (auditctl -e): 1 enables, 0 disables, keep leaves it. The "
-    "state found at start is restored on exit (unless the rules locked it with -e 2).",
+    "state found at start is restored on exit (unless the rules locked it with -e 2). A rules "
+    "file line -e 0 or -e 1 overrides it.",
     &Config::enabled},
   OptionSpec{"rules_file", T::kPath, S::kKernel, "/etc/aurelay/audit.rules", 0, 0, "", "PATH",
-    "Audit rules loaded at start with `auditctl -R` (no shell); empty = load none.",
+    "Audit rules loaded at start with `auditctl -R` (no shell); empty = load none. Its kernel "
+    "settings (-b, -r, -e, -f, --backlog_wait_time) win over the keys above; at exit the rules "
+    "it loaded are deleted and those settings restored.",
     &Config::rules_file},
   OptionSpec{"auditctl", T::kPath, S::kKernel, "/sbin/auditctl", 0, 0, "", "PATH",
     "The auditctl program used to load rules_file (Debian package auditd).",
@@ -86,6 +92,15 @@ const std::array kOptions = {
     "When auditctl is not installed: `error` exits with status 2, `skip` starts without "
     "loading rules (logged).",
     &Config::rules_missing_auditctl},
+  OptionSpec{"rules_errors", T::kChoice, S::kKernel, "follow_file", 0, 0, "follow_file|fatal",
+    "ACTION",
+    "A rules_file line that fails to load (a watch on a missing path, a duplicate rule, a "
+    "syscall auditctl does not know). `follow_file` does what auditctl -R does: after a line "
+    "`-i` (or `-c`) in the file, a failed line is a warning naming file and line, counted in "
+    "the state file (rules failed lines), and the other rules load; without it the first "
+    "failed line stops the load and aurelay exits with status 2. `fatal`: any failed line "
+    "makes aurelay delete the rules it loaded and exit with status 2.",
+    &Config::rules_errors},
   // ---- daemon
   OptionSpec{"user", T::kString, S::kDaemon, "", 0, 0, "", "USER",
     "After registering and loading the rules, switch to this user keeping only "

@@ -45,6 +45,7 @@ struct Config {
   std::string rules_file;
   std::string auditctl;
   std::string rules_missing_auditctl;  // error | skip
+  std::string rules_errors;            // follow_file | fatal
 
   // daemon
   std::string user;  // empty = stay root

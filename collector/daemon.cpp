@@ -139,27 +139,40 @@ std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error
       error);
 }
 
-// Applies the kernel settings the config asks for; the guard puts them back at exit. With
-// `explicit_only`, only the keys set in the config file or on the command line (used after the
-// rules file, so that the config wins over its -b / --backlog_wait_time lines).
+// Applies the kernel settings the config asks for; the guard puts them back at exit. Done before
+// the rules file, whose -b, -r, -e, -f and --backlog_wait_time lines then win.
 bool apply_kernel_settings(const Config& config, netlink::KernelSettingsGuard& guard,
-                           bool explicit_only, std::string& error) {
-  auto wanted = [&](std::string_view key, std::int64_t value) {
-    return value >= 0 && (!explicit_only || config.is_set(key));
-  };
-  if (wanted("backlog_limit", config.backlog_limit) &&
+                           std::string& error) {
+  if (config.backlog_limit >= 0 &&
       !guard.set_backlog_limit(static_cast<std::uint32_t>(config.backlog_limit), error))
     return false;
-  if (wanted("backlog_wait_time", config.backlog_wait_time) &&
+  if (config.backlog_wait_time >= 0 &&
       !guard.set_backlog_wait_time(static_cast<std::uint32_t>(config.backlog_wait_time), error))
     return false;
-  if (wanted("rate_limit", config.rate_limit) &&
+  if (config.rate_limit >= 0 &&
       !guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit), error))
     return false;
-  if (!explicit_only && config.enabled != "keep" &&
-      !guard.set_enabled(config.enabled == "1" ? 1u : 0u, error))
+  if (config.enabled != "keep" && !guard.set_enabled(config.enabled == "1" ? 1u : 0u, error))
     return false;
   return true;
+}
+
+// Names each kernel setting set explicitly in the config (file or command line) that the rules
+// file changed: the file wins, and the operator who set both learns which one is in force.
+void warn_where_rules_file_won(const Config& config, netlink::AuditControl& control) {
+  netlink::AuditStatus status;
+  std::string error;
+  if (!control.get_status(status, error)) return;
+  auto check = [&](std::string_view key, std::int64_t configured, std::uint32_t now) {
+    if (!config.is_set(key) || configured < 0 || static_cast<std::int64_t>(now) == configured)
+      return;
+    spdlog::warn("{} sets {} {} over the configured {}: the rules file wins", config.rules_file,
+                 key, now, configured);
+  };
+  check("backlog_limit", config.backlog_limit, status.backlog_limit);
+  check("backlog_wait_time", config.backlog_wait_time, status.backlog_wait_time);
+  check("rate_limit", config.rate_limit, status.rate_limit);
+  if (config.enabled != "keep") check("enabled", config.enabled == "1" ? 1 : 0, status.enabled);
 }
 
 // Polls AUDIT_GET and publishes the kernel's view (lost as a delta that survives resets).
@@ -184,8 +197,10 @@ class KernelStatusMonitor {
     metrics_.kernel_backlog_limit.store(status.backlog_limit, std::memory_order_relaxed);
     std::uint64_t suppressed = 0;
     if (added > 0 && lost_warning_.allow(now, suppressed))
-      spdlog::warn("the kernel lost {} audit records (total {} since start; backlog {}/{})", added,
-                   lost_.total(), status.backlog, status.backlog_limit);
+      spdlog::warn(
+          "the kernel lost {} audit records (total {} since start; backlog {}/{}, rate_limit {}/s "
+          "(0 = none))",
+          added, lost_.total(), status.backlog, status.backlog_limit, status.rate_limit);
   }
 
  private:
@@ -200,9 +215,14 @@ class KernelStatusMonitor {
 // root then); undoing goes through the audit control socket opened before, which only needs the
 // CAP_AUDIT_CONTROL kept by the privilege drop (auditctl refuses to run without root). At exit the
 // rules that were not loaded before are deleted (compared by their raw kernel form) and the
-// settings a rules file can change (-f, -b, --backlog_wait_time, -r) are put back as they were
-// before the file; `enabled` is left to the KernelSettingsGuard, restored afterwards. Rules that
-// were loaded before and that the file's -D deleted are not loaded again.
+// settings a rules file can change (-f, -b, --backlog_wait_time, -r, -e) are put back as they
+// were before the file (the KernelSettingsGuard then restores what aurelay itself set). Rules
+// that were loaded before and that the file's -D deleted are not loaded again.
+//
+// A failed line is handled as auditctl -R does (rules_errors = follow_file): after a line -i or
+// -c it is a warning with file and line, counted (rules failed lines), and the rules that loaded
+// stay; without it auditctl stopped there, and the load is undone. rules_errors = fatal undoes
+// the load for any failed line.
 class LoadedRules {
  public:
   explicit LoadedRules(netlink::AuditControl& control) : rule_set_(control), settings_(control) {}
@@ -211,7 +231,7 @@ class LoadedRules {
   LoadedRules& operator=(const LoadedRules&) = delete;
 
   // Returns false when the load failed (the partial load is undone).
-  bool load(const Config& config, std::string& error) {
+  bool load(const Config& config, Metrics& metrics, std::string& error) {
     if (!rule_set_.snapshot(error)) {
       error = "before loading " + config.rules_file + ": " + error;
       return false;
@@ -227,20 +247,44 @@ class LoadedRules {
       return true;
     }
     loaded_ = true;
+    metrics.rules_failed_lines.store(result.line_errors.size(), std::memory_order_relaxed);
     if (!result.ok) {
-      error = result.error;
       for (const rules::RuleLineError& line : result.line_errors)
-        spdlog::error("{}:{}: {}", config.rules_file, line.line, line.message);
+        spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
+      error = result.error;
+      if (result.stopped_at_line != 0)
+        error +=
+            " (auditctl stops at a failed line unless a line -i or -c before it says to go on)";
       unload();
       return false;
     }
+    if (!result.line_errors.empty()) {
+      const bool fatal = config.rules_errors == "fatal";
+      for (const rules::RuleLineError& line : result.line_errors) {
+        if (fatal)
+          spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
+        else
+          spdlog::warn("{} (rule not loaded; the -i or -c on line {} of the file says to go on)",
+                       rules::describe_line_error(config.rules_file, line), result.continue_line);
+      }
+      if (fatal) {
+        error = std::to_string(result.line_errors.size()) + " line(s) of " + config.rules_file +
+                " failed to load (first: line " + std::to_string(result.line_errors[0].line) +
+                ") and rules_errors = fatal";
+        unload();
+        return false;
+      }
+    }
     std::vector<std::string> added;
     std::string count_error;
-    if (rule_set_.added(added, count_error))
-      spdlog::info("loaded {} audit rules from {}", added.size(), config.rules_file);
-    else
+    if (rule_set_.added(added, count_error)) {
+      metrics.rules_loaded.store(added.size(), std::memory_order_relaxed);
+      spdlog::info("loaded {} audit rules from {} ({} lines failed)", added.size(),
+                   config.rules_file, result.line_errors.size());
+    } else {
       spdlog::warn("loaded the audit rules from {}, but cannot count them: {}", config.rules_file,
                    count_error);
+    }
     return true;
   }
 
@@ -358,7 +402,7 @@ int run_daemon(const Config& config) {
     }
     if (config.input == "netlink") {
       kernel_settings.emplace(control);
-      if (!apply_kernel_settings(config, *kernel_settings, false, error)) {
+      if (!apply_kernel_settings(config, *kernel_settings, error)) {
         spdlog::error("kernel audit settings: {}", error);
         kernel_settings->restore(error);
         return kExitRuntimeFailure;
@@ -389,8 +433,8 @@ int run_daemon(const Config& config) {
     }
   }
 
-  // 4. Rules (as the audit daemon only), then the explicitly configured kernel settings again:
-  // the config wins over -b / --backlog_wait_time lines of the rules file.
+  // 4. Rules (as the audit daemon only). The kernel settings the file sets win over the config's
+  // (the operator wrote them there); both are put back at exit.
   LoadedRules loaded_rules(control);
   // A missing rules file at the default path is a host without rules yet, not an error.
   const bool default_rules_missing =
@@ -399,15 +443,14 @@ int run_daemon(const Config& config) {
     spdlog::warn("no rules file at {}: collecting with the rules already loaded",
                  config.rules_file);
   if (config.input == "netlink" && !config.rules_file.empty() && !default_rules_missing) {
-    if (!loaded_rules.load(config, error)) {
+    if (!loaded_rules.load(config, metrics, error)) {
       spdlog::error("rules: {}", error);
       source.reset();
       std::string restore_error;
       if (kernel_settings) kernel_settings->restore(restore_error);
       return kExitConfigError;
     }
-    if (kernel_settings && !apply_kernel_settings(config, *kernel_settings, true, error))
-      spdlog::warn("kernel audit settings after the rules: {}", error);
+    warn_where_rules_file_won(config, control);
   }
 
   // 5. Privilege drop, while this is the only thread.
@@ -476,6 +519,7 @@ int run_daemon(const Config& config) {
         reload_config(config);
         break;
       case SIGCONT:
+        if (live) kernel_status.poll(Clock::now());  // the kernel's view as of now
         write_state();
         break;
       default:

@@ -62,6 +62,10 @@ struct Metrics {
   Counter kernel_lost{0};  // sum of deltas since start, surviving resets
   Gauge kernel_backlog{0};
   Gauge kernel_backlog_limit{0};
+
+  // rules_file (set once at start by the main thread)
+  Counter rules_loaded{0};        // rules the file added to the kernel
+  Counter rules_failed_lines{0};  // its lines auditctl could not load (ignored after -i)
 };
 
 }  // namespace aurelay::collector

@@ -76,6 +76,8 @@ std::string render_state(const StateSnapshot& snapshot) {
   line(out, "kernel lost", m.kernel_lost);
   line(out, "kernel backlog", m.kernel_backlog);
   line(out, "kernel backlog limit", m.kernel_backlog_limit);
+  line(out, "rules loaded", m.rules_loaded);
+  line(out, "rules failed lines", m.rules_failed_lines);
 
   // reader
   line(out, "records received", m.records_received);

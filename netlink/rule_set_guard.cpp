@@ -90,6 +90,10 @@ bool AuditSettingsSnapshot::restore(std::string& error) {
   put_back("backlog_wait_time", now.backlog_wait_time, found_->backlog_wait_time,
            &AuditControl::set_backlog_wait_time);
   put_back("rate_limit", now.rate_limit, found_->rate_limit, &AuditControl::set_rate_limit);
+  // A file's -e 2 locked the configuration until reboot: that is the operator's choice, and
+  // nothing can be set back (the settings above failed already and say so).
+  if (now.enabled != 2 && found_->enabled <= 1)
+    put_back("enabled", now.enabled, found_->enabled, &AuditControl::set_enabled);
   if (errors.empty()) return true;
   error = errors;
   return false;

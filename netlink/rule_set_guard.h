@@ -45,8 +45,9 @@ class RuleSetGuard {
 };
 
 // The kernel settings a rules file can change (-f failure, -b backlog_limit, --backlog_wait_time,
-// -r rate_limit) as found at snapshot(), put back through AUDIT_SET by restore(). `enabled` (-e)
-// is left to KernelSettingsGuard, which restores it afterwards. The control must outlive it.
+// -r rate_limit, -e enabled) as found at snapshot(), put back through AUDIT_SET by restore().
+// `enabled` goes back to 0 or 1 as found, unless the file locked it (-e 2). The control must
+// outlive it.
 class AuditSettingsSnapshot {
  public:
   explicit AuditSettingsSnapshot(AuditControl& control) : control_(control) {}
@@ -55,7 +56,7 @@ class AuditSettingsSnapshot {
   bool has_snapshot() const { return found_.has_value(); }
   const std::optional<AuditStatus>& found() const { return found_; }
 
-  // Sets each of the four settings that differs from the snapshot back to it; goes on past a
+  // Sets each of the five settings that differs from the snapshot back to it; goes on past a
   // failure and returns false with every failure in `error`. A failure mode of 2 (panic) in the
   // snapshot is not set back (AuditControl::set_failure refuses it): that is reported as a
   // failure. restored() counts the settings it set (across calls).

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <string_view>
 
@@ -41,6 +42,20 @@ std::vector<std::string> split_words(const std::string& text) {
 constexpr std::string_view kErrorInLine = "There was an error in line ";
 
 }  // namespace
+
+std::string describe_line_error(const std::string& rules_file, const RuleLineError& failure) {
+  return rules_file + ":" + std::to_string(failure.line) + ": " + failure.message;
+}
+
+int continue_on_error_line(const std::string& rules_file) {
+  std::ifstream in(rules_file);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::vector<std::string> words = split_words(line);
+    if (words.size() == 1 && (words[0] == "-i" || words[0] == "-c")) return number;
+  }
+  return 0;
+}
 
 ProgramResult run_program(const std::vector<std::string>& argv) {
   ProgramResult result;
@@ -128,12 +143,22 @@ RulesLoadResult load_rules_file(const std::string& rules_file, const std::string
     pending.clear();
   }
 
-  result.ok = run.exit_status == 0 && result.line_errors.empty();
+  // Without -i/-c before it, a failed line ends the load (auditctl exits non-zero there). After
+  // -i auditctl exits 0; after -c it goes on but exits 1 when a line failed.
+  result.continue_line = continue_on_error_line(rules_file);
+  for (const RuleLineError& failure : result.line_errors) {
+    if (result.continue_line == 0 || failure.line < result.continue_line) {
+      result.stopped_at_line = failure.line;
+      break;
+    }
+  }
+  const bool went_on_past_errors = result.continue_line > 0 && !result.line_errors.empty();
+  result.ok = result.stopped_at_line == 0 && (run.exit_status == 0 || went_on_past_errors);
   if (!result.ok) {
-    if (!result.line_errors.empty()) {
+    if (result.stopped_at_line != 0) {
       for (const auto& failure : result.line_errors) {
         if (!result.error.empty()) result.error += "; ";
-        result.error += rules_file + ":" + std::to_string(failure.line) + ": " + failure.message;
+        result.error += describe_line_error(rules_file, failure);
       }
     } else {
       result.error = auditctl_path + " -R " + rules_file + " failed (exit status " +

@@ -17,16 +17,31 @@ struct RuleLineError {
 };
 
 struct RulesLoadResult {
+  // auditctl read the file to its end: every rule line loaded, or the lines that failed came
+  // after the file's -i (or -c), which tells auditctl to go on past a failed line (they are in
+  // line_errors). False when auditctl could not run, or stopped at a failed line (without -i/-c
+  // before it, auditctl stops at the first failure: the lines before it stay loaded).
   bool ok = false;
   bool auditctl_missing = false;  // the program does not exist or is not executable
   int exit_status = -1;           // auditctl's exit status; -1 when it did not run or died
-  std::vector<RuleLineError> line_errors;
-  std::string output;  // auditctl's stdout and stderr, as captured
-  std::string error;   // one-line summary when !ok, naming file and line(s)
+  int continue_line = 0;          // first line of the file that is `-i` or `-c`; 0 = none
+  int stopped_at_line = 0;        // the failed line auditctl stopped at; 0 = it did not stop there
+  std::vector<RuleLineError> line_errors;  // every failed line, in file order
+  std::string output;                      // auditctl's stdout and stderr, as captured
+  std::string error;                       // one-line summary when !ok, naming file and line(s)
 };
 
-// Runs `auditctl_path -R rules_file`. auditctl stops at the first failing line, so rules before
-// it stay loaded: the caller decides whether to go on or undo.
+// "FILE:LINE: message", how a failed line is reported.
+std::string describe_line_error(const std::string& rules_file, const RuleLineError& failure);
+
+// The first line of a rules file that is `-i` (ignore errors) or `-c` (continue past errors):
+// from that line on auditctl -R goes on past a failed line. 0 when there is none or the file
+// cannot be read. Only a line holding the option alone counts (the way rules files write it).
+int continue_on_error_line(const std::string& rules_file);
+
+// Runs `auditctl_path -R rules_file` and reports each failed line (auditctl's "There was an
+// error in line N of FILE" with the messages before it). Lines loaded stay loaded whatever the
+// outcome: the caller decides whether to go on or undo.
 RulesLoadResult load_rules_file(const std::string& rules_file, const std::string& auditctl_path);
 
 // The result of running a program: exit status (-1 when it could not run or was killed), and its

@@ -69,6 +69,7 @@ TEST(ConfigTable, NamesAreUniqueAndCoverTheIssueKeys) {
                           "rules_file",
                           "auditctl",
                           "rules_missing_auditctl",
+                          "rules_errors",
                           "state_file",
                           "report_interval",
                           "log_level",
@@ -108,6 +109,7 @@ TEST(ConfigDefaults, AreTheDocumentedOnes) {
   EXPECT_EQ(config.queue_full_action, "block");
   EXPECT_EQ(config.state_file, "/run/aurelay/aurelay.state");
   EXPECT_EQ(config.rules_file, "/etc/aurelay/audit.rules");
+  EXPECT_EQ(config.rules_errors, "follow_file");
   EXPECT_EQ(config.receive_buffer_bytes, 32u * 1024 * 1024);
   EXPECT_TRUE(config.ssl_verify);
   EXPECT_FALSE(config.curl_verbose);

@@ -82,6 +82,8 @@ class StateFileTest : public ::testing::Test {
     set(metrics_.parent_unknown);
     set(metrics_.parent_proc_reads);
     set(metrics_.process_table_evictions);
+    set(metrics_.rules_loaded);
+    set(metrics_.rules_failed_lines);
     snapshot_.metrics = &metrics_;
     snapshot_.version = "9.8.7";
     snapshot_.config_file = "/etc/aurelay/aurelay.conf";
@@ -124,13 +126,15 @@ TEST_F(StateFileTest, RendersAuditdStyleLinesAndEveryMetric) {
   EXPECT_EQ(values.at("parent process unknown"), "1041");
   EXPECT_EQ(values.at("parent process /proc reads"), "1042");
   EXPECT_EQ(values.at("process table evictions"), "1043");
+  EXPECT_EQ(values.at("rules loaded"), "1044");
+  EXPECT_EQ(values.at("rules failed lines"), "1045");
   EXPECT_TRUE(values.at("glibc arena (total memory) is").ends_with(" KiB"));
-  // 44 metrics, each value once.
+  // 46 metrics, each value once.
   int metric_lines = 0;
   for (const auto& [key, value] : values) {
     if (value.size() == 4 && value[0] == '1' && value[1] == '0') ++metric_lines;
   }
-  EXPECT_EQ(metric_lines, 44);
+  EXPECT_EQ(metric_lines, 46);
 }
 
 TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {

@@ -159,28 +159,32 @@ TEST(NetlinkRules, SettingsSnapshotPutsBackWhatARulesFileChanged) {
   AuditSettingsSnapshot settings(control);
   ASSERT_TRUE(settings.snapshot(error)) << error;
 
-  // What `-f 0 -b <other> --backlog_wait_time <other> -r <other>` in a rules file does.
+  // What `-f 0 -b <other> --backlog_wait_time <other> -r <other> -e <other>` in a rules file
+  // does.
   const std::uint32_t other_failure = found.failure == 0 ? 1 : 0;
+  const std::uint32_t other_enabled = found.enabled == 0 ? 1 : 0;
   ASSERT_TRUE(control.set_failure(other_failure, error)) << error;
+  ASSERT_TRUE(control.set_enabled(other_enabled, error)) << error;
   ASSERT_TRUE(control.set_backlog_limit(found.backlog_limit + 123, error)) << error;
   ASSERT_TRUE(control.set_backlog_wait_time(found.backlog_wait_time + 7, error)) << error;
   ASSERT_TRUE(control.set_rate_limit(found.rate_limit + 5, error)) << error;
   AuditStatus changed = guard.status();
   ASSERT_EQ(changed.failure, other_failure);
   ASSERT_EQ(changed.backlog_limit, found.backlog_limit + 123);
+  ASSERT_EQ(changed.enabled, other_enabled);
 
   ASSERT_TRUE(settings.restore(error)) << error;
-  EXPECT_EQ(settings.restored(), 4u);
+  EXPECT_EQ(settings.restored(), 5u);
   AuditStatus after = guard.status();
   EXPECT_EQ(after.failure, found.failure);
   EXPECT_EQ(after.backlog_limit, found.backlog_limit);
   EXPECT_EQ(after.backlog_wait_time, found.backlog_wait_time);
   EXPECT_EQ(after.rate_limit, found.rate_limit);
-  EXPECT_EQ(after.enabled, found.enabled);  // not its business
+  EXPECT_EQ(after.enabled, found.enabled);
 
   // Nothing differs now: nothing is set.
   ASSERT_TRUE(settings.restore(error)) << error;
-  EXPECT_EQ(settings.restored(), 4u);
+  EXPECT_EQ(settings.restored(), 5u);
 }
 
 TEST(NetlinkRules, FailureModeSetterRefusesPanicAndTheGuardRestoresIt) {
