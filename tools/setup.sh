@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   libmnl-dev libaudit-dev libauparse-dev libcurl4-openssl-dev rapidjson-dev libspdlog-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libsystemd-dev
-  auditd laurel python3 openssl procps iproute2 curl
+  auditd laurel python3 openssl procps iproute2 curl strace
   zlib1g-dev nginx-light time bc
 )
 
