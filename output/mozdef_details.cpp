@@ -63,7 +63,7 @@ std::string render_field_reference() {
       "are decoded; invalid UTF-8 bytes are written as the code point U+00XX of the byte.\n"
       "- No value is longer than `max_value_bytes` (32000 by default; Elasticsearch refuses a "
       "document with a keyword over 32,766 bytes): a longer one is cut at a character boundary "
-      "and named in `truncated` with its full length.\n"
+      "and named in `truncated` with its length as received (`command:102400`).\n"
       "- `parentprocess` comes from a bounded table of the processes the audit stream showed "
       "(each SYSCALL record names pid, ppid, comm and exe; live, /proc/PPID/comm for a parent "
       "the stream has not shown). What a stale entry can still yield, and the races of the "

@@ -366,17 +366,29 @@ FieldTarget common_field(std::string_view field) {
 // have rules of their own in the encoder).
 FieldTarget map_field(std::uint32_t type, std::string_view field) {
   switch (type) {
-    case correlate::kTypeSyscall:
-      if (field == "arch") return {K::arch, T::arch_name};
-      if (field == "syscall") return {K::syscall, T::syscall_name};
-      if (field == "success") return {K::success, T::boolean};
-      if (field == "exit") return {K::exit, T::plain};
-      if (field == "a0") return {K::a0, T::plain};
-      if (field == "a1") return {K::a1, T::plain};
-      if (field == "a2") return {K::a2, T::plain};
-      if (field == "a3") return {K::a3, T::plain};
-      if (field == "items") return {K::items, T::plain};
-      if (field == "per") return {K::personality, T::plain};
+    case kTypeSyscall:  // the most frequent record: dispatch on the length first
+      switch (field.size()) {
+        case 2:
+          if (field[0] == 'a' && field[1] >= '0' && field[1] <= '3')
+            return {static_cast<DetailKey>(static_cast<int>(K::a0) + (field[1] - '0')), T::plain};
+          break;
+        case 3:
+          if (field == "per") return {K::personality, T::plain};
+          break;
+        case 4:
+          if (field == "arch") return {K::arch, T::arch_name};
+          if (field == "exit") return {K::exit, T::plain};
+          break;
+        case 5:
+          if (field == "items") return {K::items, T::plain};
+          break;
+        case 7:
+          if (field == "syscall") return {K::syscall, T::syscall_name};
+          if (field == "success") return {K::success, T::boolean};
+          break;
+        default:
+          break;
+      }
       break;
     case kTypeSeccomp:
       if (field == "arch") return {K::arch, T::arch_name};
@@ -462,8 +474,11 @@ bool parses_as_ip(std::string_view text) {
   return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
-// A value of this document: a range of State::arena.
+// A value of this document: a view into the event's own text (which outlives the encoding), or a
+// range of State::arena (values made here: decoded, names, joined), by offset since the arena
+// may grow.
 struct ValueRef {
+  const char* text = nullptr;  // in the event's text; nullptr: in the arena at `offset`
   std::uint32_t offset = 0;
   std::uint32_t size = 0;
 };
@@ -488,6 +503,7 @@ struct MozdefEncoder::State {
   // The details of the document being built: every value is copied into `arena` (reused, so
   // the steady state allocates nothing) and referenced by offset.
   std::string arena;
+  std::string_view event_text;  // all record bodies of the event being encoded (contiguous)
   std::array<ValueRef, kDetailKeyCount> values{};
   std::bitset<kDetailKeyCount> present;
   std::vector<ValueRef> paths, nametypes, extra;
@@ -535,7 +551,7 @@ struct MozdefEncoder::State {
   // `name` in the `truncated` list.
   void string_text(std::string_view value, std::string_view name) {
     const std::size_t limit = config.max_value_bytes;
-    bool escape = false, non_ascii = false;
+    bool escape = false, non_ascii = false, noted = false;
     if (value.size() <= limit) {
       // Optimistic: copy the bytes behind an opening quote while scanning them; a clean value
       // (the common case) is then done. Otherwise the copy is overwritten below.
@@ -548,6 +564,11 @@ struct MozdefEncoder::State {
         return;
       }
     } else {
+      // Too long: only the bytes that can end up in the document are read (a sequence that
+      // starts before the limit ends within 3 bytes of it); the note gives the full size.
+      note_truncation(name, value.size());
+      noted = true;
+      value = value.substr(0, limit + 3);
       escape = non_ascii = true;  // not scanned: take the careful path
     }
     if (non_ascii) {
@@ -579,7 +600,7 @@ struct MozdefEncoder::State {
     if (value.size() > limit) {
       std::size_t cut = limit;
       while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
-      note_truncation(name, value.size());
+      if (!noted) note_truncation(name, value.size());  // the repair made it too long
       value = value.substr(0, cut);
     }
     escaper.Reset(stream);
@@ -603,6 +624,22 @@ struct MozdefEncoder::State {
     stream.append_unchecked(k.data(), k.size());  // keys are this file's own names
     stream.put_unchecked('"');
     stream.put_unchecked(':');
+    need_comma = false;
+  }
+  // `,"name":` of every details key, made once: a member's key is one copy.
+  static const std::array<std::string, kDetailKeyCount>& quoted_detail_keys() {
+    static const std::array<std::string, kDetailKeyCount> keys = [] {
+      std::array<std::string, kDetailKeyCount> out;
+      for (std::size_t i = 0; i < kDetailKeyCount; ++i)
+        out[i] = ",\"" + std::string(detail_keys()[i].name) + "\":";
+      return out;
+    }();
+    return keys;
+  }
+  void detail_key_(std::size_t index) {
+    std::string_view quoted = quoted_detail_keys()[index];
+    if (!need_comma) quoted.remove_prefix(1);
+    stream.append(quoted.data(), quoted.size());
     need_comma = false;
   }
   void string(std::string_view value, std::string_view name) {
@@ -632,11 +669,16 @@ struct MozdefEncoder::State {
   // --- details being built ---
 
   std::string_view view(ValueRef ref) const {
+    if (ref.text != nullptr) return std::string_view(ref.text, ref.size);
     return std::string_view(arena).substr(ref.offset, ref.size);
   }
+  // Keeps `value` for the document: a view when it lies in the event's text, else a copy.
   ValueRef store(std::string_view value) {
-    ValueRef ref{static_cast<std::uint32_t>(arena.size()),
-                 static_cast<std::uint32_t>(value.size())};
+    const auto size = static_cast<std::uint32_t>(value.size());
+    if (value.data() >= event_text.data() &&
+        value.data() + size <= event_text.data() + event_text.size())
+      return ValueRef{value.data(), 0, size};
+    ValueRef ref{nullptr, static_cast<std::uint32_t>(arena.size()), size};
     arena.append(value);
     return ref;
   }
@@ -647,7 +689,7 @@ struct MozdefEncoder::State {
   // Keeps "TYPE.field=value" in `extra`.
   void add_extra(std::uint32_t type, std::string_view field, std::string_view value,
                  std::string_view item = {}) {
-    ValueRef ref{static_cast<std::uint32_t>(arena.size()), 0};
+    ValueRef ref{nullptr, static_cast<std::uint32_t>(arena.size()), 0};
     std::string_view name = correlate::record_type_name(type);
     if (name.empty()) {
       arena.append("UNKNOWN[");
@@ -887,31 +929,29 @@ struct MozdefEncoder::State {
   }
 
   void write_details() {
-    for (std::size_t i = 0; i < kDetailKeyCount; ++i) {
+    // The lists are members too: mark them, then walk the keys that have a value, in order.
+    if (!paths.empty()) present.set(static_cast<std::size_t>(K::paths));
+    if (!nametypes.empty()) present.set(static_cast<std::size_t>(K::nametypes));
+    if (!extra.empty()) present.set(static_cast<std::size_t>(K::extra));
+    for (std::size_t i = present._Find_first(); i < kDetailKeyCount; i = present._Find_next(i)) {
       const DetailKeySpec& spec = detail_keys()[i];
       const auto key = static_cast<DetailKey>(i);
-      if (key == K::paths || key == K::nametypes || key == K::extra) {
+      detail_key_(i);
+      if (spec.shape == DetailShape::array) {
         const std::vector<ValueRef>& list = key == K::paths       ? paths
                                             : key == K::nametypes ? nametypes
                                                                   : extra;
-        if (list.empty()) continue;
-        key_(spec.name);
         open('[');
         for (ValueRef ref : list) string(view(ref), spec.name);
         close(']');
-        continue;
-      }
-      if (key == K::truncated) continue;  // written last, once every value was written
-      if (!present.test(i)) continue;
-      if (spec.shape == DetailShape::boolean) {
-        key_(spec.name);
+      } else if (spec.shape == DetailShape::boolean) {
         literal(view(values[i]));
       } else {
-        member(spec.name, view(values[i]));
+        string(view(values[i]), spec.name);
       }
     }
     if (truncation_count > 0) {
-      key_(detail_key(K::truncated).name);
+      detail_key_(static_cast<std::size_t>(K::truncated));
       open('[');
       std::string_view rest = truncation;
       while (!rest.empty()) {
@@ -992,6 +1032,13 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
 
   // --- details: the SYSCALL record first (its values win), then the others in order ---
   s.arena.clear();
+  s.event_text = {};
+  if (event.record_count() > 0) {
+    const std::string_view first = event.record_body(0);
+    const std::string_view last = event.record_body(event.record_count() - 1);
+    s.event_text = std::string_view(
+        first.data(), static_cast<std::size_t>(last.data() + last.size() - first.data()));
+  }
   s.present.reset();
   s.paths.clear();
   s.nametypes.clear();

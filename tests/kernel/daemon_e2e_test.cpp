@@ -232,7 +232,7 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
        }},
       {"useradd's change of /etc/passwd (key user)",
        [&](const rapidjson::Value& d) {
-         return detail(d, "auditkey") == "user" && member(d, "processname") == "useradd";
+         return detail(d, "auditkey") == "user" && detail(d, "processname") == "useradd";
        }},
       {"Write: " + etc_file + " (its creation)",
        [&](const rapidjson::Value& d) {
