@@ -141,7 +141,7 @@ enum class DetailShape : std::uint8_t {
     "every record field that has no key of its own, as TYPE.field=value "                          \
     "(PATH fields of the other PATH records as PATHn.field=value)",                                \
     "any record", "[\"BPRM_FCAPS.fp=0\"]")                                                         \
-  X(truncated, array, "values cut to max_value_bytes, as key:bytes_as_received", "encoder",           \
+  X(truncated, array, "values cut to max_value_bytes, as key:bytes_as_received", "encoder",        \
     "[\"command:102400\"]")
 
 enum class DetailKey : std::uint8_t {

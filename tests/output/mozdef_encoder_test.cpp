@@ -654,7 +654,7 @@ TEST_F(EncoderTest, ValuesOverMaxValueBytesAreCutAndNamed) {
   const std::string big = huge_argument();
   start();
   add_huge_execve(event_, big, syscall_body(59));
-  encode();                                     // the default limit: 32000 bytes
+  encode();                                 // the default limit: 32000 bytes
   const std::size_t full = 4 + big.size();  // "cat " + argument, as received
   EXPECT_EQ(detail("command"), ("cat " + big).substr(0, 32000));
   EXPECT_EQ(detail("truncated"),
