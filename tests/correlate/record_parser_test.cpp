@@ -377,6 +377,23 @@ TEST(SplitFields, EnrichedSeparator) {
   ASSERT_EQ(only_enriched.size(), 1u);
 }
 
+TEST(SplitFields, EnrichedValueInBracesIsOneValue) {
+  std::size_t first_enriched = 0;
+  const auto fields = fields_of(
+      "saddr=100000000000000000000000\x1dSADDR={ saddr_fam=netlink nlnk-fam=16 nlnk-pid=0 } "
+      "UID=\"root\"",
+      &first_enriched);
+  ASSERT_EQ(fields.size(), 3u);
+  EXPECT_EQ(first_enriched, 1u);
+  EXPECT_EQ(fields[1].key, "SADDR");
+  EXPECT_EQ(fields[1].value, "{ saddr_fam=netlink nlnk-fam=16 nlnk-pid=0 }");
+  EXPECT_EQ(fields[2].key, "UID");
+  // An unclosed brace runs to the end of the list.
+  const auto open = fields_of("a={ b=1 c=2", nullptr);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].value, "{ b=1 c=2");
+}
+
 TEST(SplitFields, UnterminatedQuotesRunToTheEnd) {
   auto fields = fields_of("a=\"abc def");
   ASSERT_EQ(fields.size(), 1u);

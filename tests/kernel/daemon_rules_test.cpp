@@ -26,8 +26,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string kShippedRules = std::string(AURELAY_TESTS_DIR) + "/../rules/example_audit.rules";
-
 std::string auditctl_path() {
   return is_executable("/sbin/auditctl") ? "/sbin/auditctl" : "/usr/sbin/auditctl";
 }
@@ -108,15 +106,6 @@ std::vector<std::string> aurelay_argv(const TempDir& dir, const std::string& con
   return argv;
 }
 
-void expect_as_found(const netlink::AuditStatus& before, const netlink::AuditStatus& after) {
-  EXPECT_EQ(after.pid, 0u);
-  EXPECT_EQ(after.enabled, before.enabled);
-  EXPECT_EQ(after.failure, before.failure);
-  EXPECT_EQ(after.backlog_limit, before.backlog_limit);
-  EXPECT_EQ(after.backlog_wait_time, before.backlog_wait_time);
-  EXPECT_EQ(after.rate_limit, before.rate_limit);
-}
-
 TEST(DaemonRules, ShippedRulesLoadPastTheirFailedLinesAndTheKernelIsPutBackAtExit) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   if (loaded_rule_count() != 0)
@@ -171,7 +160,7 @@ TEST(DaemonRules, ShippedRulesLoadPastTheirFailedLinesAndTheKernelIsPutBackAtExi
 
   EXPECT_EQ(aurelay.stop(SIGTERM), 0) << aurelay.stderr_text();
   EXPECT_EQ(loaded_rule_count(), 0u) << aurelay.stderr_text();
-  expect_as_found(before, guard.status());
+  expect_kernel_as_found(before, guard.status());
 }
 
 TEST(DaemonRules, FatalRulesErrorsRefusesTheShippedRulesAndLeavesTheKernelAsFound) {
@@ -190,7 +179,7 @@ TEST(DaemonRules, FatalRulesErrorsRefusesTheShippedRulesAndLeavesTheKernelAsFoun
   EXPECT_NE(log.find("rules_errors = fatal"), std::string::npos) << log;
   EXPECT_NE(log.find(kShippedRules + ":"), std::string::npos) << log;
   EXPECT_EQ(loaded_rule_count(), 0u) << log;
-  expect_as_found(before, guard.status());
+  expect_kernel_as_found(before, guard.status());
 }
 
 }  // namespace

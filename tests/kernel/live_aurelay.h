@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,40 @@ inline AurelayProcess live_aurelay(const TempDir& dir, const std::vector<std::st
 inline bool wait_for_audit_pid(KernelAuditGuard& guard, std::uint32_t pid,
                                std::chrono::seconds timeout) {
   return wait_for([&] { return guard.status().pid == pid; }, timeout);
+}
+
+// The project's shipped rules: audisp-json's example rules (-D, -b 32768, -i, -e 1, -r 1000, ...).
+inline const std::string kShippedRules =
+    std::string(AURELAY_TESTS_DIR) + "/../rules/example_audit.rules";
+
+// The shipped rules with their `-r 1000` made `-r 0`, written to `path`: on a busy test host
+// (parallel builds, every exec audited) the kernel's rate limit drops the very events a test waits
+// for (DaemonRules tests the limit itself). False when the line is not there.
+inline bool write_rules_without_rate_limit(const std::string& path) {
+  std::istringstream shipped(read_file(kShippedRules));
+  std::ofstream out(path);
+  bool replaced = false;
+  for (std::string line; std::getline(shipped, line);) {
+    if (line == "-r 1000") {
+      line = "-r 0";
+      replaced = true;
+    }
+    out << line << '\n';
+  }
+  out.close();
+  return replaced && out.good();
+}
+
+// The kernel settings a rules file or aurelay may change are back as they were `before`, and no
+// process holds the audit pid.
+inline void expect_kernel_as_found(const netlink::AuditStatus& before,
+                                   const netlink::AuditStatus& after) {
+  EXPECT_EQ(after.pid, 0u);
+  EXPECT_EQ(after.enabled, before.enabled);
+  EXPECT_EQ(after.failure, before.failure);
+  EXPECT_EQ(after.backlog_limit, before.backlog_limit);
+  EXPECT_EQ(after.backlog_wait_time, before.backlog_wait_time);
+  EXPECT_EQ(after.rate_limit, before.rate_limit);
 }
 
 }  // namespace aurelay::testing

@@ -42,7 +42,6 @@ namespace {
 using namespace std::chrono_literals;
 using rapidjson::Value;
 
-const std::string kShippedRules = std::string(AURELAY_TESTS_DIR) + "/../rules/example_audit.rules";
 constexpr auto kDocumentTimeout = 10s;
 
 std::string auditctl_path() {
@@ -235,24 +234,6 @@ bool get_watchlist(const Value& document, const std::string& term) {
 
 // --- the live fixture ------------------------------------------------------------------------
 
-// The shipped rules with `-r 1000` made `-r 0`: on a busy host (parallel builds, every exec
-// audited) the kernel's rate limit drops the very events the tests wait for (DaemonRules tests the
-// limit itself).
-bool write_rules_without_rate_limit(const std::string& path) {
-  std::istringstream shipped(read_file(kShippedRules));
-  std::ofstream out(path);
-  bool replaced = false;
-  for (std::string line; std::getline(shipped, line);) {
-    if (line == "-r 1000") {
-      line = "-r 0";
-      replaced = true;
-    }
-    out << line << '\n';
-  }
-  out.close();
-  return replaced && out.good();
-}
-
 // A login uid with a name (nobody), which the activity of some tests runs with.
 constexpr uid_t kLoginUid = 65534;
 std::string login_user_name() {
@@ -321,12 +302,7 @@ class LiveShippedRules : public ::testing::Test {
       std::optional<std::size_t> left = loaded_rule_count();
       EXPECT_EQ(left.value_or(1), 0u) << "rules left loaded; deleting them";
       if (left.value_or(1) != 0) run_command({auditctl_path(), "-D"});
-      netlink::AuditStatus after = guard_.status();
-      EXPECT_EQ(after.pid, 0u);
-      EXPECT_EQ(after.enabled, before_.enabled);
-      EXPECT_EQ(after.failure, before_.failure);
-      EXPECT_EQ(after.backlog_limit, before_.backlog_limit);
-      EXPECT_EQ(after.rate_limit, before_.rate_limit);
+      expect_kernel_as_found(before_, guard_.status());
     }
     guard_.finish();
   }
