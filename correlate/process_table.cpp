@@ -56,7 +56,7 @@ void ProcessTable::observe(std::uint32_t pid, std::uint32_t ppid, std::string_vi
   slot.exe_hash = exe_hash;
   slot.from_proc = false;
   slot.comm_size = static_cast<std::uint8_t>(comm.size());
-  std::memcpy(slot.comm, comm.data(), comm.size());
+  if (!comm.empty()) std::memcpy(slot.comm, comm.data(), comm.size());  // data() may be null
 }
 
 std::string_view ProcessTable::name_of(std::uint32_t pid) {

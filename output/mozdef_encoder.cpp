@@ -1128,8 +1128,13 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   } else if (syscall_record != SIZE_MAX) {
     category = syscall.empty() ? std::string_view("syscall") : syscall_category(syscall);
     if (category.empty()) category = syscall;
-    if (!syscall.empty() && syscall.find_first_not_of("0123456789") == std::string_view::npos)
-      category = "syscall";  // a number: unknown for the arch
+    // A name libaudit gave is lower case letters, digits and '_'; anything else (a number
+    // unknown for the arch, a malformed value) is no category.
+    if (syscall.empty() ||
+        syscall.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+            std::string_view::npos ||
+        syscall.find_first_not_of("0123456789") == std::string_view::npos)
+      category = "syscall";
     // audisp-json called every open "read"; an open that may write is a write.
     if (category == "read" && (syscall == "open" || syscall == "openat")) {
       std::string_view flags = s.get(syscall == "open" ? K::a1 : K::a2);

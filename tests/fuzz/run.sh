@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the record parser fuzzer for a bounded time.
+# Runs the fuzzers for a bounded time each: the record parser (one line per input) and the whole
+# record-to-document path (several lines per input, every document checked against MozDef's rules).
 #   tests/fuzz/run.sh <build-dir> <seconds>
 # <build-dir> is a clang build configured with -DAURELAY_BUILD_FUZZ=ON, e.g.
 #   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DAURELAY_BUILD_FUZZ=ON
@@ -16,12 +17,11 @@ seconds=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared="${AURELAY_SHARED_DIR:-$root/../shared}"
 
-cmake --build "$build_dir" --target fuzz_record_parser -- -j2
-fuzzer="$build_dir/fuzz_record_parser"
+cmake --build "$build_dir" --target fuzz_record_parser fuzz_mozdef_encoder -- -j2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/seeds" "$build_dir/fuzz-artifacts"
+mkdir -p "$work/seeds" "$work/event-seeds" "$build_dir/fuzz-artifacts"
 
 # Seeds: every line of the project's parser fixtures, plus a sample of the shared corpus
 # (every 50th line of the small logs and all lines of external/), a few hundred in all.
@@ -45,17 +45,29 @@ if [[ -d $shared/corpus ]]; then
       while IFS= read -r -d '' file; do cat "$file"; echo; done)
   fi
 fi
-echo "fuzz: $(ls "$work/seeds" | wc -l) seeds, ${seconds}s"
 
-mkdir -p "$work/corpus"
-set +e
-"$fuzzer" -max_total_time="$seconds" -max_len=9100 -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$build_dir/fuzz-artifacts/" \
-  "$work/corpus" "$work/seeds"
-status=$?
-set -e
-if [[ $status -ne 0 ]]; then
-  echo "fuzz: fuzz_record_parser failed (exit $status); artifacts in $build_dir/fuzz-artifacts/" >&2
-  exit "$status"
+# Event seeds: the project's fixtures in pieces of 12 consecutive lines.
+if [[ -d $root/tests/fixtures ]]; then
+  find "$root/tests/fixtures" -type f -name '*.log' -print0 | sort -z |
+    while IFS= read -r -d '' file; do cat "$file"; echo; done |
+    split -l 12 - "$work/event-seeds/seed-"
 fi
-echo "fuzz: no crash in ${seconds}s"
+
+run_fuzzer() {  # name seeds max_len
+  local name=$1 seeds=$2 max_len=$3
+  mkdir -p "$work/corpus-$name"
+  echo "fuzz: $name, $(ls "$seeds" | wc -l) seeds, ${seconds}s"
+  set +e
+  "$build_dir/$name" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build_dir/fuzz-artifacts/$name-" \
+    "$work/corpus-$name" "$seeds"
+  local status=$?
+  set -e
+  if [[ $status -ne 0 ]]; then
+    echo "fuzz: $name failed (exit $status); artifacts in $build_dir/fuzz-artifacts/" >&2
+    exit "$status"
+  fi
+  echo "fuzz: $name: no crash in ${seconds}s"
+}
+run_fuzzer fuzz_record_parser "$work/seeds" 9100
+run_fuzzer fuzz_mozdef_encoder "$work/event-seeds" 65536

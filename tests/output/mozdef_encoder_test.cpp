@@ -308,6 +308,15 @@ TEST_F(EncoderTest, UnknownSyscallNumberKeepsTheNumber) {
   EXPECT_EQ(top("summary"), "Syscall 999 by bash");
   EXPECT_EQ(detail("syscall"), "999");
   EXPECT_EQ(encoder_.counters().unknown_syscalls, 1u);
+  // A malformed number (found by the encoder fuzzer) is no category either: categories are
+  // lower-case words.
+  start();
+  std::string body = syscall_body(59);
+  body.replace(body.find("syscall=59"), 10, "syscall=SUID=\"root\"");
+  add(kSyscall, body);
+  add(kEoe, "");
+  encode();
+  EXPECT_EQ(top("category"), "syscall");
 }
 
 TEST_F(EncoderTest, I386SyscallResolvedByArch) {
