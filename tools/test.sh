@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test: unit tests under ASan+UBSan, the rings and the pipeline under
-# TSan, the parser fuzzer for a bounded time, then the whole suite (kernel tests included when
+# TSan, the parser and encoder fuzzers for a bounded time, then the whole suite (kernel tests included when
 # running as root) on the release build. The last thing printed is ctest's summary.
 # Environment: AURELAY_FUZZ_SECONDS (default 60).
 set -euo pipefail
@@ -26,7 +26,7 @@ cmake --build build-tsan -j "$jobs" --target collector_tests
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j "$jobs" -L 'collector' \
   --output-on-failure --timeout 600
 
-section "Fuzzing the record parser for ${fuzz_seconds}s"
+section "Fuzzing the record parser and the record-to-document path for ${fuzz_seconds}s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAURELAY_BUILD_FUZZ=ON -DAURELAY_BUILD_BENCH=OFF >/dev/null
 tests/fuzz/run.sh build-fuzz "$fuzz_seconds"
