@@ -61,7 +61,13 @@ SinkStatus FileSink::write(const DocumentBatch& batch) {
     }
     bytes = framed_;
   }
-  if (!write_all(bytes)) return SinkStatus::failed;
+  // A batch that fails half way (disk full) is taken back, so that "failed" means nothing of it
+  // was written and writing it again later duplicates nothing.
+  const off_t start = owns_fd_ ? ::lseek(fd_, 0, SEEK_END) : -1;
+  if (!write_all(bytes)) {
+    if (start >= 0 && ::ftruncate(fd_, start) != 0) error_ += " (and the partial batch stays)";
+    return SinkStatus::failed;
+  }
   counters_.documents += batch.count();
   counters_.bytes += bytes.size();
   return SinkStatus::ok;

@@ -8,9 +8,12 @@
 
 namespace aurelay::output {
 
+// The contract: a written batch is delivered, queued, spooled or dropped-and-counted by the sink
+// exactly once when write() says ok; on failed the sink took none of it and the caller writes the
+// same batch again later.
 enum class SinkStatus : std::uint8_t {
-  ok,      // the batch is delivered (or durably queued by the sink, e.g. spooled)
-  failed,  // not delivered; `last_error()` says why
+  ok,      // the sink took the batch (delivered, queued, spooled, or dropped and counted)
+  failed,  // the sink took nothing; `last_error()` says why; write the batch again
 };
 
 // What a sink reports about its progress, in the shape the collector's metrics take.

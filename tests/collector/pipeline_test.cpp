@@ -49,11 +49,17 @@ class GeneratedSource final : public RecordSource {
 // Remembers every document's event serial; optionally slow.
 class RecordingSink final : public output::Sink {
  public:
-  explicit RecordingSink(std::chrono::milliseconds delay_per_batch = 0ms)
-      : delay_(delay_per_batch) {}
+  explicit RecordingSink(std::chrono::milliseconds delay_per_batch = 0ms, int failures = 0)
+      : delay_(delay_per_batch), failures_left_(failures) {}
   output::SinkStatus write(const output::DocumentBatch& batch) override {
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     std::lock_guard lock(mutex_);
+    ++writes_;
+    if (failures_left_ > 0) {  // takes nothing and says so: the pipeline writes it again
+      --failures_left_;
+      error_ = "recording sink: refusing on purpose";
+      return output::SinkStatus::failed;
+    }
     for (std::size_t i = 0; i < batch.count(); ++i) {
       std::string_view document = batch.document(i);
       auto at = document.find("\"auditserial\":\"");
@@ -80,12 +86,18 @@ class RecordingSink final : public output::Sink {
     std::lock_guard lock(mutex_);
     return serials_.size();
   }
+  std::size_t writes() {
+    std::lock_guard lock(mutex_);
+    return writes_;
+  }
 
  private:
   std::chrono::milliseconds delay_;
   std::mutex mutex_;
   std::set<std::string> serials_;
   std::size_t documents_ = 0;
+  std::size_t writes_ = 0;
+  int failures_left_ = 0;
   std::string error_;
 };
 
@@ -151,6 +163,19 @@ TEST(Pipeline, SlowSinkWithDropCountsWhatItDrops) {
   // Every record is either delivered as an event or counted as dropped.
   EXPECT_EQ(recording->distinct() + dropped, 20000u);
   EXPECT_EQ(recording->documents(), recording->distinct());
+}
+
+TEST(Pipeline, FailingSinkGetsTheSameBatchAgainAndEveryDocumentOnce) {
+  Metrics metrics;
+  auto sink = std::make_unique<RecordingSink>(0ms, 3);
+  RecordingSink* recording = sink.get();
+  Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(5000), std::move(sink),
+                    metrics);
+  pipeline.start();
+  wait_finished(pipeline);
+  EXPECT_EQ(recording->documents(), 5000u);  // nothing twice ...
+  EXPECT_EQ(recording->distinct(), 5000u);   // ... nothing lost
+  EXPECT_GE(recording->writes(), 3u + 1u);
 }
 
 TEST(Pipeline, StopDrainsWhatWasReadAndEnds) {

@@ -10,6 +10,7 @@ namespace aurelay::output {
 namespace {
 
 using testing::read_file;
+using testing::run_command;
 using testing::TempDir;
 
 DocumentBatch batch_of(std::initializer_list<std::string_view> documents) {
@@ -86,6 +87,30 @@ TEST(FileSink, FullDeviceFailsTheWriteWithTheReason) {
   EXPECT_EQ(sink->write(batch_of({"{}"})), SinkStatus::failed);
   EXPECT_NE(sink->last_error().find("No space left"), std::string::npos) << sink->last_error();
   EXPECT_EQ(sink->counters().write_errors, 1u);
+}
+
+TEST(FileSink, BatchThatFillsTheDiskHalfWayIsTakenBackWhole) {
+  // A 64 KiB tmpfs (root only): the second batch does not fit and fails part-written; the file
+  // must hold exactly the first batch, so writing the second again later duplicates nothing.
+  TempDir dir;
+  const std::string mount_point = (dir.path() / "small").string();
+  std::filesystem::create_directory(mount_point);
+  if (geteuid() != 0 ||
+      run_command({"mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount_point}).exit_code != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { run_command({"umount", path}); }
+  } unmount{mount_point};
+  std::string error;
+  auto sink = FileSink::open({.path = mount_point + "/out.json"}, error);
+  ASSERT_TRUE(sink) << error;
+  const std::string small(20 * 1024, 'a'), big(80 * 1024, 'b');
+  const std::string first = "{\"a\":\"" + small + "\"}", second = "{\"b\":\"" + big + "\"}";
+  ASSERT_EQ(sink->write(batch_of({first})), SinkStatus::ok);
+  EXPECT_EQ(sink->write(batch_of({second})), SinkStatus::failed);
+  EXPECT_EQ(read_file(mount_point + "/out.json"), first + "\n");
+  EXPECT_EQ(sink->counters().documents, 1u);
 }
 
 }  // namespace
