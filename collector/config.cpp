@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "output/bulk_format.h"
+#include "output/url_credentials.h"
 
 namespace aurelay::collector {
 
@@ -209,6 +210,11 @@ const std::array kOptions = {
   OptionSpec{"curl_logfile", T::kPath, S::kHttp, "", 0, 0, "", "PATH",
     "audisp-json: file for curl's verbose trace; empty = aurelay's log.",
     &Config::curl_logfile},
+  OptionSpec{"http_credentials_file", T::kPath, S::kHttp, "", 0, 0, "", "PATH",
+    "File holding user:password for HTTP basic authentication, instead of putting them in the "
+    "URL; refused when its group or others can read it. Credentials never appear in logs, the "
+    "state file or --check-config output either way.",
+    &Config::http_credentials_file},
   // ---- spool
   OptionSpec{"spool_dir", T::kPath, S::kSpool, "/var/lib/aurelay/spool", 0, 0, "", "PATH",
     "Directory of the disk spool that holds batches while the server is down or slow; they "
@@ -396,7 +402,8 @@ ConfigResult set_option(Config& config, const OptionSpec& spec, std::string_view
     return ConfigResult::failure(where + ": " + std::string(spec.name) + ": " + why);
   };
   auto bad_value = [&]() {
-    return fail("invalid value '" + std::string(text) + "', expected " + type_hint(spec));
+    return fail("invalid value '" + output::redact_url_credentials(text) + "', expected " +
+                type_hint(spec));
   };
   switch (spec.type) {
     case T::kString:
@@ -535,7 +542,7 @@ ConfigResult validate_config(const Config& config) {
       return {};
     }
     if (key == "mozdef_url" || value.find("://") != std::string::npos) {
-      return fail(key, "'" + value + "' is not an http(s):// URL");
+      return fail(key, "'" + output::redact_url_credentials(value) + "' is not an http(s):// URL");
     }
     if (!is_keyword_or_path(value, {"stdout"})) {
       return fail(key, "'" + value + "' is not stdout, a file path or an http(s):// URL");
@@ -552,13 +559,14 @@ ConfigResult validate_config(const Config& config) {
   const std::string destination = config.effective_output();
   if (config.is_set("bulk_format") && config.bulk_format != "single" &&
       output::is_events_url(destination)) {
-    return fail("bulk_format", "'" + config.bulk_format + "' with " + destination +
+    return fail("bulk_format", "'" + config.bulk_format + "' with " +
+                                   output::redact_url_credentials(destination) +
                                    ": MozDef's /events takes one JSON object per POST and "
                                    "answers 500 to an array or several lines; use single there "
                                    "(the default for an /events URL) or post to /_bulk");
   }
   if (config.bulk_format == "single" && output::is_bulk_url(destination)) {
-    return fail("bulk_format", "'single' with " + destination +
+    return fail("bulk_format", "'single' with " + output::redact_url_credentials(destination) +
                                    ": MozDef's /_bulk reads a one-object body as a dict and "
                                    "publishes its key names, losing every event; use array or "
                                    "ndjson there, or post to /events");

@@ -79,6 +79,7 @@ struct Config {
   std::string ssl_client_key;
   bool curl_verbose = false;  // audisp-json
   std::string curl_logfile;   // audisp-json
+  std::string http_credentials_file;
 
   // spool
   std::string spool_dir;

@@ -28,6 +28,7 @@
 #include "netlink/rule_set_guard.h"
 #include "output/file_sink.h"
 #include "output/http_sink.h"
+#include "output/url_credentials.h"
 #include "rules/rules_loader.h"
 
 namespace aurelay::collector {
@@ -103,7 +104,7 @@ bool make_http_config(const Config& config, const std::string& url, output::Http
   if (!config.is_set("bulk_format") && output::is_events_url(url)) {
     http.bulk_format = output::BulkFormat::single;
   }
-  spdlog::info("output: posting to {} with bulk_format {}", url,
+  spdlog::info("output: posting to {} with bulk_format {}", output::redact_url_credentials(url),
                output::bulk_format_name(http.bulk_format));
   http.batch_max_events = config.batch_max_events;
   http.batch_max_bytes = config.batch_max_bytes;
@@ -116,6 +117,11 @@ bool make_http_config(const Config& config, const std::string& url, output::Http
   http.client_key = config.ssl_client_key;
   http.curl_verbose = config.curl_verbose;
   http.curl_logfile = config.curl_logfile;
+  if (!config.http_credentials_file.empty()) {
+    auto credentials = output::read_credentials_file(config.http_credentials_file, error);
+    if (!credentials) return false;
+    http.credentials = std::move(*credentials);
+  }
   http.spool_dir = config.spool_dir;
   http.spool_max_bytes = config.spool_max_bytes;
   if (auto action = output::parse_spool_full_action(config.spool_full_action))
@@ -474,7 +480,7 @@ int run_daemon(const Config& config) {
   pipeline.start();
   sd_notify(0, "READY=1\nSTATUS=collecting");
   spdlog::info("aurelay {} started: input {}, output {}", AURELAY_VERSION, config.input,
-               config.effective_output());
+               output::redact_url_credentials(config.effective_output()));
 
   // Replaying a file writes a state file only when asked to.
   const bool state_file_wanted = live || config.is_set("state_file");

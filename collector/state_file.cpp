@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <string_view>
 
+#include "output/url_credentials.h"
+
 namespace aurelay::collector {
 
 namespace {
@@ -35,17 +37,6 @@ std::string format_time(std::time_t when) {
   return text;
 }
 
-// Drops user:password@ from a URL so the state file never shows credentials.
-std::string without_credentials(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto host_start = scheme + 3;
-  const auto at = url.find('@', host_start);
-  const auto slash = url.find('/', host_start);
-  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
-  return url.substr(0, host_start) + url.substr(at + 1);
-}
-
 bool fail(std::string& error, const std::string& what, const std::string& path) {
   error = what + " " + path + ": " + std::strerror(errno);
   return false;
@@ -68,7 +59,7 @@ std::string render_state(const StateSnapshot& snapshot) {
   line(out, "process id", std::to_string(::getpid()));
   line(out, "config file", snapshot.config_file.empty() ? "none (defaults)" : snapshot.config_file);
   line(out, "input", snapshot.input);
-  line(out, "output", without_credentials(snapshot.output));
+  line(out, "output", output::redact_url_credentials(snapshot.output));
 
   // kernel (AUDIT_GET)
   line(out, "kernel enabled", m.kernel_enabled);

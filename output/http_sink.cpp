@@ -7,9 +7,44 @@
 #include <cstring>
 #include <mutex>
 
+#include "output/url_credentials.h"
+
 namespace aurelay::output {
 
 namespace {
+
+// curl's verbose output, as curl prints it ("* " info, "> " request headers, "< " response
+// headers; bodies left out), with the Authorization header masked. `userp` is the sink's FILE*
+// member (curl_logfile), stderr when it is null.
+int write_curl_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* userp) {
+  FILE* out = *static_cast<FILE**>(userp);
+  if (out == nullptr) out = stderr;
+  const char* prefix = nullptr;
+  switch (type) {
+    case CURLINFO_TEXT:
+      prefix = "* ";
+      break;
+    case CURLINFO_HEADER_OUT:
+      prefix = "> ";
+      break;
+    case CURLINFO_HEADER_IN:
+      prefix = "< ";
+      break;
+    default:
+      return 0;  // bodies and TLS data
+  }
+  std::string_view text(data, size);
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end == std::string_view::npos ? text.size() : end + 1);
+    const std::string shown = redact_authorization_header(line);
+    std::fputs(prefix, out);
+    std::fwrite(shown.data(), 1, shown.size(), out);
+    if (shown.empty() || shown.back() != '\n') std::fputc('\n', out);
+    text.remove_prefix(line.size());
+  }
+  return 0;
+}
 
 constexpr std::size_t kLatencyWindow = 4096;
 constexpr std::int64_t kLogIntervalMs = 10000;
@@ -97,6 +132,7 @@ bool HttpSink::open(std::string* error) {
   };
   if (opened_) return true;
   if (config_.url.empty()) return fail("http sink: no URL configured");
+  display_url_ = redact_url_credentials(config_.url);
   if (config_.http_max_inflight == 0) config_.http_max_inflight = 1;
   if (config_.batch_max_events == 0) config_.batch_max_events = 1;
   if (config_.bulk_format == BulkFormat::single) config_.batch_max_events = 1;
@@ -111,7 +147,7 @@ bool HttpSink::open(std::string* error) {
                 (std::strcmp(scheme, "http") == 0 || std::strcmp(scheme, "https") == 0);
     curl_free(scheme);
     curl_url_cleanup(parsed);
-    if (!http) return fail("http sink: not an http(s) URL: " + config_.url);
+    if (!http) return fail("http sink: not an http(s) URL: " + display_url_);
   }
   if (!config_.spool_dir.empty()) {
     SpoolConfig spool_config;
@@ -167,9 +203,16 @@ bool HttpSink::open(std::string* error) {
       curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.client_cert.c_str());
     if (!config_.client_key.empty())
       curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.client_key.c_str());
+    if (!config_.credentials.empty()) {
+      curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(easy, CURLOPT_USERPWD, config_.credentials.c_str());
+    }
     if (config_.curl_verbose) {
       curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
-      if (curl_log_ != nullptr) curl_easy_setopt(easy, CURLOPT_STDERR, curl_log_);
+      // curl's own verbose printer would show the Authorization header (base64 of
+      // user:password): print through a filter instead.
+      curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, write_curl_debug);
+      curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &curl_log_);
     }
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer->response);
@@ -208,7 +251,6 @@ void HttpSink::reopen() {
   if (curl_log_ != nullptr) {
     FILE* fresh = std::fopen(config_.curl_logfile.c_str(), "ae");
     if (fresh != nullptr) {
-      for (auto& transfer : transfers_) curl_easy_setopt(transfer->easy, CURLOPT_STDERR, fresh);
       std::fclose(curl_log_);
       curl_log_ = fresh;
     }
@@ -494,7 +536,7 @@ void HttpSink::finish(Transfer& transfer, CURLcode code) {
       record_latency(batch.oldest_ms);
       if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
       if (consecutive_failures_ > 0) {
-        spdlog::info("http sink: {} answers again after {} failed attempt(s)", config_.url,
+        spdlog::info("http sink: {} answers again after {} failed attempt(s)", display_url_,
                      consecutive_failures_);
       }
       consecutive_failures_ = 0;
@@ -505,11 +547,11 @@ void HttpSink::finish(Transfer& transfer, CURLcode code) {
       counters_.retried_documents += batch.count;
       if (transport_error) {
         ++counters_.transport_errors;
-        last_error_ = "http sink: " + config_.url + ": " +
+        last_error_ = "http sink: " + display_url_ + ": " +
                       (transfer.error[0] ? std::string(transfer.error)
                                          : std::string(curl_easy_strerror(code)));
       } else {
-        last_error_ = "http sink: " + config_.url + " answered HTTP " + std::to_string(status) +
+        last_error_ = "http sink: " + display_url_ + " answered HTTP " + std::to_string(status) +
                       ": " + transfer.response.substr(0, 200);
       }
       ++consecutive_failures_;
@@ -536,7 +578,7 @@ void HttpSink::finish(Transfer& transfer, CURLcode code) {
         return;
       }
       counters_.rejected += batch.count;
-      last_error_ = "http sink: " + config_.url + " rejected a document with HTTP " +
+      last_error_ = "http sink: " + display_url_ + " rejected a document with HTTP " +
                     std::to_string(status) + ": " + transfer.response.substr(0, 200);
       warn(reject_log_,
            last_error_ + (dead_letter_.enabled() ? " (written to " + dead_letter_.path() + ")"

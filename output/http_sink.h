@@ -40,6 +40,9 @@ struct HttpSinkConfig {
   // mozdef_url / --output: the full URL POSTed to, e.g. https://mozdef:8080/_bulk for array and
   // ndjson or https://mozdef:8080/events for single (see output/bulk_format.h). Required.
   std::string url;
+  // "user:password" for HTTP basic authentication (http_credentials_file); empty: the URL's own
+  // user information, if any. Never logged: logs show redact_url_credentials(url).
+  std::string credentials;
   unsigned http_max_inflight = 4;          // concurrent POSTs (= keep-alive connections)
   std::size_t batch_max_events = 500;      // documents per POST (single: always 1)
   std::size_t batch_max_bytes = 4u << 20;  // body bytes per POST (a larger document goes alone)
@@ -176,6 +179,7 @@ class HttpSink final : public Sink {
   curl_slist* json_headers_ = nullptr;    // Content-Type: application/json
   curl_slist* ndjson_headers_ = nullptr;  // Content-Type: application/x-ndjson
   FILE* curl_log_ = nullptr;
+  std::string display_url_;  // url without its credentials, for logs and errors
   std::vector<std::unique_ptr<Transfer>> transfers_;
   bool opened_ = false;
 

@@ -1,0 +1,27 @@
+// Credentials in output URLs (http://user:password@host/_bulk, amqp://user:password@host/vhost):
+// what may be shown of them (nothing) and where else they may come from (a file only its owner
+// can read). Every log line, error, state file, metrics file and --check-config output shows a
+// URL through redact_url_credentials().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace aurelay::output {
+
+// The URL with its user information (user, password, token: everything before '@' in the
+// authority) replaced by "***": "https://***@mozdef.example/_bulk". Text that is not a URL with
+// user information comes back unchanged.
+std::string redact_url_credentials(std::string_view url);
+
+// Masks the value of an HTTP Authorization header line in curl's verbose output (the Basic form
+// is base64 of user:password): "Authorization: Basic ***".
+std::string redact_authorization_header(std::string_view line);
+
+// Reads "user:password" (one line; a trailing newline is dropped) from `path`. Refused, with
+// `error` set, when the file cannot be read, is empty, or can be read by its group or others
+// (mode & 077), as ssh and auditd refuse such files.
+std::optional<std::string> read_credentials_file(const std::string& path, std::string& error);
+
+}  // namespace aurelay::output
