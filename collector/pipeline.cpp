@@ -358,6 +358,8 @@ void Pipeline::shipper_loop() {
           spdlog::error("shutting down with output failing: {} documents lost", batch->count());
           break;
         }
+        // The counters keep moving while the output fails (they say why).
+        publish_sink_metrics();
         std::this_thread::sleep_for(kSinkRetryDelay);
       }
       publish_sink_metrics();
