@@ -112,8 +112,13 @@ const std::array kOptions = {
     "report_interval; empty = never.",
     &Config::state_file},
   OptionSpec{"report_interval", T::kUnsigned, S::kDaemon, "60", 0, 86400, "", "SECONDS",
-    "Seconds between state file writes; 0 = only on SIGCONT.",
+    "Seconds between state file and metrics_file writes; 0 = only on SIGCONT.",
     &Config::report_interval},
+  OptionSpec{"metrics_file", T::kPath, S::kDaemon, "", 0, 0, "", "PATH",
+    "Every counter and gauge in the Prometheus text format (aurelay_*), written atomically "
+    "every report_interval, on SIGCONT and at exit; point it into node_exporter's "
+    "--collector.textfile.directory (the name must end in .prom). Empty = none.",
+    &Config::metrics_file},
   OptionSpec{"log_level", T::kChoice, S::kDaemon, "info", 0, 0,
     "trace|debug|info|warn|error|critical|off", "LEVEL",
     "Least severe message logged.",

@@ -51,6 +51,7 @@ struct Config {
   std::string user;  // empty = stay root
   std::string state_file;
   std::uint64_t report_interval = 0;
+  std::string metrics_file;  // Prometheus text exposition; empty = none
   std::string log_level;
   std::string log_target;  // auto | stderr | syslog | journal
 

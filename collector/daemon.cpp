@@ -22,6 +22,7 @@
 #include "collector/netlink_source.h"
 #include "collector/pipeline.h"
 #include "collector/privileges.h"
+#include "collector/prometheus.h"
 #include "collector/rate_limited_log.h"
 #include "collector/state_file.h"
 #include "netlink/audit_control.h"
@@ -197,7 +198,7 @@ class KernelStatusMonitor {
     }
     std::uint64_t added = lost_.update(status.lost);
     metrics_.kernel_enabled.store(status.enabled, std::memory_order_relaxed);
-    metrics_.kernel_pid.store(status.pid, std::memory_order_relaxed);
+    metrics_.kernel_audit_pid.store(status.pid, std::memory_order_relaxed);
     metrics_.kernel_lost.store(lost_.total(), std::memory_order_relaxed);
     metrics_.kernel_backlog.store(status.backlog, std::memory_order_relaxed);
     metrics_.kernel_backlog_limit.store(status.backlog_limit, std::memory_order_relaxed);
@@ -381,6 +382,18 @@ void reload_config(const Config& running) {
                  needs_restart);
 }
 
+// "label value, ..." of every counter that is not 0, in list order (collector/metrics.h).
+std::string nonzero_counters(const Metrics& metrics) {
+  std::string text;
+  visit_metrics(metrics, [&](const MetricDescriptor& metric, const auto& value) {
+    const auto number = value.load(std::memory_order_relaxed);
+    if (metric.type != MetricType::counter || number == 0) return;
+    if (!text.empty()) text += ", ";
+    text += std::string(metric.label) + " " + std::to_string(number);
+  });
+  return text.empty() ? "none" : text;
+}
+
 }  // namespace
 
 int run_daemon(const Config& config) {
@@ -492,6 +505,20 @@ int run_daemon(const Config& config) {
     if (!write_state_file(config.state_file, snapshot, state_error))
       spdlog::warn("state file: {}", state_error);
   };
+  RateLimitedLog metrics_file_warning;
+  auto write_metrics = [&] {
+    if (config.metrics_file.empty()) return;
+    std::string metrics_error;
+    std::uint64_t suppressed = 0;
+    if (!write_prometheus_file(config.metrics_file, {&metrics, AURELAY_VERSION, started},
+                               metrics_error) &&
+        metrics_file_warning.allow(Clock::now(), suppressed))
+      spdlog::warn("metrics file: {} ({} more since last warning)", metrics_error, suppressed);
+  };
+  auto write_reports = [&] {
+    write_state();
+    write_metrics();
+  };
 
   KernelStatusMonitor kernel_status(control, metrics);
   if (live) kernel_status.poll(Clock::now());
@@ -526,7 +553,7 @@ int run_daemon(const Config& config) {
         break;
       case SIGCONT:
         if (live) kernel_status.poll(Clock::now());  // the kernel's view as of now
-        write_state();
+        write_reports();
         break;
       default:
         break;
@@ -537,7 +564,7 @@ int run_daemon(const Config& config) {
       next_kernel_poll = now + kKernelPollInterval;
     }
     if (config.report_interval > 0 && now >= next_report) {
-      write_state();
+      write_reports();
       next_report = now + std::chrono::seconds(config.report_interval);
     }
     if (watchdog && now >= next_watchdog) {
@@ -552,7 +579,7 @@ int run_daemon(const Config& config) {
   // 8. Teardown, in reverse.
   pipeline.join();
   if (live) kernel_status.poll(Clock::now());
-  write_state();
+  write_reports();
   int exit_code = kExitOk;
   std::string source_error = pipeline.source_error();
   if (!source_error.empty()) {
@@ -566,8 +593,9 @@ int run_daemon(const Config& config) {
   }
   spdlog::info(
       "stopped: {} records, {} events, {} documents delivered, {} parse errors, {} kernel lost",
-      metrics.records_received.load(), metrics.events_completed.load(), metrics.delivered.load(),
-      metrics.parse_errors.load(), metrics.kernel_lost.load());
+      metrics.records_received.load(), metrics.events_completed.load(),
+      metrics.documents_delivered.load(), metrics.parse_errors.load(), metrics.kernel_lost.load());
+  spdlog::info("counters at exit: {}", nonzero_counters(metrics));
   return exit_code;
 }
 

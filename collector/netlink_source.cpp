@@ -63,6 +63,11 @@ SourceCounters NetlinkSource::counters() const {
   result.enobufs = counters.enobufs;
   result.truncated = counters.truncated;
   result.replace_probes = counters.replace_probes;
+  result.datagrams = counters.datagrams;
+  result.non_records = counters.non_records;
+  result.malformed = counters.malformed;
+  result.foreign_sender = counters.foreign_sender;
+  result.receive_errors = counters.receive_errors;
   return result;
 }
 

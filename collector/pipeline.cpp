@@ -88,6 +88,8 @@ void Pipeline::reader_loop() {
   correlate::RecordBatch overflow;  // queue_full_action=drop reads into this and discards it
   std::uint64_t dropped = 0;
   RateLimitedLog full_warning;
+  RateLimitedLog enobufs_warning;
+  std::uint64_t enobufs_warned = 0;
   bool intake_stopped = false;
   correlate::RecordBatch* spare = nullptr;
   while (true) {
@@ -103,7 +105,9 @@ void Pipeline::reader_loop() {
     if (batch == nullptr && !free_records_.try_pop(batch)) {
       // Every batch is queued for the correlator: the ring is full.
       std::uint64_t suppressed = 0;
-      if (config_.warn_when_ring_full && full_warning.allow(Clock::now(), suppressed))
+      // Dropping always warns; waiting only on a live source (a replay outruns the correlator).
+      const bool drops = config_.queue_full_action == QueueFullAction::drop;
+      if ((drops || config_.warn_when_ring_full) && full_warning.allow(Clock::now(), suppressed))
         spdlog::warn("record ring full: correlator is behind ({}), {} more since last warning",
                      config_.queue_full_action == QueueFullAction::block ? "reading paused"
                                                                          : "dropping records",
@@ -126,9 +130,23 @@ void Pipeline::reader_loop() {
     SourceCounters counters = source_->counters();
     store(metrics_.records_received, counters.records);
     store(metrics_.bytes_received, counters.bytes);
-    store(metrics_.enobufs, counters.enobufs);
-    store(metrics_.truncated, counters.truncated);
-    store(metrics_.replace_probes, counters.replace_probes);
+    store(metrics_.receive_enobufs, counters.enobufs);
+    store(metrics_.records_truncated, counters.truncated);
+    store(metrics_.replace_probes_ignored, counters.replace_probes);
+    store(metrics_.netlink_datagrams, counters.datagrams);
+    store(metrics_.netlink_non_records, counters.non_records);
+    store(metrics_.netlink_malformed, counters.malformed);
+    store(metrics_.netlink_foreign_sender, counters.foreign_sender);
+    store(metrics_.receive_errors, counters.receive_errors);
+    if (counters.enobufs > enobufs_warned) {
+      std::uint64_t suppressed = 0;
+      if (enobufs_warning.allow(Clock::now(), suppressed))
+        spdlog::warn(
+            "audit socket overrun (ENOBUFS): the kernel dropped records ({} overruns in all; raise "
+            "receive_buffer_bytes), {} more since last warning",
+            counters.enobufs, suppressed);
+      enobufs_warned = counters.enobufs;
+    }
     if (!batch->empty()) {
       full_records_.try_push(batch);
       std::int64_t depth = static_cast<std::int64_t>(full_records_.size());
@@ -164,7 +182,7 @@ output::DocumentBatch* Pipeline::acquire_document_batch() {
 void Pipeline::hand_over_documents() {
   if (current_documents_->empty()) return;
   full_documents_.try_push(current_documents_);
-  store(metrics_.output_queued, static_cast<std::int64_t>(full_documents_.size()));
+  store(metrics_.output_queued_documents, static_cast<std::int64_t>(full_documents_.size()));
   documents_ready_.notify();
   sink_->wakeup();
   current_documents_ = acquire_document_batch();
@@ -179,10 +197,18 @@ void Pipeline::publish_correlator_metrics(const correlate::EventAssembler& assem
   store(metrics_.events_evicted, counters.by_overflow);
   store(metrics_.late_records, counters.late_records);
   store(metrics_.continuation_events, counters.continuations);
+  store(metrics_.correlator_replace_ignored, counters.replace_ignored);
+  store(metrics_.events_at_end_of_input, counters.by_end_of_input);
+  store(metrics_.late_eoe, counters.late_eoe);
+  store(metrics_.orphan_eoe, counters.orphan_eoe);
   store(metrics_.events_in_flight, static_cast<std::int64_t>(assembler.in_flight()));
   const output::EncoderCounters& encoded = encoder_->counters();
   store(metrics_.documents_encoded, encoded.documents);
-  store(metrics_.encode_failed, encoded.failed);
+  store(metrics_.documents_encode_failed, encoded.failed);
+  store(metrics_.continuation_documents, encoded.continuations);
+  store(metrics_.invalid_utf8_fixed, encoded.invalid_utf8_fixed);
+  store(metrics_.unknown_syscalls, encoded.unknown_syscalls);
+  store(metrics_.id_lookups, encoded.id_lookups);
   store(metrics_.values_truncated, encoded.truncated_values);
   store(metrics_.extra_fields, encoded.extra_fields);
   store(metrics_.parent_known, encoded.parent_hits);
@@ -281,18 +307,35 @@ void Pipeline::publish_sink_metrics(bool force) {
   if (!force && now - last_sink_publish_ < kSinkPublishInterval) return;
   last_sink_publish_ = now;
   output::SinkStats stats = sink_->stats();
-  store(metrics_.delivered, stats.delivered);
-  store(metrics_.retried, stats.retried);
-  store(metrics_.rejected, stats.rejected);
-  store(metrics_.dropped_spool_full, stats.dropped_spool_full);
-  store(metrics_.dropped_output, stats.dropped + dropped_at_shutdown_);
-  store(metrics_.batches_in_flight, static_cast<std::int64_t>(stats.batches_in_flight));
+  store(metrics_.documents_delivered, stats.delivered);
+  store(metrics_.batches_delivered, stats.delivered_batches);
+  store(metrics_.output_bytes_written, stats.bytes_written);
+  store(metrics_.output_requests, stats.requests);
+  store(metrics_.output_transport_errors, stats.transport_errors);
+  store(metrics_.batches_retried, stats.retried);
+  store(metrics_.documents_retried, stats.retried_documents);
+  store(metrics_.output_write_errors, stats.write_errors);
+  store(metrics_.output_reopens, stats.reopens);
+  store(metrics_.documents_rejected, stats.rejected);
+  store(metrics_.rejected_splits, stats.rejected_splits);
+  store(metrics_.documents_dead_lettered, stats.dead_lettered);
+  store(metrics_.dead_letter_errors, stats.dead_letter_errors);
+  store(metrics_.documents_spooled, stats.spooled);
+  store(metrics_.documents_unspooled, stats.unspooled);
+  store(metrics_.spool_corrupt_records, stats.spool_corrupt_records);
+  store(metrics_.spool_corrupt_bytes, stats.spool_corrupt_bytes);
+  store(metrics_.spool_write_errors, stats.spool_write_errors);
+  store(metrics_.documents_dropped_spool_full, stats.dropped_spool_full);
+  store(metrics_.documents_dropped_queue_full, stats.dropped_queue_full);
+  store(metrics_.documents_dropped_output, stats.dropped + dropped_at_shutdown_);
+  store(metrics_.output_batches_in_flight, static_cast<std::int64_t>(stats.batches_in_flight));
   store(metrics_.spool_bytes, static_cast<std::int64_t>(stats.spool_bytes));
   store(metrics_.spool_segments, static_cast<std::int64_t>(stats.spool_segments));
   store(metrics_.last_http_status, stats.last_status);
-  store(metrics_.latency_p50_ms, static_cast<std::int64_t>(stats.latency_p50_ms));
-  store(metrics_.latency_p99_ms, static_cast<std::int64_t>(stats.latency_p99_ms));
-  store(metrics_.output_queued, static_cast<std::int64_t>(stats.queued + full_documents_.size()));
+  store(metrics_.delivery_latency_p50_ms, static_cast<std::int64_t>(stats.latency_p50_ms));
+  store(metrics_.delivery_latency_p99_ms, static_cast<std::int64_t>(stats.latency_p99_ms));
+  store(metrics_.output_queued_documents,
+        static_cast<std::int64_t>(stats.queued + full_documents_.size()));
 }
 
 void Pipeline::shipper_loop() {
@@ -302,7 +345,7 @@ void Pipeline::shipper_loop() {
     if (reopen_requested_.exchange(false, std::memory_order_acq_rel)) sink_->reopen();
     output::DocumentBatch* batch = nullptr;
     if (full_documents_.try_pop(batch)) {
-      store(metrics_.output_queued, static_cast<std::int64_t>(full_documents_.size()));
+      store(metrics_.output_queued_documents, static_cast<std::int64_t>(full_documents_.size()));
       // A sink that cannot take the batch is retried until it can: the correlator (and, with
       // queue_full_action=block, the reader) waits meanwhile. Only a stop ends the retries.
       while (sink_->write(*batch) != output::SinkStatus::ok) {
@@ -315,6 +358,8 @@ void Pipeline::shipper_loop() {
           spdlog::error("shutting down with output failing: {} documents lost", batch->count());
           break;
         }
+        // The counters keep moving while the output fails (they say why).
+        publish_sink_metrics();
         std::this_thread::sleep_for(kSinkRetryDelay);
       }
       publish_sink_metrics();

@@ -22,6 +22,12 @@ struct SourceCounters {
   std::uint64_t enobufs = 0;
   std::uint64_t truncated = 0;  // records cut short (netlink MSG_TRUNC, over-long lines)
   std::uint64_t replace_probes = 0;
+  // netlink only
+  std::uint64_t datagrams = 0;       // everything received, records or not
+  std::uint64_t non_records = 0;     // acks and replies on the data socket (ignored)
+  std::uint64_t malformed = 0;       // shorter than a netlink header (dropped)
+  std::uint64_t foreign_sender = 0;  // not sent by the kernel (dropped)
+  std::uint64_t receive_errors = 0;  // receive errors other than ENOBUFS
 };
 
 class RecordSource {

@@ -86,6 +86,9 @@ SinkStats FileSink::stats() {
   SinkStats stats;
   stats.delivered = counters_.documents;
   stats.retried = counters_.write_errors;
+  stats.bytes_written = counters_.bytes;
+  stats.write_errors = counters_.write_errors;
+  stats.reopens = counters_.reopens;
   return stats;
 }
 

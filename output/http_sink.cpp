@@ -734,6 +734,19 @@ SinkStats HttpSink::stats() {
   stats.last_status = c.last_http_status;
   stats.latency_p50_ms = c.latency_p50_ms;
   stats.latency_p99_ms = c.latency_p99_ms;
+  stats.delivered_batches = c.delivered_batches;
+  stats.requests = c.requests;
+  stats.transport_errors = c.transport_errors;
+  stats.retried_documents = c.retried_documents;
+  stats.rejected_splits = c.rejected_splits;
+  stats.dead_lettered = c.dead_lettered;
+  stats.dead_letter_errors = c.dead_letter_errors;
+  stats.spooled = c.spooled;
+  stats.unspooled = c.unspooled;
+  stats.spool_corrupt_records = c.spool_corrupt_records;
+  stats.spool_corrupt_bytes = c.spool_corrupt_bytes;
+  stats.spool_write_errors = c.spool_write_errors;
+  stats.dropped_queue_full = c.dropped_queue_full;
   return stats;
 }
 

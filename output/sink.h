@@ -30,6 +30,23 @@ struct SinkStats {
   std::int64_t last_status = 0;      // last HTTP status, 0 when none
   std::uint64_t latency_p50_ms = 0;  // event time -> delivery
   std::uint64_t latency_p99_ms = 0;
+  // What only some sinks have (0 otherwise).
+  std::uint64_t delivered_batches = 0;
+  std::uint64_t bytes_written = 0;  // file
+  std::uint64_t write_errors = 0;   // file
+  std::uint64_t reopens = 0;        // file
+  std::uint64_t requests = 0;       // HTTP requests finished, any outcome
+  std::uint64_t transport_errors = 0;
+  std::uint64_t retried_documents = 0;
+  std::uint64_t rejected_splits = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t dead_letter_errors = 0;
+  std::uint64_t spooled = 0;
+  std::uint64_t unspooled = 0;
+  std::uint64_t spool_corrupt_records = 0;
+  std::uint64_t spool_corrupt_bytes = 0;
+  std::uint64_t spool_write_errors = 0;
+  std::uint64_t dropped_queue_full = 0;
 };
 
 class Sink {

@@ -15,6 +15,7 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libsystemd-dev
   auditd laurel python3 openssl procps iproute2 curl strace
   zlib1g-dev nginx-light time bc
+  prometheus-node-exporter
 )
 
 missing=()
@@ -24,6 +25,10 @@ done
 
 auditd_was_installed=0
 dpkg-query -W -f='${Status}' auditd 2>/dev/null | grep -q 'install ok installed' && auditd_was_installed=1
+# node_exporter is only run by the metrics test (on its own port); the system service stays off.
+node_exporter_was_installed=0
+dpkg-query -W -f='${Status}' prometheus-node-exporter 2>/dev/null | grep -q 'install ok installed' &&
+  node_exporter_was_installed=1
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
@@ -46,5 +51,9 @@ if [ "$auditd_was_installed" = 0 ]; then
     systemctl disable --now auditd.service >/dev/null 2>&1 || true
   fi
   pkill -x auditd 2>/dev/null || true
+fi
+if [ "$node_exporter_was_installed" = 0 ] && command -v systemctl >/dev/null 2>&1 &&
+  [ -d /run/systemd/system ]; then
+  systemctl disable --now prometheus-node-exporter.service >/dev/null 2>&1 || true
 fi
 echo "setup.sh: ready"

@@ -72,6 +72,7 @@ TEST(ConfigTable, NamesAreUniqueAndCoverTheIssueKeys) {
                           "rules_errors",
                           "state_file",
                           "report_interval",
+                          "metrics_file",
                           "log_level",
                           "log_target",
                           "user",

@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -37,53 +40,7 @@ class StateFileTest : public ::testing::Test {
     dir_ = ::mkdtemp(pattern.data());
     // Every metric gets a distinct value so a swapped or missing line shows.
     std::int64_t value = 1000;
-    auto set = [&](auto& field) { field.store(value++); };
-    set(metrics_.records_received);
-    set(metrics_.bytes_received);
-    set(metrics_.enobufs);
-    set(metrics_.truncated);
-    set(metrics_.replace_probes);
-    set(metrics_.ring_full_waits);
-    set(metrics_.ring_full_dropped);
-    set(metrics_.ring_depth);
-    set(metrics_.ring_max_depth);
-    set(metrics_.records_parsed);
-    set(metrics_.parse_errors);
-    set(metrics_.events_completed);
-    set(metrics_.events_by_eoe);
-    set(metrics_.events_by_terminal);
-    set(metrics_.events_timed_out);
-    set(metrics_.events_evicted);
-    set(metrics_.late_records);
-    set(metrics_.events_in_flight);
-    set(metrics_.documents_encoded);
-    set(metrics_.encode_failed);
-    set(metrics_.output_queued);
-    set(metrics_.batches_in_flight);
-    set(metrics_.spool_bytes);
-    set(metrics_.spool_segments);
-    set(metrics_.delivered);
-    set(metrics_.retried);
-    set(metrics_.rejected);
-    set(metrics_.dropped_spool_full);
-    set(metrics_.dropped_output);
-    set(metrics_.last_http_status);
-    set(metrics_.latency_p50_ms);
-    set(metrics_.latency_p99_ms);
-    set(metrics_.kernel_enabled);
-    set(metrics_.kernel_pid);
-    set(metrics_.kernel_lost);
-    set(metrics_.kernel_backlog);
-    set(metrics_.kernel_backlog_limit);
-    set(metrics_.continuation_events);
-    set(metrics_.values_truncated);
-    set(metrics_.extra_fields);
-    set(metrics_.parent_known);
-    set(metrics_.parent_unknown);
-    set(metrics_.parent_proc_reads);
-    set(metrics_.process_table_evictions);
-    set(metrics_.rules_loaded);
-    set(metrics_.rules_failed_lines);
+    visit_metrics(metrics_, [&](const MetricDescriptor&, auto& field) { field.store(value++); });
     snapshot_.metrics = &metrics_;
     snapshot_.version = "9.8.7";
     snapshot_.config_file = "/etc/aurelay/aurelay.conf";
@@ -106,35 +63,41 @@ TEST_F(StateFileTest, RendersAuditdStyleLinesAndEveryMetric) {
   EXPECT_EQ(values.at("process id"), std::to_string(::getpid()));
   EXPECT_TRUE(values.contains("current time"));
   EXPECT_TRUE(values.contains("process priority"));
-  EXPECT_EQ(values.at("output"), "https://mozdef.example/_bulk");  // no credentials
-  EXPECT_EQ(values.at("records received"), "1000");
-  EXPECT_EQ(values.at("receive ENOBUFS"), "1002");
-  EXPECT_EQ(values.at("ring max depth"), "1008");
-  EXPECT_EQ(values.at("events timed out"), "1014");
-  EXPECT_EQ(values.at("late records"), "1016");
-  EXPECT_EQ(values.at("spool bytes"), "1022");
-  EXPECT_EQ(values.at("documents delivered"), "1024");
-  EXPECT_EQ(values.at("last HTTP status"), "1029");
-  EXPECT_EQ(values.at("delivery latency p99 ms"), "1031");
-  EXPECT_EQ(values.at("kernel enabled"), "1032");
-  EXPECT_EQ(values.at("kernel lost"), "1034");
-  EXPECT_EQ(values.at("kernel backlog limit"), "1036");
-  EXPECT_EQ(values.at("continuation events"), "1037");
-  EXPECT_EQ(values.at("values truncated"), "1038");
-  EXPECT_EQ(values.at("fields kept in extra"), "1039");
-  EXPECT_EQ(values.at("parent process known"), "1040");
-  EXPECT_EQ(values.at("parent process unknown"), "1041");
-  EXPECT_EQ(values.at("parent process /proc reads"), "1042");
-  EXPECT_EQ(values.at("process table evictions"), "1043");
-  EXPECT_EQ(values.at("rules loaded"), "1044");
-  EXPECT_EQ(values.at("rules failed lines"), "1045");
+  EXPECT_EQ(values.at("output"), "https://***@mozdef.example/_bulk");  // no credentials
   EXPECT_TRUE(values.at("glibc arena (total memory) is").ends_with(" KiB"));
-  // 46 metrics, each value once.
-  int metric_lines = 0;
-  for (const auto& [key, value] : values) {
-    if (value.size() == 4 && value[0] == '1' && value[1] == '0') ++metric_lines;
+  // Every metric of the list, each with its own value, and no other line with such a value.
+  std::int64_t expected = 1000;
+  for (const MetricDescriptor& metric : kMetricDescriptors) {
+    ASSERT_TRUE(values.contains(std::string(metric.label))) << metric.label << " missing";
+    EXPECT_EQ(values.at(std::string(metric.label)), std::to_string(expected++)) << metric.label;
   }
-  EXPECT_EQ(metric_lines, 46);
+  std::size_t metric_lines = 0;
+  for (const auto& [key, value] : values) {
+    const long long number = std::atoll(value.c_str());
+    if (number >= 1000 && number < expected) ++metric_lines;
+  }
+  EXPECT_EQ(metric_lines, kMetricDescriptors.size());
+  // Labels the kernel and integration tests (and operators) read.
+  for (const char* label :
+       {"kernel lost", "kernel audit pid", "kernel enabled", "rules loaded", "rules failed lines",
+        "records received", "events completed", "documents encoded", "documents delivered",
+        "documents rejected", "last HTTP status", "receive ENOBUFS"})
+    EXPECT_TRUE(values.contains(label)) << label;
+}
+
+TEST(MetricList, NamesAndLabelsAreUniqueAndPrometheusSafe) {
+  std::set<std::string_view> names;
+  std::set<std::string_view> labels;
+  for (const MetricDescriptor& metric : kMetricDescriptors) {
+    EXPECT_TRUE(names.insert(metric.name).second) << "duplicate " << metric.name;
+    EXPECT_TRUE(labels.insert(metric.label).second) << "duplicate " << metric.label;
+    EXPECT_FALSE(metric.help.empty()) << metric.name;
+    for (char c : metric.name)
+      EXPECT_TRUE(std::islower(c) || std::isdigit(c) || c == '_') << metric.name;
+    EXPECT_FALSE(metric.name.ends_with("_total"))
+        << metric.name << ": _total is added for counters";
+    EXPECT_EQ(metric.label.find(" = "), std::string_view::npos) << metric.label;
+  }
 }
 
 TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {
@@ -144,7 +107,8 @@ TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
-  EXPECT_EQ(parse_state(testing::read_file(path)).at("records received"), "1000");
+  EXPECT_EQ(parse_state(testing::read_file(path)).at("records received"),
+            std::to_string(metrics_.records_received.load()));
 
   // A second write replaces the file; no temporary files are left behind.
   metrics_.records_received.store(5);
