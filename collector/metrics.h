@@ -55,6 +55,14 @@ struct Metrics {
   Gauge last_http_status{0};
   Gauge latency_p50_ms{0};
   Gauge latency_p99_ms{0};
+  // AMQP output (publisher confirms), documents
+  Counter amqp_published{0};
+  Counter amqp_confirmed{0};
+  Counter amqp_nacked{0};
+  Counter amqp_returned{0};
+  Gauge amqp_in_flight{0};
+  Counter amqp_reconnects{0};
+  Gauge amqp_current_broker{-1};  // index in amqp_url's list, -1 = not connected
 
   // kernel (AUDIT_GET, polled by the main thread)
   Gauge kernel_enabled{-1};

@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <string_view>
 
+#include "output/amqp_publisher.h"
+#include "output/url_credentials.h"
+
 namespace aurelay::collector {
 
 namespace {
@@ -35,15 +38,22 @@ std::string format_time(std::time_t when) {
   return text;
 }
 
-// Drops user:password@ from a URL so the state file never shows credentials.
-std::string without_credentials(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto host_start = scheme + 3;
-  const auto at = url.find('@', host_start);
-  const auto slash = url.find('/', host_start);
-  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
-  return url.substr(0, host_start) + url.substr(at + 1);
+// The broker `index` of a comma-separated amqp_url list, without credentials.
+std::string broker_at(const std::string& urls, std::int64_t index) {
+  if (index < 0) return "none";
+  std::string_view rest(urls);
+  for (std::int64_t i = 0; !rest.empty(); ++i) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty())
+      --i;
+    else if (i == index)
+      return output::without_credentials(item);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return "#" + std::to_string(index);
 }
 
 bool fail(std::string& error, const std::string& what, const std::string& path) {
@@ -68,7 +78,7 @@ std::string render_state(const StateSnapshot& snapshot) {
   line(out, "process id", std::to_string(::getpid()));
   line(out, "config file", snapshot.config_file.empty() ? "none (defaults)" : snapshot.config_file);
   line(out, "input", snapshot.input);
-  line(out, "output", without_credentials(snapshot.output));
+  line(out, "output", output::without_credentials(snapshot.output));
 
   // kernel (AUDIT_GET)
   line(out, "kernel enabled", m.kernel_enabled);
@@ -123,6 +133,16 @@ std::string render_state(const StateSnapshot& snapshot) {
   line(out, "last HTTP status", m.last_http_status);
   line(out, "delivery latency p50 ms", m.latency_p50_ms);
   line(out, "delivery latency p99 ms", m.latency_p99_ms);
+  if (output::is_amqp_url(snapshot.output)) {
+    line(out, "amqp messages published", m.amqp_published);
+    line(out, "amqp messages confirmed", m.amqp_confirmed);
+    line(out, "amqp messages nacked", m.amqp_nacked);
+    line(out, "amqp messages returned", m.amqp_returned);
+    line(out, "amqp messages in flight", m.amqp_in_flight);
+    line(out, "amqp reconnects", m.amqp_reconnects);
+    line(out, "amqp current broker",
+         broker_at(snapshot.output, m.amqp_current_broker.load(std::memory_order_relaxed)));
+  }
 
   // glibc, as auditd reports it
   const struct mallinfo2 info = ::mallinfo2();
