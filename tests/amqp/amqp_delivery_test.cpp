@@ -96,13 +96,14 @@ std::string without_processid(const std::string& json) {
   return buffer.GetString();
 }
 
-std::string event_id(const std::string& json) {
+// The event's serial (details.auditserial), unique per event of these inputs.
+std::string event_serial(const std::string& json) {
   rapidjson::Document document;
   document.Parse(json.c_str(), json.size());
   if (document.HasParseError() || !document.IsObject() || !document.HasMember("details") ||
-      !document["details"].HasMember("eventid"))
+      !document["details"].HasMember("auditserial"))
     return {};
-  return document["details"]["eventid"].GetString();
+  return document["details"]["auditserial"].GetString();
 }
 
 TEST(AmqpDelivery, FixturesArriveExactlyOnceEqualToTheFileOutput) {
@@ -186,7 +187,7 @@ TEST(AmqpDelivery, UnroutableMessagesAreReturnedCountedAndKept) {
   EXPECT_EQ(second.exit_code, 0) << second.err;
   std::map<std::string, int> ids;
   for (const AmqpTestMessage& message : consumer.drain("aurelay-test-unbound-q"))
-    ++ids[event_id(message.body)];
+    ++ids[event_serial(message.body)];
   EXPECT_EQ(ids.size(), 50u);
   EXPECT_EQ(spool_bytes(dir / "spool"), 0u);
 }
@@ -308,7 +309,7 @@ TEST(AmqpDelivery, BrokerKilledMidStreamAndRestartedLosesNothing) {
   std::map<std::string, int> ids;
   std::uint64_t messages = 0;
   for (const AmqpTestMessage& message : consumer.drain(queue, 3s)) {
-    ++ids[event_id(message.body)];
+    ++ids[event_serial(message.body)];
     ++messages;
   }
   int missing = 0;
