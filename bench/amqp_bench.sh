@@ -39,7 +39,7 @@ cleanup() {
   if [ -s "$work/rabbit.pid" ]; then kill "$(cat "$work/rabbit.pid")" 2>/dev/null || true; fi
   if [ -n "$server_pid" ]; then wait "$server_pid" 2>/dev/null || true; fi
   if [ -n "$epmd_pid" ]; then kill "$epmd_pid" 2>/dev/null || true; wait "$epmd_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
+  rm -rf "$work" "/dev/shm/$(basename "$work")-spool"
 }
 trap cleanup EXIT
 
