@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "output/amqp_publisher.h"
 #include "output/bulk_format.h"
 #include "output/url_credentials.h"
 
@@ -131,8 +132,9 @@ const std::array kOptions = {
   // ---- output
   OptionSpec{"output", T::kString, S::kOutput, "stdout", 0, 0, "", "DEST",
     "Where MozDef documents go: `stdout`, a file path (one JSON document per line, reopened "
-    "on SIGHUP), or an http:// or https:// URL (MozDef loginput, e.g. "
-    "https://mozdef.example.com/_bulk or /events).",
+    "on SIGHUP), an http:// or https:// URL (MozDef loginput, e.g. "
+    "https://mozdef.example.com/_bulk or /events), or amqp://user:password@host:5672/vhost "
+    "or amqps://… (MozDef's RabbitMQ; a comma-separated list for a cluster, see amqp_url).",
     &Config::output},
   OptionSpec{"mozdef_url", T::kString, S::kOutput, "", 0, 0, "", "URL",
     "audisp-json: MozDef URL documents are posted to. Used when output is not set.",
@@ -220,6 +222,39 @@ const std::array kOptions = {
     "URL; refused when its group or others can read it. Credentials never appear in logs, the "
     "state file or --check-config output either way.",
     &Config::http_credentials_file},
+  // ---- amqp
+  OptionSpec{"amqp_url", T::kString, S::kAmqp, "", 0, 0, "", "URL[,URL...]",
+    "Publish documents to MozDef's RabbitMQ instead of posting them to loginput: "
+    "amqp://user:password@host:5672/vhost or amqps://… (TLS with ssl_verify, curl_cainfo, "
+    "ssl_client_cert and ssl_client_key). Several comma-separated URLs are the nodes of a "
+    "cluster: a failed connection moves to the next. Used when output is not set. Each "
+    "document is one persistent message (content type application/json) and counts as "
+    "delivered when the broker confirms it (publisher confirms). User and password never "
+    "appear in logs or the state file.",
+    &Config::amqp_url},
+  OptionSpec{"amqp_exchange", T::kString, S::kAmqp, "eventtask", 0, 0, "", "NAME",
+    "Durable direct exchange documents are published to (MozDef's loginput and esworker use "
+    "eventtask).",
+    &Config::amqp_exchange},
+  OptionSpec{"amqp_routing_key", T::kString, S::kAmqp, "eventtask", 0, 0, "", "KEY",
+    "Routing key of every message.",
+    &Config::amqp_routing_key},
+  OptionSpec{"amqp_queue", T::kString, S::kAmqp, "eventtask", 0, 0, "", "NAME",
+    "Durable queue bound to the exchange with the routing key, declared at connection so "
+    "events wait in it before any MozDef worker runs; empty = none declared. Messages are "
+    "published mandatory: one that no queue takes comes back, is counted (amqp messages "
+    "returned) and retried, never counted as delivered.",
+    &Config::amqp_queue},
+  OptionSpec{"amqp_declare", T::kChoice, S::kAmqp, "declare", 0, 0, "declare|passive",
+    "MODE",
+    "`declare` creates the exchange, the queue and the binding when missing (as loginput "
+    "does); `passive` only checks that exchange and queue exist, for a user without the "
+    "configure permission. A missing one is an error that is retried.",
+    &Config::amqp_declare},
+  OptionSpec{"amqp_confirm_window", T::kUnsigned, S::kAmqp, "1000", 1, 65535, "", "N",
+    "Messages published and not yet confirmed by the broker, at most. A nack, a return or a "
+    "lost connection sends the unconfirmed documents again (at least once).",
+    &Config::amqp_confirm_window},
   // ---- spool
   OptionSpec{"spool_dir", T::kPath, S::kSpool, "/var/lib/aurelay/spool", 0, 0, "", "PATH",
     "Directory of the disk spool that holds batches while the server is down or slow; they "
@@ -379,6 +414,8 @@ std::string_view section_title(OptionSection section) {
       return "Output";
     case S::kHttp:
       return "HTTP(S) delivery to MozDef";
+    case S::kAmqp:
+      return "AMQP delivery to MozDef's RabbitMQ";
     case S::kSpool:
       return "Disk spool and rejected documents";
   }
@@ -395,6 +432,7 @@ Config::Config() {
 
 std::string Config::effective_output() const {
   if (is_set("output")) return output;
+  if (!amqp_url.empty()) return amqp_url;
   if (!file_log.empty()) return file_log;
   if (!mozdef_url.empty()) return mozdef_url;
   return output;
@@ -540,23 +578,37 @@ ConfigResult validate_config(const Config& config) {
                              "' is not netlink, multicast, stdin or a file path (write ./" +
                              config.input + " for a file in the current directory)");
   }
+  // Values are quoted without their credentials.
   auto check_output = [&](std::string_view key, const std::string& value) -> ConfigResult {
     if (value.empty()) return {};
+    const std::string shown = output::redact_url_credentials(value);
+    if (key != "mozdef_url" && output::is_amqp_url(value)) {
+      std::string error;
+      if (!output::parse_amqp_url_list(value, error)) return fail(key, error);
+      return {};
+    }
+    if (key == "amqp_url") {
+      return fail(key, "'" + shown + "' is not an amqp:// or amqps:// URL (or a list of them)");
+    }
     if (value.starts_with("http://") || value.starts_with("https://")) {
       if (value.size() <= value.find("//") + 2) return fail(key, "URL without a host");
       return {};
     }
     if (key == "mozdef_url" || value.find("://") != std::string::npos) {
-      return fail(key, "'" + output::redact_url_credentials(value) + "' is not an http(s):// URL");
+      return fail(key, "'" + shown + "' is not an http(s):// URL" +
+                           (key == "output" ? " or an amqp(s):// URL" : ""));
     }
     if (!is_keyword_or_path(value, {"stdout"})) {
-      return fail(key, "'" + value + "' is not stdout, a file path or an http(s):// URL");
+      return fail(key, "'" + shown +
+                           "' is not stdout, a file path, an http(s):// or an "
+                           "amqp(s):// URL");
     }
     return {};
   };
   for (auto [key, value] :
        {std::pair<std::string_view, const std::string&>{"output", config.output},
-        {"mozdef_url", config.mozdef_url}}) {
+        {"mozdef_url", config.mozdef_url},
+        {"amqp_url", config.amqp_url}}) {
     ConfigResult result = check_output(key, value);
     if (!result.ok) return result;
   }
@@ -698,8 +750,8 @@ std::string plain_description(std::string_view text) {
   return out;
 }
 
-constexpr std::array kSections = {S::kInput,  S::kKernel, S::kDaemon,
-                                  S::kOutput, S::kHttp,   S::kSpool};
+constexpr std::array kSections = {S::kInput, S::kKernel, S::kDaemon, S::kOutput,
+                                  S::kHttp,  S::kAmqp,   S::kSpool};
 
 }  // namespace
 
@@ -782,7 +834,8 @@ std::string render_man_page() {
       "\\fBaurelay\\fR reads kernel audit records (as the audit daemon over netlink, as a "
       "multicast listener beside \\fBauditd\\fR(8), from standard input as an auditd plugin, or "
       "from a log file), groups them into events and turns each event into one MozDef JSON "
-      "document, sent to a MozDef server over HTTP(S), to a file or to standard output. "
+      "document, sent to a MozDef server over HTTP(S), published to MozDef's RabbitMQ (AMQP with "
+      "publisher confirms), written to a file or to standard output. "
       "Documents that cannot be delivered are kept in a disk spool and sent later.\n"
       ".PP\nAt start it loads \\fIrules_file\\fR with \\fBauditctl\\fR(8) \\fB\\-R\\fR, "
       "registers as the audit daemon and, when \\fIuser\\fR is set, switches to that user "
@@ -843,7 +896,8 @@ std::string render_man_page() {
 std::string render_effective_config(const Config& config) {
   std::string out;
   for (const auto& spec : kOptions) {
-    out += std::string(spec.name) + " = " + format_option_value(config, spec);
+    out += std::string(spec.name) + " = " +
+           output::redact_url_credentials(format_option_value(config, spec));
     auto it = config.origin.find(spec.name);
     if (it != config.origin.end()) out += "  # " + it->second;
     out += "\n";

@@ -56,7 +56,7 @@ struct Config {
   std::string log_target;  // auto | stderr | syslog | journal
 
   // output
-  std::string output;        // stdout | FILE | http(s)://URL (see effective_output())
+  std::string output;        // stdout | FILE | http(s)://URL | amqp(s)://URL[,…]
   std::string mozdef_url;    // audisp-json
   std::string file_log;      // audisp-json
   std::string prepend_msg;   // audisp-json
@@ -82,6 +82,14 @@ struct Config {
   std::string curl_logfile;   // audisp-json
   std::string http_credentials_file;
 
+  // amqp
+  std::string amqp_url;  // comma-separated amqp[s]:// URLs (a cluster)
+  std::string amqp_exchange;
+  std::string amqp_routing_key;
+  std::string amqp_queue;
+  std::string amqp_declare;  // declare | passive
+  std::uint64_t amqp_confirm_window = 0;
+
   // spool
   std::string spool_dir;
   std::uint64_t spool_max_bytes = 0;
@@ -97,14 +105,14 @@ struct Config {
 
   bool is_set(std::string_view key) const { return origin.contains(key); }
 
-  // Where documents go: `output` when set explicitly, else audisp-json's `file_log`, else its
-  // `mozdef_url`, else `output`'s default (stdout).
+  // Where documents go: `output` when set explicitly, else `amqp_url`, else audisp-json's
+  // `file_log`, else its `mozdef_url`, else `output`'s default (stdout).
   std::string effective_output() const;
 };
 
 enum class OptionType { kString, kPath, kBool, kUnsigned, kBytes, kSigned, kChoice };
 
-enum class OptionSection { kInput, kKernel, kDaemon, kOutput, kHttp, kSpool };
+enum class OptionSection { kInput, kKernel, kDaemon, kOutput, kHttp, kAmqp, kSpool };
 
 using ConfigMember = std::variant<std::string Config::*, std::uint64_t Config::*,
                                   std::int64_t Config::*, bool Config::*>;

@@ -27,6 +27,7 @@
 #include "collector/state_file.h"
 #include "netlink/audit_control.h"
 #include "netlink/rule_set_guard.h"
+#include "output/amqp_sink.h"
 #include "output/file_sink.h"
 #include "output/http_sink.h"
 #include "output/url_credentials.h"
@@ -132,8 +133,40 @@ bool make_http_config(const Config& config, const std::string& url, output::Http
   return true;
 }
 
+output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string& urls) {
+  output::AmqpSinkConfig amqp;
+  amqp.urls = urls;
+  amqp.publisher.exchange = config.amqp_exchange;
+  amqp.publisher.routing_key = config.amqp_routing_key;
+  amqp.publisher.queue = config.amqp_queue;
+  amqp.publisher.passive = config.amqp_declare == "passive";
+  amqp.publisher.ssl_verify = config.ssl_verify;
+  amqp.publisher.ca_file = config.curl_cainfo;
+  amqp.publisher.client_cert = config.ssl_client_cert;
+  amqp.publisher.client_key = config.ssl_client_key;
+  amqp.confirm_window = config.amqp_confirm_window;
+  amqp.retry_base_ms = config.retry_base_ms;
+  amqp.retry_max_ms = config.retry_max_ms;
+  amqp.spool_dir = config.spool_dir;
+  amqp.spool_max_bytes = config.spool_max_bytes;
+  if (auto action = output::parse_spool_full_action(config.spool_full_action))
+    amqp.spool_full_action = *action;
+  if (auto fsync = output::parse_spool_fsync(config.spool_fsync)) amqp.spool_fsync = *fsync;
+  spdlog::info(
+      "output: publishing to {} (exchange '{}', routing key '{}', queue '{}', {}), confirm "
+      "window {}",
+      output::redact_url_credentials(urls), amqp.publisher.exchange, amqp.publisher.routing_key,
+      amqp.publisher.queue, config.amqp_declare, amqp.confirm_window);
+  return amqp;
+}
+
 std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error) {
   std::string destination = config.effective_output();
+  if (output::is_amqp_url(destination)) {
+    auto sink = std::make_unique<output::AmqpSink>(make_amqp_config(config, destination));
+    if (!sink->open(&error)) return nullptr;
+    return sink;
+  }
   if (is_http_output(destination)) {
     output::HttpSinkConfig http;
     if (!make_http_config(config, destination, http, error)) return nullptr;

@@ -98,7 +98,15 @@ namespace aurelay::collector {
   COUNTER(documents_dropped_output, "documents dropped output", "Documents lost by the output, all reasons") \
   GAUGE(last_http_status, "last HTTP status", "Status of the last HTTP answer (0 none)")       \
   GAUGE(delivery_latency_p50_ms, "delivery latency p50 ms", "Median event-to-delivery latency of recent batches, ms") \
-  GAUGE(delivery_latency_p99_ms, "delivery latency p99 ms", "99th percentile event-to-delivery latency of recent batches, ms")
+  GAUGE(delivery_latency_p99_ms, "delivery latency p99 ms", "99th percentile event-to-delivery latency of recent batches, ms") \
+  /* AMQP output (publisher confirms) */                                                         \
+  COUNTER(amqp_published, "amqp messages published", "Messages published to the broker")       \
+  COUNTER(amqp_confirmed, "amqp messages confirmed", "Messages the broker acknowledged (delivered)") \
+  COUNTER(amqp_nacked, "amqp messages nacked", "Messages the broker refused (sent again)")      \
+  COUNTER(amqp_returned, "amqp messages returned", "Messages no queue took (returned; sent again)") \
+  GAUGE(amqp_in_flight, "amqp messages in flight", "Messages published and not yet confirmed")  \
+  COUNTER(amqp_reconnects, "amqp reconnects", "Connections to a broker opened after the first") \
+  GAUGE(amqp_current_broker, "amqp current broker index", "Index in amqp_url's list of the broker in use (-1 none)")
 // clang-format on
 
 using Counter = std::atomic<std::uint64_t>;
@@ -115,6 +123,7 @@ struct Metrics {
     // Unknown until the kernel is asked (and never, when replaying a file).
     kernel_enabled.store(-1, std::memory_order_relaxed);
     kernel_audit_pid.store(-1, std::memory_order_relaxed);
+    amqp_current_broker.store(-1, std::memory_order_relaxed);
   }
 };
 

@@ -336,6 +336,15 @@ void Pipeline::publish_sink_metrics(bool force) {
   store(metrics_.delivery_latency_p99_ms, static_cast<std::int64_t>(stats.latency_p99_ms));
   store(metrics_.output_queued_documents,
         static_cast<std::int64_t>(stats.queued + full_documents_.size()));
+  if (stats.amqp) {
+    store(metrics_.amqp_published, stats.amqp->published);
+    store(metrics_.amqp_confirmed, stats.amqp->confirmed);
+    store(metrics_.amqp_nacked, stats.amqp->nacked);
+    store(metrics_.amqp_returned, stats.amqp->returned);
+    store(metrics_.amqp_in_flight, static_cast<std::int64_t>(stats.amqp->in_flight));
+    store(metrics_.amqp_reconnects, stats.amqp->reconnects);
+    store(metrics_.amqp_current_broker, stats.amqp->current_broker);
+  }
 }
 
 void Pipeline::shipper_loop() {

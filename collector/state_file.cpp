@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "collector/atomic_file.h"
+#include "output/amqp_publisher.h"
 #include "output/url_credentials.h"
 
 namespace aurelay::collector {
@@ -34,6 +35,24 @@ std::string format_time(std::time_t when) {
   return text;
 }
 
+// The broker `index` of a comma-separated amqp_url list, without credentials.
+std::string broker_at(const std::string& urls, std::int64_t index) {
+  if (index < 0) return "none";
+  std::string_view rest(urls);
+  for (std::int64_t i = 0; !rest.empty(); ++i) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty())
+      --i;
+    else if (i == index)
+      return output::redact_url_credentials(item);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return "#" + std::to_string(index);
+}
+
 }  // namespace
 
 std::string render_state(const StateSnapshot& snapshot) {
@@ -57,6 +76,10 @@ std::string render_state(const StateSnapshot& snapshot) {
   visit_metrics(m, [&](const MetricDescriptor& metric, const auto& value) {
     line(out, metric.label, value);
   });
+  if (output::is_amqp_url(snapshot.output)) {
+    line(out, "amqp current broker",
+         broker_at(snapshot.output, m.amqp_current_broker.load(std::memory_order_relaxed)));
+  }
 
   // glibc, as auditd reports it
   const struct mallinfo2 info = ::mallinfo2();

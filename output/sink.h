@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "output/document_batch.h"
@@ -47,6 +48,17 @@ struct SinkStats {
   std::uint64_t spool_corrupt_bytes = 0;
   std::uint64_t spool_write_errors = 0;
   std::uint64_t dropped_queue_full = 0;
+  // AMQP output only (documents; publisher confirms).
+  struct Amqp {
+    std::uint64_t published = 0;
+    std::uint64_t confirmed = 0;
+    std::uint64_t nacked = 0;
+    std::uint64_t returned = 0;
+    std::uint64_t in_flight = 0;
+    std::uint64_t reconnects = 0;
+    std::int64_t current_broker = -1;  // index in the URL list, -1 = not connected
+  };
+  std::optional<Amqp> amqp;
 };
 
 class Sink {

@@ -9,16 +9,24 @@
 
 namespace aurelay::output {
 
-std::string redact_url_credentials(std::string_view url) {
-  const std::size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  const std::size_t authority = scheme + 3;
-  const std::size_t end = url.find_first_of("/?#", authority);
-  const std::size_t at = url.rfind('@', end == std::string_view::npos ? url.size() : end);
-  if (at == std::string_view::npos || at < authority) return std::string(url);
-  std::string out(url.substr(0, authority));
-  out += "***";
-  out += url.substr(at);
+std::string redact_url_credentials(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const std::size_t scheme = text.find("://");
+    if (scheme == std::string_view::npos) break;
+    const std::size_t authority = scheme + 3;
+    out.append(text.substr(0, authority));
+    text.remove_prefix(authority);
+    // The authority ends at the path, query, fragment, a list separator or white space.
+    const std::string_view host_part = text.substr(0, text.find_first_of("/?#, \t\n"));
+    const std::size_t at = host_part.rfind('@');
+    if (at != std::string_view::npos) {
+      out.append("***");
+      text.remove_prefix(at);  // keeps the '@'
+    }
+  }
+  out.append(text);
   return out;
 }
 

@@ -10,10 +10,10 @@
 
 namespace aurelay::output {
 
-// The URL with its user information (user, password, token: everything before '@' in the
-// authority) replaced by "***": "https://***@mozdef.example/_bulk". Text that is not a URL with
-// user information comes back unchanged.
-std::string redact_url_credentials(std::string_view url);
+// `text` with the user information (user, password, token: everything before '@' in the
+// authority) of every URL in it replaced by "***": "https://***@mozdef.example/_bulk",
+// "amqp://***@a:5672/v,amqps://***@b/v". Text without such URLs comes back unchanged.
+std::string redact_url_credentials(std::string_view text);
 
 // Masks the value of an HTTP Authorization header line in curl's verbose output (the Basic form
 // is base64 of user:password): "Authorization: Basic ***".

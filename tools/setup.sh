@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything aurelay needs to build, test and benchmark on Debian 12, as root.
-# Idempotent. Never leaves an auditd running that it started (it would take the audit pid).
+# Idempotent. Never leaves an auditd running that it started (it would take the audit pid), nor
+# the system RabbitMQ (the tests start a private broker of their own).
 set -euo pipefail
 
 if [ "$(id -u)" != 0 ]; then
@@ -15,7 +16,7 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libsystemd-dev
   auditd laurel python3 openssl procps iproute2 curl strace
   zlib1g-dev nginx-light time bc
-  prometheus-node-exporter
+  prometheus-node-exporter librabbitmq-dev rabbitmq-server
 )
 
 missing=()
@@ -23,6 +24,9 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
+rabbitmq_was_installed=0
+dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null | grep -q 'install ok installed' &&
+  rabbitmq_was_installed=1
 auditd_was_installed=0
 dpkg-query -W -f='${Status}' auditd 2>/dev/null | grep -q 'install ok installed' && auditd_was_installed=1
 # node_exporter is only run by the metrics test (on its own port); the system service stays off.
@@ -32,7 +36,8 @@ dpkg-query -W -f='${Status}' prometheus-node-exporter 2>/dev/null | grep -q 'ins
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
-  # Keep package scripts from starting services (auditd would register as the audit daemon).
+  # Keep package scripts from starting services (auditd would register as the audit daemon,
+  # rabbitmq-server would start the system broker and its epmd).
   policy=/usr/sbin/policy-rc.d
   made_policy=0
   if [ ! -e "$policy" ]; then
@@ -55,5 +60,14 @@ fi
 if [ "$node_exporter_was_installed" = 0 ] && command -v systemctl >/dev/null 2>&1 &&
   [ -d /run/systemd/system ]; then
   systemctl disable --now prometheus-node-exporter.service >/dev/null 2>&1 || true
+fi
+if [ "$rabbitmq_was_installed" = 0 ]; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now rabbitmq-server.service >/dev/null 2>&1 || true
+  fi
+  # Whatever still runs as the system user rabbitmq (broker, epmd) came from the package: stop it.
+  if id rabbitmq >/dev/null 2>&1; then
+    for pid in $(pgrep -u rabbitmq 2>/dev/null || true); do kill "$pid" 2>/dev/null || true; done
+  fi
 fi
 echo "setup.sh: ready"

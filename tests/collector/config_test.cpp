@@ -213,7 +213,8 @@ TEST(ConfigValidate, CrossOptionChecksNameWhereTheValueCameFrom) {
 
   Config output;
   ASSERT_TRUE(parse_config_text("output = ftp://x\n", "/c", output).ok);
-  EXPECT_EQ(validate_config(output).error, "/c:1: output: 'ftp://x' is not an http(s):// URL");
+  EXPECT_EQ(validate_config(output).error,
+            "/c:1: output: 'ftp://x' is not an http(s):// URL or an amqp(s):// URL");
   Config url;
   ASSERT_TRUE(parse_config_text("mozdef_url = /not/a/url\n", "/c", url).ok);
   EXPECT_EQ(validate_config(url).error, "/c:1: mozdef_url: '/not/a/url' is not an http(s):// URL");
