@@ -106,6 +106,7 @@ TEST(HttpDelivery, ServerDownWhileEventsFlowLosesNothing) {
   for (int i = 0; i < slices; ++i) {
     int first = 1 + kEvents / 5 + i * (kEvents * 4 / 5 / slices);
     aurelay.write_stdin(login_events(first, kEvents * 4 / 5 / slices));
+    // The pacing is the test: events keep flowing through the whole outage.
     std::this_thread::sleep_for(std::chrono::milliseconds(outage_seconds() * 1000 / slices));
   }
   EXPECT_GT(spool_bytes(dir / "spool"), 0u) << "the outage should have been spooled";
