@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "test_support.h"
+
 namespace aurelay::collector {
 namespace {
 
@@ -59,7 +61,7 @@ class RecordingSink final : public output::Sink {
   explicit RecordingSink(std::chrono::milliseconds delay_per_batch = 0ms, int failures = 0)
       : delay_(delay_per_batch), failures_left_(failures) {}
   output::SinkStatus write(const output::DocumentBatch& batch) override {
-    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);  // a slow sink is the test
     std::lock_guard lock(mutex_);
     ++writes_;
     if (failures_left_ > 0) {  // takes nothing and says so: the pipeline writes it again
@@ -235,7 +237,7 @@ TEST(Pipeline, StopDrainsWhatWasReadAndEnds) {
   Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(0, true), std::move(sink),
                     metrics);
   pipeline.start();
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(aurelay::testing::wait_for([&] { return recording->documents() > 0; }, 30s));
   pipeline.request_stop();
   wait_finished(pipeline);
   EXPECT_GT(recording->documents(), 0u);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <sstream>
 #include <string>
@@ -38,6 +39,7 @@ class PrivilegesTest : public ::testing::Test {
       bool added = false;
       for (int attempt = 0; attempt < 20 && !added; ++attempt) {
         added = std::system(command.c_str()) == 0;
+        // A pause between attempts (nothing signals the lock's release).
         if (!added) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       if (!added) GTEST_SKIP() << "useradd failed";
@@ -126,9 +128,12 @@ TEST_F(PrivilegesTest, KeepsOnlyAuditCapabilitiesAsTheUser) {
 TEST_F(PrivilegesTest, RefusesWithThreadsRunning) {
   const std::string out = in_child([] {
     std::string error;
-    std::thread sleeper([] { ::usleep(300000); });
+    // A second thread that runs until the drop has been tried.
+    std::promise<void> tried;
+    std::thread waiter([done = tried.get_future()]() mutable { done.wait(); });
     const bool dropped = drop_privileges(kTestUser, error);
-    sleeper.join();
+    tried.set_value();
+    waiter.join();
     return std::string(dropped ? "dropped" : error) + " uid=" + std::to_string(::getuid());
   });
   EXPECT_EQ(out,

@@ -104,6 +104,7 @@ TEST(Parker, NotifyWakesASleeper) {
   Parker parker;
   std::atomic<bool> flag{false};
   std::thread notifier([&] {
+    // The pause is the test: the waiter parks before the notification comes.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     flag.store(true);
     parker.notify();

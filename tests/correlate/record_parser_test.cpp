@@ -500,8 +500,25 @@ CorpusResult parse_corpus_file(const std::filesystem::path& path) {
   return result;
 }
 
+// The project's netlink capture (tests/fixtures/capture_netlink.sh): what a netlink reader
+// receives, EOE after every syscall event.
 TEST(RecordCorpus, NetlinkCaptureParsesWithoutErrors) {
-  AURELAY_CORPUS_OR_SKIP(path, "real-small-netlink.log");
+  const CorpusResult result =
+      parse_corpus_file(testing::fixture_path("kernel-capture-netlink.log"));
+  EXPECT_EQ(result.errors, 0u) << result.first_error;
+  EXPECT_EQ(result.lines, 1192u);
+  EXPECT_EQ(result.keys.size(), 177u);
+  EXPECT_EQ(result.types.size(), 15u);
+  EXPECT_EQ(result.types.at("EOE"), result.types.at("SYSCALL"));
+  EXPECT_EQ(result.types.at("SYSCALL"), 167u);
+  EXPECT_EQ(result.types.at("ADD_USER"), 1u);
+  EXPECT_EQ(result.types.at("DEL_GROUP"), 3u);
+  EXPECT_GT(result.fields, 1192u * 3);
+}
+
+TEST(RecordCorpus, SharedNetlinkCorpusParsesWithoutErrorsWhenPresent) {
+  const std::filesystem::path path = testing::corpus_path("real-small-netlink.log");
+  if (path.empty()) return;  // an extra input of a development checkout
   const CorpusResult result = parse_corpus_file(path);
   EXPECT_EQ(result.errors, 0u) << result.first_error;
   EXPECT_EQ(result.lines, 8607u);
@@ -512,9 +529,23 @@ TEST(RecordCorpus, NetlinkCaptureParsesWithoutErrors) {
   EXPECT_GT(result.fields, 8607u * 3);
 }
 
+// The project's auditd capture (tests/fixtures/capture_mozdef_cases.sh, log_format = RAW,
+// auditd's own DAEMON_* records left out).
 TEST(RecordCorpus, AuditdLogParsesWithoutErrors) {
-  AURELAY_CORPUS_OR_SKIP(path, "real-small.log");
-  AURELAY_CORPUS_OR_SKIP(netlink_path, "real-small-netlink.log");
+  const CorpusResult result = parse_corpus_file(testing::fixture_path("kernel-capture-mozdef.log"));
+  EXPECT_EQ(result.errors, 0u) << result.first_error;
+  EXPECT_EQ(result.lines, 597u);
+  EXPECT_EQ(result.keys.size(), 205u);
+  EXPECT_EQ(result.types.count("EOE"), 0u);  // auditd never writes EOE
+  EXPECT_EQ(result.types.count("DAEMON_START"), 0u);
+  EXPECT_GT(result.types.at("SYSCALL"), 150u);
+  EXPECT_EQ(result.types.at("LOGIN"), 1u);
+}
+
+TEST(RecordCorpus, SharedAuditdCorpusMatchesItsNetlinkFormWhenPresent) {
+  const std::filesystem::path path = testing::corpus_path("real-small.log");
+  const std::filesystem::path netlink_path = testing::corpus_path("real-small-netlink.log");
+  if (path.empty() || netlink_path.empty()) return;  // extra inputs of a development checkout
   const CorpusResult result = parse_corpus_file(path);
   EXPECT_EQ(result.errors, 0u) << result.first_error;
   // The file holds 7,024 records and 1,657 event ids (the README's 6,990 / 1,651 are off): the
@@ -532,52 +563,72 @@ TEST(RecordCorpus, AuditdLogParsesWithoutErrors) {
   EXPECT_EQ(result.types.at("SYSCALL"), netlink.types.at("SYSCALL") + 1);
 }
 
-TEST(RecordCorpus, ExternalLogsParseWithoutErrors) {
-  AURELAY_CORPUS_OR_SKIP(dir, "external");
-  std::size_t files = 0;
+// Small logs of other shapes: the project's hand-made ones (node= prefixes, split EXECVE,
+// continuations), and the other parsers' test logs of ../shared/corpus/external/ when present.
+TEST(RecordCorpus, OtherLogsParseWithoutErrors) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::fixture_path("assembler")))
+    if (entry.is_regular_file()) paths.push_back(entry.path());
+  const std::size_t fixtures = paths.size();
+  const std::filesystem::path external = testing::corpus_path("external");
+  if (!external.empty())
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(external))
+      if (entry.is_regular_file()) paths.push_back(entry.path());
   std::size_t lines = 0;
   std::set<std::string> nodes;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    ++files;
-    const CorpusResult result = parse_corpus_file(entry.path());
-    EXPECT_EQ(result.errors, 0u) << entry.path() << " " << result.first_error;
-    EXPECT_GT(result.lines, 0u) << entry.path();
+  for (const std::filesystem::path& path : paths) {
+    const CorpusResult result = parse_corpus_file(path);
+    EXPECT_EQ(result.errors, 0u) << path << " " << result.first_error;
+    EXPECT_GT(result.lines, 0u) << path;
     lines += result.lines;
     for (const auto& key : result.keys) nodes.insert(std::get<0>(key));
   }
-  EXPECT_EQ(files, 11u);
-  EXPECT_GT(lines, 100u);
-  EXPECT_GT(nodes.size(), 1u);  // test3.log has node= prefixes
+  EXPECT_EQ(fixtures, 2u);
+  if (!external.empty()) {
+    EXPECT_EQ(paths.size() - fixtures, 11u);
+  }
+  EXPECT_GT(lines, external.empty() ? 10u : 100u);
+  EXPECT_GT(nodes.size(), 1u);  // execve_split.log and external test3.log have node= prefixes
 }
 
-TEST(RecordCorpus, OldUserMessageNestedFields) {
-  AURELAY_CORPUS_OR_SKIP(path, "external/audit-userspace/test.log");
-  const std::string text = testing::read_file(path);
-  std::size_t user_messages = 0;
-  std::vector<Field> fields;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string_view line = std::string_view(text).substr(start, end - start);
-    start = end + 1;
-    RecordView record;
-    if (parse_log_line(line, record) != ParseStatus::ok) continue;
-    if (!record.body.starts_with("user pid=")) continue;
-    ++user_messages;
-    fields.clear();
-    split_fields(record.body, fields);
-    const Field* msg = find_field(fields, "msg");
-    ASSERT_NE(msg, nullptr) << line;
-    EXPECT_EQ(msg->form, ValueForm::single_quoted);
-    ASSERT_NE(find_field(fields, "acct"), nullptr) << line;
-    EXPECT_EQ(find_field(fields, "acct")->value, "root");
-    ASSERT_NE(find_field(fields, "res"), nullptr) << line;
-    EXPECT_EQ(find_field(fields, "res")->value, "success");
-    EXPECT_EQ(find_field(fields, "exe")->value, "/usr/sbin/crond");
-  }
-  EXPECT_EQ(user_messages, 5u);
+// User-space messages nest their fields in msg='...': the kernel capture's (useradd, groupadd,
+// userdel, groupdel, usermod, auditctl -m) and, when present, the 2007-era ones of external/.
+TEST(RecordCorpus, UserMessageNestedFields) {
+  auto user_messages_in = [](const std::filesystem::path& path,
+                             const std::string& exe_prefix) -> std::size_t {
+    const std::string text = testing::read_file(path);
+    std::size_t user_messages = 0;
+    std::vector<Field> fields;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      const std::string_view line = std::string_view(text).substr(start, end - start);
+      start = end + 1;
+      RecordView record;
+      if (parse_log_line(line, record) != ParseStatus::ok) continue;
+      if (record.body.find("msg='") == std::string_view::npos) continue;
+      fields.clear();
+      split_fields(record.body, fields);
+      const Field* msg = find_field(fields, "msg");
+      if (msg == nullptr || msg->form != ValueForm::single_quoted) {
+        ADD_FAILURE() << "msg='...' not read as one single-quoted value: " << line;
+        continue;
+      }
+      const Field* exe = find_field(fields, "exe");
+      if (exe == nullptr || !exe->value.starts_with(exe_prefix)) continue;
+      ++user_messages;
+      const Field* res = find_field(fields, "res");
+      EXPECT_TRUE(res != nullptr && res->value == "success") << line;
+    }
+    return user_messages;
+  };
+  // groupadd (3), useradd, usermod, userdel, groupdel (3), auditctl -m (the capture's end mark).
+  EXPECT_EQ(user_messages_in(testing::fixture_path("kernel-capture-netlink.log"), "/usr/sbin/"),
+            10u);
+  const std::filesystem::path old = testing::corpus_path("external/audit-userspace/test.log");
+  if (old.empty()) return;  // an extra input of a development checkout
+  EXPECT_EQ(user_messages_in(old, "/usr/sbin/crond"), 5u);
 }
 
 }  // namespace

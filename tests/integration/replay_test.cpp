@@ -60,22 +60,43 @@ void expect_one_document_per_event(const std::filesystem::path& input) {
   for (const std::string& id : expected) EXPECT_EQ(result.event_ids.count(id), 1u) << id;
 }
 
-TEST(Replay, NetlinkCorpusGivesOneValidDocumentPerEvent) {
-  AURELAY_CORPUS_OR_SKIP(input, "real-small-netlink.log");
-  expect_one_document_per_event(input);
+// The project's kernel captures (tests/fixtures/), then the shared corpus file when present.
+std::vector<std::filesystem::path> captures(std::initializer_list<const char*> fixtures,
+                                            const char* shared) {
+  std::vector<std::filesystem::path> paths;
+  for (const char* name : fixtures) paths.push_back(fixture_path(name));
+  if (std::filesystem::path path = corpus_path(shared); !path.empty()) paths.push_back(path);
+  return paths;
 }
 
-TEST(Replay, AuditdLogCorpusGivesOneValidDocumentPerEvent) {
-  AURELAY_CORPUS_OR_SKIP(input, "real-small.log");
-  expect_one_document_per_event(input);
+TEST(Replay, NetlinkCaptureGivesOneValidDocumentPerEvent) {
+  for (const auto& path : captures({"kernel-capture-netlink.log"}, "real-small-netlink.log")) {
+    SCOPED_TRACE(path.string());
+    expect_one_document_per_event(path);
+  }
 }
 
-TEST(Replay, ExternalLogsGiveValidDocuments) {
-  AURELAY_CORPUS_OR_SKIP(external, "external");
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(external)) {
-    if (!entry.is_regular_file()) continue;
-    SCOPED_TRACE(entry.path().string());
-    Replay result = replay(entry.path());
+TEST(Replay, AuditdLogGivesOneValidDocumentPerEvent) {
+  for (const auto& path :
+       captures({"kernel-capture-mozdef.log", "kernel-capture-enriched.log"}, "real-small.log")) {
+    SCOPED_TRACE(path.string());
+    expect_one_document_per_event(path);
+  }
+}
+
+// Small logs of other shapes: the project's hand-made ones, and the other parsers' test logs of
+// ../shared/corpus/external/ when present.
+TEST(Replay, OtherLogsGiveValidDocuments) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(fixture_path("assembler")))
+    if (entry.is_regular_file()) paths.push_back(entry.path());
+  ASSERT_EQ(paths.size(), 2u);
+  if (std::filesystem::path external = corpus_path("external"); !external.empty())
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(external))
+      if (entry.is_regular_file()) paths.push_back(entry.path());
+  for (const auto& path : paths) {
+    SCOPED_TRACE(path.string());
+    Replay result = replay(path);
     EXPECT_EQ(result.run.exit_code, 0) << result.run.err;
     EXPECT_FALSE(result.documents.empty());
   }

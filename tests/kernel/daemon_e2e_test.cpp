@@ -151,7 +151,7 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   // The rules are loaded after registration; the listen rule is the last line.
   wait_for([] { return loaded_rule_keys("net").count("net") != 0; }, 20s, 50ms);
   ASSERT_EQ(loaded_rule_keys("exec").count("exec"), 1u) << aurelay.stderr_text();
-  std::this_thread::sleep_for(300ms);  // pipeline up
+  ASSERT_TRUE(wait_for_started(aurelay, 20s)) << aurelay.stderr_text();
   {
     netlink::AuditStatus running = guard.status();
     EXPECT_EQ(running.enabled, 1u);

@@ -39,6 +39,22 @@ inline bool wait_for_audit_pid(KernelAuditGuard& guard, std::uint32_t pid,
   return wait_for([&] { return guard.status().pid == pid; }, timeout);
 }
 
+// Waits until aurelay has logged that it started (its pipeline threads run, its input is open:
+// registered, or bound to the multicast group).
+inline bool wait_for_started(const AurelayProcess& aurelay, std::chrono::seconds timeout) {
+  return wait_for(
+      [&] { return aurelay.stderr_text().find(" started: input ") != std::string::npos; }, timeout);
+}
+
+// How many complete lines (documents) of the file at `path` contain `token`.
+inline std::size_t lines_containing(const std::filesystem::path& path, const std::string& token) {
+  std::istringstream in(read_file(path));
+  std::size_t count = 0;
+  for (std::string line; std::getline(in, line);)
+    if (!in.eof() && line.find(token) != std::string::npos) ++count;
+  return count;
+}
+
 // The project's shipped rules: audisp-json's example rules (-D, -b 32768, -i, -e 1, -r 1000, ...).
 inline const std::string kShippedRules =
     std::string(AURELAY_TESTS_DIR) + "/../rules/example_audit.rules";

@@ -113,13 +113,20 @@ TEST(LiveCollection, StateFileOnSigcontShowsTheKernelAndTheCounters) {
           .empty());
   for (int i = 0; i < 5; ++i) run_marker({"aurelay-state-marker"});
   guard.delete_test_rules();
-  std::this_thread::sleep_for(300ms);
-  // The way an operator asks: auditctl signals whoever holds the audit pid.
-  std::filesystem::remove(dir / "aurelay.state");
-  CommandResult signalled = run_command({"auditctl", "--signal", "CONT"});
-  ASSERT_EQ(signalled.exit_code, 0) << signalled.output();
-  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(dir / "aurelay.state"); }, 5s));
-  std::string state = read_file(dir / "aurelay.state");
+  // The way an operator asks: auditctl signals whoever holds the audit pid. The records reach
+  // aurelay a little later: ask again until the state file counts the markers' events.
+  std::string state;
+  wait_for(
+      [&] {
+        std::filesystem::remove(dir / "aurelay.state");
+        CommandResult signalled = run_command({"auditctl", "--signal", "CONT"});
+        EXPECT_EQ(signalled.exit_code, 0) << signalled.output();
+        if (!wait_for([&] { return std::filesystem::exists(dir / "aurelay.state"); }, 5s))
+          return false;
+        state = read_file(dir / "aurelay.state");
+        return state_number(state, "events completed") >= 5;
+      },
+      15s, 100ms);
   EXPECT_NE(state.find("kernel audit pid = " + std::to_string(aurelay.pid())), std::string::npos)
       << state;
   EXPECT_NE(state.find("kernel enabled = 1"), std::string::npos) << state;
@@ -153,7 +160,7 @@ TEST(LiveCollection, MulticastReadsBesideAnotherAuditDaemon) {
   if (!auditd.start(guard.control(), error)) GTEST_SKIP() << "no auditd to read beside: " << error;
   AurelayProcess aurelay =
       live_aurelay(dir, {"--input", "multicast", "--output", dir / "out.json"});
-  std::this_thread::sleep_for(500ms);  // bound to the multicast group
+  ASSERT_TRUE(wait_for_started(aurelay, 10s)) << aurelay.stderr_text();  // bound to the group
   ASSERT_FALSE(
       guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "mcast", error)
           .empty())
@@ -161,7 +168,8 @@ TEST(LiveCollection, MulticastReadsBesideAnotherAuditDaemon) {
   Marker marker = make_marker("aurelay-marker-multicast-" + std::to_string(getpid()));
   run_marker(marker.args);
   guard.delete_test_rules();
-  std::this_thread::sleep_for(300ms);
+  // A multicast reader gets the records a little after the daemon: wait for the document.
+  wait_for([&] { return lines_containing(dir / "out.json", marker.args[0]) > 0; }, 10s);
   EXPECT_EQ(aurelay.stop(), 0) << aurelay.stderr_text();
   expect_marker_document(documents_in(dir / "out.json"), marker);
   // The other daemon still holds the pid: multicast never touched it.
@@ -200,7 +208,8 @@ TEST(LiveCollection, RestartAfterSigkillResumesAndAccountsForTheGap) {
             .empty())
         << error;
     for (int i = 0; i < kPerPhase; ++i) run_marker({token + "-before"});
-    std::this_thread::sleep_for(500ms);
+    // Some of them written before the kill.
+    wait_for([&] { return lines_containing(dir / "first.json", token + "-before") > 0; }, 10s);
     first.stop(SIGKILL);
   }
   // Records made while no daemon runs. The kernel notices the dead daemon only when a send to
@@ -212,7 +221,8 @@ TEST(LiveCollection, RestartAfterSigkillResumesAndAccountsForTheGap) {
   ASSERT_TRUE(wait_for_audit_pid(guard, second.pid(), 10s)) << second.stderr_text();
   for (int i = 0; i < kPerPhase; ++i) run_marker({token + "-after"});
   guard.delete_test_rules();
-  std::this_thread::sleep_for(300ms);
+  wait_for([&] { return lines_containing(dir / "second.json", token + "-after") == kPerPhase; },
+           10s);
   EXPECT_EQ(second.stop(), 0) << second.stderr_text();
 
   // Documents are written in batches: SIGKILL may cost the unwritten tail of the first run's

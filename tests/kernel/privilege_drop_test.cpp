@@ -129,7 +129,7 @@ TEST(PrivilegeDrop, RunsAsTheUserWithOnlyTheAuditCapabilitiesAndStillCollects) {
       live_aurelay(dir, {"--input", "netlink", "--output", output, "--user", user.name()});
   ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 10s)) << aurelay.stderr_text();
   ASSERT_TRUE(wait_for_uid(aurelay.pid(), user.uid(), 10s)) << aurelay.stderr_text();
-  std::this_thread::sleep_for(300ms);  // the pipeline threads are up
+  ASSERT_TRUE(wait_for_started(aurelay, 10s)) << aurelay.stderr_text();  // threads are up
 
   const std::uint64_t audit_caps = (1ull << CAP_AUDIT_CONTROL) | (1ull << CAP_AUDIT_READ);
   std::size_t threads = 0;
