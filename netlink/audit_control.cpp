@@ -20,7 +20,7 @@ std::string errno_text(int error_number) { return std::strerror(error_number); }
 // Receive buffer of the control socket: a rule list message carries a whole audit_rule_data with
 // its strings (a watch path alone may be PATH_MAX), and an ack echoes the request it answers.
 // Larger datagrams fail with ENOSPC (libmnl's report of MSG_TRUNC).
-constexpr std::size_t kControlReceiveBufferSize = 128 * 1024;
+constexpr std::size_t kControlReceiveBufferSize = std::size_t{128} * 1024;
 
 struct ReplyState {
   audit_status* status = nullptr;

@@ -21,8 +21,8 @@ bool RuleSetGuard::snapshot(std::string& error) {
 }
 
 const std::vector<std::string>& RuleSetGuard::snapshot_rules() const {
-  static const std::vector<std::string> kNone;
-  return snapshot_ ? *snapshot_ : kNone;
+  static const std::vector<std::string> no_rules;
+  return snapshot_ ? *snapshot_ : no_rules;
 }
 
 bool RuleSetGuard::added(std::vector<std::string>& rules, std::string& error) {

@@ -480,10 +480,8 @@ void AmqpSink::poll(int max_wait_ms) {
                             (spool_ && spool_->has_unread());
   if (work_waiting && backoff_until_ms_ > now)
     wait = std::min(wait, backoff_until_ms_ - now);
-  else if (work_waiting && publisher_.ready() && unresolved_ < window_limit())
-    wait = 0;
-  else if (work_waiting && !publisher_.ready())
-    wait = 0;
+  else if (work_waiting && (!publisher_.ready() || unresolved_ < window_limit()))
+    wait = 0;  // room in the window, or a connection to (re)open
   if (publisher_.ready()) {
     read_confirms(static_cast<int>(wait));
   } else if (wait > 0) {

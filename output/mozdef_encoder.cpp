@@ -617,7 +617,7 @@ struct MozdefEncoder::State {
   void separator() {
     if (need_comma) stream.Put(',');
   }
-  void key_(std::string_view k) {
+  void write_key(std::string_view k) {
     separator();
     stream.ensure(k.size() + 3);
     stream.put_unchecked('"');
@@ -636,7 +636,7 @@ struct MozdefEncoder::State {
     }();
     return keys;
   }
-  void detail_key_(std::size_t index) {
+  void write_detail_key(std::size_t index) {
     std::string_view quoted = quoted_detail_keys()[index];
     if (!need_comma) quoted.remove_prefix(1);
     stream.append(quoted.data(), quoted.size());
@@ -648,7 +648,7 @@ struct MozdefEncoder::State {
     need_comma = true;
   }
   void member(std::string_view k, std::string_view v) {
-    key_(k);
+    write_key(k);
     string(v, k);
   }
   void literal(std::string_view text) {
@@ -936,7 +936,7 @@ struct MozdefEncoder::State {
     for (std::size_t i = present._Find_first(); i < kDetailKeyCount; i = present._Find_next(i)) {
       const DetailKeySpec& spec = detail_keys()[i];
       const auto key = static_cast<DetailKey>(i);
-      detail_key_(i);
+      write_detail_key(i);
       if (spec.shape == DetailShape::array) {
         const std::vector<ValueRef>& list = key == K::paths       ? paths
                                             : key == K::nametypes ? nametypes
@@ -951,7 +951,7 @@ struct MozdefEncoder::State {
       }
     }
     if (truncation_count > 0) {
-      detail_key_(static_cast<std::size_t>(K::truncated));
+      write_detail_key(static_cast<std::size_t>(K::truncated));
       open('[');
       std::string_view rest = truncation;
       while (!rest.empty()) {
@@ -1237,12 +1237,12 @@ bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   s.text.clear();
   append_timestamp(s.text, key.sec, key.msec);
   s.member("timestamp", s.text);
-  s.key_("tags");
+  s.write_key("tags");
   s.open('[');
   for (const std::string& tag : s.tags) s.string(tag, "tags");
   s.close(']');
 
-  s.key_("details");
+  s.write_key("details");
   s.open('{');
   s.text.clear();
   append_number(s.text, key.serial);

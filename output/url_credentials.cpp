@@ -71,7 +71,7 @@ std::optional<std::string> read_credentials_file(const std::string& path, std::s
   std::string text;
   char buffer[1024];
   ssize_t n = 0;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0 && text.size() < 64 * 1024)
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0 && text.size() < std::size_t{64} * 1024)
     text.append(buffer, static_cast<std::size_t>(n));
   ::close(fd);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();

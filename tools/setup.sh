@@ -11,7 +11,7 @@ fi
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  clang libclang-rt-14-dev clang-format
+  clang libclang-rt-14-dev clang-format clang-tidy
   libmnl-dev libaudit-dev libauparse-dev libcurl4-openssl-dev rapidjson-dev libspdlog-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libsystemd-dev
   auditd laurel python3 openssl procps iproute2 curl strace

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: unit tests under ASan+UBSan, the rings and the pipeline under
-# TSan, the parser and encoder fuzzers for a bounded time, then the whole suite (kernel tests included when
+# TSan, the parser and encoder fuzzers for a bounded time, clang-tidy (.clang-tidy) with zero
+# findings, then the whole suite (kernel tests included when
 # running as root) on the release build. The last thing printed is ctest's summary.
 # Environment: AURELAY_FUZZ_SECONDS (default 60).
 set -euo pipefail
@@ -42,8 +43,17 @@ else
 fi
 # ---- end of CI package check ----
 
-section "Release build: all tests"
+section "Release build"
 tools/build.sh build
+
+section "clang-tidy (.clang-tidy: bugprone, performance, naming; zero warnings)"
+# Every C++ file but the fuzz targets (built only by clang with -fsanitize=fuzzer), two at a time.
+git ls-files '*.cpp' | grep -v '^tests/fuzz/' |
+  xargs -P "$jobs" -n 4 clang-tidy -p build --quiet 2>/dev/null | tee build/clang-tidy.log |
+  grep -E '(warning|error):' && { echo "clang-tidy: fix the findings above" >&2; exit 1; }
+echo "clang-tidy: no findings"
+
+section "All tests"
 [ "$(id -u)" = 0 ] || echo "not root: the kernel tests will skip"
 # Kernel tests carry RUN_SERIAL: ctest runs them alone, one at a time.
 ctest --test-dir build -j "$jobs" --output-on-failure --timeout 600

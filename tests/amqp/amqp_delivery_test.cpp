@@ -51,11 +51,12 @@ class BrokerEnvironment : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kEnvironment =
     ::testing::AddGlobalTestEnvironment(new BrokerEnvironment);
 
-#define SHARED_BROKER_OR_SKIP(var)                        \
-  RabbitmqTestBroker* var = BrokerEnvironment::broker();  \
-  if (var == nullptr && !RabbitmqTestBroker::installed()) \
-    GTEST_SKIP() << BrokerEnvironment::error();           \
-  ASSERT_NE(var, nullptr) << BrokerEnvironment::error()
+// `var` is the name being declared: it cannot be parenthesized there.
+#define SHARED_BROKER_OR_SKIP(var)                                                                \
+  RabbitmqTestBroker* var = BrokerEnvironment::broker(); /* NOLINT(bugprone-macro-parentheses) */ \
+  if ((var) == nullptr && !RabbitmqTestBroker::installed())                                       \
+    GTEST_SKIP() << BrokerEnvironment::error();                                                   \
+  ASSERT_NE((var), nullptr) << BrokerEnvironment::error()
 
 std::uint64_t spool_bytes(const std::filesystem::path& dir) {
   std::uint64_t bytes = 0;

@@ -20,6 +20,7 @@ CommandLineResult parse(std::initializer_list<std::string> args) {
   std::vector<std::string> storage = {"aurelay"};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(storage.size() + 1);
   for (auto& arg : storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
   return parse_command_line(static_cast<int>(storage.size()), argv.data());
@@ -178,6 +179,7 @@ TEST(CommandLine, UnitExecStartLineParses) {
     args[2] = (fs::path(AURELAY_SOURCE_DIR) / "collector" / "aurelay.conf").string();
   }
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (auto& arg : args) argv.push_back(arg.data());
   const CommandLineResult result = parse_command_line(static_cast<int>(argv.size()), argv.data());
   if (result.action == CommandLineAction::kError &&

@@ -25,7 +25,7 @@ class TempDir {
   }
   ~TempDir() { fs::remove_all(path_); }
   fs::path write(const std::string& name, const std::string& text, mode_t mode = 0644) const {
-    const fs::path file = path_ / name;
+    fs::path file = path_ / name;
     std::ofstream(file) << text;
     ::chmod(file.c_str(), mode);
     return file;

@@ -25,7 +25,8 @@ TEST(FieldScan, EveryDelimiterAtEveryOffset) {
       for (std::size_t value_len = 0; value_len <= 18; ++value_len) {
         const std::string key(key_len, 'k');
         const std::string value(value_len, 'v');
-        const std::string body = key + "=" + value + delimiter + "next=1";
+        std::string body = key;
+        body.append("=").append(value).append(1, delimiter).append("next=1");
         const std::vector<Field> fields = split(body);
         ASSERT_EQ(fields.size(), 2u) << body;
         EXPECT_EQ(fields[0].key, key);
@@ -55,7 +56,8 @@ TEST(FieldScan, OtherControlAndHighBytesStayInTheToken) {
       value[at] = inside;
       std::string key(12, 'k');
       key[at] = inside;
-      const std::string body = key + "=" + value + " b=2";
+      std::string body = key;
+      body.append("=").append(value).append(" b=2");
       const std::vector<Field> fields = split(body);
       ASSERT_EQ(fields.size(), 2u);
       EXPECT_EQ(fields[0].key, key);

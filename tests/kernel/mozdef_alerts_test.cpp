@@ -149,7 +149,7 @@ std::optional<std::int64_t> timestamp_ms(const std::string& timestamp) {
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   std::int64_t seconds = timegm(&tm);
-  std::int64_t offset = (offset_hours * 60 + offset_minutes) * 60;
+  std::int64_t offset = (std::int64_t{offset_hours} * 60 + offset_minutes) * 60;
   seconds += sign == '-' ? offset : -offset;
   return seconds * 1000 + millis;
 }
@@ -163,7 +163,7 @@ struct WriteAuditAlert {
 // write_audit: aggregated on details.originaluser, fires for a user with 2 or more matching events
 // within 15 minutes (the alert's search window).
 std::vector<WriteAuditAlert> write_audit(const std::deque<rapidjson::Document>& documents) {
-  constexpr std::int64_t kWindowMs = 15 * 60 * 1000;
+  constexpr std::int64_t kWindowMs = std::int64_t{15} * 60 * 1000;
   std::map<std::string, std::vector<const Value*>> by_user;
   for (const rapidjson::Document& document : documents)
     if (write_audit_event(document)) by_user[detail(document, "originaluser")].push_back(&document);

@@ -110,7 +110,7 @@ class KernelRulesTest : public ::testing::Test {
   }
 
   fs::path write(const std::string& name, const std::string& text) {
-    const fs::path file = dir_ / name;
+    fs::path file = dir_ / name;
     std::ofstream(file) << text;
     return file;
   }

@@ -73,7 +73,7 @@ TEST(AuditControl, RefusesToLockTheConfigurationWithoutAskingTheKernel) {
   AuditControl control;  // not even open: the refusal comes first
   std::string error;
   EXPECT_FALSE(control.set_enabled(2, error));
-  EXPECT_NE(error.find("2"), std::string::npos);
+  EXPECT_NE(error.find('2'), std::string::npos);
 }
 
 TEST(AuditDataSocket, ReceiveOnAClosedSocketIsAnErrorNotACrash) {

@@ -105,7 +105,7 @@ TEST(FileSink, BatchThatFillsTheDiskHalfWayIsTakenBackWhole) {
   std::string error;
   auto sink = FileSink::open({.path = mount_point + "/out.json"}, error);
   ASSERT_TRUE(sink) << error;
-  const std::string small(20 * 1024, 'a'), big(80 * 1024, 'b');
+  const std::string small(std::size_t{20} * 1024, 'a'), big(std::size_t{80} * 1024, 'b');
   const std::string first = "{\"a\":\"" + small + "\"}", second = "{\"b\":\"" + big + "\"}";
   ASSERT_EQ(sink->write(batch_of({first})), SinkStatus::ok);
   EXPECT_EQ(sink->write(batch_of({second})), SinkStatus::failed);

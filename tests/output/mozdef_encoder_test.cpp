@@ -138,7 +138,7 @@ TEST_F(EncoderTest, ExecveEvent) {
       R"(item=0 name="/usr/bin/ls" inode=12 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0)");
   add(kPath,
       R"(item=1 name="/lib64/ld-linux-x86-64.so.2" inode=13 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0)");
-  add(kProctitle, "proctitle=" + hex(std::string("ls\0-l\0/tmp", 11)));
+  add(kProctitle, "proctitle=" + hex(std::string("ls\0-l\0/tmp", 10)));
   add(kEoe, "");
   encode();
   EXPECT_EQ(top("category"), "execve");
@@ -634,7 +634,7 @@ void add_huge_execve(Event& event, const std::string& big, std::string_view sysc
 }
 
 std::string huge_argument() {
-  std::string big(100 * 1024, 'x');
+  std::string big(std::size_t{100} * 1024, 'x');
   for (std::size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
   big[500] = '\n';
   big[90000] = '\xff';

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::vector<char> buffer(64 * 1024);
+  std::vector<char> buffer(std::size_t{64} * 1024);
   bool registered = false;
   bool refused = false;
   unsigned long long records = 0, lost = 0;
