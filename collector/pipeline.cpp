@@ -57,6 +57,10 @@ Pipeline::~Pipeline() {
 }
 
 void Pipeline::start() {
+  // spdlog's logger registry is made on first use; make it here, before the threads that log,
+  // rather than in whichever of them logs first (a race TSan reports in the uninstrumented
+  // library).
+  spdlog::default_logger_raw();
   shipper_ = std::thread([this] { shipper_loop(); });
   correlator_ = std::thread([this] { correlator_loop(); });
   reader_ = std::thread([this] { reader_loop(); });
