@@ -93,6 +93,8 @@ std::string local_hostname(const Config& config) {
   return name;
 }
 
+}  // namespace
+
 PipelineConfig make_pipeline_config(const Config& config) {
   PipelineConfig pipeline;
   pipeline.record_batches = config.ring_capacity;
@@ -110,8 +112,6 @@ PipelineConfig make_pipeline_config(const Config& config) {
   return pipeline;
 }
 
-// Fails (false + error) on a value the sink does not know, which the option table should have
-// refused: nothing is silently replaced by a default.
 bool make_http_config(const Config& config, const std::string& url, output::HttpSinkConfig& http,
                       std::string& error) {
   http.url = url;
@@ -174,6 +174,8 @@ output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string&
       amqp.confirm_window);
   return amqp;
 }
+
+namespace {
 
 std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error) {
   std::string destination = config.effective_output();
