@@ -28,6 +28,28 @@ constexpr std::int64_t kKiB = 1024;
 constexpr std::int64_t kMiB = 1024 * kKiB;
 constexpr std::int64_t kGiB = 1024 * kMiB;
 
+// The name of an enum value, at compile time (a choice option's default).
+template <typename Enum, std::size_t N>
+consteval std::string_view named(const std::array<ChoiceName<Enum>, N>& names, Enum value) {
+  return choice_name(names, value);
+}
+
+// A kChoice option's member, written and read through the names of its enum; the table's list
+// of values must be the enum's names.
+template <auto Member, const auto& Names, const std::string_view& Choices>
+constexpr ChoiceMember choice_member() {
+  static_assert(choices_list_names(Choices, Names));
+  return ChoiceMember{
+      [](Config& config, std::string_view name) {
+        const auto value = parse_choice(Names, name);
+        if (value) config.*Member = *value;
+        return value.has_value();
+      },
+      [](const Config& config) { return choice_name(Names, config.*Member); },
+      Choices,
+  };
+}
+
 // clang-format off
 const std::array kOptions = {
   // ---- input
@@ -42,10 +64,13 @@ const std::array kOptions = {
     "Receive buffer of the netlink socket (SO_RCVBUFFORCE). Large enough to absorb a burst while "
     "the reader is scheduled out; ENOBUFS is counted when it overruns. Suffixes K, M, G.",
     &Config::receive_buffer_bytes},
-  OptionSpec{"queue_full_action", T::kChoice, S::kInput, "block", 0, 0, "block|drop", "ACTION",
+  OptionSpec{"queue_full_action", T::kChoice, S::kInput,
+    named(kQueueFullActionNames, kDefaultQueueFullAction), 0, 0,
+    kQueueFullActionChoices, "ACTION",
     "When the ring to the correlator is full: `block` stops reading (the kernel backlog absorbs "
     "it, audited processes may wait up to backlog_wait_time), `drop` discards and counts.",
-    &Config::queue_full_action},
+    choice_member<&Config::queue_full_action, kQueueFullActionNames,
+                  kQueueFullActionChoices>()},
   OptionSpec{"ring_capacity", T::kUnsigned, S::kInput, "16", 2, 1 << 16, "", "N",
     "Record batches (each up to 1024 records) the ring between reader and correlator holds; a "
     "power of two. Bounds the memory a backlog can take; bursts beyond it wait in the socket "
@@ -76,11 +101,14 @@ const std::array kOptions = {
     "Restored on exit. A rules file line -r overrides it; records the kernel drops above the "
     "limit are counted as kernel lost.",
     &Config::rate_limit},
-  OptionSpec{"enabled", T::kChoice, S::kKernel, "1", 0, 0, "1|0|keep", "STATE",
+  OptionSpec{"enabled", T::kChoice, S::kKernel,
+    named(kKernelEnabledNames, kDefaultKernelEnabled), 0, 0,
+    kKernelEnabledChoices, "STATE",
     "Kernel audit state set at start (auditctl -e): 1 enables, 0 disables, keep leaves it. The "
     "state found at start is restored on exit (unless the rules locked it with -e 2). A rules "
     "file line -e 0 or -e 1 overrides it.",
-    &Config::enabled},
+    choice_member<&Config::enabled, kKernelEnabledNames,
+                  kKernelEnabledChoices>()},
   OptionSpec{"rules_file", T::kPath, S::kKernel, "/etc/aurelay/audit.rules", 0, 0, "", "PATH",
     "Audit rules loaded at start with `auditctl -R` (no shell); empty = load none. Its kernel "
     "settings (-b, -r, -e, -f, --backlog_wait_time) win over the keys above; at exit the rules "
@@ -89,12 +117,17 @@ const std::array kOptions = {
   OptionSpec{"auditctl", T::kPath, S::kKernel, "/sbin/auditctl", 0, 0, "", "PATH",
     "The auditctl program used to load rules_file (Debian package auditd).",
     &Config::auditctl},
-  OptionSpec{"rules_missing_auditctl", T::kChoice, S::kKernel, "error", 0, 0, "error|skip",
+  OptionSpec{"rules_missing_auditctl", T::kChoice, S::kKernel,
+    named(kRulesMissingAuditctlNames, kDefaultRulesMissingAuditctl), 0, 0,
+    kRulesMissingAuditctlChoices,
     "ACTION",
     "When auditctl is not installed: `error` exits with status 2, `skip` starts without "
     "loading rules (logged).",
-    &Config::rules_missing_auditctl},
-  OptionSpec{"rules_errors", T::kChoice, S::kKernel, "follow_file", 0, 0, "follow_file|fatal",
+    choice_member<&Config::rules_missing_auditctl, kRulesMissingAuditctlNames,
+                  kRulesMissingAuditctlChoices>()},
+  OptionSpec{"rules_errors", T::kChoice, S::kKernel,
+    named(kRulesErrorsNames, kDefaultRulesErrors), 0, 0,
+    kRulesErrorsChoices,
     "ACTION",
     "A rules_file line that fails to load (a watch on a missing path, a duplicate rule, a "
     "syscall auditctl does not know). `follow_file` does what auditctl -R does: after a line "
@@ -102,7 +135,8 @@ const std::array kOptions = {
     "the state file (rules failed lines), and the other rules load; without it the first "
     "failed line stops the load and aurelay exits with status 2. `fatal`: any failed line "
     "makes aurelay delete the rules it loaded and exit with status 2.",
-    &Config::rules_errors},
+    choice_member<&Config::rules_errors, kRulesErrorsNames,
+                  kRulesErrorsChoices>()},
   // ---- daemon
   OptionSpec{"user", T::kString, S::kDaemon, "", 0, 0, "", "USER",
     "After registering and loading the rules, switch to this user keeping only "
@@ -120,15 +154,20 @@ const std::array kOptions = {
     "every report_interval, on SIGCONT and at exit; point it into node_exporter's "
     "--collector.textfile.directory (the name must end in .prom). Empty = none.",
     &Config::metrics_file},
-  OptionSpec{"log_level", T::kChoice, S::kDaemon, "info", 0, 0,
-    "trace|debug|info|warn|error|critical|off", "LEVEL",
+  OptionSpec{"log_level", T::kChoice, S::kDaemon,
+    named(kLogLevelNames, kDefaultLogLevel), 0, 0,
+    kLogLevelChoices, "LEVEL",
     "Least severe message logged.",
-    &Config::log_level},
-  OptionSpec{"log_target", T::kChoice, S::kDaemon, "auto", 0, 0, "auto|stderr|syslog|journal",
+    choice_member<&Config::log_level, kLogLevelNames,
+                  kLogLevelChoices>()},
+  OptionSpec{"log_target", T::kChoice, S::kDaemon,
+    named(kLogTargetNames, kDefaultLogTarget), 0, 0,
+    kLogTargetChoices,
     "TARGET",
     "Where aurelay's own messages go; auto = the journal when started by systemd, stderr "
     "otherwise.",
-    &Config::log_target},
+    choice_member<&Config::log_target, kLogTargetNames,
+                  kLogTargetChoices>()},
   // ---- output
   OptionSpec{"output", T::kString, S::kOutput, "stdout", 0, 0, "", "DEST",
     "Where MozDef documents go: `stdout`, a file path (one JSON document per line, reopened "
@@ -173,7 +212,8 @@ const std::array kOptions = {
   OptionSpec{"http_max_inflight", T::kUnsigned, S::kHttp, "4", 1, 256, "", "N",
     "Concurrent POSTs to the MozDef server (keep-alive connections).",
     &Config::http_max_inflight},
-  OptionSpec{"bulk_format", T::kChoice, S::kHttp, output::kDefaultBulkFormat, 0, 0,
+  OptionSpec{"bulk_format", T::kChoice, S::kHttp,
+    named(output::kBulkFormatNames, output::kDefaultBulkFormat), 0, 0,
     output::kBulkFormatChoices, "FORMAT",
     "Body of a POST. `array`: a JSON array of documents, for MozDef /_bulk; always safe. "
     "`ndjson`: one document per line, for /_bulk; a batch of one document is sent as a "
@@ -182,7 +222,8 @@ const std::array kOptions = {
     "/events. Left unset with a URL ending in /events, `single` is used; `array` or `ndjson` "
     "set with such a URL, or `single` with a URL ending in /_bulk, is a config error (loginput "
     "would fail or lose every POST).",
-    &Config::bulk_format},
+    choice_member<&Config::bulk_format, output::kBulkFormatNames,
+                  output::kBulkFormatChoices>()},
   OptionSpec{"batch_max_events", T::kUnsigned, S::kHttp, "500", 1, 100000, "", "N",
     "Most documents in one POST.",
     &Config::batch_max_events},
@@ -245,12 +286,15 @@ const std::array kOptions = {
     "published mandatory: one that no queue takes comes back, is counted (amqp messages "
     "returned) and retried, never counted as delivered.",
     &Config::amqp_queue},
-  OptionSpec{"amqp_declare", T::kChoice, S::kAmqp, "declare", 0, 0, "declare|passive",
+  OptionSpec{"amqp_declare", T::kChoice, S::kAmqp,
+    named(kAmqpDeclareNames, kDefaultAmqpDeclare), 0, 0,
+    kAmqpDeclareChoices,
     "MODE",
     "`declare` creates the exchange, the queue and the binding when missing (as loginput "
     "does); `passive` only checks that exchange and queue exist, for a user without the "
     "configure permission. A missing one is an error that is retried.",
-    &Config::amqp_declare},
+    choice_member<&Config::amqp_declare, kAmqpDeclareNames,
+                  kAmqpDeclareChoices>()},
   OptionSpec{"amqp_confirm_window", T::kUnsigned, S::kAmqp, "1000", 1, 65535, "", "N",
     "Messages published and not yet confirmed by the broker, at most. A nack, a return or a "
     "lost connection sends the unconfirmed documents again (at least once).",
@@ -263,15 +307,22 @@ const std::array kOptions = {
   OptionSpec{"spool_max_bytes", T::kBytes, S::kSpool, "1073741824", 1 * kMiB, kMaxI64, "",
     "BYTES", "Most bytes the spool may hold. Suffixes K, M, G.",
     &Config::spool_max_bytes},
-  OptionSpec{"spool_full_action", T::kChoice, S::kSpool, "drop_oldest", 0, 0,
-    "drop_oldest|drop_newest", "ACTION",
+  OptionSpec{"spool_full_action", T::kChoice, S::kSpool,
+    named(output::kSpoolFullActionNames, output::kDefaultSpoolFullAction), 0, 0,
+    output::kSpoolFullActionChoices, "ACTION",
     "When the spool is full: discard its oldest segment or the new batch (counted).",
-    &Config::spool_full_action},
-  OptionSpec{"spool_fsync", T::kChoice, S::kSpool, "batch", 0, 0, "batch|segment|never",
+    choice_member<&Config::spool_full_action, output::kSpoolFullActionNames,
+                  output::kSpoolFullActionChoices>()},
+  OptionSpec{"spool_fsync", T::kChoice, S::kSpool,
+    named(output::kSpoolFsyncNames, output::kDefaultSpoolFsync), 0, 0,
+    output::kSpoolFsyncChoices,
     "POLICY",
-    "When spool writes are flushed to disk: after each batch, when a segment is closed, or "
-    "never (left to the kernel).",
-    &Config::spool_fsync},
+    "When spool writes are flushed to disk (fdatasync): `always` after every batch written to "
+    "the spool (safest, slowest); `batch` once per round of the sender's loop, whatever it "
+    "spooled in that round, and when a segment is closed; `never` leaves it to the kernel (a "
+    "crash of the machine may lose what was spooled last).",
+    choice_member<&Config::spool_fsync, output::kSpoolFsyncNames,
+                  output::kSpoolFsyncChoices>()},
   OptionSpec{"dead_letter_file", T::kPath, S::kSpool, "/var/lib/aurelay/dead-letter.ndjson",
     0, 0, "", "PATH",
     "Documents the server rejected (4xx other than 408 and 429) are appended here; empty = "
@@ -471,8 +522,7 @@ ConfigResult set_option(Config& config, const OptionSpec& spec, std::string_view
       const std::string word = lower(text);
       bool known = false;
       for (auto choice : split_choices(spec.choices)) known = known || word == choice;
-      if (!known) return bad_value();
-      config.*std::get<std::string Config::*>(spec.member) = word;
+      if (!known || !std::get<ChoiceMember>(spec.member).set(config, word)) return bad_value();
       break;
     }
     case T::kUnsigned:
@@ -614,15 +664,15 @@ ConfigResult validate_config(const Config& config) {
   }
   // bulk_format against what MozDef's loginput does at the URL (output/bulk_format.h).
   const std::string destination = config.effective_output();
-  if (config.is_set("bulk_format") && config.bulk_format != "single" &&
+  if (config.is_set("bulk_format") && config.bulk_format != output::BulkFormat::single &&
       output::is_events_url(destination)) {
-    return fail("bulk_format", "'" + config.bulk_format + "' with " +
-                                   output::redact_url_credentials(destination) +
+    return fail("bulk_format", "'" + std::string(output::bulk_format_name(config.bulk_format)) +
+                                   "' with " + output::redact_url_credentials(destination) +
                                    ": MozDef's /events takes one JSON object per POST and "
                                    "answers 500 to an array or several lines; use single there "
                                    "(the default for an /events URL) or post to /_bulk");
   }
-  if (config.bulk_format == "single" && output::is_bulk_url(destination)) {
+  if (config.bulk_format == output::BulkFormat::single && output::is_bulk_url(destination)) {
     return fail("bulk_format", "'single' with " + output::redact_url_credentials(destination) +
                                    ": MozDef's /_bulk reads a one-object body as a dict and "
                                    "publishes its key names, losing every event; use array or "
@@ -648,13 +698,25 @@ ConfigResult validate_config(const Config& config) {
   return {};
 }
 
+namespace {
+template <typename V>
+const V& member_value(const Config& config, V Config::*member) {
+  return config.*member;
+}
+const ChoiceMember& member_value(const Config& /*config*/, const ChoiceMember& member) {
+  return member;
+}
+}  // namespace
+
 std::string format_option_value(const Config& config, const OptionSpec& spec) {
   return std::visit(
-      [&](auto member) -> std::string {
-        const auto& value = config.*member;
+      [&](const auto& member) -> std::string {
+        const auto& value = member_value(config, member);
         using V = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<V, bool>) {
           return value ? "yes" : "no";
+        } else if constexpr (std::is_same_v<V, ChoiceMember>) {
+          return std::string(value.get(config));
         } else if constexpr (std::is_same_v<V, std::string>) {
           if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) {
             return "\"" + value + "\"";

@@ -12,6 +12,10 @@
 #include <string_view>
 #include <variant>
 
+#include "collector/choices.h"
+#include "output/bulk_format.h"
+#include "output/spool.h"
+
 namespace aurelay::collector {
 
 // Process exit codes (documented in --help and the man page; the unit's RestartPreventExitStatus
@@ -31,7 +35,7 @@ struct Config {
   // input
   std::string input;  // netlink | multicast | stdin | a file path
   std::uint64_t receive_buffer_bytes = 0;
-  std::string queue_full_action;  // block | drop
+  QueueFullAction queue_full_action = kDefaultQueueFullAction;
   std::uint64_t ring_capacity = 0;
   std::uint64_t eoe_timeout_ms = 0;
   std::uint64_t max_in_flight = 0;
@@ -41,19 +45,19 @@ struct Config {
   std::int64_t backlog_limit = 0;
   std::int64_t backlog_wait_time = 0;
   std::int64_t rate_limit = 0;
-  std::string enabled;  // 1 | 0 | keep
+  KernelEnabled enabled = kDefaultKernelEnabled;
   std::string rules_file;
   std::string auditctl;
-  std::string rules_missing_auditctl;  // error | skip
-  std::string rules_errors;            // follow_file | fatal
+  RulesMissingAuditctl rules_missing_auditctl = kDefaultRulesMissingAuditctl;
+  RulesErrors rules_errors = kDefaultRulesErrors;
 
   // daemon
   std::string user;  // empty = stay root
   std::string state_file;
   std::uint64_t report_interval = 0;
   std::string metrics_file;  // Prometheus text exposition; empty = none
-  std::string log_level;
-  std::string log_target;  // auto | stderr | syslog | journal
+  LogLevel log_level = kDefaultLogLevel;
+  LogTarget log_target = kDefaultLogTarget;
 
   // output
   std::string output;        // stdout | FILE | http(s)://URL | amqp(s)://URL[,…]
@@ -68,7 +72,7 @@ struct Config {
 
   // http
   std::uint64_t http_max_inflight = 0;
-  std::string bulk_format;  // ndjson | array | single
+  output::BulkFormat bulk_format = output::kDefaultBulkFormat;
   std::uint64_t batch_max_events = 0;
   std::uint64_t batch_max_bytes = 0;
   std::uint64_t batch_flush_ms = 0;
@@ -87,14 +91,14 @@ struct Config {
   std::string amqp_exchange;
   std::string amqp_routing_key;
   std::string amqp_queue;
-  std::string amqp_declare;  // declare | passive
+  AmqpDeclare amqp_declare = kDefaultAmqpDeclare;
   std::uint64_t amqp_confirm_window = 0;
 
   // spool
   std::string spool_dir;
   std::uint64_t spool_max_bytes = 0;
-  std::string spool_full_action;  // drop_oldest | drop_newest
-  std::string spool_fsync;        // batch | segment | never
+  output::SpoolFullAction spool_full_action = output::kDefaultSpoolFullAction;
+  output::SpoolFsync spool_fsync = output::kDefaultSpoolFsync;
   std::string dead_letter_file;
 
   // Where each explicitly set key came from ("FILE:LINE" or "command line"); keys left at their
@@ -114,8 +118,16 @@ enum class OptionType { kString, kPath, kBool, kUnsigned, kBytes, kSigned, kChoi
 
 enum class OptionSection { kInput, kKernel, kDaemon, kOutput, kHttp, kAmqp, kSpool };
 
+// Where a kChoice option lives: its enum member, written and read through the enum's names
+// (output/choice.h), so the text of a value is translated in this one place.
+struct ChoiceMember {
+  bool (*set)(Config& config, std::string_view name);  // false: not one of the names
+  std::string_view (*get)(const Config& config);
+  std::string_view choices;  // the enum's list "a|b|c"; equals OptionSpec::choices
+};
+
 using ConfigMember = std::variant<std::string Config::*, std::uint64_t Config::*,
-                                  std::int64_t Config::*, bool Config::*>;
+                                  std::int64_t Config::*, bool Config::*, ChoiceMember>;
 
 struct OptionSpec {
   std::string_view name;

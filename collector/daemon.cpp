@@ -45,22 +45,44 @@ bool is_http_output(const std::string& output) {
   return output.starts_with("http://") || output.starts_with("https://");
 }
 
+spdlog::level::level_enum spdlog_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace:
+      return spdlog::level::trace;
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warn:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      return spdlog::level::err;
+    case LogLevel::critical:
+      return spdlog::level::critical;
+    case LogLevel::off:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
 void setup_logging(const Config& config) {
-  std::string target = config.log_target;
-  if (target == "auto") target = std::getenv("JOURNAL_STREAM") ? "journal" : "stderr";
+  LogTarget target = config.log_target;
+  if (target == LogTarget::automatic)
+    target = std::getenv("JOURNAL_STREAM") ? LogTarget::journal : LogTarget::stderr_stream;
   std::shared_ptr<spdlog::logger> logger;
-  if (target == "journal")
+  if (target == LogTarget::journal)
     logger = std::make_shared<spdlog::logger>(
         "aurelay", std::make_shared<spdlog::sinks::systemd_sink_mt>("aurelay"));
-  else if (target == "syslog")
+  else if (target == LogTarget::syslog)
     logger = std::make_shared<spdlog::logger>(
         "aurelay",
         std::make_shared<spdlog::sinks::syslog_sink_mt>("aurelay", LOG_PID, LOG_DAEMON, false));
   else
     logger = std::make_shared<spdlog::logger>(
         "aurelay", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  if (target == "stderr") logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z aurelay[%P] %l: %v");
-  logger->set_level(spdlog::level::from_str(config.log_level));
+  if (target == LogTarget::stderr_stream)
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z aurelay[%P] %l: %v");
+  logger->set_level(spdlog_level(config.log_level));
   spdlog::set_default_logger(logger);
 }
 
@@ -71,11 +93,12 @@ std::string local_hostname(const Config& config) {
   return name;
 }
 
+}  // namespace
+
 PipelineConfig make_pipeline_config(const Config& config) {
   PipelineConfig pipeline;
   pipeline.record_batches = config.ring_capacity;
-  pipeline.queue_full_action =
-      config.queue_full_action == "drop" ? QueueFullAction::drop : QueueFullAction::block;
+  pipeline.queue_full_action = config.queue_full_action;
   pipeline.assembler.eoe_timeout = std::chrono::milliseconds(config.eoe_timeout_ms);
   pipeline.assembler.max_in_flight = config.max_in_flight;
   pipeline.encoder.hostname = local_hostname(config);
@@ -89,18 +112,11 @@ PipelineConfig make_pipeline_config(const Config& config) {
   return pipeline;
 }
 
-// Fails (false + error) on a value the sink does not know, which the option table should have
-// refused: nothing is silently replaced by a default.
 bool make_http_config(const Config& config, const std::string& url, output::HttpSinkConfig& http,
                       std::string& error) {
   http.url = url;
   http.http_max_inflight = config.http_max_inflight;
-  const auto format = output::parse_bulk_format(config.bulk_format);
-  if (!format) {
-    error = "bulk_format: unknown value '" + config.bulk_format + "'";
-    return false;
-  }
-  http.bulk_format = *format;
+  http.bulk_format = config.bulk_format;
   // loginput's /events takes one object per POST: unset, bulk_format follows the URL
   // (validate_config refuses array and ndjson set explicitly with such a URL).
   if (!config.is_set("bulk_format") && output::is_events_url(url)) {
@@ -126,9 +142,8 @@ bool make_http_config(const Config& config, const std::string& url, output::Http
   }
   http.spool_dir = config.spool_dir;
   http.spool_max_bytes = config.spool_max_bytes;
-  if (auto action = output::parse_spool_full_action(config.spool_full_action))
-    http.spool_full_action = *action;
-  if (auto fsync = output::parse_spool_fsync(config.spool_fsync)) http.spool_fsync = *fsync;
+  http.spool_full_action = config.spool_full_action;
+  http.spool_fsync = config.spool_fsync;
   http.dead_letter_file = config.dead_letter_file;
   return true;
 }
@@ -139,7 +154,7 @@ output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string&
   amqp.publisher.exchange = config.amqp_exchange;
   amqp.publisher.routing_key = config.amqp_routing_key;
   amqp.publisher.queue = config.amqp_queue;
-  amqp.publisher.passive = config.amqp_declare == "passive";
+  amqp.publisher.passive = config.amqp_declare == AmqpDeclare::passive;
   amqp.publisher.ssl_verify = config.ssl_verify;
   amqp.publisher.ca_file = config.curl_cainfo;
   amqp.publisher.client_cert = config.ssl_client_cert;
@@ -149,16 +164,18 @@ output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string&
   amqp.retry_max_ms = config.retry_max_ms;
   amqp.spool_dir = config.spool_dir;
   amqp.spool_max_bytes = config.spool_max_bytes;
-  if (auto action = output::parse_spool_full_action(config.spool_full_action))
-    amqp.spool_full_action = *action;
-  if (auto fsync = output::parse_spool_fsync(config.spool_fsync)) amqp.spool_fsync = *fsync;
+  amqp.spool_full_action = config.spool_full_action;
+  amqp.spool_fsync = config.spool_fsync;
   spdlog::info(
       "output: publishing to {} (exchange '{}', routing key '{}', queue '{}', {}), confirm "
       "window {}",
       output::redact_url_credentials(urls), amqp.publisher.exchange, amqp.publisher.routing_key,
-      amqp.publisher.queue, config.amqp_declare, amqp.confirm_window);
+      amqp.publisher.queue, choice_name(kAmqpDeclareNames, config.amqp_declare),
+      amqp.confirm_window);
   return amqp;
 }
+
+namespace {
 
 std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error) {
   std::string destination = config.effective_output();
@@ -192,7 +209,8 @@ bool apply_kernel_settings(const Config& config, netlink::KernelSettingsGuard& g
   if (config.rate_limit >= 0 &&
       !guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit), error))
     return false;
-  if (config.enabled != "keep" && !guard.set_enabled(config.enabled == "1" ? 1u : 0u, error))
+  if (config.enabled != KernelEnabled::keep &&
+      !guard.set_enabled(config.enabled == KernelEnabled::enable ? 1u : 0u, error))
     return false;
   return true;
 }
@@ -212,7 +230,8 @@ void warn_where_rules_file_won(const Config& config, netlink::AuditControl& cont
   check("backlog_limit", config.backlog_limit, status.backlog_limit);
   check("backlog_wait_time", config.backlog_wait_time, status.backlog_wait_time);
   check("rate_limit", config.rate_limit, status.rate_limit);
-  if (config.enabled != "keep") check("enabled", config.enabled == "1" ? 1 : 0, status.enabled);
+  if (config.enabled != KernelEnabled::keep)
+    check("enabled", config.enabled == KernelEnabled::enable ? 1 : 0, status.enabled);
 }
 
 // Polls AUDIT_GET and publishes the kernel's view (lost as a delta that survives resets).
@@ -281,7 +300,7 @@ class LoadedRules {
       return false;
     }
     rules::RulesLoadResult result = rules::load_rules_file(config.rules_file, config.auditctl);
-    if (result.auditctl_missing && config.rules_missing_auditctl == "skip") {
+    if (result.auditctl_missing && config.rules_missing_auditctl == RulesMissingAuditctl::skip) {
       spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",
                    config.auditctl);
       return true;
@@ -299,7 +318,7 @@ class LoadedRules {
       return false;
     }
     if (!result.line_errors.empty()) {
-      const bool fatal = config.rules_errors == "fatal";
+      const bool fatal = config.rules_errors == RulesErrors::fatal;
       for (const rules::RuleLineError& line : result.line_errors) {
         if (fatal)
           spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
@@ -404,8 +423,8 @@ void reload_config(const Config& running) {
     if (origin != running.origin.end() && origin->second == "command line") continue;
     if (format_option_value(reread, spec) == format_option_value(running, spec)) continue;
     if (spec.name == "log_level") {
-      spdlog::default_logger()->set_level(spdlog::level::from_str(reread.log_level));
-      spdlog::info("log_level is now {}", reread.log_level);
+      spdlog::default_logger()->set_level(spdlog_level(reread.log_level));
+      spdlog::info("log_level is now {}", format_option_value(reread, spec));
       continue;
     }
     needs_restart += (needs_restart.empty() ? "" : ", ") + std::string(spec.name);

@@ -3,11 +3,23 @@
 // and runs the teardown steps in reverse.
 #pragma once
 
+#include <string>
+
 #include "collector/config.h"
+#include "collector/pipeline.h"
+#include "output/amqp_sink.h"
+#include "output/http_sink.h"
 
 namespace aurelay::collector {
 
 // Runs until end of input or a stop signal; returns the process exit code.
 int run_daemon(const Config& config);
+
+// The configurations of the components built from a Config (what each option changes).
+PipelineConfig make_pipeline_config(const Config& config);
+// False + error when http_credentials_file cannot be read.
+bool make_http_config(const Config& config, const std::string& url, output::HttpSinkConfig& http,
+                      std::string& error);
+output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string& urls);
 
 }  // namespace aurelay::collector

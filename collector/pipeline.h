@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "collector/choices.h"
 #include "collector/metrics.h"
 #include "collector/parker.h"
 #include "collector/rate_limited_log.h"
@@ -23,15 +24,10 @@
 
 namespace aurelay::collector {
 
-enum class QueueFullAction : std::uint8_t {
-  block,  // stop reading until the correlator catches up (the kernel backlog absorbs bursts)
-  drop,   // keep reading and count the records that found no room
-};
-
 struct PipelineConfig {
   std::size_t record_batches = 64;  // batches in flight between reader and correlator
   std::size_t max_records_per_batch = 1024;
-  QueueFullAction queue_full_action = QueueFullAction::block;
+  QueueFullAction queue_full_action = kDefaultQueueFullAction;
   // Live sources warn when the ring fills (the kernel backlog grows meanwhile); a file replay
   // is expected to outrun the correlator, so it only counts.
   bool warn_when_ring_full = true;

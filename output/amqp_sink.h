@@ -39,8 +39,8 @@ struct AmqpSinkConfig {
   std::string spool_dir;  // empty = no spool (memory only; leftovers are dropped and counted)
   std::uint64_t spool_max_bytes = 1ull << 30;
   std::uint64_t spool_segment_bytes = 16ull << 20;
-  SpoolFullAction spool_full_action = SpoolFullAction::drop_oldest;
-  SpoolFsync spool_fsync = SpoolFsync::batch;
+  SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
+  SpoolFsync spool_fsync = kDefaultSpoolFsync;
   std::size_t memory_max_documents = 50000;  // queued in memory before batches go to the spool
 };
 

@@ -19,54 +19,29 @@
 #include <optional>
 #include <string_view>
 
+#include "output/choice.h"
+
 namespace aurelay::output {
 
 enum class BulkFormat : std::uint8_t { array, ndjson, single };
 
-struct BulkFormatName {
-  std::string_view name;
-  BulkFormat format;
-};
-
-inline constexpr std::array kBulkFormats = {
-    BulkFormatName{"array", BulkFormat::array},
-    BulkFormatName{"ndjson", BulkFormat::ndjson},
-    BulkFormatName{"single", BulkFormat::single},
+inline constexpr std::array kBulkFormatNames = {
+    ChoiceName<BulkFormat>{"array", BulkFormat::array},
+    ChoiceName<BulkFormat>{"ndjson", BulkFormat::ndjson},
+    ChoiceName<BulkFormat>{"single", BulkFormat::single},
 };
 // The option table's list of accepted values and its default.
 inline constexpr std::string_view kBulkFormatChoices = "array|ndjson|single";
-inline constexpr std::string_view kDefaultBulkFormat = "array";
+inline constexpr BulkFormat kDefaultBulkFormat = BulkFormat::array;
+static_assert(choices_list_names(kBulkFormatChoices, kBulkFormatNames));
 
 constexpr std::optional<BulkFormat> parse_bulk_format(std::string_view text) {
-  for (const auto& entry : kBulkFormats) {
-    if (entry.name == text) return entry.format;
-  }
-  return std::nullopt;
+  return parse_choice(kBulkFormatNames, text);
 }
 
 constexpr std::string_view bulk_format_name(BulkFormat format) {
-  for (const auto& entry : kBulkFormats) {
-    if (entry.format == format) return entry.name;
-  }
-  return {};
+  return choice_name(kBulkFormatNames, format);
 }
-
-namespace detail {
-constexpr bool choices_match_names() {
-  std::string_view rest = kBulkFormatChoices;
-  for (const auto& entry : kBulkFormats) {
-    if (!rest.starts_with(entry.name)) return false;
-    rest.remove_prefix(entry.name.size());
-    if (!rest.empty()) {
-      if (rest.front() != '|') return false;
-      rest.remove_prefix(1);
-    }
-  }
-  return rest.empty();
-}
-}  // namespace detail
-static_assert(detail::choices_match_names(), "kBulkFormatChoices must list kBulkFormats in order");
-static_assert(parse_bulk_format(kDefaultBulkFormat) == BulkFormat::array);
 
 // The path of an http(s) URL without query and fragment ("" when it has none).
 constexpr std::string_view url_path(std::string_view url) {

@@ -87,19 +87,6 @@ std::uint64_t get_u64(const char* in) {
 
 }  // namespace
 
-std::optional<SpoolFullAction> parse_spool_full_action(std::string_view text) {
-  if (text == "drop_oldest") return SpoolFullAction::drop_oldest;
-  if (text == "drop_newest") return SpoolFullAction::drop_newest;
-  return std::nullopt;
-}
-
-std::optional<SpoolFsync> parse_spool_fsync(std::string_view text) {
-  if (text == "always") return SpoolFsync::always;
-  if (text == "batch") return SpoolFsync::batch;
-  if (text == "never") return SpoolFsync::never;
-  return std::nullopt;
-}
-
 HttpSink::HttpSink(HttpSinkConfig config)
     : config_(std::move(config)),
       retry_policy_(config_.retry_base_ms, config_.retry_max_ms),

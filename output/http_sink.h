@@ -31,11 +31,6 @@
 
 namespace aurelay::output {
 
-// "drop_oldest" | "drop_newest".
-std::optional<SpoolFullAction> parse_spool_full_action(std::string_view text);
-// "always" | "batch" | "never".
-std::optional<SpoolFsync> parse_spool_fsync(std::string_view text);
-
 struct HttpSinkConfig {
   // mozdef_url / --output: the full URL POSTed to, e.g. https://mozdef:8080/_bulk for array and
   // ndjson or https://mozdef:8080/events for single (see output/bulk_format.h). Required.
@@ -47,7 +42,7 @@ struct HttpSinkConfig {
   std::size_t batch_max_events = 500;      // documents per POST (single: always 1)
   std::size_t batch_max_bytes = 4u << 20;  // body bytes per POST (a larger document goes alone)
   int batch_flush_ms = 1000;               // a partly filled batch leaves after this long
-  BulkFormat bulk_format = BulkFormat::array;
+  BulkFormat bulk_format = kDefaultBulkFormat;
   std::uint64_t retry_base_ms = 500;   // full-jitter exponential backoff base...
   std::uint64_t retry_max_ms = 60000;  // ...and ceiling
   long request_timeout_ms = 30000;     // whole request (connect + send + answer)
@@ -64,8 +59,8 @@ struct HttpSinkConfig {
   std::string spool_dir;
   std::uint64_t spool_max_bytes = 1ull << 30;       // 1 GiB
   std::uint64_t spool_segment_bytes = 16ull << 20;  // rotate segments after 16 MiB
-  SpoolFullAction spool_full_action = SpoolFullAction::drop_oldest;
-  SpoolFsync spool_fsync = SpoolFsync::batch;
+  SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
+  SpoolFsync spool_fsync = kDefaultSpoolFsync;
   // Documents kept in memory (open + sealed + waiting to retry) before new batches go to the
   // spool (or, without a spool, are dropped).
   std::size_t memory_max_documents = 50000;

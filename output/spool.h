@@ -12,26 +12,49 @@
 // Single-threaded: owned by the shipper.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
 
+#include "output/choice.h"
+
 namespace aurelay::output {
 
-enum class SpoolFullAction : std::uint8_t { drop_oldest, drop_newest };
+// The values of the options spool_full_action and spool_fsync (parsed by the option table).
+enum class SpoolFullAction : std::uint8_t {
+  drop_oldest,  // delete the oldest segment to make room
+  drop_newest,  // refuse the new batch
+};
+inline constexpr std::array kSpoolFullActionNames = {
+    ChoiceName<SpoolFullAction>{"drop_oldest", SpoolFullAction::drop_oldest},
+    ChoiceName<SpoolFullAction>{"drop_newest", SpoolFullAction::drop_newest},
+};
+inline constexpr std::string_view kSpoolFullActionChoices = "drop_oldest|drop_newest";
+inline constexpr SpoolFullAction kDefaultSpoolFullAction = SpoolFullAction::drop_oldest;
+static_assert(choices_list_names(kSpoolFullActionChoices, kSpoolFullActionNames));
+
 enum class SpoolFsync : std::uint8_t {
   always,  // fdatasync after every record (safest, slowest)
   batch,   // fdatasync when sync() is called (HttpSink: once per poll round) and on rotation
   never,   // leave it to the kernel
 };
+inline constexpr std::array kSpoolFsyncNames = {
+    ChoiceName<SpoolFsync>{"always", SpoolFsync::always},
+    ChoiceName<SpoolFsync>{"batch", SpoolFsync::batch},
+    ChoiceName<SpoolFsync>{"never", SpoolFsync::never},
+};
+inline constexpr std::string_view kSpoolFsyncChoices = "always|batch|never";
+inline constexpr SpoolFsync kDefaultSpoolFsync = SpoolFsync::batch;
+static_assert(choices_list_names(kSpoolFsyncChoices, kSpoolFsyncNames));
 
 struct SpoolConfig {
   std::string dir;                                // created (0700) when missing
   std::uint64_t max_bytes = 1ull << 30;           // spool_max_bytes: 1 GiB
   std::uint64_t segment_max_bytes = 16ull << 20;  // rotate after 16 MiB (<= max_bytes/4)
-  SpoolFullAction full_action = SpoolFullAction::drop_oldest;
-  SpoolFsync fsync = SpoolFsync::batch;
+  SpoolFullAction full_action = kDefaultSpoolFullAction;
+  SpoolFsync fsync = kDefaultSpoolFsync;
 };
 
 struct SpoolCounters {

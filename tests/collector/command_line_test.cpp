@@ -71,7 +71,7 @@ TEST(CommandLine, OptionsOverrideDefaultsInBothSpellings) {
   ASSERT_EQ(run.action, CommandLineAction::kRun) << run.error;
   EXPECT_EQ(run.config.input, "stdin");
   EXPECT_EQ(run.config.output, "/tmp/out.json");
-  EXPECT_EQ(run.config.queue_full_action, "drop");
+  EXPECT_EQ(run.config.queue_full_action, QueueFullAction::drop);
   EXPECT_TRUE(run.config.curl_verbose);
   EXPECT_FALSE(run.config.ssl_verify);
   EXPECT_EQ(run.config.receive_buffer_bytes, 1024u * 1024);
@@ -102,8 +102,8 @@ TEST_F(ConfigFileFixture, CommandLineOverridesFileOverridesDefaults) {
   ASSERT_EQ(result.action, CommandLineAction::kRun) << result.error;
   EXPECT_EQ(result.config.input, "stdin");              // file
   EXPECT_EQ(result.config.output, "stdout");            // command line, even before --config
-  EXPECT_EQ(result.config.log_level, "debug");          // file
-  EXPECT_EQ(result.config.queue_full_action, "block");  // default
+  EXPECT_EQ(result.config.log_level, LogLevel::debug);  // file
+  EXPECT_EQ(result.config.queue_full_action, QueueFullAction::block);  // default
   EXPECT_EQ(result.config.config_file, file);
 }
 

@@ -88,8 +88,8 @@ TEST(BulkFormatNames, OneListOneDefault) {
   EXPECT_EQ(parse_bulk_format("single"), BulkFormat::single);
   for (const char* old : {"json_array", "lines", "per_document", "events", "", "Array"})
     EXPECT_FALSE(parse_bulk_format(old)) << old;
-  for (const auto& entry : kBulkFormats) EXPECT_EQ(bulk_format_name(entry.format), entry.name);
-  EXPECT_EQ(parse_bulk_format(kDefaultBulkFormat), BulkFormat::array);
+  for (const auto& entry : kBulkFormatNames) EXPECT_EQ(bulk_format_name(entry.value), entry.name);
+  EXPECT_EQ(kDefaultBulkFormat, BulkFormat::array);
   EXPECT_EQ(HttpSinkConfig().bulk_format, BulkFormat::array);
 }
 
