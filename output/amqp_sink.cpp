@@ -13,7 +13,6 @@ namespace aurelay::output {
 
 namespace {
 
-constexpr std::size_t kLatencyWindow = 4096;
 constexpr std::int64_t kLogIntervalMs = 10000;
 
 std::int64_t monotonic_ms() {
@@ -125,7 +124,6 @@ bool AmqpSink::open(std::string* error) {
   }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return fail(std::string("amqp sink: eventfd: ") + std::strerror(errno));
-  latencies_.reserve(kLatencyWindow);
   opened_ = true;
   return true;
 }
@@ -569,18 +567,7 @@ void AmqpSink::spill_leftovers() {
   counters_.current_broker = -1;
 }
 
-void AmqpSink::record_latency(std::uint64_t oldest_ms) {
-  if (oldest_ms == 0) return;
-  const std::uint64_t now = wall_ms();
-  const std::uint64_t latency = now > oldest_ms ? now - oldest_ms : 0;
-  const auto value = static_cast<std::uint32_t>(std::min<std::uint64_t>(latency, UINT32_MAX));
-  if (latencies_.size() < kLatencyWindow)
-    latencies_.push_back(value);
-  else
-    latencies_[latency_next_] = value;
-  latency_next_ = (latency_next_ + 1) % kLatencyWindow;
-  latency_dirty_ = true;
-}
+void AmqpSink::record_latency(std::uint64_t oldest_ms) { latency_.record(oldest_ms, wall_ms()); }
 
 const AmqpSinkCounters& AmqpSink::counters() {
   counters_.queued = memory_documents();
@@ -591,18 +578,8 @@ const AmqpSinkCounters& AmqpSink::counters() {
     counters_.spool_segments = spool.segments;
     counters_.spool_write_errors = spool.write_errors;
   }
-  if (latency_dirty_ && !latencies_.empty()) {
-    std::vector<std::uint32_t> sorted(latencies_);
-    auto at = [&](double q) {
-      const auto index = static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1));
-      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(index),
-                       sorted.end());
-      return sorted[index];
-    };
-    counters_.latency_p50_ms = at(0.50);
-    counters_.latency_p99_ms = at(0.99);
-    latency_dirty_ = false;
-  }
+  counters_.latency_p50_ms = latency_.p50();
+  counters_.latency_p99_ms = latency_.p99();
   return counters_;
 }
 

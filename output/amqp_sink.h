@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "output/amqp_publisher.h"
+#include "output/latency_window.h"
 #include "output/retry_policy.h"
 #include "output/sink.h"
 #include "output/spool.h"
@@ -168,9 +169,7 @@ class AmqpSink final : public Sink {
   std::uint32_t consecutive_failures_ = 0;
   std::int64_t backoff_until_ms_ = 0;
 
-  std::vector<std::uint32_t> latencies_;
-  std::size_t latency_next_ = 0;
-  bool latency_dirty_ = false;
+  LatencyWindow latency_;  // of delivered batches
   std::int64_t last_warn_ms_ = -1;
   std::uint64_t warn_suppressed_ = 0;
   AmqpSinkCounters counters_;

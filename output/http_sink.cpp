@@ -46,7 +46,6 @@ int write_curl_debug(CURL*, curl_infotype type, char* data, std::size_t size, vo
   return 0;
 }
 
-constexpr std::size_t kLatencyWindow = 4096;
 constexpr std::int64_t kLogIntervalMs = 10000;
 constexpr std::size_t kResponseKeep = 512;
 
@@ -207,7 +206,6 @@ bool HttpSink::open(std::string* error) {
     curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
     transfers_.push_back(std::move(transfer));
   }
-  latencies_.reserve(kLatencyWindow);
   opened_ = true;
   return true;
 }
@@ -492,19 +490,7 @@ void HttpSink::requeue_front(OutBatch&& batch) {
   retry_.insert(at, std::move(batch));
 }
 
-void HttpSink::record_latency(std::uint64_t oldest_ms) {
-  if (oldest_ms == 0) return;
-  std::uint64_t now = wall_ms();
-  std::uint64_t latency = now > oldest_ms ? now - oldest_ms : 0;
-  std::uint32_t value = static_cast<std::uint32_t>(std::min<std::uint64_t>(latency, UINT32_MAX));
-  if (latencies_.size() < kLatencyWindow) {
-    latencies_.push_back(value);
-  } else {
-    latencies_[latency_next_] = value;
-  }
-  latency_next_ = (latency_next_ + 1) % kLatencyWindow;
-  latency_dirty_ = true;
-}
+void HttpSink::record_latency(std::uint64_t oldest_ms) { latency_.record(oldest_ms, wall_ms()); }
 
 void HttpSink::finish(Transfer& transfer, CURLcode code) {
   curl_multi_remove_handle(multi_, transfer.easy);
@@ -691,18 +677,8 @@ const HttpSinkCounters& HttpSink::counters() {
     counters_.spool_corrupt_bytes = spool.corrupt_bytes;
     counters_.spool_write_errors = spool.write_errors;
   }
-  if (latency_dirty_ && !latencies_.empty()) {
-    std::vector<std::uint32_t> sorted(latencies_);
-    auto at = [&](double q) {
-      std::size_t index = static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1));
-      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(index),
-                       sorted.end());
-      return sorted[index];
-    };
-    counters_.latency_p50_ms = at(0.50);
-    counters_.latency_p99_ms = at(0.99);
-    latency_dirty_ = false;
-  }
+  counters_.latency_p50_ms = latency_.p50();
+  counters_.latency_p99_ms = latency_.p99();
   return counters_;
 }
 

@@ -25,6 +25,7 @@
 
 #include "output/bulk_format.h"
 #include "output/dead_letter.h"
+#include "output/latency_window.h"
 #include "output/retry_policy.h"
 #include "output/sink.h"
 #include "output/spool.h"
@@ -190,9 +191,7 @@ class HttpSink final : public Sink {
   std::uint32_t consecutive_failures_ = 0;
   std::int64_t backoff_until_ms_ = 0;
 
-  std::vector<std::uint32_t> latencies_;  // ring of the last kLatencyWindow batch latencies
-  std::size_t latency_next_ = 0;
-  bool latency_dirty_ = false;
+  LatencyWindow latency_;  // of delivered batches
 
   RateLimitedLog retry_log_;
   RateLimitedLog reject_log_;
