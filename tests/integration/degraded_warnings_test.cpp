@@ -114,9 +114,14 @@ TEST(DegradedWarnings, FullSpoolDropsAreCountedAndWarnedAbout) {
       << aurelay.stderr_text();
   EXPECT_NE(aurelay.stderr_text().find("spool full: newest documents dropped"), std::string::npos)
       << aurelay.stderr_text();
-  // Rate-limited: one warning per 10 s however many batches are dropped.
-  EXPECT_EQ(occurrences(aurelay.stderr_text(), "warning: http sink: spool full"), 1u)
-      << aurelay.stderr_text();
+  // Rate-limited: one warning per 10 s however many batches are dropped. The run ends with a
+  // 10 s shutdown flush, so a slow machine may read stderr after a second window opened (that
+  // warning then says how many it suppressed); never one per dropped batch.
+  const std::string err = aurelay.stderr_text();
+  const std::size_t warnings = occurrences(err, "warning: http sink: spool full");
+  EXPECT_GE(warnings, 1u) << err;
+  EXPECT_LE(warnings, 2u) << err;
+  if (warnings == 2) EXPECT_NE(err.find("similar message(s) suppressed"), std::string::npos) << err;
   EXPECT_GT(metric_value(dir / "aurelay.prom", "aurelay_documents_spooled_total"), 0);
 }
 
