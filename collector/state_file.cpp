@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <string_view>
+#include <vector>
 
 #include "collector/atomic_file.h"
 #include "output/amqp_publisher.h"
@@ -38,19 +39,9 @@ std::string format_time(std::time_t when) {
 // The broker `index` of a comma-separated amqp_url list, without credentials.
 std::string broker_at(const std::string& urls, std::int64_t index) {
   if (index < 0) return "none";
-  std::string_view rest(urls);
-  for (std::int64_t i = 0; !rest.empty(); ++i) {
-    const auto comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.empty())
-      --i;
-    else if (i == index)
-      return output::redact_url_credentials(item);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-  }
-  return "#" + std::to_string(index);
+  const std::vector<std::string_view> items = output::split_amqp_url_list(urls);
+  if (static_cast<std::size_t>(index) >= items.size()) return "#" + std::to_string(index);
+  return output::redact_url_credentials(items[static_cast<std::size_t>(index)]);
 }
 
 }  // namespace

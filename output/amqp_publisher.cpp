@@ -98,16 +98,23 @@ std::optional<AmqpEndpoint> parse_amqp_url(std::string_view url, std::string& er
   return endpoint;
 }
 
-std::optional<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls,
-                                                             std::string& error) {
-  std::vector<AmqpEndpoint> endpoints;
+std::vector<std::string_view> split_amqp_url_list(std::string_view urls) {
+  std::vector<std::string_view> items;
   while (!urls.empty()) {
     const auto comma = urls.find(',');
     std::string_view item = urls.substr(0, comma);
     urls = comma == std::string_view::npos ? std::string_view() : urls.substr(comma + 1);
     while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
     while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (item.empty()) continue;
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+std::optional<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls,
+                                                             std::string& error) {
+  std::vector<AmqpEndpoint> endpoints;
+  for (std::string_view item : split_amqp_url_list(urls)) {
     auto endpoint = parse_amqp_url(item, error);
     if (!endpoint) return std::nullopt;
     endpoints.push_back(std::move(*endpoint));

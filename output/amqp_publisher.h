@@ -45,6 +45,9 @@ struct AmqpEndpoint {
 // Parses amqp://user:password@host:port/vhost or amqps://… (percent-escapes decoded; defaults
 // guest/guest, port 5672 or 5671, vhost "/"). The error never holds the password.
 std::optional<AmqpEndpoint> parse_amqp_url(std::string_view url, std::string& error);
+// The URLs of a comma-separated list (a cluster), blanks around each trimmed, empty items skipped:
+// the one reading of amqp_url's list (parse_amqp_url_list, the state file's broker index).
+std::vector<std::string_view> split_amqp_url_list(std::string_view urls);
 // A comma-separated list (a cluster): every URL must parse.
 std::optional<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls,
                                                              std::string& error);
