@@ -801,7 +801,8 @@ struct MozdefEncoder::State {
 
   void take_record(std::size_t r) {
     const std::uint32_t type = records[r].type;
-    const Field* arch = find(r, "arch");
+    // Only the records map_field resolves syscall names for carry the arch to resolve them with.
+    const Field* arch = type == kTypeSyscall || type == kTypeSeccomp ? find(r, "arch") : nullptr;
     for (const Field& f : record_fields(r)) take_field(type, f, arch);
   }
 
