@@ -11,31 +11,27 @@
 namespace aurelay::collector {
 namespace {
 
-bool fail(std::string& error, const std::string& what, const std::string& path) {
-  error = what + " " + path + ": " + std::strerror(errno);
-  return false;
+Failure fail_errno(const std::string& what, const std::string& path) {
+  return fail(what + " " + path + ": " + std::strerror(errno));
 }
 
 }  // namespace
 
-bool write_file_atomically(const std::string& path, const std::string& text, mode_t file_mode,
-                           mode_t directory_mode, std::string& error) {
+Status write_file_atomically(const std::string& path, const std::string& text, mode_t file_mode,
+                             mode_t directory_mode) {
   const std::filesystem::path target(path);
   const std::filesystem::path directory =
       target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
   std::error_code ec;
   if (!std::filesystem::exists(directory, ec)) {
     std::filesystem::create_directories(directory, ec);
-    if (ec) {
-      error = "cannot create directory " + directory.string() + ": " + ec.message();
-      return false;
-    }
+    if (ec) return fail("cannot create directory " + directory.string() + ": " + ec.message());
     ::chmod(directory.c_str(), directory_mode);
   }
   // A name readers skip: node_exporter's textfile collector only reads *.prom.
   std::string temp = path + ".XXXXXX";
   const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return fail(error, "cannot create temporary file for", path);
+  if (fd < 0) return fail_errno("cannot create temporary file for", path);
   bool ok = ::fchmod(fd, file_mode) == 0;
   std::size_t written = 0;
   while (ok && written < text.size()) {
@@ -52,20 +48,20 @@ bool write_file_atomically(const std::string& path, const std::string& text, mod
   if (!ok) {
     ::unlink(temp.c_str());
     errno = saved_errno;
-    return fail(error, "cannot write", temp);
+    return fail_errno("cannot write", temp);
   }
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     const int rename_errno = errno;
     ::unlink(temp.c_str());
     errno = rename_errno;
-    return fail(error, "cannot rename temporary file to", path);
+    return fail_errno("cannot rename temporary file to", path);
   }
   const int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd >= 0) {
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
-  return true;
+  return {};
 }
 
 }  // namespace aurelay::collector

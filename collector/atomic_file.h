@@ -5,12 +5,14 @@
 
 #include <string>
 
+#include "correlate/result.h"
+
 namespace aurelay::collector {
 
 // Writes `text` to a temp file in the directory of `path` (created with `directory_mode` when
 // missing), fsyncs it, gives it `file_mode`, renames it over `path` and fsyncs the directory.
-// On failure no temporary file is left and `error` names the path.
-bool write_file_atomically(const std::string& path, const std::string& text, mode_t file_mode,
-                           mode_t directory_mode, std::string& error);
+// On failure no temporary file is left and the message names the path.
+Status write_file_atomically(const std::string& path, const std::string& text, mode_t file_mode,
+                             mode_t directory_mode);
 
 }  // namespace aurelay::collector

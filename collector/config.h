@@ -150,7 +150,8 @@ std::span<const OptionSpec> option_table();
 const OptionSpec* find_option(std::string_view name);  // accepts '-' for '_'
 std::string_view section_title(OptionSection section);
 
-struct ConfigResult {
+// It carries the exit code with the message, so it stays beside aurelay::Status.
+struct [[nodiscard]] ConfigResult {
   bool ok = true;
   std::string error;  // "FILE:LINE: message" or "--option: message"
   int exit_code = kExitOk;

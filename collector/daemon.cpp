@@ -24,6 +24,7 @@
 #include "collector/privileges.h"
 #include "collector/prometheus.h"
 #include "collector/rate_limited_log.h"
+#include "collector/startup_steps.h"
 #include "collector/state_file.h"
 #include "netlink/audit_control.h"
 #include "netlink/rule_set_guard.h"
@@ -112,8 +113,8 @@ PipelineConfig make_pipeline_config(const Config& config) {
   return pipeline;
 }
 
-bool make_http_config(const Config& config, const std::string& url, output::HttpSinkConfig& http,
-                      std::string& error) {
+Result<output::HttpSinkConfig> make_http_config(const Config& config, const std::string& url) {
+  output::HttpSinkConfig http;
   http.url = url;
   http.http_max_inflight = config.http_max_inflight;
   http.bulk_format = config.bulk_format;
@@ -136,8 +137,9 @@ bool make_http_config(const Config& config, const std::string& url, output::Http
   http.curl_verbose = config.curl_verbose;
   http.curl_logfile = config.curl_logfile;
   if (!config.http_credentials_file.empty()) {
+    std::string error;
     auto credentials = output::read_credentials_file(config.http_credentials_file, error);
-    if (!credentials) return false;
+    if (!credentials) return fail(error);
     http.credentials = std::move(*credentials);
   }
   http.spool_dir = config.spool_dir;
@@ -145,7 +147,7 @@ bool make_http_config(const Config& config, const std::string& url, output::Http
   http.spool_full_action = config.spool_full_action;
   http.spool_fsync = config.spool_fsync;
   http.dead_letter_file = config.dead_letter_file;
-  return true;
+  return http;
 }
 
 output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string& urls) {
@@ -177,61 +179,65 @@ output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string&
 
 namespace {
 
-std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error) {
+Result<std::unique_ptr<output::Sink>> make_sink(const Config& config) {
   std::string destination = config.effective_output();
+  std::string error;
   if (output::is_amqp_url(destination)) {
     auto sink = std::make_unique<output::AmqpSink>(make_amqp_config(config, destination));
-    if (!sink->open(&error)) return nullptr;
-    return sink;
+    if (!sink->open(&error)) return fail(error);
+    return std::unique_ptr<output::Sink>(std::move(sink));
   }
   if (is_http_output(destination)) {
-    output::HttpSinkConfig http;
-    if (!make_http_config(config, destination, http, error)) return nullptr;
-    auto sink = std::make_unique<output::HttpSink>(std::move(http));
-    if (!sink->open(&error)) return nullptr;
-    return sink;
+    Result<output::HttpSinkConfig> http = make_http_config(config, destination);
+    if (!http) return fail(http.error());
+    auto sink = std::make_unique<output::HttpSink>(std::move(http).value());
+    if (!sink->open(&error)) return fail(error);
+    return std::unique_ptr<output::Sink>(std::move(sink));
   }
-  return output::FileSink::open(
+  std::unique_ptr<output::Sink> sink = output::FileSink::open(
       {.path = destination, .prepend_msg = config.prepend_msg, .postpend_msg = config.postpend_msg},
       error);
+  if (!sink) return fail(error);
+  return sink;
 }
 
-// Applies the kernel settings the config asks for; the guard puts them back at exit. Done before
-// the rules file, whose -b, -r, -e, -f and --backlog_wait_time lines then win.
-bool apply_kernel_settings(const Config& config, netlink::KernelSettingsGuard& guard,
-                           std::string& error) {
-  if (config.backlog_limit >= 0 &&
-      !guard.set_backlog_limit(static_cast<std::uint32_t>(config.backlog_limit), error))
-    return false;
-  if (config.backlog_wait_time >= 0 &&
-      !guard.set_backlog_wait_time(static_cast<std::uint32_t>(config.backlog_wait_time), error))
-    return false;
-  if (config.rate_limit >= 0 &&
-      !guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit), error))
-    return false;
-  if (config.enabled != KernelEnabled::keep &&
-      !guard.set_enabled(config.enabled == KernelEnabled::enable ? 1u : 0u, error))
-    return false;
-  return true;
+// Applies the kernel settings the config asks for through `guard`, which puts them back. Done
+// before the rules file, whose -b, -r, -e, -f and --backlog_wait_time lines then win.
+Status apply_configured_kernel_settings(const Config& config, netlink::KernelSettingsGuard& guard) {
+  if (config.backlog_limit >= 0)
+    if (Status set = guard.set_backlog_limit(static_cast<std::uint32_t>(config.backlog_limit));
+        !set)
+      return set;
+  if (config.backlog_wait_time >= 0)
+    if (Status set =
+            guard.set_backlog_wait_time(static_cast<std::uint32_t>(config.backlog_wait_time));
+        !set)
+      return set;
+  if (config.rate_limit >= 0)
+    if (Status set = guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit)); !set)
+      return set;
+  if (config.enabled != KernelEnabled::keep)
+    if (Status set = guard.set_enabled(config.enabled == KernelEnabled::enable ? 1u : 0u); !set)
+      return set;
+  return {};
 }
 
 // Names each kernel setting set explicitly in the config (file or command line) that the rules
 // file changed: the file wins, and the operator who set both learns which one is in force.
 void warn_where_rules_file_won(const Config& config, netlink::AuditControl& control) {
-  netlink::AuditStatus status;
-  std::string error;
-  if (!control.get_status(status, error)) return;
+  Result<netlink::AuditStatus> status = control.get_status();
+  if (!status) return;
   auto check = [&](std::string_view key, std::int64_t configured, std::uint32_t now) {
     if (!config.is_set(key) || configured < 0 || static_cast<std::int64_t>(now) == configured)
       return;
     spdlog::warn("{} sets {} {} over the configured {}: the rules file wins", config.rules_file,
                  key, now, configured);
   };
-  check("backlog_limit", config.backlog_limit, status.backlog_limit);
-  check("backlog_wait_time", config.backlog_wait_time, status.backlog_wait_time);
-  check("rate_limit", config.rate_limit, status.rate_limit);
+  check("backlog_limit", config.backlog_limit, status->backlog_limit);
+  check("backlog_wait_time", config.backlog_wait_time, status->backlog_wait_time);
+  check("rate_limit", config.rate_limit, status->rate_limit);
   if (config.enabled != KernelEnabled::keep)
-    check("enabled", config.enabled == KernelEnabled::enable ? 1 : 0, status.enabled);
+    check("enabled", config.enabled == KernelEnabled::enable ? 1 : 0, status->enabled);
 }
 
 // Polls AUDIT_GET and publishes the kernel's view (lost as a delta that survives resets).
@@ -241,25 +247,24 @@ class KernelStatusMonitor {
       : control_(control), metrics_(metrics) {}
 
   void poll(Clock::time_point now) {
-    netlink::AuditStatus status;
-    std::string error;
-    if (!control_.get_status(status, error)) {
+    Result<netlink::AuditStatus> status = control_.get_status();
+    if (!status) {
       std::uint64_t suppressed = 0;
-      if (warning_.allow(now, suppressed)) spdlog::warn("audit status: {}", error);
+      if (warning_.allow(now, suppressed)) spdlog::warn("audit status: {}", status.error());
       return;
     }
-    std::uint64_t added = lost_.update(status.lost);
-    metrics_.kernel_enabled.store(status.enabled, std::memory_order_relaxed);
-    metrics_.kernel_audit_pid.store(status.pid, std::memory_order_relaxed);
+    std::uint64_t added = lost_.update(status->lost);
+    metrics_.kernel_enabled.store(status->enabled, std::memory_order_relaxed);
+    metrics_.kernel_audit_pid.store(status->pid, std::memory_order_relaxed);
     metrics_.kernel_lost.store(lost_.total(), std::memory_order_relaxed);
-    metrics_.kernel_backlog.store(status.backlog, std::memory_order_relaxed);
-    metrics_.kernel_backlog_limit.store(status.backlog_limit, std::memory_order_relaxed);
+    metrics_.kernel_backlog.store(status->backlog, std::memory_order_relaxed);
+    metrics_.kernel_backlog_limit.store(status->backlog_limit, std::memory_order_relaxed);
     std::uint64_t suppressed = 0;
     if (added > 0 && lost_warning_.allow(now, suppressed))
       spdlog::warn(
           "the kernel lost {} audit records (total {} since start; backlog {}/{}, rate_limit {}/s "
           "(0 = none))",
-          added, lost_.total(), status.backlog, status.backlog_limit, status.rate_limit);
+          added, lost_.total(), status->backlog, status->backlog_limit, status->rate_limit);
   }
 
  private:
@@ -285,37 +290,33 @@ class KernelStatusMonitor {
 class LoadedRules {
  public:
   explicit LoadedRules(netlink::AuditControl& control) : rule_set_(control), settings_(control) {}
-  ~LoadedRules() { unload(); }
+  ~LoadedRules() { (void)unload(); }
   LoadedRules(const LoadedRules&) = delete;
   LoadedRules& operator=(const LoadedRules&) = delete;
 
-  // Returns false when the load failed (the partial load is undone).
-  bool load(const Config& config, Metrics& metrics, std::string& error) {
-    if (!rule_set_.snapshot(error)) {
-      error = "before loading " + config.rules_file + ": " + error;
-      return false;
-    }
-    if (!settings_.snapshot(error)) {
-      error = "before loading " + config.rules_file + ": audit status: " + error;
-      return false;
-    }
+  // Fails when the load failed (the partial load is undone).
+  Status load(const Config& config, Metrics& metrics) {
+    if (Status taken = rule_set_.snapshot(); !taken)
+      return fail("before loading " + config.rules_file + ": " + taken.error());
+    if (Status taken = settings_.snapshot(); !taken)
+      return fail("before loading " + config.rules_file + ": audit status: " + taken.error());
     rules::RulesLoadResult result = rules::load_rules_file(config.rules_file, config.auditctl);
     if (result.auditctl_missing && config.rules_missing_auditctl == RulesMissingAuditctl::skip) {
       spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",
                    config.auditctl);
-      return true;
+      return {};
     }
     loaded_ = true;
     metrics.rules_failed_lines.store(result.line_errors.size(), std::memory_order_relaxed);
     if (!result.ok) {
       for (const rules::RuleLineError& line : result.line_errors)
         spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
-      error = result.error;
+      std::string error = result.error;
       if (result.stopped_at_line != 0)
         error +=
             " (auditctl stops at a failed line unless a line -i or -c before it says to go on)";
-      unload();
-      return false;
+      (void)unload();  // logged there
+      return fail(error);
     }
     if (!result.line_errors.empty()) {
       const bool fatal = config.rules_errors == RulesErrors::fatal;
@@ -327,46 +328,43 @@ class LoadedRules {
                        rules::describe_line_error(config.rules_file, line), result.continue_line);
       }
       if (fatal) {
-        error = std::to_string(result.line_errors.size()) + " line(s) of " + config.rules_file +
-                " failed to load (first: line " + std::to_string(result.line_errors[0].line) +
-                ") and rules_errors = fatal";
-        unload();
-        return false;
+        (void)unload();  // logged there
+        return fail(std::to_string(result.line_errors.size()) + " line(s) of " + config.rules_file +
+                    " failed to load (first: line " + std::to_string(result.line_errors[0].line) +
+                    ") and rules_errors = fatal");
       }
     }
-    std::vector<std::string> added;
-    std::string count_error;
-    if (rule_set_.added(added, count_error)) {
-      metrics.rules_loaded.store(added.size(), std::memory_order_relaxed);
-      spdlog::info("loaded {} audit rules from {} ({} lines failed)", added.size(),
+    if (Result<std::vector<std::string>> added = rule_set_.added(); added) {
+      metrics.rules_loaded.store(added->size(), std::memory_order_relaxed);
+      spdlog::info("loaded {} audit rules from {} ({} lines failed)", added->size(),
                    config.rules_file, result.line_errors.size());
     } else {
       spdlog::warn("loaded the audit rules from {}, but cannot count them: {}", config.rules_file,
-                   count_error);
+                   added.error());
     }
-    return true;
+    return {};
   }
 
-  // Deletes the added rules and restores the settings; returns false (logged at error level) when
-  // either could not be done completely. Idempotent.
-  bool unload() {
-    if (!loaded_) return true;
+  // Deletes the added rules and restores the settings; fails (each failure logged at error
+  // level) when either could not be done completely. Idempotent.
+  Status unload() {
+    if (!loaded_) return {};
     loaded_ = false;
     bool ok = true;
-    std::string error;
     const std::size_t deleted_before = rule_set_.deleted();
-    if (rule_set_.remove_added(error)) {
+    if (Status removed = rule_set_.remove_added(); removed) {
       spdlog::info("deleted the {} audit rules loaded from the rules file",
                    rule_set_.deleted() - deleted_before);
     } else {
-      spdlog::error("deleting the loaded audit rules: {}", error);
+      spdlog::error("deleting the loaded audit rules: {}", removed.error());
       ok = false;
     }
-    if (!settings_.restore(error)) {
-      spdlog::error("restoring kernel settings changed by the rules file: {}", error);
+    if (Status restored = settings_.restore(); !restored) {
+      spdlog::error("restoring kernel settings changed by the rules file: {}", restored.error());
       ok = false;
     }
-    return ok;
+    if (!ok) return fail("the rules file's changes were not all undone");
+    return {};
   }
 
  private:
@@ -390,6 +388,9 @@ class SignalChannel {
   ~SignalChannel() {
     if (fd_ >= 0) ::close(fd_);
   }
+  SignalChannel(const SignalChannel&) = delete;
+  SignalChannel& operator=(const SignalChannel&) = delete;
+
   // Waits up to `timeout_ms` for a signal, or until `wake_fd` is readable; returns the next
   // signal number or 0.
   int next(int timeout_ms, int wake_fd) {
@@ -446,134 +447,267 @@ std::string nonzero_counters(const Metrics& metrics) {
   return text.empty() ? "none" : text;
 }
 
-}  // namespace
+// What the daemon reports while it runs: the kernel's view (polled while collecting live), the
+// state file and the Prometheus metrics file.
+class Reports {
+ public:
+  Reports(const Config& config, bool live, std::time_t started, netlink::AuditControl& control,
+          Metrics& metrics)
+      : config_(config),
+        live_(live),
+        // Replaying a file writes a state file only when asked to.
+        state_file_wanted_(live || config.is_set("state_file")),
+        started_(started),
+        metrics_(metrics),
+        kernel_status_(control, metrics) {}
 
-int run_daemon(const Config& config) {
-  setup_logging(config);
+  void poll_kernel(Clock::time_point now) {
+    if (live_) kernel_status_.poll(now);
+  }
+
+  void write() {
+    write_state();
+    write_metrics();
+  }
+
+ private:
+  void write_state() {
+    if (config_.state_file.empty() || !state_file_wanted_) return;
+    StateSnapshot snapshot{
+        &metrics_, AURELAY_VERSION, config_.config_file, config_.input, config_.effective_output(),
+        started_};
+    if (Status written = write_state_file(config_.state_file, snapshot); !written)
+      spdlog::warn("state file: {}", written.error());
+  }
+
+  void write_metrics() {
+    if (config_.metrics_file.empty()) return;
+    Status written =
+        write_prometheus_file(config_.metrics_file, {&metrics_, AURELAY_VERSION, started_});
+    std::uint64_t suppressed = 0;
+    if (!written && metrics_file_warning_.allow(Clock::now(), suppressed))
+      spdlog::warn("metrics file: {} ({} more since last warning)", written.error(), suppressed);
+  }
+
+  const Config& config_;
+  const bool live_;
+  const bool state_file_wanted_;
+  const std::time_t started_;
+  Metrics& metrics_;
+  KernelStatusMonitor kernel_status_;
+  RateLimitedLog metrics_file_warning_;
+};
+
+// Everything the start-up steps build, in the order they build it. The steps below are the one
+// place that says what the daemon does, in which order, and how each thing is undone.
+struct DaemonContext {
+  explicit DaemonContext(const Config& running) : config(running) {}
+
+  const Config& config;
   const bool live = is_live_input(config.input);
   const std::time_t started = std::time(nullptr);
+  // kExitOk until a step fails (the step says with which code) or a teardown fails (then 1).
+  int exit_code = kExitOk;
   Metrics metrics;
-  SignalChannel signals;
-
-  // 1. Output first: a bad destination fails before the kernel is touched.
-  std::string error;
-  std::unique_ptr<output::Sink> sink = make_sink(config, error);
-  if (!sink) {
-    spdlog::error("output: {}", error);
-    return kExitRuntimeFailure;
-  }
-
-  // 2. Kernel settings (unicast only: beside another daemon the kernel is its business).
+  std::optional<SignalChannel> signals;
+  // The sink and the source belong to the step that opened them until the pipeline starts, and
+  // to the pipeline after.
+  std::unique_ptr<output::Sink> sink;
   netlink::AuditControl control;
   std::optional<netlink::KernelSettingsGuard> kernel_settings;
-  if (live) {
-    if (!control.open(error)) {
-      spdlog::error("audit control socket: {}", error);
-      return kExitRuntimeFailure;
-    }
-    if (config.input == "netlink") {
-      kernel_settings.emplace(control);
-      if (!apply_kernel_settings(config, *kernel_settings, error)) {
-        spdlog::error("kernel audit settings: {}", error);
-        kernel_settings->restore(error);
-        return kExitRuntimeFailure;
-      }
-    }
-  }
-
-  // 3. The record source.
   std::unique_ptr<RecordSource> source;
-  if (live) {
-    netlink::DataSocketOptions options;
-    options.mode = config.input == "multicast" ? netlink::DataSocketMode::multicast
-                                               : netlink::DataSocketMode::unicast;
-    options.receive_buffer_bytes = static_cast<int>(config.receive_buffer_bytes);
-    netlink::OpenError open_error = netlink::OpenError::none;
-    source = NetlinkSource::open(options, error, open_error);
-    if (!source) {
-      spdlog::error("{}", error);
-      std::string restore_error;
-      if (kernel_settings) kernel_settings->restore(restore_error);
-      return open_error == netlink::OpenError::pid_taken ? kExitAuditPidHeld : kExitRuntimeFailure;
-    }
-  } else {
-    source = LogFileSource::open(config.input, error);
-    if (!source) {
-      spdlog::error("{}", error);
-      return kExitRuntimeFailure;
-    }
-  }
+  std::optional<LoadedRules> rules;
+  std::optional<Reports> reports;
+  std::unique_ptr<Pipeline> pipeline;
+};
 
-  // 4. Rules (as the audit daemon only). The kernel settings the file sets win over the config's
-  // (the operator wrote them there); both are put back at exit.
-  LoadedRules loaded_rules(control);
+// A failing step's message, with the exit code it asks for.
+Failure fail_with(DaemonContext& daemon, int exit_code, std::string message) {
+  daemon.exit_code = exit_code;
+  return fail(std::move(message));
+}
+
+// A failing teardown makes the exit code 1, unless a step failed first (its code stays).
+void note_teardown_failure(DaemonContext& daemon) {
+  if (daemon.exit_code == kExitOk) daemon.exit_code = kExitRuntimeFailure;
+}
+
+// --- The steps, each with its teardown ---------------------------------------------------------
+
+Status set_up_logging(DaemonContext& daemon) {
+  setup_logging(daemon.config);
+  return {};
+}
+// The last word, once the pipeline has run.
+void log_exit_summary(DaemonContext& daemon) {
+  if (!daemon.reports) return;
+  const Metrics& metrics = daemon.metrics;
+  spdlog::info(
+      "stopped: {} records, {} events, {} documents delivered, {} parse errors, {} kernel lost",
+      metrics.records_received.load(), metrics.events_completed.load(),
+      metrics.documents_delivered.load(), metrics.parse_errors.load(), metrics.kernel_lost.load());
+  spdlog::info("counters at exit: {}", nonzero_counters(metrics));
+}
+
+Status take_signals(DaemonContext& daemon) {
+  daemon.signals.emplace();
+  return {};
+}
+void close_signals(DaemonContext& daemon) { daemon.signals.reset(); }
+
+// Output first: a bad destination fails before the kernel is touched.
+Status open_output(DaemonContext& daemon) {
+  Result<std::unique_ptr<output::Sink>> sink = make_sink(daemon.config);
+  if (!sink) return fail_with(daemon, kExitRuntimeFailure, "output: " + sink.error());
+  daemon.sink = std::move(sink).value();
+  return {};
+}
+void close_output(DaemonContext& daemon) { daemon.sink.reset(); }
+
+// Kernel settings go through their own socket, opened while collecting live only.
+Status open_audit_control(DaemonContext& daemon) {
+  if (!daemon.live) return {};
+  if (Status opened = daemon.control.open(); !opened)
+    return fail_with(daemon, kExitRuntimeFailure, "audit control socket: " + opened.error());
+  return {};
+}
+void close_audit_control(DaemonContext& daemon) { daemon.control.close(); }
+
+// As the audit daemon only: beside another daemon (multicast) the kernel is its business.
+Status apply_kernel_settings(DaemonContext& daemon) {
+  if (daemon.config.input != "netlink") return {};
+  daemon.kernel_settings.emplace(daemon.control);
+  if (Status applied = apply_configured_kernel_settings(daemon.config, *daemon.kernel_settings);
+      !applied) {
+    (void)daemon.kernel_settings->restore();  // what this step set before the failure
+    daemon.kernel_settings.reset();
+    return fail_with(daemon, kExitRuntimeFailure, "kernel audit settings: " + applied.error());
+  }
+  return {};
+}
+void restore_kernel_settings(DaemonContext& daemon) {
+  if (!daemon.kernel_settings) return;
+  if (Status restored = daemon.kernel_settings->restore(); !restored) {
+    spdlog::error("restoring kernel audit settings: {}", restored.error());
+    note_teardown_failure(daemon);
+  }
+  daemon.kernel_settings.reset();
+}
+
+// The record source: the audit netlink socket (becoming the audit daemon with --input netlink),
+// or a log file.
+Status open_input(DaemonContext& daemon) {
+  const Config& config = daemon.config;
+  std::string error;
+  if (!daemon.live) {
+    Result<std::unique_ptr<LogFileSource>> file = LogFileSource::open(config.input);
+    if (!file) return fail_with(daemon, kExitRuntimeFailure, file.error());
+    daemon.source = std::move(file).value();
+    return {};
+  }
+  netlink::DataSocketOptions options;
+  options.mode = config.input == "multicast" ? netlink::DataSocketMode::multicast
+                                             : netlink::DataSocketMode::unicast;
+  options.receive_buffer_bytes = static_cast<int>(config.receive_buffer_bytes);
+  netlink::OpenError open_error = netlink::OpenError::none;
+  daemon.source = NetlinkSource::open(options, error, open_error);
+  if (!daemon.source)
+    return fail_with(
+        daemon,
+        open_error == netlink::OpenError::pid_taken ? kExitAuditPidHeld : kExitRuntimeFailure,
+        error);
+  return {};
+}
+// Closes the source, wherever it is now: closing the netlink socket gives the audit pid back, so
+// this comes after the rules are deleted (no audit records fall to the kernel log meanwhile).
+void close_input(DaemonContext& daemon) {
+  daemon.pipeline.reset();  // owns the source (and the sink) once started
+  daemon.source.reset();
+}
+
+// As the audit daemon only. The kernel settings the file sets win over the config's (the
+// operator wrote them there); both are put back at exit.
+Status load_rules(DaemonContext& daemon) {
+  const Config& config = daemon.config;
+  if (config.input != "netlink" || config.rules_file.empty()) return {};
   // A missing rules file at the default path is a host without rules yet, not an error.
-  const bool default_rules_missing =
-      !config.is_set("rules_file") && access(config.rules_file.c_str(), F_OK) != 0;
-  if (config.input == "netlink" && default_rules_missing)
+  if (!config.is_set("rules_file") && access(config.rules_file.c_str(), F_OK) != 0) {
     spdlog::warn("no rules file at {}: collecting with the rules already loaded",
                  config.rules_file);
-  if (config.input == "netlink" && !config.rules_file.empty() && !default_rules_missing) {
-    if (!loaded_rules.load(config, metrics, error)) {
-      spdlog::error("rules: {}", error);
-      source.reset();
-      std::string restore_error;
-      if (kernel_settings) kernel_settings->restore(restore_error);
-      return kExitConfigError;
-    }
-    warn_where_rules_file_won(config, control);
+    return {};
   }
+  daemon.rules.emplace(daemon.control);
+  if (Status loaded = daemon.rules->load(config, daemon.metrics); !loaded)
+    return fail_with(daemon, kExitConfigError, "rules: " + loaded.error());
+  warn_where_rules_file_won(config, daemon.control);
+  return {};
+}
+void unload_rules(DaemonContext& daemon) {
+  if (!daemon.rules) return;
+  if (!daemon.rules->unload()) note_teardown_failure(daemon);  // logged by unload()
+  daemon.rules.reset();
+}
 
-  // 5. Privilege drop, while this is the only thread.
-  if (!config.user.empty()) {
-    // Directories the unprivileged process still writes to.
-    for (const std::string& file : {config.state_file, config.dead_letter_file})
-      if (!file.empty() && !prepare_directory_for_user(std::filesystem::path(file).parent_path(),
-                                                       config.user, error))
-        spdlog::warn("directory of {}: {}", file, error);
-    if (!config.spool_dir.empty() &&
-        !prepare_directory_for_user(config.spool_dir, config.user, error))
-      spdlog::warn("spool directory {}: {}", config.spool_dir, error);
-    if (!drop_privileges(config.user, error)) {
-      spdlog::error("privilege drop to {}: {}", config.user, error);
-      return kExitRuntimeFailure;
-    }
+// While this is the only thread (capabilities are per thread).
+Status drop_privileges_to_user(DaemonContext& daemon) {
+  const Config& config = daemon.config;
+  if (config.user.empty()) return {};
+  // Directories the unprivileged process still writes to.
+  for (const std::string& file : {config.state_file, config.dead_letter_file}) {
+    if (file.empty()) continue;
+    if (Status prepared = prepare_directory_for_user(
+            std::filesystem::path(file).parent_path().string(), config.user);
+        !prepared)
+      spdlog::warn("directory of {}: {}", file, prepared.error());
   }
+  if (!config.spool_dir.empty())
+    if (Status prepared = prepare_directory_for_user(config.spool_dir, config.user); !prepared)
+      spdlog::warn("spool directory {}: {}", config.spool_dir, prepared.error());
+  if (Status dropped = drop_privileges(config.user); !dropped)
+    return fail_with(daemon, kExitRuntimeFailure,
+                     "privilege drop to " + config.user + ": " + dropped.error());
+  return {};
+}
 
-  // 6. The pipeline threads.
-  Pipeline pipeline(make_pipeline_config(config), std::move(source), std::move(sink), metrics);
-  pipeline.start();
+Status start_reporting(DaemonContext& daemon) {
+  daemon.reports.emplace(daemon.config, daemon.live, daemon.started, daemon.control,
+                         daemon.metrics);
+  return {};
+}
+// The final reports, after the pipeline has stopped: its last counters and the kernel's view.
+void write_final_reports(DaemonContext& daemon) {
+  daemon.reports->poll_kernel(Clock::now());
+  daemon.reports->write();
+}
+
+Status start_pipeline(DaemonContext& daemon) {
+  const Config& config = daemon.config;
+  daemon.pipeline =
+      std::make_unique<Pipeline>(make_pipeline_config(config), std::move(daemon.source),
+                                 std::move(daemon.sink), daemon.metrics);
+  daemon.pipeline->start();
   sd_notify(0, "READY=1\nSTATUS=collecting");
   spdlog::info("aurelay {} started: input {}, output {}", AURELAY_VERSION, config.input,
                output::redact_url_credentials(config.effective_output()));
+  daemon.reports->poll_kernel(Clock::now());
+  return {};
+}
+// Waits for the threads (after the end of input or a stop signal, or stops them when an earlier
+// teardown is unwinding); a failed input makes the exit code 1.
+void join_pipeline(DaemonContext& daemon) {
+  if (!daemon.pipeline->finished()) daemon.pipeline->request_stop();
+  daemon.pipeline->join();
+  if (std::string source_error = daemon.pipeline->source_error(); !source_error.empty()) {
+    spdlog::error("input failed: {}", source_error);
+    note_teardown_failure(daemon);
+  }
+}
 
-  // Replaying a file writes a state file only when asked to.
-  const bool state_file_wanted = live || config.is_set("state_file");
-  auto write_state = [&] {
-    if (config.state_file.empty() || !state_file_wanted) return;
-    StateSnapshot snapshot{&metrics,     AURELAY_VERSION,           config.config_file,
-                           config.input, config.effective_output(), started};
-    std::string state_error;
-    if (!write_state_file(config.state_file, snapshot, state_error))
-      spdlog::warn("state file: {}", state_error);
-  };
-  RateLimitedLog metrics_file_warning;
-  auto write_metrics = [&] {
-    if (config.metrics_file.empty()) return;
-    std::string metrics_error;
-    std::uint64_t suppressed = 0;
-    if (!write_prometheus_file(config.metrics_file, {&metrics, AURELAY_VERSION, started},
-                               metrics_error) &&
-        metrics_file_warning.allow(Clock::now(), suppressed))
-      spdlog::warn("metrics file: {} ({} more since last warning)", metrics_error, suppressed);
-  };
-  auto write_reports = [&] {
-    write_state();
-    write_metrics();
-  };
-
-  KernelStatusMonitor kernel_status(control, metrics);
-  if (live) kernel_status.poll(Clock::now());
+// The main loop: signals and timers until the pipeline has finished.
+Status serve_signals_and_timers(DaemonContext& daemon) {
+  const Config& config = daemon.config;
+  Pipeline& pipeline = *daemon.pipeline;
+  Reports& reports = *daemon.reports;
   std::uint64_t watchdog_usec = 0;
   const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   std::uint64_t last_heartbeat = pipeline.heartbeat();
@@ -581,10 +715,8 @@ int run_daemon(const Config& config) {
   Clock::time_point next_report = Clock::now() + std::chrono::seconds(config.report_interval);
   Clock::time_point next_watchdog = Clock::now();
   bool stopping = false;
-
-  // 7. Main loop: signals and timers until the pipeline has finished.
   while (!pipeline.finished()) {
-    int signal = signals.next(kMainLoopTickMs, pipeline.finished_fd());
+    int signal = daemon.signals->next(kMainLoopTickMs, pipeline.finished_fd());
     switch (signal) {
       case SIGTERM:
       case SIGINT:
@@ -604,19 +736,19 @@ int run_daemon(const Config& config) {
         reload_config(config);
         break;
       case SIGCONT:
-        if (live) kernel_status.poll(Clock::now());  // the kernel's view as of now
-        write_reports();
+        reports.poll_kernel(Clock::now());  // the kernel's view as of now
+        reports.write();
         break;
       default:
         break;
     }
     Clock::time_point now = Clock::now();
-    if (live && now >= next_kernel_poll) {
-      kernel_status.poll(now);
+    if (daemon.live && now >= next_kernel_poll) {
+      reports.poll_kernel(now);
       next_kernel_poll = now + kKernelPollInterval;
     }
     if (config.report_interval > 0 && now >= next_report) {
-      write_reports();
+      reports.write();
       next_report = now + std::chrono::seconds(config.report_interval);
     }
     if (watchdog && now >= next_watchdog) {
@@ -627,28 +759,32 @@ int run_daemon(const Config& config) {
       next_watchdog = now + std::chrono::microseconds(watchdog_usec / 3);
     }
   }
+  return {};
+}
 
-  // 8. Teardown, in reverse.
-  pipeline.join();
-  if (live) kernel_status.poll(Clock::now());
-  write_reports();
-  int exit_code = kExitOk;
-  std::string source_error = pipeline.source_error();
-  if (!source_error.empty()) {
-    spdlog::error("input failed: {}", source_error);
-    exit_code = kExitRuntimeFailure;
-  }
-  if (!loaded_rules.unload()) exit_code = kExitRuntimeFailure;
-  if (kernel_settings && !kernel_settings->restore(error)) {
-    spdlog::error("restoring kernel audit settings: {}", error);
-    exit_code = kExitRuntimeFailure;
-  }
-  spdlog::info(
-      "stopped: {} records, {} events, {} documents delivered, {} parse errors, {} kernel lost",
-      metrics.records_received.load(), metrics.events_completed.load(),
-      metrics.documents_delivered.load(), metrics.parse_errors.load(), metrics.kernel_lost.load());
-  spdlog::info("counters at exit: {}", nonzero_counters(metrics));
-  return exit_code;
+// The daemon's life. Each step runs when the ones above it succeeded; at the end, or at the first
+// failure, the teardowns of the steps that ran are run from the bottom up.
+constexpr StartupStep<DaemonContext> kDaemonSteps[] = {
+    {"set up logging", &set_up_logging, &log_exit_summary},
+    {"take signals through a signalfd", &take_signals, &close_signals},
+    {"open the output", &open_output, &close_output},
+    {"open the audit control socket", &open_audit_control, &close_audit_control},
+    {"apply the configured kernel settings", &apply_kernel_settings, &restore_kernel_settings},
+    {"open the input (become the audit daemon)", &open_input, &close_input},
+    {"load the rules file", &load_rules, &unload_rules},
+    {"drop privileges", &drop_privileges_to_user, nullptr},
+    {"start reporting", &start_reporting, &write_final_reports},
+    {"start the pipeline threads", &start_pipeline, &join_pipeline},
+    {"serve signals and timers", &serve_signals_and_timers, nullptr},
+};
+
+}  // namespace
+
+int run_daemon(const Config& config) {
+  DaemonContext daemon(config);
+  Status lived = run_steps<DaemonContext>(kDaemonSteps, daemon);
+  if (!lived && daemon.exit_code == kExitOk) daemon.exit_code = kExitRuntimeFailure;
+  return daemon.exit_code;
 }
 
 }  // namespace aurelay::collector

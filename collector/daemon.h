@@ -7,6 +7,7 @@
 
 #include "collector/config.h"
 #include "collector/pipeline.h"
+#include "correlate/result.h"
 #include "output/amqp_sink.h"
 #include "output/http_sink.h"
 
@@ -17,9 +18,8 @@ int run_daemon(const Config& config);
 
 // The configurations of the components built from a Config (what each option changes).
 PipelineConfig make_pipeline_config(const Config& config);
-// False + error when http_credentials_file cannot be read.
-bool make_http_config(const Config& config, const std::string& url, output::HttpSinkConfig& http,
-                      std::string& error);
+// Fails when http_credentials_file cannot be read.
+Result<output::HttpSinkConfig> make_http_config(const Config& config, const std::string& url);
 output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string& urls);
 
 }  // namespace aurelay::collector

@@ -13,14 +13,11 @@ namespace {
 constexpr std::size_t kReadChunk = 1 << 20;
 }
 
-std::unique_ptr<LogFileSource> LogFileSource::open(const std::string& path, std::string& error) {
+Result<std::unique_ptr<LogFileSource>> LogFileSource::open(const std::string& path) {
   if (path == "-" || path == "stdin")
     return std::unique_ptr<LogFileSource>(new LogFileSource(STDIN_FILENO, false, "stdin"));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = "cannot open input " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
+  if (fd < 0) return fail("cannot open input " + path + ": " + std::strerror(errno));
   return std::unique_ptr<LogFileSource>(new LogFileSource(fd, true, path));
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "collector/record_source.h"
+#include "correlate/result.h"
 
 namespace aurelay::collector {
 
@@ -13,8 +14,8 @@ class LogFileSource final : public RecordSource {
   // Longest line kept; a longer one is counted as truncated and skipped.
   static constexpr std::size_t kMaxLine = 1 << 20;
 
-  // Opens `path`, or standard input for "-" / "stdin". On failure error() says why.
-  static std::unique_ptr<LogFileSource> open(const std::string& path, std::string& error);
+  // Opens `path`, or standard input for "-" / "stdin"; fails saying why.
+  static Result<std::unique_ptr<LogFileSource>> open(const std::string& path);
   ~LogFileSource() override;
 
   SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records,

@@ -40,12 +40,12 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
   // Every batch fits in either ring, so a push never fails.
   for (std::size_t i = 0; i < config_.record_batches; ++i) {
     auto batch = std::make_unique<correlate::RecordBatch>();
-    free_records_.try_push(batch.get());
+    free_records_.push_within_capacity(batch.get());
     record_batch_pool_.push_back(std::move(batch));
   }
   for (std::size_t i = 0; i < config_.document_batches; ++i) {
     auto batch = std::make_unique<output::DocumentBatch>();
-    free_documents_.try_push(batch.get());
+    free_documents_.push_within_capacity(batch.get());
     document_batch_pool_.push_back(std::move(batch));
   }
 }
@@ -152,7 +152,7 @@ void Pipeline::reader_loop() {
       enobufs_warned = counters.enobufs;
     }
     if (!batch->empty()) {
-      full_records_.try_push(batch);
+      full_records_.push_within_capacity(batch);
       std::int64_t depth = static_cast<std::int64_t>(full_records_.size());
       store(metrics_.ring_depth, depth);
       if (depth > metrics_.ring_max_depth.load(std::memory_order_relaxed))
@@ -185,7 +185,7 @@ output::DocumentBatch* Pipeline::acquire_document_batch() {
 
 void Pipeline::hand_over_documents() {
   if (current_documents_->empty()) return;
-  full_documents_.try_push(current_documents_);
+  full_documents_.push_within_capacity(current_documents_);
   store(metrics_.output_queued_documents, static_cast<std::int64_t>(full_documents_.size()));
   documents_ready_.notify();
   sink_->wakeup();
@@ -272,7 +272,7 @@ void Pipeline::correlator_loop() {
       Clock::time_point now = Clock::now();
       process_record_batch(*batch, assembler, now);
       batch->clear();
-      free_records_.try_push(batch);
+      free_records_.push_within_capacity(batch);
       records_free_.notify();
       store(metrics_.ring_depth, static_cast<std::int64_t>(full_records_.size()));
       assembler.expire(now);
@@ -377,7 +377,7 @@ void Pipeline::shipper_loop() {
       }
       publish_sink_metrics();
       batch->clear();
-      free_documents_.try_push(batch);
+      free_documents_.push_within_capacity(batch);
       documents_free_.notify();
       continue;
     }

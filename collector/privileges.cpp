@@ -24,20 +24,18 @@ struct UserIds {
   gid_t gid = 0;
 };
 
-bool look_up_user(const std::string& user, UserIds& ids, std::string& error) {
+Result<UserIds> look_up_user(const std::string& user) {
   std::vector<char> buffer(16384);
   struct passwd entry {};
   struct passwd* found = nullptr;
   const int rc = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
   if (found == nullptr) {
-    error = "user '" + user + "' " +
-            (rc != 0 ? std::string("cannot be looked up: ") + std::strerror(rc)
-                     : std::string("does not exist (create it with systemd-sysusers or useradd)"));
-    return false;
+    return fail("user '" + user + "' " +
+                (rc != 0
+                     ? std::string("cannot be looked up: ") + std::strerror(rc)
+                     : std::string("does not exist (create it with systemd-sysusers or useradd)")));
   }
-  ids.uid = entry.pw_uid;
-  ids.gid = entry.pw_gid;
-  return true;
+  return UserIds{entry.pw_uid, entry.pw_gid};
 }
 
 // Threads of this process, from /proc/self/status; 0 when unknown.
@@ -61,21 +59,19 @@ bool is_kept(unsigned capability) {
 
 }  // namespace
 
-bool drop_privileges(const std::string& user, std::string& error) {
+Status drop_privileges(const std::string& user) {
   if (user.empty()) {
-    error = "no user to switch to";
-    return false;
+    return fail("no user to switch to");
   }
-  UserIds ids;
-  if (!look_up_user(user, ids, error)) return false;
+  Result<UserIds> looked_up = look_up_user(user);
+  if (!looked_up) return fail(looked_up.error());
+  const UserIds ids = *looked_up;
   if (ids.uid == 0) {
-    error = "user '" + user + "' is root; nothing would be dropped";
-    return false;
+    return fail("user '" + user + "' is root; nothing would be dropped");
   }
   if (const int threads = thread_count(); threads > 1) {
-    error = "cannot drop privileges with " + std::to_string(threads) +
-            " threads running (capabilities are per thread); drop before starting threads";
-    return false;
+    return fail("cannot drop privileges with " + std::to_string(threads) +
+                " threads running (capabilities are per thread); drop before starting threads");
   }
 
   // The bounding set first, by hand: libcap-ng's CAPNG_CLEAR_BOUNDING empties it entirely.
@@ -84,17 +80,15 @@ bool drop_privileges(const std::string& user, std::string& error) {
   for (unsigned capability = 0; capability <= CAP_LAST_CAP; ++capability) {
     if (is_kept(capability) || ::prctl(PR_CAPBSET_READ, capability, 0, 0, 0) != 1) continue;
     if (::prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0) {
-      error = "cannot drop capability " + std::to_string(capability) +
-              " from the bounding set (needs CAP_SETPCAP): " + std::strerror(errno);
-      return false;
+      return fail("cannot drop capability " + std::to_string(capability) +
+                  " from the bounding set (needs CAP_SETPCAP): " + std::strerror(errno));
     }
   }
   capng_clear(CAPNG_SELECT_BOTH);
   for (unsigned capability : kKeptCapabilities) {
     if (capng_update(CAPNG_ADD, static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED),
                      capability) != 0) {
-      error = "libcap-ng cannot keep capability " + std::to_string(capability);
-      return false;
+      return fail("libcap-ng cannot keep capability " + std::to_string(capability));
     }
   }
   const int rc =
@@ -102,10 +96,9 @@ bool drop_privileges(const std::string& user, std::string& error) {
                       static_cast<capng_flags_t>(CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_AMBIENT));
   if (rc != 0) {
     // libcap-ng's negative codes name the step that failed (setresgid, groups, setresuid …).
-    error = "switching to user '" + user + "' failed (libcap-ng capng_change_id " +
-            std::to_string(rc) + ", errno: " + std::strerror(errno) +
-            "); needs CAP_SETUID, CAP_SETGID and CAP_SETPCAP";
-    return false;
+    return fail("switching to user '" + user + "' failed (libcap-ng capng_change_id " +
+                std::to_string(rc) + ", errno: " + std::strerror(errno) +
+                "); needs CAP_SETUID, CAP_SETGID and CAP_SETPCAP");
   }
 
   // Verify what the kernel now says rather than trusting the calls.
@@ -115,8 +108,7 @@ bool drop_privileges(const std::string& user, std::string& error) {
   ::getresgid(&rgid, &egid, &sgid);
   if (ruid != ids.uid || euid != ids.uid || suid != ids.uid || rgid != ids.gid || egid != ids.gid ||
       sgid != ids.gid) {
-    error = "after switching to '" + user + "' the process ids are not the user's";
-    return false;
+    return fail("after switching to '" + user + "' the process ids are not the user's");
   }
   capng_clear(CAPNG_SELECT_ALL);
   capng_get_caps_process();
@@ -126,34 +118,30 @@ bool drop_privileges(const std::string& user, std::string& error) {
     const bool permitted = capng_have_capability(CAPNG_PERMITTED, capability) != 0;
     const bool inheritable = capng_have_capability(CAPNG_INHERITABLE, capability) != 0;
     if (effective != wanted || permitted != wanted || inheritable) {
-      error = "after switching to '" + user + "' capability " + std::to_string(capability) +
-              (wanted ? " is missing" : " is still held");
-      return false;
+      return fail("after switching to '" + user + "' capability " + std::to_string(capability) +
+                  (wanted ? " is missing" : " is still held"));
     }
     if ((::prctl(PR_CAPBSET_READ, capability, 0, 0, 0) == 1) != wanted) {
-      error = "after switching to '" + user + "' capability " + std::to_string(capability) +
-              (wanted ? " is missing from" : " is still in") + " the bounding set";
-      return false;
+      return fail("after switching to '" + user + "' capability " + std::to_string(capability) +
+                  (wanted ? " is missing from" : " is still in") + " the bounding set");
     }
   }
-  return true;
+  return {};
 }
 
-bool prepare_directory_for_user(const std::string& directory, const std::string& user,
-                                std::string& error) {
-  UserIds ids;
-  if (!look_up_user(user, ids, error)) return false;
+Status prepare_directory_for_user(const std::string& directory, const std::string& user) {
+  Result<UserIds> ids = look_up_user(user);
+  if (!ids) return fail(ids.error());
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) {
-    error = "cannot create " + directory + ": " + ec.message();
-    return false;
+    return fail("cannot create " + directory + ": " + ec.message());
   }
-  if (::chown(directory.c_str(), ids.uid, ids.gid) != 0 || ::chmod(directory.c_str(), 0750) != 0) {
-    error = "cannot give " + directory + " to " + user + ": " + std::strerror(errno);
-    return false;
+  if (::chown(directory.c_str(), ids->uid, ids->gid) != 0 ||
+      ::chmod(directory.c_str(), 0750) != 0) {
+    return fail("cannot give " + directory + " to " + user + ": " + std::strerror(errno));
   }
-  return true;
+  return {};
 }
 
 }  // namespace aurelay::collector

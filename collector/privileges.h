@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "correlate/result.h"
+
 namespace aurelay::collector {
 
 // Switches the process to `user` (uid, primary gid, supplementary groups of that user) keeping
@@ -12,13 +14,12 @@ namespace aurelay::collector {
 // set; inheritable and ambient sets end empty. Verifies the result.
 //
 // Must run while the process has a single thread: capabilities are per thread, so threads started
-// earlier would keep theirs. Returns false with `error` set (the process is then unchanged or, if
+// earlier would keep theirs. Fails saying why (the process is then unchanged or, if
 // the switch failed halfway, must exit). Needs CAP_SETUID, CAP_SETGID and CAP_SETPCAP.
-bool drop_privileges(const std::string& user, std::string& error);
+Status drop_privileges(const std::string& user);
 
 // Creates `directory` (and parents) when missing and gives it to `user` with mode 0750, so the
 // process can still write there after drop_privileges (state file, spool). Call before dropping.
-bool prepare_directory_for_user(const std::string& directory, const std::string& user,
-                                std::string& error);
+Status prepare_directory_for_user(const std::string& directory, const std::string& user);
 
 }  // namespace aurelay::collector

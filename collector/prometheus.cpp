@@ -63,13 +63,9 @@ std::string render_prometheus(const PrometheusSnapshot& snapshot) {
   return out;
 }
 
-bool write_prometheus_file(const std::string& path, const PrometheusSnapshot& snapshot,
-                           std::string& error) {
-  if (snapshot.metrics == nullptr) {
-    error = "metrics file: no metrics";
-    return false;
-  }
-  return write_file_atomically(path, render_prometheus(snapshot), 0644, 0755, error);
+Status write_prometheus_file(const std::string& path, const PrometheusSnapshot& snapshot) {
+  if (snapshot.metrics == nullptr) return fail("metrics file: no metrics");
+  return write_file_atomically(path, render_prometheus(snapshot), 0644, 0755);
 }
 
 }  // namespace aurelay::collector

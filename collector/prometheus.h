@@ -7,6 +7,7 @@
 #include <string>
 
 #include "collector/metrics.h"
+#include "correlate/result.h"
 
 namespace aurelay::collector {
 
@@ -25,7 +26,6 @@ std::string prometheus_name(const MetricDescriptor& metric);
 // Writes render_prometheus() to `path` atomically (temp file in the same directory, which
 // node_exporter ignores as it does not end in .prom, then rename). Mode 0644: node_exporter runs
 // as another user.
-bool write_prometheus_file(const std::string& path, const PrometheusSnapshot& snapshot,
-                           std::string& error);
+Status write_prometheus_file(const std::string& path, const PrometheusSnapshot& snapshot);
 
 }  // namespace aurelay::collector

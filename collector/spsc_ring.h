@@ -8,6 +8,8 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <type_traits>
 
@@ -31,7 +33,7 @@ class SpscRing {
   std::size_t capacity() const { return capacity_; }
 
   // Producer side. Returns false when the ring is full.
-  bool try_push(T value) {
+  [[nodiscard]] bool try_push(T value) {
     const std::uint64_t tail = producer_.tail.load(std::memory_order_relaxed);
     if (tail - producer_.cached_head >= capacity_) {
       producer_.cached_head = consumer_.head.load(std::memory_order_acquire);
@@ -42,8 +44,18 @@ class SpscRing {
     return true;
   }
 
+  // Producer side, for a ring that can hold every value in circulation (a pool of N batches
+  // passed between rings of capacity >= N): such a push cannot find the ring full. A full ring
+  // there is a bug that would lose a batch, so it stops the process with a message.
+  void push_within_capacity(T value) {
+    if (try_push(value)) [[likely]]
+      return;
+    std::fputs("aurelay: internal error: a ring sized for every batch was full\n", stderr);
+    std::abort();
+  }
+
   // Consumer side. Returns false when the ring is empty.
-  bool try_pop(T& value) {
+  [[nodiscard]] bool try_pop(T& value) {
     const std::uint64_t head = consumer_.head.load(std::memory_order_relaxed);
     if (head == consumer_.cached_tail) {
       consumer_.cached_tail = producer_.tail.load(std::memory_order_acquire);

@@ -81,12 +81,9 @@ std::string render_state(const StateSnapshot& snapshot) {
   return out;
 }
 
-bool write_state_file(const std::string& path, const StateSnapshot& snapshot, std::string& error) {
-  if (snapshot.metrics == nullptr) {
-    error = "state file: no metrics";
-    return false;
-  }
-  return write_file_atomically(path, render_state(snapshot), 0640, 0750, error);
+Status write_state_file(const std::string& path, const StateSnapshot& snapshot) {
+  if (snapshot.metrics == nullptr) return fail("state file: no metrics");
+  return write_file_atomically(path, render_state(snapshot), 0640, 0750);
 }
 
 }  // namespace aurelay::collector

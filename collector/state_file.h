@@ -7,6 +7,7 @@
 #include <string>
 
 #include "collector/metrics.h"
+#include "correlate/result.h"
 
 namespace aurelay::collector {
 
@@ -25,6 +26,6 @@ std::string render_state(const StateSnapshot& snapshot);
 
 // Writes render_state() to `path` atomically: a temp file in the same directory, fsync, rename,
 // fsync of the directory. Mode 0640; the directory is created (0750) when missing.
-bool write_state_file(const std::string& path, const StateSnapshot& snapshot, std::string& error);
+Status write_state_file(const std::string& path, const StateSnapshot& snapshot);
 
 }  // namespace aurelay::collector

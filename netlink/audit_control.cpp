@@ -64,23 +64,21 @@ AuditStatus to_audit_status(const audit_status& raw) {
 
 AuditControl::~AuditControl() { close(); }
 
-bool AuditControl::open(std::string& error) {
+Status AuditControl::open() {
   close();
   error_number_ = 0;
   socket_ = mnl_socket_open2(NETLINK_AUDIT, SOCK_CLOEXEC);
   if (socket_ == nullptr) {
     error_number_ = errno;
-    error = "audit control socket: " + errno_text(error_number_);
-    return false;
+    return fail("audit control socket: " + errno_text(error_number_));
   }
   if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
     error_number_ = errno;
-    error = "audit control socket bind: " + errno_text(error_number_);
     close();
-    return false;
+    return fail("audit control socket bind: " + errno_text(error_number_));
   }
   portid_ = mnl_socket_get_portid(socket_);
-  return true;
+  return {};
 }
 
 void AuditControl::close() {
@@ -88,18 +86,15 @@ void AuditControl::close() {
   socket_ = nullptr;
 }
 
-bool AuditControl::transact(const char* request, std::size_t length, std::uint32_t seq,
-                            audit_status* reply, std::vector<std::string>* rules,
-                            std::string& error) {
+Status AuditControl::transact(const char* request, std::size_t length, std::uint32_t seq,
+                              audit_status* reply, std::vector<std::string>* rules) {
   if (socket_ == nullptr) {
-    error = "audit control socket not open";
     error_number_ = EBADF;
-    return false;
+    return fail("audit control socket not open");
   }
   if (mnl_socket_sendto(socket_, request, length) < 0) {
     error_number_ = errno;
-    error = "audit control send: " + errno_text(error_number_);
-    return false;
+    return fail("audit control send: " + errno_text(error_number_));
   }
   std::unique_ptr<char[]> buffer(new char[kControlReceiveBufferSize]);
   ReplyState state{reply, false, rules};
@@ -109,182 +104,172 @@ bool AuditControl::transact(const char* request, std::size_t length, std::uint32
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
       error_number_ = ready == 0 ? ETIMEDOUT : errno;
-      error = "audit control: no answer from the kernel: " + errno_text(error_number_);
-      return false;
+      return fail("audit control: no answer from the kernel: " + errno_text(error_number_));
     }
     ssize_t received = mnl_socket_recvfrom(socket_, buffer.get(), kControlReceiveBufferSize);
     if (received < 0) {
       if (errno == EINTR) continue;
       error_number_ = errno;
-      error = "audit control receive: " + errno_text(error_number_);
-      return false;
+      return fail("audit control receive: " + errno_text(error_number_));
     }
     // Replies on a control socket have a correct nlmsg_len: libmnl may walk them.
     int result = mnl_cb_run(buffer.get(), received, seq, portid_, on_reply, &state);
     if (result < 0) {
       if (errno == ESRCH || errno == EPROTO) continue;  // a stale answer to an older request
       error_number_ = errno;
-      error = "audit control: kernel refused: " + errno_text(error_number_);
-      return false;
+      return fail("audit control: kernel refused: " + errno_text(error_number_));
     }
     // A list request carries no NLM_F_ACK, so its only STOP is NLMSG_DONE, after the rules.
     if (result == MNL_CB_STOP) {
       if (reply != nullptr && !state.got_status) continue;  // an ack before the reply
-      return true;
+      return {};
     }
   }
 }
 
-bool AuditControl::get_status(AuditStatus& out, std::string& error) {
+Result<AuditStatus> AuditControl::get_status() {
   char request[kRequestBufferSize];
   std::uint32_t seq = ++seq_;
   std::size_t length = build_get_status(request, seq);
   audit_status raw{};
-  if (!transact(request, length, seq, &raw, nullptr, error)) return false;
-  out = to_audit_status(raw);
-  return true;
+  if (Status sent = transact(request, length, seq, &raw, nullptr); !sent) return fail(sent.error());
+  return to_audit_status(raw);
 }
 
-bool AuditControl::set_status(const audit_status& status, std::string& error) {
+Status AuditControl::set_status(const audit_status& status) {
   char request[kRequestBufferSize];
   std::uint32_t seq = ++seq_;
   std::size_t length = build_set_status(request, status, seq);
-  return transact(request, length, seq, nullptr, nullptr, error);
+  return transact(request, length, seq, nullptr, nullptr);
 }
 
-bool AuditControl::set_enabled(std::uint32_t enabled, std::string& error) {
+Status AuditControl::set_enabled(std::uint32_t enabled) {
   if (enabled > 1) {
-    error = "refusing to set audit enabled=" + std::to_string(enabled) +
-            " (2 locks the configuration until reboot)";
     error_number_ = EINVAL;
-    return false;
+    return fail("refusing to set audit enabled=" + std::to_string(enabled) +
+                " (2 locks the configuration until reboot)");
   }
   audit_status status{};
   status.mask = AUDIT_STATUS_ENABLED;
   status.enabled = enabled;
-  return set_status(status, error);
+  return set_status(status);
 }
 
-bool AuditControl::set_backlog_limit(std::uint32_t limit, std::string& error) {
+Status AuditControl::set_backlog_limit(std::uint32_t limit) {
   audit_status status{};
   status.mask = AUDIT_STATUS_BACKLOG_LIMIT;
   status.backlog_limit = limit;
-  return set_status(status, error);
+  return set_status(status);
 }
 
-bool AuditControl::set_backlog_wait_time(std::uint32_t wait_time, std::string& error) {
+Status AuditControl::set_backlog_wait_time(std::uint32_t wait_time) {
   audit_status status{};
   status.mask = AUDIT_STATUS_BACKLOG_WAIT_TIME;
   status.backlog_wait_time = wait_time;
-  return set_status(status, error);
+  return set_status(status);
 }
 
-bool AuditControl::set_rate_limit(std::uint32_t rate, std::string& error) {
+Status AuditControl::set_rate_limit(std::uint32_t rate) {
   audit_status status{};
   status.mask = AUDIT_STATUS_RATE_LIMIT;
   status.rate_limit = rate;
-  return set_status(status, error);
+  return set_status(status);
 }
 
-bool AuditControl::set_failure(std::uint32_t failure, std::string& error) {
+Status AuditControl::set_failure(std::uint32_t failure) {
   if (failure > 1) {
-    error = "refusing to set audit failure=" + std::to_string(failure) +
-            (failure == 2 ? " (2 panics the kernel when audit fails)" : " (not a failure mode)");
     error_number_ = EINVAL;
-    return false;
+    return fail(
+        "refusing to set audit failure=" + std::to_string(failure) +
+        (failure == 2 ? " (2 panics the kernel when audit fails)" : " (not a failure mode)"));
   }
   audit_status status{};
   status.mask = AUDIT_STATUS_FAILURE;
   status.failure = failure;
-  return set_status(status, error);
+  return set_status(status);
 }
 
-bool AuditControl::list_rules(std::vector<std::string>& rules, std::string& error) {
+Result<std::vector<std::string>> AuditControl::list_rules() {
   char request[kRequestBufferSize];
   std::uint32_t seq = ++seq_;
   std::size_t length = build_list_rules(request, seq);
   std::vector<std::string> listed;
-  if (!transact(request, length, seq, nullptr, &listed, error)) {
-    error = "listing audit rules: " + error;
-    return false;
-  }
-  rules = std::move(listed);
-  return true;
+  if (Status sent = transact(request, length, seq, nullptr, &listed); !sent)
+    return fail("listing audit rules: " + sent.error());
+  return listed;
 }
 
-bool AuditControl::delete_rule(std::string_view raw_rule, std::string& error) {
+Status AuditControl::delete_rule(std::string_view raw_rule) {
   if (raw_rule.size() < sizeof(audit_rule_data)) {
-    error = "deleting audit rule: " + std::to_string(raw_rule.size()) +
-            " bytes is too short for a struct audit_rule_data";
     error_number_ = EINVAL;
-    return false;
+    return fail("deleting audit rule: " + std::to_string(raw_rule.size()) +
+                " bytes is too short for a struct audit_rule_data");
   }
   std::vector<char> request(request_size(raw_rule.size()));
   std::uint32_t seq = ++seq_;
   std::size_t length = build_delete_rule(request.data(), raw_rule, seq);
-  if (transact(request.data(), length, seq, nullptr, nullptr, error)) return true;
+  Status sent = transact(request.data(), length, seq, nullptr, nullptr);
+  if (sent) return {};
   if (error_number_ == ENOENT)
-    error = "deleting audit rule: the kernel has no such rule loaded (ENOENT)";
-  else
-    error = "deleting audit rule: " + error;
-  return false;
+    return fail("deleting audit rule: the kernel has no such rule loaded (ENOENT)");
+  return fail("deleting audit rule: " + sent.error());
 }
 
-bool AuditControl::clear_pid(std::string& error) {
+Status AuditControl::clear_pid() {
   audit_status status{};
   status.mask = AUDIT_STATUS_PID;
   status.pid = 0;
-  return set_status(status, error);
+  return set_status(status);
 }
 
 // --- KernelSettingsGuard ---
 
 KernelSettingsGuard::~KernelSettingsGuard() {
-  std::string ignored;
-  restore(ignored);
+  // Best effort: an owner that cares about a failed restore calls restore() itself.
+  (void)restore();
 }
 
-bool KernelSettingsGuard::remember_original(std::string& error) {
-  if (found_) return true;
-  AuditStatus status;
-  if (!control_.get_status(status, error)) return false;
-  found_ = status;
-  return true;
+Status KernelSettingsGuard::remember_original() {
+  if (found_) return {};
+  Result<AuditStatus> status = control_.get_status();
+  if (!status) return fail(status.error());
+  found_ = *status;
+  return {};
 }
 
-bool KernelSettingsGuard::set_enabled(std::uint32_t enabled, std::string& error) {
-  if (!remember_original(error)) return false;
-  if (!control_.set_enabled(enabled, error)) return false;
+Status KernelSettingsGuard::set_enabled(std::uint32_t enabled) {
+  if (Status found = remember_original(); !found) return found;
+  if (Status set = control_.set_enabled(enabled); !set) return set;
   changed_enabled_ = true;
-  return true;
+  return {};
 }
 
-bool KernelSettingsGuard::set_backlog_limit(std::uint32_t limit, std::string& error) {
-  if (!remember_original(error)) return false;
-  if (!control_.set_backlog_limit(limit, error)) return false;
+Status KernelSettingsGuard::set_backlog_limit(std::uint32_t limit) {
+  if (Status found = remember_original(); !found) return found;
+  if (Status set = control_.set_backlog_limit(limit); !set) return set;
   changed_backlog_limit_ = true;
-  return true;
+  return {};
 }
 
-bool KernelSettingsGuard::set_backlog_wait_time(std::uint32_t wait_time, std::string& error) {
-  if (!remember_original(error)) return false;
-  if (!control_.set_backlog_wait_time(wait_time, error)) return false;
+Status KernelSettingsGuard::set_backlog_wait_time(std::uint32_t wait_time) {
+  if (Status found = remember_original(); !found) return found;
+  if (Status set = control_.set_backlog_wait_time(wait_time); !set) return set;
   changed_backlog_wait_time_ = true;
-  return true;
+  return {};
 }
 
-bool KernelSettingsGuard::set_rate_limit(std::uint32_t rate, std::string& error) {
-  if (!remember_original(error)) return false;
-  if (!control_.set_rate_limit(rate, error)) return false;
+Status KernelSettingsGuard::set_rate_limit(std::uint32_t rate) {
+  if (Status found = remember_original(); !found) return found;
+  if (Status set = control_.set_rate_limit(rate); !set) return set;
   changed_rate_limit_ = true;
-  return true;
+  return {};
 }
 
-bool KernelSettingsGuard::set_failure(std::uint32_t failure, std::string& error) {
-  if (!remember_original(error)) return false;
-  if (!control_.set_failure(failure, error)) return false;
+Status KernelSettingsGuard::set_failure(std::uint32_t failure) {
+  if (Status found = remember_original(); !found) return found;
+  if (Status set = control_.set_failure(failure); !set) return set;
   changed_failure_ = true;
-  return true;
+  return {};
 }
 
 bool KernelSettingsGuard::has_changes() const {
@@ -292,38 +277,34 @@ bool KernelSettingsGuard::has_changes() const {
          changed_rate_limit_ || changed_failure_;
 }
 
-bool KernelSettingsGuard::restore(std::string& error) {
-  if (!has_changes()) return true;
-  bool ok = true;
-  std::string failure;
-  auto note = [&](bool done, bool& changed, const char* what) {
-    if (done) {
+Status KernelSettingsGuard::restore() {
+  if (!has_changes()) return {};
+  std::string errors;
+  auto note = [&](const Status& done, bool& changed, const char* what) {
+    if (done)
       changed = false;
-    } else {
-      ok = false;
-      error += std::string(error.empty() ? "" : "; ") + "restoring " + what + ": " + failure;
-    }
+    else
+      errors += std::string(errors.empty() ? "" : "; ") + "restoring " + what + ": " + done.error();
   };
-  error.clear();
   if (changed_rate_limit_)
-    note(control_.set_rate_limit(found_->rate_limit, failure), changed_rate_limit_, "rate_limit");
+    note(control_.set_rate_limit(found_->rate_limit), changed_rate_limit_, "rate_limit");
   if (changed_backlog_limit_)
-    note(control_.set_backlog_limit(found_->backlog_limit, failure), changed_backlog_limit_,
+    note(control_.set_backlog_limit(found_->backlog_limit), changed_backlog_limit_,
          "backlog_limit");
   if (changed_backlog_wait_time_)
-    note(control_.set_backlog_wait_time(found_->backlog_wait_time, failure),
-         changed_backlog_wait_time_, "backlog_wait_time");
+    note(control_.set_backlog_wait_time(found_->backlog_wait_time), changed_backlog_wait_time_,
+         "backlog_wait_time");
   // A failure mode of 2 (panic) found at start is reported, not set back: set_failure refuses it.
-  if (changed_failure_)
-    note(control_.set_failure(found_->failure, failure), changed_failure_, "failure");
+  if (changed_failure_) note(control_.set_failure(found_->failure), changed_failure_, "failure");
   if (changed_enabled_) {
     if (found_->enabled > 1) {
       changed_enabled_ = false;  // it was locked: nothing we could have changed
     } else {
-      note(control_.set_enabled(found_->enabled, failure), changed_enabled_, "enabled");
+      note(control_.set_enabled(found_->enabled), changed_enabled_, "enabled");
     }
   }
-  return ok;
+  if (!errors.empty()) return fail(errors);
+  return {};
 }
 
 // --- LostCounter ---

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "correlate/result.h"
+
 struct mnl_socket;
 
 namespace aurelay::netlink {
@@ -37,44 +39,44 @@ class AuditControl {
   AuditControl(const AuditControl&) = delete;
   AuditControl& operator=(const AuditControl&) = delete;
 
-  // Opens and binds a NETLINK_AUDIT socket. On failure `error` says why and error_number() holds
-  // the errno (EPERM / EPROTONOSUPPORT / ECONNREFUSED where the kernel refuses audit).
-  bool open(std::string& error);
+  // Opens and binds a NETLINK_AUDIT socket. On failure the message says why and error_number()
+  // holds the errno (EPERM / EPROTONOSUPPORT / ECONNREFUSED where the kernel refuses audit).
+  Status open();
   void close();
   bool is_open() const { return socket_ != nullptr; }
   int error_number() const { return error_number_; }
 
-  bool get_status(AuditStatus& out, std::string& error);
+  Result<AuditStatus> get_status();
 
   // Each setter sends AUDIT_SET with NLM_F_ACK and checks the kernel's answer.
   // set_enabled refuses 2 (locking the configuration) without asking the kernel.
-  bool set_enabled(std::uint32_t enabled, std::string& error);
-  bool set_backlog_limit(std::uint32_t limit, std::string& error);
-  bool set_backlog_wait_time(std::uint32_t wait_time, std::string& error);
-  bool set_rate_limit(std::uint32_t rate, std::string& error);
+  Status set_enabled(std::uint32_t enabled);
+  Status set_backlog_limit(std::uint32_t limit);
+  Status set_backlog_wait_time(std::uint32_t wait_time);
+  Status set_rate_limit(std::uint32_t rate);
   // The failure mode (0 silent, 1 printk, 2 panic); refuses 2 without asking the kernel.
-  bool set_failure(std::uint32_t failure, std::string& error);
+  Status set_failure(std::uint32_t failure);
   // Gives the audit daemon pid back (AUDIT_SET pid 0), which the kernel only allows the process
   // holding it. Used by AuditDataSocket::release().
-  bool clear_pid(std::string& error);
+  Status clear_pid();
 
   // The loaded rules (AUDIT_LIST_RULES dump), in the kernel's order, each as the raw bytes of its
   // struct audit_rule_data with its buf, exactly as received: what delete_rule() takes back, and
-  // equal bytes mean the same rule. Replaces `rules`.
-  bool list_rules(std::vector<std::string>& rules, std::string& error);
+  // equal bytes mean the same rule.
+  Result<std::vector<std::string>> list_rules();
   // Deletes one rule (AUDIT_DEL_RULE) given as list_rules() returned it, checking the ack. When
-  // no such rule is loaded the kernel answers ENOENT: error_number() holds it, `error` says so.
-  bool delete_rule(std::string_view raw_rule, std::string& error);
+  // no such rule is loaded the kernel answers ENOENT: error_number() holds it, the message says so.
+  Status delete_rule(std::string_view raw_rule);
 
   // Timeout for one request's answer.
   void set_reply_timeout_ms(int timeout_ms) { reply_timeout_ms_ = timeout_ms; }
 
  private:
-  bool set_status(const audit_status& status, std::string& error);
+  Status set_status(const audit_status& status);
   // Sends a request and waits for its answer: the status reply when `reply` is set, every
   // AUDIT_LIST_RULES message up to NLMSG_DONE when `rules` is set, the ack otherwise.
-  bool transact(const char* request, std::size_t length, std::uint32_t seq, audit_status* reply,
-                std::vector<std::string>* rules, std::string& error);
+  Status transact(const char* request, std::size_t length, std::uint32_t seq, audit_status* reply,
+                  std::vector<std::string>* rules);
 
   mnl_socket* socket_ = nullptr;
   std::uint32_t portid_ = 0;
@@ -93,19 +95,19 @@ class KernelSettingsGuard {
   KernelSettingsGuard(const KernelSettingsGuard&) = delete;
   KernelSettingsGuard& operator=(const KernelSettingsGuard&) = delete;
 
-  bool set_enabled(std::uint32_t enabled, std::string& error);
-  bool set_backlog_limit(std::uint32_t limit, std::string& error);
-  bool set_backlog_wait_time(std::uint32_t wait_time, std::string& error);
-  bool set_rate_limit(std::uint32_t rate, std::string& error);
-  bool set_failure(std::uint32_t failure, std::string& error);
+  Status set_enabled(std::uint32_t enabled);
+  Status set_backlog_limit(std::uint32_t limit);
+  Status set_backlog_wait_time(std::uint32_t wait_time);
+  Status set_rate_limit(std::uint32_t rate);
+  Status set_failure(std::uint32_t failure);
 
-  // Restores every changed field; returns false (with the failures in `error`) if any could not
-  // be restored. Idempotent: a restored field is forgotten.
-  bool restore(std::string& error);
+  // Restores every changed field; fails (naming every field that could not be restored) if any
+  // could not be. Idempotent: a restored field is forgotten.
+  Status restore();
   bool has_changes() const;
 
  private:
-  bool remember_original(std::string& error);
+  Status remember_original();
 
   AuditControl& control_;
   std::optional<AuditStatus> found_;

@@ -226,11 +226,11 @@ bool AuditDataSocket::register_pid(std::string& error) {
       if (datagram.error == EEXIST) {
         std::string holder = "another process";
         AuditControl control;
-        AuditStatus current;
-        std::string ignored;
-        if (control.open(ignored) && control.get_status(current, ignored) && current.pid != 0) {
-          std::string name = process_name(current.pid);
-          holder = "process " + std::to_string(current.pid) +
+        Result<AuditStatus> current =
+            control.open() ? control.get_status() : Result<AuditStatus>(aurelay::fail("not open"));
+        if (current && current->pid != 0) {
+          std::string name = process_name(current->pid);
+          holder = "process " + std::to_string(current->pid) +
                    (name.empty() ? std::string() : " (" + name + ")");
         }
         return fail(OpenError::pid_taken, 0,
@@ -245,10 +245,9 @@ bool AuditDataSocket::register_pid(std::string& error) {
   }
   // No ack in time (it may have been lost to an overrun): ask the kernel who holds the pid.
   AuditControl control;
-  AuditStatus current;
-  std::string ignored;
-  if (control.open(ignored) && control.get_status(current, ignored) &&
-      current.pid == static_cast<std::uint32_t>(getpid())) {
+  Result<AuditStatus> current =
+      control.open() ? control.get_status() : Result<AuditStatus>(aurelay::fail("not open"));
+  if (current && current->pid == static_cast<std::uint32_t>(getpid())) {
     registered_ = true;
     return true;
   }
@@ -330,10 +329,17 @@ bool AuditDataSocket::release(std::string& error) {
   if (!registered_) return true;
   registered_ = false;
   AuditControl control;
-  AuditStatus status;
-  if (!control.open(error) || !control.get_status(status, error)) return false;
-  if (status.pid != static_cast<std::uint32_t>(getpid())) return true;  // no longer ours
-  return control.clear_pid(error);
+  Status opened = control.open();
+  Result<AuditStatus> status =
+      opened ? control.get_status() : Result<AuditStatus>(aurelay::fail(opened.error()));
+  if (!status) {
+    error = status.error();
+    return false;
+  }
+  if (status->pid != static_cast<std::uint32_t>(getpid())) return true;  // no longer ours
+  Status cleared = control.clear_pid();
+  if (!cleared) error = cleared.error();
+  return cleared.ok();
 }
 
 void AuditDataSocket::close() {

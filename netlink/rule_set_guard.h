@@ -23,20 +23,20 @@ class RuleSetGuard {
  public:
   explicit RuleSetGuard(AuditControl& control) : control_(control) {}
 
-  // Lists the rules loaded now. Returns false with `error` when the kernel could not be asked.
-  bool snapshot(std::string& error);
+  // Lists the rules loaded now. Fails when the kernel could not be asked.
+  Status snapshot();
   bool has_snapshot() const { return snapshot_.has_value(); }
   // The rules at snapshot() time (empty before it).
   const std::vector<std::string>& snapshot_rules() const;
 
   // Deletes every rule loaded now that was not loaded at snapshot() time. Goes on past a failed
-  // deletion and returns false with every failure in `error`; deleted() counts what it deleted
-  // (across calls). Without a snapshot it deletes nothing and fails.
-  bool remove_added(std::string& error);
+  // deletion and fails naming every failure; deleted() counts what it deleted (across calls).
+  // Without a snapshot it deletes nothing and fails.
+  Status remove_added();
   std::size_t deleted() const { return deleted_; }
 
   // The rules loaded now that were not at snapshot() time (for counting what a file added).
-  bool added(std::vector<std::string>& rules, std::string& error);
+  Result<std::vector<std::string>> added();
 
  private:
   AuditControl& control_;
@@ -52,15 +52,15 @@ class AuditSettingsSnapshot {
  public:
   explicit AuditSettingsSnapshot(AuditControl& control) : control_(control) {}
 
-  bool snapshot(std::string& error);
+  Status snapshot();
   bool has_snapshot() const { return found_.has_value(); }
   const std::optional<AuditStatus>& found() const { return found_; }
 
   // Sets each of the five settings that differs from the snapshot back to it; goes on past a
-  // failure and returns false with every failure in `error`. A failure mode of 2 (panic) in the
+  // failure and fails naming every failure. A failure mode of 2 (panic) in the
   // snapshot is not set back (AuditControl::set_failure refuses it): that is reported as a
   // failure. restored() counts the settings it set (across calls).
-  bool restore(std::string& error);
+  Status restore();
   std::size_t restored() const { return restored_; }
 
  private:

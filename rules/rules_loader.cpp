@@ -170,13 +170,11 @@ RulesLoadResult load_rules_file(const std::string& rules_file, const std::string
   return result;
 }
 
-std::optional<std::vector<std::string>> list_rules(const std::string& auditctl_path,
-                                                   std::string& error) {
+Result<std::vector<std::string>> list_rules(const std::string& auditctl_path) {
   const ProgramResult run = run_program({auditctl_path, "-l"});
   if (run.exit_status != 0) {
-    error = auditctl_path + " -l failed: " +
-            (run.spawn_errno != 0 ? std::string(std::strerror(run.spawn_errno)) : run.output);
-    return std::nullopt;
+    return fail(auditctl_path + " -l failed: " +
+                (run.spawn_errno != 0 ? std::string(std::strerror(run.spawn_errno)) : run.output));
   }
   std::vector<std::string> rules;
   for (const std::string& line : split_lines(run.output)) {
@@ -185,8 +183,7 @@ std::optional<std::vector<std::string>> list_rules(const std::string& auditctl_p
   return rules;
 }
 
-bool delete_rules(const std::string& auditctl_path, const std::vector<std::string>& rules,
-                  std::string& error) {
+Status delete_rules(const std::string& auditctl_path, const std::vector<std::string>& rules) {
   for (const std::string& rule : rules) {
     std::vector<std::string> argv = split_words(rule);
     if (argv.empty()) continue;
@@ -195,25 +192,21 @@ bool delete_rules(const std::string& auditctl_path, const std::vector<std::strin
     } else if (argv[0] == "-w") {
       argv[0] = "-W";
     } else {
-      error = "cannot delete '" + rule + "': not an -a or -w rule";
-      return false;
+      return fail("cannot delete '" + rule + "': not an -a or -w rule");
     }
     argv.insert(argv.begin(), auditctl_path);
     const ProgramResult run = run_program(argv);
     if (run.exit_status != 0) {
-      error = "deleting '" + rule + "' failed: " + run.output;
-      return false;
+      return fail("deleting '" + rule + "' failed: " + run.output);
     }
   }
-  return true;
+  return {};
 }
 
-std::optional<KernelAuditSettings> read_kernel_settings(const std::string& auditctl_path,
-                                                        std::string& error) {
+Result<KernelAuditSettings> read_kernel_settings(const std::string& auditctl_path) {
   const ProgramResult run = run_program({auditctl_path, "-s"});
   if (run.exit_status != 0) {
-    error = auditctl_path + " -s failed: " + run.output;
-    return std::nullopt;
+    return fail(auditctl_path + " -s failed: " + run.output);
   }
   KernelAuditSettings settings;
   for (const std::string& line : split_lines(run.output)) {
@@ -230,14 +223,13 @@ std::optional<KernelAuditSettings> read_kernel_settings(const std::string& audit
     if (words[0] == "backlog_wait_time") settings.backlog_wait_time = value;
   }
   if (settings.enabled < 0 || settings.backlog_limit < 0) {
-    error = "cannot read the kernel audit settings from: " + run.output;
-    return std::nullopt;
+    return fail("cannot read the kernel audit settings from: " + run.output);
   }
   return settings;
 }
 
-bool restore_kernel_settings(const std::string& auditctl_path, const KernelAuditSettings& settings,
-                             std::string& error) {
+Status restore_kernel_settings(const std::string& auditctl_path,
+                               const KernelAuditSettings& settings) {
   std::vector<std::string> argv = {auditctl_path};
   auto add = [&](const char* option, long value) {
     if (value < 0) return;
@@ -249,13 +241,12 @@ bool restore_kernel_settings(const std::string& auditctl_path, const KernelAudit
   add("-r", settings.rate_limit);
   if (settings.failure != 2) add("-f", settings.failure);  // never set panic, even if found
   if (settings.enabled == 0 || settings.enabled == 1) add("-e", settings.enabled);
-  if (argv.size() == 1) return true;
+  if (argv.size() == 1) return {};
   const ProgramResult run = run_program(argv);
   if (run.exit_status != 0) {
-    error = "restoring kernel audit settings failed: " + run.output;
-    return false;
+    return fail("restoring kernel audit settings failed: " + run.output);
   }
-  return true;
+  return {};
 }
 
 }  // namespace aurelay::rules

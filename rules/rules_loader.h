@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "correlate/result.h"
+
 namespace aurelay::rules {
 
 struct RuleLineError {
@@ -16,7 +18,7 @@ struct RuleLineError {
   std::string message;  // auditctl's explanation, e.g. "Syscall name unknown: nosuchcall"
 };
 
-struct RulesLoadResult {
+struct [[nodiscard]] RulesLoadResult {
   // auditctl read the file to its end: every rule line loaded, or the lines that failed came
   // after the file's -i (or -c), which tells auditctl to go on past a failed line (they are in
   // line_errors). False when auditctl could not run, or stopped at a failed line (without -i/-c
@@ -54,14 +56,12 @@ struct ProgramResult {
 ProgramResult run_program(const std::vector<std::string>& argv);
 
 // `auditctl -l` as lines ("-a always,exit -F arch=b64 -S execve -F key=exec", "-w /etc/passwd
-// -p wa -k identity"); empty when no rules are loaded. nullopt with `error` on failure.
-std::optional<std::vector<std::string>> list_rules(const std::string& auditctl_path,
-                                                   std::string& error);
+// -p wa -k identity"); empty when no rules are loaded.
+Result<std::vector<std::string>> list_rules(const std::string& auditctl_path);
 
 // Deletes each listed rule (as printed by list_rules): "-a X" becomes "-d X", "-w P ..." becomes
 // "-W P ...". Stops at the first failure.
-bool delete_rules(const std::string& auditctl_path, const std::vector<std::string>& rules,
-                  std::string& error);
+Status delete_rules(const std::string& auditctl_path, const std::vector<std::string>& rules);
 
 // The kernel settings auditctl -s reports and a rules file can change.
 struct KernelAuditSettings {
@@ -72,11 +72,10 @@ struct KernelAuditSettings {
   long backlog_limit = -1;
   long backlog_wait_time = -1;
 };
-std::optional<KernelAuditSettings> read_kernel_settings(const std::string& auditctl_path,
-                                                        std::string& error);
+Result<KernelAuditSettings> read_kernel_settings(const std::string& auditctl_path);
 // Sets enabled (unless 2 = locked), failure (unless 2 = panic), rate_limit, backlog_limit and
 // backlog_wait_time back to `settings`.
-bool restore_kernel_settings(const std::string& auditctl_path, const KernelAuditSettings& settings,
-                             std::string& error);
+Status restore_kernel_settings(const std::string& auditctl_path,
+                               const KernelAuditSettings& settings);
 
 }  // namespace aurelay::rules

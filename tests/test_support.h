@@ -20,9 +20,18 @@
 #include <thread>
 #include <vector>
 
+#include "correlate/result.h"
+
 extern char** environ;
 
 namespace aurelay::testing {
+
+// For EXPECT_TRUE / ASSERT_TRUE on a Result or Status: a failure prints its message.
+template <typename T>
+::testing::AssertionResult succeeded(const Result<T>& result) {
+  if (result) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << result.error();
+}
 
 inline std::filesystem::path fixture_path(const std::string& name) {
   return std::filesystem::path(AURELAY_FIXTURES_DIR) / name;

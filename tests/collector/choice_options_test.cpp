@@ -87,10 +87,9 @@ TEST(ChoiceOptions, AValueTheTableDoesNotListIsRefusedWithFileAndLine) {
 using ComponentField = std::function<int(const Config&)>;
 
 int http_field(const Config& config, const std::function<int(const output::HttpSinkConfig&)>& f) {
-  output::HttpSinkConfig http;
-  std::string error;
-  EXPECT_TRUE(make_http_config(config, "http://127.0.0.1:1/ingest", http, error)) << error;
-  return f(http);
+  Result<output::HttpSinkConfig> http = make_http_config(config, "http://127.0.0.1:1/ingest");
+  EXPECT_TRUE(http.ok()) << http.error();
+  return http ? f(*http) : -1;
 }
 
 std::map<std::string, ComponentField, std::less<>> component_fields() {

@@ -32,11 +32,11 @@ class LogFileSourceTest : public ::testing::Test {
   // Reads every line, in batches of at most `per_batch` records.
   std::vector<std::string> read_all(SourceCounters* counters = nullptr,
                                     std::size_t per_batch = 1000) {
-    std::string error;
-    std::unique_ptr<LogFileSource> source = LogFileSource::open(path_, error);
-    EXPECT_NE(source, nullptr) << error;
+    Result<std::unique_ptr<LogFileSource>> opened = LogFileSource::open(path_);
+    EXPECT_TRUE(opened.ok()) << opened.error();
     std::vector<std::string> lines;
-    if (!source) return lines;
+    if (!opened) return lines;
+    std::unique_ptr<LogFileSource> source = std::move(opened).value();
     correlate::RecordBatch batch;
     for (int guard = 0; guard < 100000; ++guard) {
       batch.clear();

@@ -104,8 +104,7 @@ std::uint64_t hex(const std::string& text) { return std::stoull(text, nullptr, 1
 
 TEST_F(PrivilegesTest, KeepsOnlyAuditCapabilitiesAsTheUser) {
   const std::string out = in_child([] {
-    std::string error;
-    if (!drop_privileges(kTestUser, error)) return "ERROR " + error;
+    if (Status dropped = drop_privileges(kTestUser); !dropped) return "ERROR " + dropped.error();
     std::ifstream status("/proc/self/status");
     std::stringstream text;
     text << status.rdbuf();
@@ -127,14 +126,14 @@ TEST_F(PrivilegesTest, KeepsOnlyAuditCapabilitiesAsTheUser) {
 
 TEST_F(PrivilegesTest, RefusesWithThreadsRunning) {
   const std::string out = in_child([] {
-    std::string error;
     // A second thread that runs until the drop has been tried.
     std::promise<void> tried;
     std::thread waiter([done = tried.get_future()]() mutable { done.wait(); });
-    const bool dropped = drop_privileges(kTestUser, error);
+    const Status dropped = drop_privileges(kTestUser);
     tried.set_value();
     waiter.join();
-    return std::string(dropped ? "dropped" : error) + " uid=" + std::to_string(::getuid());
+    return std::string(dropped ? "dropped" : dropped.error()) +
+           " uid=" + std::to_string(::getuid());
   });
   EXPECT_EQ(out,
             "cannot drop privileges with 2 threads running (capabilities are per thread); drop "
@@ -142,22 +141,23 @@ TEST_F(PrivilegesTest, RefusesWithThreadsRunning) {
 }
 
 TEST(Privileges, UnknownUserAndRootAreErrors) {
-  std::string error;
-  EXPECT_FALSE(drop_privileges("aurelay-no-such-user-xyz", error));
-  EXPECT_EQ(error,
+  const Status unknown = drop_privileges("aurelay-no-such-user-xyz");
+  EXPECT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error(),
             "user 'aurelay-no-such-user-xyz' does not exist (create it with systemd-sysusers or "
             "useradd)");
-  EXPECT_FALSE(drop_privileges("root", error));
-  EXPECT_EQ(error, "user 'root' is root; nothing would be dropped");
-  EXPECT_FALSE(drop_privileges("", error));
+  const Status root = drop_privileges("root");
+  EXPECT_FALSE(root.ok());
+  EXPECT_EQ(root.error(), "user 'root' is root; nothing would be dropped");
+  EXPECT_FALSE(drop_privileges("").ok());
 }
 
 TEST_F(PrivilegesTest, PreparedDirectoryBelongsToTheUser) {
   std::string pattern = (std::filesystem::temp_directory_path() / "aurelay-priv-XXXXXX").string();
   const std::filesystem::path base = ::mkdtemp(pattern.data());
   const std::filesystem::path dir = base / "spool" / "a";
-  std::string error;
-  ASSERT_TRUE(prepare_directory_for_user(dir.string(), kTestUser, error)) << error;
+  const Status prepared = prepare_directory_for_user(dir.string(), kTestUser);
+  ASSERT_TRUE(prepared.ok()) << prepared.error();
   struct stat st {};
   ASSERT_EQ(::stat(dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, uid_);

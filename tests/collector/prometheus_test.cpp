@@ -95,14 +95,15 @@ TEST_F(PrometheusTest, LabelValueIsEscaped) {
 TEST_F(PrometheusTest, WrittenAtomicallyReadableByOthers) {
   testing::TempDir dir;
   const fs::path path = dir / "textfile" / "aurelay.prom";
-  std::string error;
-  ASSERT_TRUE(write_prometheus_file(path.string(), snapshot_, error)) << error;
+  Status written = write_prometheus_file(path.string(), snapshot_);
+  ASSERT_TRUE(written.ok()) << written.error();
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(testing::read_file(path), render_prometheus(snapshot_));
   metrics_.records_received.store(77);
-  ASSERT_TRUE(write_prometheus_file(path.string(), snapshot_, error)) << error;
+  written = write_prometheus_file(path.string(), snapshot_);
+  ASSERT_TRUE(written.ok()) << written.error();
   EXPECT_NE(testing::read_file(path).find("\naurelay_records_received_total 77\n"),
             std::string::npos);
   int entries = 0;

@@ -30,6 +30,16 @@ TEST(SpscRing, FifoUntilFullThenRefuses) {
   EXPECT_TRUE(ring.empty());
 }
 
+// The pipeline's batch pools: every batch fits, so such a push cannot fail; one that did would
+// lose a batch, and stops the process saying so instead.
+TEST(SpscRing, PushWithinCapacityStopsTheProcessWhenTheRingIsFull) {
+  SpscRing<int> ring(2);
+  ring.push_within_capacity(1);
+  ring.push_within_capacity(2);
+  EXPECT_EQ(ring.size(), 2u);
+  EXPECT_DEATH(ring.push_within_capacity(3), "a ring sized for every batch was full");
+}
+
 TEST(SpscRing, WrapsAroundManyTimes) {
   SpscRing<std::uint64_t> ring(8);
   std::uint64_t next_in = 0, next_out = 0, value = 0;

@@ -102,8 +102,8 @@ TEST(MetricList, NamesAndLabelsAreUniqueAndPrometheusSafe) {
 
 TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {
   const fs::path path = dir_ / "run" / "aurelay" / "aurelay.state";
-  std::string error;
-  ASSERT_TRUE(write_state_file(path.string(), snapshot_, error)) << error;
+  Status written = write_state_file(path.string(), snapshot_);
+  ASSERT_TRUE(written.ok()) << written.error();
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
@@ -112,7 +112,8 @@ TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {
 
   // A second write replaces the file; no temporary files are left behind.
   metrics_.records_received.store(5);
-  ASSERT_TRUE(write_state_file(path.string(), snapshot_, error)) << error;
+  written = write_state_file(path.string(), snapshot_);
+  ASSERT_TRUE(written.ok()) << written.error();
   EXPECT_EQ(parse_state(testing::read_file(path)).at("records received"), "5");
   int entries = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(path.parent_path())) ++entries;
@@ -122,9 +123,9 @@ TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {
 TEST_F(StateFileTest, FailureIsAValueNamingThePath) {
   const fs::path blocker = dir_ / "file";
   std::ofstream(blocker) << "x";
-  std::string error;
-  EXPECT_FALSE(write_state_file((blocker / "aurelay.state").string(), snapshot_, error));
-  EXPECT_NE(error.find(blocker.string()), std::string::npos) << error;
+  const Status written = write_state_file((blocker / "aurelay.state").string(), snapshot_);
+  EXPECT_FALSE(written.ok());
+  EXPECT_NE(written.error().find(blocker.string()), std::string::npos) << written.error();
 }
 
 }  // namespace

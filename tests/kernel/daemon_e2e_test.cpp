@@ -118,9 +118,8 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   if (run_command({"python3", "--version"}).exit_code != 0) GTEST_SKIP() << "python3 missing";
   if (!is_executable("/usr/sbin/useradd") && !is_executable("/sbin/useradd"))
     GTEST_SKIP() << "useradd missing";
-  std::string error;
-  std::optional<std::vector<std::string>> rules_before = rules::list_rules(auditctl_path(), error);
-  ASSERT_TRUE(rules_before) << error;
+  Result<std::vector<std::string>> rules_before = rules::list_rules(auditctl_path());
+  ASSERT_TRUE(rules_before.ok()) << rules_before.error();
   // The shipped rules file starts with -D: it would delete rules this host has loaded.
   if (!rules_before->empty())
     GTEST_SKIP() << "audit rules are loaded on this host; the shipped rules would replace them";
@@ -280,8 +279,8 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   EXPECT_GE(arrived, delivered);
 
   // The kernel as found.
-  std::optional<std::vector<std::string>> rules_after = rules::list_rules(auditctl_path(), error);
-  ASSERT_TRUE(rules_after) << error;
+  Result<std::vector<std::string>> rules_after = rules::list_rules(auditctl_path());
+  ASSERT_TRUE(rules_after.ok()) << rules_after.error();
   EXPECT_TRUE(rules_after->empty()) << "rules left loaded: " << rules_after->front();
   expect_kernel_as_found(before, guard.status());
 }
@@ -305,8 +304,7 @@ TEST(DaemonEndToEnd, ShippedConfigWithPrivilegeDropLeavesTheKernelAsFound) {
   TestUser user(name);
   run_end_to_end(guard, name);
   // A failed run must not leave the shipped rules behind for the next test.
-  std::string error;
-  std::optional<std::vector<std::string>> left = rules::list_rules(auditctl_path(), error);
+  Result<std::vector<std::string>> left = rules::list_rules(auditctl_path());
   if (left && !left->empty()) run_command({auditctl_path(), "-D"});
 }
 

@@ -52,9 +52,8 @@ int second_line_equal_to(const std::string& file, const std::string& text) {
 }
 
 std::size_t loaded_rule_count() {
-  std::string error;
-  std::optional<std::vector<std::string>> rules = rules::list_rules(auditctl_path(), error);
-  EXPECT_TRUE(rules) << error;
+  Result<std::vector<std::string>> rules = rules::list_rules(auditctl_path());
+  EXPECT_TRUE(rules.ok()) << rules.error();
   return rules ? rules->size() : 0;
 }
 

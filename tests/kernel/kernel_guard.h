@@ -85,7 +85,11 @@ class KernelAuditGuard {
       reason = "auditctl not installed";
       return Availability::unavailable;
     }
-    if (!control_.open(reason) || !control_.get_status(found_, reason)) {
+    Status opened = control_.open();
+    Result<netlink::AuditStatus> found =
+        opened ? control_.get_status() : Result<netlink::AuditStatus>(fail(opened.error()));
+    if (!found) {
+      reason = found.error();
       int error = control_.error_number();
       if (error == EPERM || error == EPROTONOSUPPORT || error == ECONNREFUSED || error == EACCES ||
           error == EAFNOSUPPORT) {
@@ -94,12 +98,16 @@ class KernelAuditGuard {
       }
       return Availability::error;
     }
+    found_ = *found;
     if (found_.enabled == 2) {
       reason = "audit configuration is locked (enabled=2)";
       return Availability::unavailable;
     }
     started_ = true;
-    if (!control_.set_backlog_wait_time(0, reason)) return Availability::error;
+    if (Status set = control_.set_backlog_wait_time(0); !set) {
+      reason = set.error();
+      return Availability::error;
+    }
     return Availability::ready;
   }
 
@@ -107,14 +115,13 @@ class KernelAuditGuard {
   const netlink::AuditStatus& found() const { return found_; }
 
   netlink::AuditStatus status() {
-    netlink::AuditStatus now;
-    std::string error;
-    EXPECT_TRUE(control_.get_status(now, error)) << error;
-    return now;
+    Result<netlink::AuditStatus> now = control_.get_status();
+    EXPECT_TRUE(now.ok()) << now.error();
+    return now ? *now : netlink::AuditStatus{};
   }
 
   // enabled=1 for the test (restored at the end).
-  bool enable_audit(std::string& error) { return control_.set_enabled(1, error); }
+  Status enable_audit() { return control_.set_enabled(1); }
 
   // A key unique to this process: aurelay-test-<pid>-<name>.
   std::string key(const std::string& name) const {
@@ -153,25 +160,18 @@ class KernelAuditGuard {
     if (!started_) return;
     started_ = false;
     delete_test_rules();
-    std::string error;
-    netlink::AuditStatus now;
-    if (control_.get_status(now, error)) {
-      if (now.pid != found_.pid && now.pid != 0) give_pid_back(now.pid);
-      if (now.rate_limit != found_.rate_limit) {
-        EXPECT_TRUE(control_.set_rate_limit(found_.rate_limit, error)) << error;
-      }
-      if (now.backlog_limit != found_.backlog_limit) {
-        EXPECT_TRUE(control_.set_backlog_limit(found_.backlog_limit, error)) << error;
-      }
-      if (now.failure != found_.failure && found_.failure != 2) {
-        EXPECT_TRUE(control_.set_failure(found_.failure, error)) << error;
-      }
-      EXPECT_TRUE(control_.set_backlog_wait_time(found_.backlog_wait_time, error)) << error;
-      if (now.enabled != found_.enabled) {
-        EXPECT_TRUE(control_.set_enabled(found_.enabled, error)) << error;
-      }
+    if (Result<netlink::AuditStatus> now = control_.get_status(); now) {
+      if (now->pid != found_.pid && now->pid != 0) give_pid_back(now->pid);
+      if (now->rate_limit != found_.rate_limit)
+        expect_ok(control_.set_rate_limit(found_.rate_limit));
+      if (now->backlog_limit != found_.backlog_limit)
+        expect_ok(control_.set_backlog_limit(found_.backlog_limit));
+      if (now->failure != found_.failure && found_.failure != 2)
+        expect_ok(control_.set_failure(found_.failure));
+      expect_ok(control_.set_backlog_wait_time(found_.backlog_wait_time));
+      if (now->enabled != found_.enabled) expect_ok(control_.set_enabled(found_.enabled));
     } else {
-      ADD_FAILURE() << "kernel guard could not read the audit status: " << error;
+      ADD_FAILURE() << "kernel guard could not read the audit status: " << now.error();
     }
     EXPECT_TRUE(loaded_rule_keys(kTestKeyPrefix).empty()) << "aurelay-test rules left behind";
   }
@@ -179,8 +179,9 @@ class KernelAuditGuard {
  private:
   // The pid is held by someone other than the holder found at start. Ours: give it back. A child
   // of ours left running: kill it. A dead holder: the kernel lets anyone clear it.
+  static void expect_ok(const Status& done) { EXPECT_TRUE(done.ok()) << done.error(); }
+
   void give_pid_back(std::uint32_t holder) {
-    std::string error;
     pid_t pid = static_cast<pid_t>(holder);
     if (pid != getpid() && parent_of(pid) == getpid()) {
       kill(pid, SIGKILL);
@@ -188,7 +189,8 @@ class KernelAuditGuard {
     }
     bool mine_or_dead = pid == getpid() || kill(pid, 0) != 0;
     if (mine_or_dead) {
-      EXPECT_TRUE(control_.clear_pid(error)) << "giving the audit pid back: " << error;
+      const Status cleared = control_.clear_pid();
+      EXPECT_TRUE(cleared.ok()) << "giving the audit pid back: " << cleared.error();
     } else {
       ADD_FAILURE() << "audit pid held by unrelated live process " << pid;
     }
@@ -246,9 +248,9 @@ class TestAuditd {
     if (out_fd >= 0) ::close(out_fd);
     if (pid_ < 0) return false;
     for (int i = 0; i < 100; ++i) {
-      netlink::AuditStatus status;
-      if (control.get_status(status, error) && status.pid == static_cast<std::uint32_t>(pid_))
-        return true;
+      Result<netlink::AuditStatus> status = control.get_status();
+      if (!status) error = status.error();
+      if (status && status->pid == static_cast<std::uint32_t>(pid_)) return true;
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
         pid_ = -1;
         error = "auditd exited at start: " + read_file(dir_ + "/stdout");

@@ -154,7 +154,8 @@ TEST(LiveCollection, PidHeldByAnotherProcessExitsWithCode3NamingIt) {
 TEST(LiveCollection, MulticastReadsBesideAnotherAuditDaemon) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   std::string error;
-  ASSERT_TRUE(guard.enable_audit(error)) << error;
+  const Status enabled = guard.enable_audit();
+  ASSERT_TRUE(enabled.ok()) << enabled.error();
   TempDir dir;
   TestAuditd auditd;
   if (!auditd.start(guard.control(), error)) GTEST_SKIP() << "no auditd to read beside: " << error;

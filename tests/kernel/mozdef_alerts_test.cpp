@@ -49,8 +49,7 @@ std::string auditctl_path() {
 }
 
 std::optional<std::size_t> loaded_rule_count() {
-  std::string error;
-  std::optional<std::vector<std::string>> rules = rules::list_rules(auditctl_path(), error);
+  Result<std::vector<std::string>> rules = rules::list_rules(auditctl_path());
   if (!rules) return std::nullopt;
   return rules->size();
 }

@@ -28,6 +28,13 @@ std::size_t rules_with_key(const std::vector<std::string>& rules, const std::str
   }));
 }
 
+// The loaded rules (a test failure when they cannot be listed).
+std::vector<std::string> listed_rules(AuditControl& control) {
+  Result<std::vector<std::string>> rules = control.list_rules();
+  EXPECT_TRUE(succeeded(rules));
+  return rules ? *rules : std::vector<std::string>{};
+}
+
 std::string raw_rule_with_key(const std::vector<std::string>& rules, const std::string& key) {
   for (const std::string& rule : rules)
     if (rule.find(key) != std::string::npos) return rule;
@@ -41,11 +48,8 @@ class FailureModeRestorer {
   FailureModeRestorer(AuditControl& control, std::uint32_t found)
       : control_(control), found_(found) {}
   ~FailureModeRestorer() {
-    std::string error;
-    AuditStatus now;
-    if (control_.get_status(now, error) && now.failure != found_) {
-      EXPECT_TRUE(control_.set_failure(found_, error)) << error;
-    }
+    Result<AuditStatus> now = control_.get_status();
+    if (now && now->failure != found_) EXPECT_TRUE(succeeded(control_.set_failure(found_)));
   }
 
  private:
@@ -57,8 +61,7 @@ TEST(NetlinkRules, ListSeesAddedRulesAndRemoveAddedDeletesOnlyThoseAfterTheSnaps
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   AuditControl& control = guard.control();
   std::string error;
-  std::vector<std::string> before;
-  ASSERT_TRUE(control.list_rules(before, error)) << error;
+  const std::vector<std::string> before = listed_rules(control);
 
   const std::string first =
       guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "chdir"}, "nl-first", error);
@@ -67,8 +70,7 @@ TEST(NetlinkRules, ListSeesAddedRulesAndRemoveAddedDeletesOnlyThoseAfterTheSnaps
       guard.add_rule({"-w", "/tmp/aurelay-netlink-rules-watch", "-p", "wa"}, "nl-second", error);
   ASSERT_FALSE(second.empty()) << error;
 
-  std::vector<std::string> listed;
-  ASSERT_TRUE(control.list_rules(listed, error)) << error;
+  const std::vector<std::string> listed = listed_rules(control);
   EXPECT_EQ(listed.size(), before.size() + 2);
   EXPECT_EQ(rules_with_key(listed, first), 1u);
   EXPECT_EQ(rules_with_key(listed, second), 1u);
@@ -80,29 +82,26 @@ TEST(NetlinkRules, ListSeesAddedRulesAndRemoveAddedDeletesOnlyThoseAfterTheSnaps
     EXPECT_EQ(rule.size(), sizeof(audit_rule_data) + header.buflen);
   }
   // Listing twice gives the same bytes: raw rules compare.
-  std::vector<std::string> again;
-  ASSERT_TRUE(control.list_rules(again, error)) << error;
+  const std::vector<std::string> again = listed_rules(control);
   EXPECT_EQ(again, listed);
 
   RuleSetGuard rule_set(control);
-  ASSERT_TRUE(rule_set.snapshot(error)) << error;
+  ASSERT_TRUE(succeeded(rule_set.snapshot()));
   EXPECT_EQ(rule_set.snapshot_rules(), listed);
   const std::string third =
       guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "fchdir"}, "nl-third", error);
   ASSERT_FALSE(third.empty()) << error;
-  std::vector<std::string> with_third;
-  ASSERT_TRUE(control.list_rules(with_third, error)) << error;
+  const std::vector<std::string> with_third = listed_rules(control);
   const std::string third_raw = raw_rule_with_key(with_third, third);
   ASSERT_FALSE(third_raw.empty());
-  std::vector<std::string> added;
-  ASSERT_TRUE(rule_set.added(added, error)) << error;
-  ASSERT_EQ(added.size(), 1u);
-  EXPECT_EQ(added.front(), third_raw);
+  Result<std::vector<std::string>> added = rule_set.added();
+  ASSERT_TRUE(succeeded(added));
+  ASSERT_EQ(added->size(), 1u);
+  EXPECT_EQ(added->front(), third_raw);
 
-  ASSERT_TRUE(rule_set.remove_added(error)) << error;
+  ASSERT_TRUE(succeeded(rule_set.remove_added()));
   EXPECT_EQ(rule_set.deleted(), 1u);
-  std::vector<std::string> after;
-  ASSERT_TRUE(control.list_rules(after, error)) << error;
+  const std::vector<std::string> after = listed_rules(control);
   EXPECT_EQ(after, listed);
   EXPECT_EQ(rules_with_key(after, first), 1u);
   EXPECT_EQ(rules_with_key(after, second), 1u);
@@ -110,20 +109,19 @@ TEST(NetlinkRules, ListSeesAddedRulesAndRemoveAddedDeletesOnlyThoseAfterTheSnaps
   EXPECT_EQ(loaded_rule_keys(guard.key("nl-")).size(), 2u) << "auditctl -l disagrees";
 
   // Nothing added since: a second call deletes nothing and succeeds.
-  ASSERT_TRUE(rule_set.remove_added(error)) << error;
+  ASSERT_TRUE(succeeded(rule_set.remove_added()));
   EXPECT_EQ(rule_set.deleted(), 1u);
 
   // The third rule is gone: deleting it again is the kernel's ENOENT, said plainly.
-  error.clear();
-  EXPECT_FALSE(control.delete_rule(third_raw, error));
+  const Status deleted_again = control.delete_rule(third_raw);
+  EXPECT_FALSE(deleted_again.ok());
   EXPECT_EQ(control.error_number(), ENOENT);
-  EXPECT_NE(error.find("no such rule"), std::string::npos) << error;
-  EXPECT_NE(error.find("ENOENT"), std::string::npos) << error;
+  EXPECT_NE(deleted_again.error().find("no such rule"), std::string::npos) << deleted_again.error();
+  EXPECT_NE(deleted_again.error().find("ENOENT"), std::string::npos) << deleted_again.error();
 
   // delete_rule takes a listed rule back as it is.
-  ASSERT_TRUE(control.delete_rule(raw_rule_with_key(after, first), error)) << error;
-  std::vector<std::string> last;
-  ASSERT_TRUE(control.list_rules(last, error)) << error;
+  ASSERT_TRUE(succeeded(control.delete_rule(raw_rule_with_key(after, first))));
+  const std::vector<std::string> last = listed_rules(control);
   EXPECT_EQ(rules_with_key(last, first), 0u);
   EXPECT_EQ(rules_with_key(last, second), 1u);
   EXPECT_EQ(last.size(), before.size() + 1);
@@ -136,18 +134,19 @@ TEST(NetlinkRules, RemoveAddedWithoutASnapshotFailsAndDeletesNothing) {
                                          "nl-nosnapshot", error);
   ASSERT_FALSE(key.empty()) << error;
   RuleSetGuard rule_set(guard.control());
-  EXPECT_FALSE(rule_set.remove_added(error));
-  EXPECT_NE(error.find("snapshot"), std::string::npos) << error;
+  const Status removed = rule_set.remove_added();
+  EXPECT_FALSE(removed.ok());
+  EXPECT_NE(removed.error().find("snapshot"), std::string::npos) << removed.error();
   EXPECT_EQ(rule_set.deleted(), 0u);
   EXPECT_EQ(loaded_rule_keys(key).size(), 1u);
 }
 
 TEST(NetlinkRules, DeleteRuleRejectsBytesShorterThanARule) {
   AuditControl control;  // not even opened: refused before the kernel is asked
-  std::string error;
-  EXPECT_FALSE(control.delete_rule(std::string(10, '\0'), error));
+  const Status deleted = control.delete_rule(std::string(10, '\0'));
+  EXPECT_FALSE(deleted.ok());
   EXPECT_EQ(control.error_number(), EINVAL);
-  EXPECT_NE(error.find("too short"), std::string::npos) << error;
+  EXPECT_NE(deleted.error().find("too short"), std::string::npos) << deleted.error();
 }
 
 TEST(NetlinkRules, SettingsSnapshotPutsBackWhatARulesFileChanged) {
@@ -155,25 +154,24 @@ TEST(NetlinkRules, SettingsSnapshotPutsBackWhatARulesFileChanged) {
   AuditControl& control = guard.control();
   const AuditStatus found = guard.status();
   FailureModeRestorer failure_restorer(control, found.failure);
-  std::string error;
   AuditSettingsSnapshot settings(control);
-  ASSERT_TRUE(settings.snapshot(error)) << error;
+  ASSERT_TRUE(succeeded(settings.snapshot()));
 
   // What `-f 0 -b <other> --backlog_wait_time <other> -r <other> -e <other>` in a rules file
   // does.
   const std::uint32_t other_failure = found.failure == 0 ? 1 : 0;
   const std::uint32_t other_enabled = found.enabled == 0 ? 1 : 0;
-  ASSERT_TRUE(control.set_failure(other_failure, error)) << error;
-  ASSERT_TRUE(control.set_enabled(other_enabled, error)) << error;
-  ASSERT_TRUE(control.set_backlog_limit(found.backlog_limit + 123, error)) << error;
-  ASSERT_TRUE(control.set_backlog_wait_time(found.backlog_wait_time + 7, error)) << error;
-  ASSERT_TRUE(control.set_rate_limit(found.rate_limit + 5, error)) << error;
+  ASSERT_TRUE(succeeded(control.set_failure(other_failure)));
+  ASSERT_TRUE(succeeded(control.set_enabled(other_enabled)));
+  ASSERT_TRUE(succeeded(control.set_backlog_limit(found.backlog_limit + 123)));
+  ASSERT_TRUE(succeeded(control.set_backlog_wait_time(found.backlog_wait_time + 7)));
+  ASSERT_TRUE(succeeded(control.set_rate_limit(found.rate_limit + 5)));
   AuditStatus changed = guard.status();
   ASSERT_EQ(changed.failure, other_failure);
   ASSERT_EQ(changed.backlog_limit, found.backlog_limit + 123);
   ASSERT_EQ(changed.enabled, other_enabled);
 
-  ASSERT_TRUE(settings.restore(error)) << error;
+  ASSERT_TRUE(succeeded(settings.restore()));
   EXPECT_EQ(settings.restored(), 5u);
   AuditStatus after = guard.status();
   EXPECT_EQ(after.failure, found.failure);
@@ -183,16 +181,16 @@ TEST(NetlinkRules, SettingsSnapshotPutsBackWhatARulesFileChanged) {
   EXPECT_EQ(after.enabled, found.enabled);
 
   // Nothing differs now: nothing is set.
-  ASSERT_TRUE(settings.restore(error)) << error;
+  ASSERT_TRUE(succeeded(settings.restore()));
   EXPECT_EQ(settings.restored(), 5u);
 }
 
 TEST(NetlinkRules, FailureModeSetterRefusesPanicAndTheGuardRestoresIt) {
   AuditControl closed;
-  std::string error;
-  EXPECT_FALSE(closed.set_failure(2, error));
+  const Status refused = closed.set_failure(2);
+  EXPECT_FALSE(refused.ok());
   EXPECT_EQ(closed.error_number(), EINVAL);  // refused before the (unopened) socket is used
-  EXPECT_NE(error.find("panic"), std::string::npos) << error;
+  EXPECT_NE(refused.error().find("panic"), std::string::npos) << refused.error();
 
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   AuditControl& control = guard.control();
@@ -200,13 +198,13 @@ TEST(NetlinkRules, FailureModeSetterRefusesPanicAndTheGuardRestoresIt) {
   FailureModeRestorer failure_restorer(control, found.failure);
   {
     KernelSettingsGuard settings(control);
-    EXPECT_FALSE(settings.set_failure(2, error));
+    EXPECT_FALSE(settings.set_failure(2).ok());
     EXPECT_FALSE(settings.has_changes());
     const std::uint32_t other = found.failure == 0 ? 1 : 0;
-    ASSERT_TRUE(settings.set_failure(other, error)) << error;
+    ASSERT_TRUE(succeeded(settings.set_failure(other)));
     EXPECT_TRUE(settings.has_changes());
     EXPECT_EQ(guard.status().failure, other);
-    ASSERT_TRUE(settings.restore(error)) << error;
+    ASSERT_TRUE(succeeded(settings.restore()));
     EXPECT_FALSE(settings.has_changes());
   }
   EXPECT_EQ(guard.status().failure, found.failure);

@@ -19,6 +19,7 @@ namespace {
 
 using testing::KernelAuditGuard;
 using testing::run_command;
+using testing::succeeded;
 
 std::string unique_marker() {
   std::random_device random;
@@ -144,10 +145,10 @@ TEST(NetlinkKernel, UnicastReceivesTheMarkerExecve) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   std::string error;
-  ASSERT_TRUE(guard.enable_audit(error)) << error;
+  ASSERT_TRUE(succeeded(guard.enable_audit()));
 
   AuditDataSocket socket;
-  ASSERT_TRUE(socket.open(DataSocketOptions{}, error)) << error;
+  ASSERT_TRUE(succeeded(socket.open(DataSocketOptions{})));
   EXPECT_TRUE(socket.registered());
   EXPECT_GE(socket.receive_buffer_bytes(), 1024 * 1024);
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(getpid()));
@@ -180,7 +181,7 @@ TEST(NetlinkKernel, SecondSocketInTheSameProcessGetsEexistNamingThePid) {
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   std::string error;
   AuditDataSocket first;
-  ASSERT_TRUE(first.open(DataSocketOptions{}, error)) << error;
+  ASSERT_TRUE(succeeded(first.open(DataSocketOptions{})));
 
   AuditDataSocket second;
   EXPECT_FALSE(second.open(DataSocketOptions{}, error));
@@ -211,7 +212,7 @@ TEST(NetlinkKernel, EexistFromAnotherProcessNamesThatPid) {
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   std::string error;
   PidHolder holder;
-  ASSERT_TRUE(holder.start(error)) << error;
+  ASSERT_TRUE(succeeded(holder.start()));
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(holder.pid()));
 
   AuditDataSocket socket;
@@ -230,14 +231,14 @@ TEST(NetlinkKernel, MulticastReceivesTheMarkerWhileAnotherProcessHoldsThePid) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   std::string error;
-  ASSERT_TRUE(guard.enable_audit(error)) << error;
+  ASSERT_TRUE(succeeded(guard.enable_audit()));
   PidHolder holder;
-  ASSERT_TRUE(holder.start(error)) << error;
+  ASSERT_TRUE(succeeded(holder.start()));
 
   DataSocketOptions options;
   options.mode = DataSocketMode::multicast;
   AuditDataSocket socket;
-  ASSERT_TRUE(socket.open(options, error)) << error;
+  ASSERT_TRUE(succeeded(socket.open(options)));
   EXPECT_FALSE(socket.registered());
 
   std::string key =
@@ -263,9 +264,7 @@ TEST(NetlinkKernel, MulticastReceivesTheMarkerWhileAnotherProcessHoldsThePid) {
 TEST(NetlinkKernel, ControlSettersRoundTripAndTheGuardRestores) {
   AURELAY_KERNEL_GUARD_OR_SKIP(guard);
   AuditControl& control = guard.control();
-  AuditStatus before;
-  std::string error;
-  ASSERT_TRUE(control.get_status(before, error)) << error;
+  const AuditStatus before = guard.status();
   EXPECT_EQ(before.backlog_wait_time, 0u) << "the test guard sets backlog_wait_time 0";
 
   const std::uint32_t new_limit = before.backlog_limit + 1234;
@@ -274,13 +273,12 @@ TEST(NetlinkKernel, ControlSettersRoundTripAndTheGuardRestores) {
   {
     KernelSettingsGuard settings(control);
     EXPECT_FALSE(settings.has_changes());
-    ASSERT_TRUE(settings.set_backlog_limit(new_limit, error)) << error;
-    ASSERT_TRUE(settings.set_rate_limit(new_rate, error)) << error;
-    ASSERT_TRUE(settings.set_backlog_wait_time(250, error)) << error;
-    ASSERT_TRUE(settings.set_enabled(new_enabled, error)) << error;
+    ASSERT_TRUE(succeeded(settings.set_backlog_limit(new_limit)));
+    ASSERT_TRUE(succeeded(settings.set_rate_limit(new_rate)));
+    ASSERT_TRUE(succeeded(settings.set_backlog_wait_time(250)));
+    ASSERT_TRUE(succeeded(settings.set_enabled(new_enabled)));
     EXPECT_TRUE(settings.has_changes());
-    AuditStatus during;
-    ASSERT_TRUE(control.get_status(during, error)) << error;
+    const AuditStatus during = guard.status();
     EXPECT_EQ(during.backlog_limit, new_limit);
     EXPECT_EQ(during.rate_limit, new_rate);
     EXPECT_EQ(during.backlog_wait_time, 250u);
@@ -288,11 +286,10 @@ TEST(NetlinkKernel, ControlSettersRoundTripAndTheGuardRestores) {
     EXPECT_EQ(during.failure, before.failure);
 
     // explicit restore, then the destructor has nothing left to do
-    ASSERT_TRUE(settings.restore(error)) << error;
+    ASSERT_TRUE(succeeded(settings.restore()));
     EXPECT_FALSE(settings.has_changes());
   }
-  AuditStatus after;
-  ASSERT_TRUE(control.get_status(after, error)) << error;
+  AuditStatus after = guard.status();
   EXPECT_EQ(after.backlog_limit, before.backlog_limit);
   EXPECT_EQ(after.rate_limit, before.rate_limit);
   EXPECT_EQ(after.backlog_wait_time, before.backlog_wait_time);
@@ -301,13 +298,13 @@ TEST(NetlinkKernel, ControlSettersRoundTripAndTheGuardRestores) {
   // Destructor restores too.
   {
     KernelSettingsGuard settings(control);
-    ASSERT_TRUE(settings.set_backlog_limit(new_limit + 1, error)) << error;
+    ASSERT_TRUE(succeeded(settings.set_backlog_limit(new_limit + 1)));
   }
-  ASSERT_TRUE(control.get_status(after, error)) << error;
+  after = guard.status();
   EXPECT_EQ(after.backlog_limit, before.backlog_limit);
 
-  EXPECT_FALSE(control.set_enabled(2, error)) << "locking must be refused";
-  ASSERT_TRUE(control.get_status(after, error)) << error;
+  EXPECT_FALSE(control.set_enabled(2).ok()) << "locking must be refused";
+  after = guard.status();
   EXPECT_NE(after.enabled, 2u);
 }
 
@@ -316,9 +313,9 @@ TEST(NetlinkKernel, EexistWhileARealAuditdRunsAndMulticastBesideIt) {
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   if (testing::TestAuditd::binary() == nullptr) GTEST_SKIP() << "auditd not installed";
   std::string error;
-  ASSERT_TRUE(guard.enable_audit(error)) << error;
+  ASSERT_TRUE(succeeded(guard.enable_audit()));
   testing::TestAuditd auditd;
-  ASSERT_TRUE(auditd.start(guard.control(), error)) << error;
+  ASSERT_TRUE(succeeded(auditd.start(guard.control())));
 
   AuditDataSocket unicast;
   EXPECT_FALSE(unicast.open(DataSocketOptions{}, error));
@@ -329,7 +326,7 @@ TEST(NetlinkKernel, EexistWhileARealAuditdRunsAndMulticastBesideIt) {
   DataSocketOptions options;
   options.mode = DataSocketMode::multicast;
   AuditDataSocket multicast;
-  ASSERT_TRUE(multicast.open(options, error)) << error;
+  ASSERT_TRUE(succeeded(multicast.open(options)));
   std::string key =
       guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "auditd", error);
   ASSERT_FALSE(key.empty()) << error;

@@ -62,13 +62,12 @@ class KernelRulesTest : public ::testing::Test {
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     if (::access(kAuditctl, X_OK) != 0) GTEST_SKIP() << "auditctl not installed";
-    std::string error;
-    auto settings = read_kernel_settings(kAuditctl, error);
-    if (!settings) GTEST_SKIP() << "kernel audit not available: " << error;
+    auto settings = read_kernel_settings(kAuditctl);
+    if (!settings) GTEST_SKIP() << "kernel audit not available: " << settings.error();
     if (settings->enabled == 2) GTEST_SKIP() << "audit configuration is locked (-e 2)";
     saved_ = *settings;
-    auto rules = list_rules(kAuditctl, error);
-    ASSERT_TRUE(rules) << error;
+    auto rules = list_rules(kAuditctl);
+    ASSERT_TRUE(rules.ok()) << rules.error();
     rules_before_ = *rules;
     armed_ = true;
     std::string pattern = (fs::temp_directory_path() / "aurelay-rules-XXXXXX").string();
@@ -78,10 +77,9 @@ class KernelRulesTest : public ::testing::Test {
   void TearDown() override {
     if (!dir_.empty()) fs::remove_all(dir_);
     if (!armed_) return;
-    std::string error;
     // Delete exactly the rules that were not there before.
-    auto now = list_rules(kAuditctl, error);
-    ASSERT_TRUE(now) << error;
+    auto now = list_rules(kAuditctl);
+    ASSERT_TRUE(now.ok()) << now.error();
     std::vector<std::string> added;
     for (const auto& rule : *now) {
       if (std::find(rules_before_.begin(), rules_before_.end(), rule) == rules_before_.end()) {
@@ -94,18 +92,20 @@ class KernelRulesTest : public ::testing::Test {
       const ProgramResult deleted = run_program({kAuditctl, "-D"});
       EXPECT_EQ(deleted.exit_status, 0) << deleted.output;
     } else {
-      EXPECT_TRUE(delete_rules(kAuditctl, added, error)) << error;
+      const Status deleted = delete_rules(kAuditctl, added);
+      EXPECT_TRUE(deleted.ok()) << deleted.error();
     }
-    EXPECT_TRUE(restore_kernel_settings(kAuditctl, saved_, error)) << error;
-    auto after = read_kernel_settings(kAuditctl, error);
-    ASSERT_TRUE(after) << error;
+    const Status restored = restore_kernel_settings(kAuditctl, saved_);
+    EXPECT_TRUE(restored.ok()) << restored.error();
+    auto after = read_kernel_settings(kAuditctl);
+    ASSERT_TRUE(after.ok()) << after.error();
     EXPECT_EQ(after->enabled, saved_.enabled);
     EXPECT_EQ(after->backlog_limit, saved_.backlog_limit);
     EXPECT_EQ(after->backlog_wait_time, saved_.backlog_wait_time);
     EXPECT_EQ(after->failure, saved_.failure);
     EXPECT_EQ(after->rate_limit, saved_.rate_limit);
-    auto rules_after = list_rules(kAuditctl, error);
-    ASSERT_TRUE(rules_after) << error;
+    auto rules_after = list_rules(kAuditctl);
+    ASSERT_TRUE(rules_after.ok()) << rules_after.error();
     EXPECT_EQ(*rules_after, rules_before_);
   }
 
@@ -160,9 +160,8 @@ TEST_F(KernelRulesTest, ExampleRulesLoadPastTheirFailedLinesAsTheirMinusISays) {
   EXPECT_TRUE(duplicate_reported) << result.output;
 
   // Each rule line either loaded or is reported.
-  std::string error;
-  auto rules = list_rules(kAuditctl, error);
-  ASSERT_TRUE(rules) << error;
+  auto rules = list_rules(kAuditctl);
+  ASSERT_TRUE(rules.ok()) << rules.error();
   EXPECT_EQ(static_cast<int>(rules->size()),
             count_rule_lines(file) - static_cast<int>(result.line_errors.size()))
       << result.output;
@@ -177,8 +176,8 @@ TEST_F(KernelRulesTest, ExampleRulesLoadPastTheirFailedLinesAsTheirMinusISays) {
       rules->end());
 
   // Its settings: -b 32768, -e 1, -r 1000 (the TearDown puts them back).
-  auto settings = read_kernel_settings(kAuditctl, error);
-  ASSERT_TRUE(settings) << error;
+  auto settings = read_kernel_settings(kAuditctl);
+  ASSERT_TRUE(settings.ok()) << settings.error();
   EXPECT_EQ(settings->backlog_limit, 32768);
   EXPECT_EQ(settings->rate_limit, 1000);
   EXPECT_EQ(settings->enabled, 1);
@@ -210,9 +209,8 @@ TEST_F(KernelRulesTest, BadLineIsReportedWithItsNumber) {
   EXPECT_EQ(result.line_errors[0].message, "Syscall name unknown: nosuchcall");
   EXPECT_EQ(result.error, file.string() + ":4: Syscall name unknown: nosuchcall");
   // auditctl stops at the failing line: the rule before it is loaded, the one after is not.
-  std::string error;
-  auto rules = list_rules(kAuditctl, error);
-  ASSERT_TRUE(rules) << error;
+  auto rules = list_rules(kAuditctl);
+  ASSERT_TRUE(rules.ok()) << rules.error();
   EXPECT_EQ(std::count(rules->begin(), rules->end(),
                        "-a always,exit -F arch=b64 -S getppid -F key=aurelay-rules-test"),
             1);
@@ -233,9 +231,8 @@ TEST_F(KernelRulesTest, FailedLineBeforeMinusIStopsTheLoad) {
   EXPECT_EQ(result.stopped_at_line, 2);
   ASSERT_EQ(result.line_errors.size(), 1u) << result.output;
   EXPECT_EQ(result.error, file.string() + ":2: Syscall name unknown: nosuchcall");
-  std::string error;
-  auto rules = list_rules(kAuditctl, error);
-  ASSERT_TRUE(rules) << error;
+  auto rules = list_rules(kAuditctl);
+  ASSERT_TRUE(rules.ok()) << rules.error();
   EXPECT_EQ(std::count(rules->begin(), rules->end(),
                        "-a always,exit -F arch=b64 -S getpgrp -F key=aurelay-test-rules"),
             0);
@@ -260,9 +257,8 @@ TEST_F(KernelRulesTest, FailedLinesAfterMinusIAreReportedAndTheOthersLoad) {
   EXPECT_EQ(result.line_errors[1].line, 5);
   EXPECT_NE(result.line_errors[1].message.find("No such file or directory"), std::string::npos)
       << result.line_errors[1].message;
-  std::string error;
-  auto rules = list_rules(kAuditctl, error);
-  ASSERT_TRUE(rules) << error;
+  auto rules = list_rules(kAuditctl);
+  ASSERT_TRUE(rules.ok()) << rules.error();
   for (const char* rule : {"-a always,exit -F arch=b64 -S getppid -F key=aurelay-test-rules",
                            "-a always,exit -F arch=b64 -S getpgrp -F key=aurelay-test-rules"})
     EXPECT_EQ(std::count(rules->begin(), rules->end(), rule), 1) << rule;
@@ -283,9 +279,8 @@ TEST_F(KernelRulesTest, MinusCGoesOnPastFailedLinesDespiteTheExitStatus) {
   EXPECT_EQ(result.continue_line, 1);
   ASSERT_EQ(result.line_errors.size(), 1u) << result.output;
   EXPECT_EQ(result.line_errors[0].line, 3);
-  std::string error;
-  auto rules = list_rules(kAuditctl, error);
-  ASSERT_TRUE(rules) << error;
+  auto rules = list_rules(kAuditctl);
+  ASSERT_TRUE(rules.ok()) << rules.error();
   EXPECT_EQ(std::count(rules->begin(), rules->end(),
                        "-a always,exit -F arch=b64 -S getpgrp -F key=aurelay-test-rules"),
             1);

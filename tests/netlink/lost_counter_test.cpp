@@ -71,9 +71,9 @@ TEST(AuditStatusConversion, CopiesEveryField) {
 
 TEST(AuditControl, RefusesToLockTheConfigurationWithoutAskingTheKernel) {
   AuditControl control;  // not even open: the refusal comes first
-  std::string error;
-  EXPECT_FALSE(control.set_enabled(2, error));
-  EXPECT_NE(error.find('2'), std::string::npos);
+  const Status refused = control.set_enabled(2);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find('2'), std::string::npos);
 }
 
 TEST(AuditDataSocket, ReceiveOnAClosedSocketIsAnErrorNotACrash) {
