@@ -49,7 +49,9 @@ class FailureModeRestorer {
       : control_(control), found_(found) {}
   ~FailureModeRestorer() {
     Result<AuditStatus> now = control_.get_status();
-    if (now && now->failure != found_) EXPECT_TRUE(succeeded(control_.set_failure(found_)));
+    if (now && now->failure != found_) {
+      EXPECT_TRUE(succeeded(control_.set_failure(found_)));
+    }
   }
 
  private:

@@ -148,7 +148,7 @@ TEST(NetlinkKernel, UnicastReceivesTheMarkerExecve) {
   ASSERT_TRUE(succeeded(guard.enable_audit()));
 
   AuditDataSocket socket;
-  ASSERT_TRUE(succeeded(socket.open(DataSocketOptions{})));
+  ASSERT_TRUE(socket.open(DataSocketOptions{}, error)) << error;
   EXPECT_TRUE(socket.registered());
   EXPECT_GE(socket.receive_buffer_bytes(), 1024 * 1024);
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(getpid()));
@@ -181,7 +181,7 @@ TEST(NetlinkKernel, SecondSocketInTheSameProcessGetsEexistNamingThePid) {
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   std::string error;
   AuditDataSocket first;
-  ASSERT_TRUE(succeeded(first.open(DataSocketOptions{})));
+  ASSERT_TRUE(first.open(DataSocketOptions{}, error)) << error;
 
   AuditDataSocket second;
   EXPECT_FALSE(second.open(DataSocketOptions{}, error));
@@ -212,7 +212,7 @@ TEST(NetlinkKernel, EexistFromAnotherProcessNamesThatPid) {
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   std::string error;
   PidHolder holder;
-  ASSERT_TRUE(succeeded(holder.start()));
+  ASSERT_TRUE(holder.start(error)) << error;
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(holder.pid()));
 
   AuditDataSocket socket;
@@ -233,12 +233,12 @@ TEST(NetlinkKernel, MulticastReceivesTheMarkerWhileAnotherProcessHoldsThePid) {
   std::string error;
   ASSERT_TRUE(succeeded(guard.enable_audit()));
   PidHolder holder;
-  ASSERT_TRUE(succeeded(holder.start()));
+  ASSERT_TRUE(holder.start(error)) << error;
 
   DataSocketOptions options;
   options.mode = DataSocketMode::multicast;
   AuditDataSocket socket;
-  ASSERT_TRUE(succeeded(socket.open(options)));
+  ASSERT_TRUE(socket.open(options, error)) << error;
   EXPECT_FALSE(socket.registered());
 
   std::string key =
@@ -315,7 +315,7 @@ TEST(NetlinkKernel, EexistWhileARealAuditdRunsAndMulticastBesideIt) {
   std::string error;
   ASSERT_TRUE(succeeded(guard.enable_audit()));
   testing::TestAuditd auditd;
-  ASSERT_TRUE(succeeded(auditd.start(guard.control())));
+  ASSERT_TRUE(auditd.start(guard.control(), error)) << error;
 
   AuditDataSocket unicast;
   EXPECT_FALSE(unicast.open(DataSocketOptions{}, error));
@@ -326,7 +326,7 @@ TEST(NetlinkKernel, EexistWhileARealAuditdRunsAndMulticastBesideIt) {
   DataSocketOptions options;
   options.mode = DataSocketMode::multicast;
   AuditDataSocket multicast;
-  ASSERT_TRUE(succeeded(multicast.open(options)));
+  ASSERT_TRUE(multicast.open(options, error)) << error;
   std::string key =
       guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "auditd", error);
   ASSERT_FALSE(key.empty()) << error;
