@@ -1,6 +1,7 @@
-// The daemon: runs the start-up steps in order (logging, output, kernel settings, audit socket,
-// rules, privilege drop, pipeline, readiness), serves signals and timers from the main thread,
-// and runs the teardown steps in reverse.
+// The daemon: runs the start-up steps in order (logging, signals, output, audit control socket,
+// kernel settings, input, rules, privilege drop, reports, pipeline), serves signals and timers
+// from the main thread, and runs the teardowns of the steps that ran in reverse. The list is
+// kDaemonSteps in daemon.cpp; the runner is collector/startup_steps.h.
 #pragma once
 
 #include <string>

@@ -5,7 +5,6 @@
 // after it dropped root.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
