@@ -137,10 +137,9 @@ Result<output::HttpSinkConfig> make_http_config(const Config& config, const std:
   http.curl_verbose = config.curl_verbose;
   http.curl_logfile = config.curl_logfile;
   if (!config.http_credentials_file.empty()) {
-    std::string error;
-    auto credentials = output::read_credentials_file(config.http_credentials_file, error);
-    if (!credentials) return fail(error);
-    http.credentials = std::move(*credentials);
+    Result<std::string> credentials = output::read_credentials_file(config.http_credentials_file);
+    if (!credentials) return fail(credentials.error());
+    http.credentials = std::move(credentials).value();
   }
   http.spool_dir = config.spool_dir;
   http.spool_max_bytes = config.spool_max_bytes;
@@ -194,11 +193,12 @@ Result<std::unique_ptr<output::Sink>> make_sink(const Config& config) {
     if (!sink->open(&error)) return fail(error);
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
-  std::unique_ptr<output::Sink> sink = output::FileSink::open(
-      {.path = destination, .prepend_msg = config.prepend_msg, .postpend_msg = config.postpend_msg},
-      error);
-  if (!sink) return fail(error);
-  return sink;
+  Result<std::unique_ptr<output::FileSink>> sink =
+      output::FileSink::open({.path = destination,
+                              .prepend_msg = config.prepend_msg,
+                              .postpend_msg = config.postpend_msg});
+  if (!sink) return fail(sink.error());
+  return std::unique_ptr<output::Sink>(std::move(sink).value());
 }
 
 // Applies the kernel settings the config asks for through `guard`, which puts them back. Done

@@ -11,20 +11,20 @@ namespace {
 
 bool is_stdout(const std::string& path) { return path == "-" || path == "stdout"; }
 
-int open_for_append(const std::string& path, std::string& error) {
+Result<int> open_for_append(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) error = "cannot open output " + path + ": " + std::strerror(errno);
+  if (fd < 0) return fail("cannot open output " + path + ": " + std::strerror(errno));
   return fd;
 }
 
 }  // namespace
 
-std::unique_ptr<FileSink> FileSink::open(FileSinkConfig config, std::string& error) {
+Result<std::unique_ptr<FileSink>> FileSink::open(FileSinkConfig config) {
   if (is_stdout(config.path))
     return std::unique_ptr<FileSink>(new FileSink(std::move(config), STDOUT_FILENO, false));
-  int fd = open_for_append(config.path, error);
-  if (fd < 0) return nullptr;
-  return std::unique_ptr<FileSink>(new FileSink(std::move(config), fd, true));
+  Result<int> fd = open_for_append(config.path);
+  if (!fd) return fail(fd.error());
+  return std::unique_ptr<FileSink>(new FileSink(std::move(config), *fd, true));
 }
 
 FileSink::FileSink(FileSinkConfig config, int fd, bool owns_fd)
@@ -94,15 +94,14 @@ SinkStats FileSink::stats() {
 
 void FileSink::reopen() {
   if (!owns_fd_) return;
-  std::string error;
-  int fd = open_for_append(config_.path, error);
-  if (fd < 0) {
-    error_ = error;  // keep writing to the old file rather than lose documents
+  Result<int> fd = open_for_append(config_.path);
+  if (!fd) {
+    error_ = fd.error();  // keep writing to the old file rather than lose documents
     ++counters_.write_errors;
     return;
   }
   ::close(fd_);
-  fd_ = fd;
+  fd_ = *fd;
   ++counters_.reopens;
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "correlate/result.h"
 #include "output/sink.h"
 
 namespace aurelay::output {
@@ -23,7 +24,7 @@ struct FileSinkCounters {
 
 class FileSink final : public Sink {
  public:
-  static std::unique_ptr<FileSink> open(FileSinkConfig config, std::string& error);
+  static Result<std::unique_ptr<FileSink>> open(FileSinkConfig config);
   ~FileSink() override;
 
   SinkStatus write(const DocumentBatch& batch) override;

@@ -51,22 +51,19 @@ std::string redact_authorization_header(std::string_view line) {
   return out;
 }
 
-std::optional<std::string> read_credentials_file(const std::string& path, std::string& error) {
+Result<std::string> read_credentials_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    error = "credentials file " + path + ": " + std::strerror(errno);
-    return std::nullopt;
+    return fail("credentials file " + path + ": " + std::strerror(errno));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    error = "credentials file " + path + ": not a regular file";
     ::close(fd);
-    return std::nullopt;
+    return fail("credentials file " + path + ": not a regular file");
   }
   if ((st.st_mode & 077) != 0) {
-    error = "credentials file " + path + " can be read by its group or others (chmod 600 it)";
     ::close(fd);
-    return std::nullopt;
+    return fail("credentials file " + path + " can be read by its group or others (chmod 600 it)");
   }
   std::string text;
   char buffer[1024];
@@ -76,8 +73,7 @@ std::optional<std::string> read_credentials_file(const std::string& path, std::s
   ::close(fd);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty() || text.find('\n') != std::string::npos) {
-    error = "credentials file " + path + ": expected one line user:password";
-    return std::nullopt;
+    return fail("credentials file " + path + ": expected one line user:password");
   }
   return text;
 }

@@ -4,9 +4,10 @@
 // URL through redact_url_credentials().
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "correlate/result.h"
 
 namespace aurelay::output {
 
@@ -19,9 +20,9 @@ std::string redact_url_credentials(std::string_view text);
 // is base64 of user:password): "Authorization: Basic ***".
 std::string redact_authorization_header(std::string_view line);
 
-// Reads "user:password" (one line; a trailing newline is dropped) from `path`. Refused, with
-// `error` set, when the file cannot be read, is empty, or can be read by its group or others
+// Reads "user:password" (one line; a trailing newline is dropped) from `path`. Refused, with a
+// message, when the file cannot be read, is empty, or can be read by its group or others
 // (mode & 077), as ssh and auditd refuse such files.
-std::optional<std::string> read_credentials_file(const std::string& path, std::string& error);
+Result<std::string> read_credentials_file(const std::string& path);
 
 }  // namespace aurelay::output

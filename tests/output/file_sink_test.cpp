@@ -24,9 +24,9 @@ DocumentBatch batch_of(std::initializer_list<std::string_view> documents) {
 
 TEST(FileSink, WritesOneDocumentPerLineAndAppends) {
   TempDir dir;
-  std::string error;
-  auto sink = FileSink::open({.path = (dir / "out.json").string()}, error);
-  ASSERT_TRUE(sink) << error;
+  auto opened = FileSink::open({.path = (dir / "out.json").string()});
+  ASSERT_TRUE(opened) << opened.error();
+  auto sink = std::move(opened).value();
   EXPECT_EQ(sink->write(batch_of({R"({"a":1})", R"({"b":2})"})), SinkStatus::ok);
   EXPECT_EQ(sink->write(batch_of({R"({"c":3})"})), SinkStatus::ok);
   EXPECT_TRUE(sink->flush(1000));
@@ -36,19 +36,19 @@ TEST(FileSink, WritesOneDocumentPerLineAndAppends) {
 
 TEST(FileSink, PrependAndPostpendFrameEachDocument) {
   TempDir dir;
-  std::string error;
-  auto sink = FileSink::open(
-      {.path = (dir / "out.json").string(), .prepend_msg = "<14>", .postpend_msg = " END"}, error);
-  ASSERT_TRUE(sink) << error;
+  auto opened = FileSink::open(
+      {.path = (dir / "out.json").string(), .prepend_msg = "<14>", .postpend_msg = " END"});
+  ASSERT_TRUE(opened) << opened.error();
+  auto sink = std::move(opened).value();
   EXPECT_EQ(sink->write(batch_of({"{}", "[]"})), SinkStatus::ok);
   EXPECT_EQ(read_file(dir / "out.json"), "<14>{} END\n<14>[] END\n");
 }
 
 TEST(FileSink, ReopenFollowsLogrotate) {
   TempDir dir;
-  std::string error;
-  auto sink = FileSink::open({.path = (dir / "out.json").string()}, error);
-  ASSERT_TRUE(sink) << error;
+  auto opened = FileSink::open({.path = (dir / "out.json").string()});
+  ASSERT_TRUE(opened) << opened.error();
+  auto sink = std::move(opened).value();
   EXPECT_EQ(sink->write(batch_of({"{\"before\":1}"})), SinkStatus::ok);
   std::filesystem::rename(dir / "out.json", dir / "out.json.1");
   EXPECT_EQ(sink->write(batch_of({"{\"still-old\":1}"})), SinkStatus::ok);
@@ -62,9 +62,9 @@ TEST(FileSink, ReopenFollowsLogrotate) {
 TEST(FileSink, ReopenFailureKeepsTheOldFile) {
   TempDir dir;
   std::filesystem::create_directory(dir / "logs");
-  std::string error;
-  auto sink = FileSink::open({.path = (dir / "logs" / "out.json").string()}, error);
-  ASSERT_TRUE(sink) << error;
+  auto opened = FileSink::open({.path = (dir / "logs" / "out.json").string()});
+  ASSERT_TRUE(opened) << opened.error();
+  auto sink = std::move(opened).value();
   std::filesystem::rename(dir / "logs", dir / "moved");
   sink->reopen();  // the directory is gone: keep writing where we were
   EXPECT_NE(sink->last_error().find("cannot open output"), std::string::npos);
@@ -73,17 +73,16 @@ TEST(FileSink, ReopenFailureKeepsTheOldFile) {
 }
 
 TEST(FileSink, UnwritablePathIsAClearError) {
-  std::string error;
-  auto sink = FileSink::open({.path = "/nonexistent-dir/out.json"}, error);
-  EXPECT_FALSE(sink);
-  EXPECT_NE(error.find("/nonexistent-dir/out.json"), std::string::npos) << error;
+  auto opened = FileSink::open({.path = "/nonexistent-dir/out.json"});
+  EXPECT_FALSE(opened);
+  EXPECT_NE(opened.error().find("/nonexistent-dir/out.json"), std::string::npos) << opened.error();
 }
 
 TEST(FileSink, FullDeviceFailsTheWriteWithTheReason) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
-  std::string error;
-  auto sink = FileSink::open({.path = "/dev/full"}, error);
-  ASSERT_TRUE(sink) << error;
+  auto opened = FileSink::open({.path = "/dev/full"});
+  ASSERT_TRUE(opened) << opened.error();
+  auto sink = std::move(opened).value();
   EXPECT_EQ(sink->write(batch_of({"{}"})), SinkStatus::failed);
   EXPECT_NE(sink->last_error().find("No space left"), std::string::npos) << sink->last_error();
   EXPECT_EQ(sink->counters().write_errors, 1u);
@@ -102,9 +101,9 @@ TEST(FileSink, BatchThatFillsTheDiskHalfWayIsTakenBackWhole) {
     std::string path;
     ~Unmount() { run_command({"umount", path}); }
   } unmount{mount_point};
-  std::string error;
-  auto sink = FileSink::open({.path = mount_point + "/out.json"}, error);
-  ASSERT_TRUE(sink) << error;
+  auto opened = FileSink::open({.path = mount_point + "/out.json"});
+  ASSERT_TRUE(opened) << opened.error();
+  auto sink = std::move(opened).value();
   const std::string small(std::size_t{20} * 1024, 'a'), big(std::size_t{80} * 1024, 'b');
   const std::string first = "{\"a\":\"" + small + "\"}", second = "{\"b\":\"" + big + "\"}";
   ASSERT_EQ(sink->write(batch_of({first})), SinkStatus::ok);
