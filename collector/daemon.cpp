@@ -188,7 +188,10 @@ std::unique_ptr<output::Sink> make_sink(const Config& config, std::string& error
     output::HttpSinkConfig http;
     if (!make_http_config(config, destination, http, error)) return nullptr;
     auto sink = std::make_unique<output::HttpSink>(std::move(http));
-    if (!sink->open(&error)) return nullptr;
+    if (Status opened = sink->open(); !opened) {
+      error = opened.error();
+      return nullptr;
+    }
     return sink;
   }
   return output::FileSink::open(
