@@ -63,9 +63,8 @@ int main(int argc, char** argv) {
   if (argc > 5) config.batch_max_events = static_cast<std::size_t>(std::atoi(argv[5]));
   config.memory_max_documents = 1u << 30;  // no spool: measure the network path
   aurelay::output::HttpSink sink(config);
-  std::string error;
-  if (!sink.open(&error)) {
-    std::fprintf(stderr, "%s\n", error.c_str());
+  if (aurelay::Status opened = sink.open(); !opened) {
+    std::fprintf(stderr, "%s\n", opened.error().c_str());
     return 1;
   }
   aurelay::output::DocumentBatch batch;

@@ -231,7 +231,9 @@ const std::array kOptions = {
     "BYTES", "Most bytes in one POST body. Suffixes K, M, G.",
     &Config::batch_max_bytes},
   OptionSpec{"batch_flush_ms", T::kUnsigned, S::kHttp, "200", 1, 60000, "", "MS",
-    "A batch that is not full is sent after this many milliseconds.",
+    "Longest a batch that is not full waits for more documents while every connection "
+    "(http_max_inflight) is busy. With a connection free a batch is sent at once, so a quiet "
+    "host does not wait and a busy one sends full batches.",
     &Config::batch_flush_ms},
   OptionSpec{"retry_base_ms", T::kUnsigned, S::kHttp, "100", 1, 3600000, "", "MS",
     "First retry delay after a failed POST (5xx, 408, 429, timeout, connection error); "

@@ -190,7 +190,7 @@ Result<std::unique_ptr<output::Sink>> make_sink(const Config& config) {
     Result<output::HttpSinkConfig> http = make_http_config(config, destination);
     if (!http) return fail(http.error());
     auto sink = std::make_unique<output::HttpSink>(std::move(http).value());
-    if (!sink->open(&error)) return fail(error);
+    if (Status opened = sink->open(); !opened) return fail(opened.error());
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
   Result<std::unique_ptr<output::FileSink>> sink =

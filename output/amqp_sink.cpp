@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 namespace aurelay::output {
@@ -14,18 +13,6 @@ namespace aurelay::output {
 namespace {
 
 constexpr std::int64_t kLogIntervalMs = 10000;
-
-std::int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 // Spool records hold the same payload as HttpSink's (u64 oldest event time, then NDJSON), so a
 // spool left by one output is sent by the other.
@@ -76,14 +63,16 @@ class AmqpSink::ConfirmHandler final : public AmqpPublisher::Handler {
   AmqpSink& sink_;
 };
 
-AmqpSink::AmqpSink(AmqpSinkConfig config)
+AmqpSink::AmqpSink(AmqpSinkConfig config, Clock& clock)
     : config_(std::move(config)),
       publisher_(config_.publisher),
+      clock_(clock),
       retry_policy_(config_.retry_base_ms, config_.retry_max_ms) {}
 
-AmqpSink::AmqpSink(AmqpSinkConfig config, RetryPolicy::RandomSource random)
+AmqpSink::AmqpSink(AmqpSinkConfig config, RetryPolicy::RandomSource random, Clock& clock)
     : config_(std::move(config)),
       publisher_(config_.publisher),
+      clock_(clock),
       retry_policy_(config_.retry_base_ms, config_.retry_max_ms, std::move(random)) {}
 
 AmqpSink::~AmqpSink() {
@@ -154,7 +143,7 @@ void AmqpSink::wakeup() {
 }
 
 void AmqpSink::warn(const std::string& message) {
-  std::int64_t now = monotonic_ms();
+  std::int64_t now = clock_.steady_ms();
   if (last_warn_ms_ >= 0 && now - last_warn_ms_ < kLogIntervalMs) {
     ++warn_suppressed_;
     return;
@@ -296,7 +285,7 @@ bool AmqpSink::next_chunk() {
 
 bool AmqpSink::ensure_connected() {
   if (publisher_.ready()) return true;
-  if (monotonic_ms() < backoff_until_ms_) return false;
+  if (clock_.steady_ms() < backoff_until_ms_) return false;
   const bool work = !ready_.empty() || !retry_.empty() || (spool_ && spool_->has_unread());
   if (!work) return false;
   const AmqpEndpoint& endpoint = endpoints_[broker_index_];
@@ -419,7 +408,7 @@ void AmqpSink::note_failure(const std::string& reason) {
   last_error_ = reason;
   ++consecutive_failures_;
   const std::uint64_t delay = retry_policy_.delay_ms(consecutive_failures_);
-  backoff_until_ms_ = monotonic_ms() + static_cast<std::int64_t>(delay);
+  backoff_until_ms_ = clock_.steady_ms() + static_cast<std::int64_t>(delay);
   warn(reason + " (will retry, " + std::to_string(consecutive_failures_) +
        " consecutive failure(s))");
 }
@@ -473,7 +462,7 @@ void AmqpSink::poll(int max_wait_ms) {
   if (!opened_) return;
   pump();
   std::int64_t wait = std::max(0, max_wait_ms);
-  const std::int64_t now = monotonic_ms();
+  const std::int64_t now = clock_.steady_ms();
   const bool work_waiting = !ready_.empty() || !retry_.empty() || publishing_ != nullptr ||
                             (spool_ && spool_->has_unread());
   if (work_waiting && backoff_until_ms_ > now)
@@ -483,6 +472,8 @@ void AmqpSink::poll(int max_wait_ms) {
   if (publisher_.ready()) {
     read_confirms(static_cast<int>(wait));
   } else if (wait > 0) {
+    // Not connected: only the backoff or a wake-up ends this wait (a test's clock skips it).
+    wait = clock_.idle_wait(wait);
     pollfd fd{wake_fd_, POLLIN, 0};
     ::poll(&fd, 1, static_cast<int>(wait));
   }
@@ -496,9 +487,9 @@ void AmqpSink::poll(int max_wait_ms) {
 
 bool AmqpSink::flush(int deadline_ms) {
   if (!opened_) return false;
-  const std::int64_t deadline = monotonic_ms() + std::max(0, deadline_ms);
+  const std::int64_t deadline = clock_.steady_ms() + std::max(0, deadline_ms);
   while (!idle()) {
-    const std::int64_t left = deadline - monotonic_ms();
+    const std::int64_t left = deadline - clock_.steady_ms();
     if (left <= 0) break;
     poll(static_cast<int>(std::min<std::int64_t>(left, 50)));
   }
@@ -567,7 +558,9 @@ void AmqpSink::spill_leftovers() {
   counters_.current_broker = -1;
 }
 
-void AmqpSink::record_latency(std::uint64_t oldest_ms) { latency_.record(oldest_ms, wall_ms()); }
+void AmqpSink::record_latency(std::uint64_t oldest_ms) {
+  latency_.record(oldest_ms, clock_.wall_ms());
+}
 
 const AmqpSinkCounters& AmqpSink::counters() {
   counters_.queued = memory_documents();

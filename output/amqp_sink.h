@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "output/amqp_publisher.h"
+#include "output/clock.h"
 #include "output/latency_window.h"
 #include "output/retry_policy.h"
 #include "output/sink.h"
@@ -74,8 +75,10 @@ struct AmqpSinkCounters {
 
 class AmqpSink final : public Sink {
  public:
-  explicit AmqpSink(AmqpSinkConfig config);
-  AmqpSink(AmqpSinkConfig config, RetryPolicy::RandomSource random);
+  // `clock` (backoff, deadlines, rate limits, latency; output/clock.h) must outlive the sink.
+  explicit AmqpSink(AmqpSinkConfig config, Clock& clock = SteadyClock::instance());
+  AmqpSink(AmqpSinkConfig config, RetryPolicy::RandomSource random,
+           Clock& clock = SteadyClock::instance());
   ~AmqpSink() override;
   AmqpSink(const AmqpSink&) = delete;
   AmqpSink& operator=(const AmqpSink&) = delete;
@@ -146,6 +149,7 @@ class AmqpSink final : public Sink {
   AmqpSinkConfig config_;
   std::vector<AmqpEndpoint> endpoints_;
   AmqpPublisher publisher_;
+  Clock& clock_;
   RetryPolicy retry_policy_;
   std::unique_ptr<Spool> spool_;
   int wake_fd_ = -1;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -49,18 +48,6 @@ int write_curl_debug(CURL*, curl_infotype type, char* data, std::size_t size, vo
 constexpr std::int64_t kLogIntervalMs = 10000;
 constexpr std::size_t kResponseKeep = 512;
 
-std::int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
 void curl_global_once() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -86,13 +73,15 @@ std::uint64_t get_u64(const char* in) {
 
 }  // namespace
 
-HttpSink::HttpSink(HttpSinkConfig config)
+HttpSink::HttpSink(HttpSinkConfig config, Clock& clock)
     : config_(std::move(config)),
+      clock_(clock),
       retry_policy_(config_.retry_base_ms, config_.retry_max_ms),
       dead_letter_(config_.dead_letter_file) {}
 
-HttpSink::HttpSink(HttpSinkConfig config, RetryPolicy::RandomSource random)
+HttpSink::HttpSink(HttpSinkConfig config, Clock& clock, RetryPolicy::RandomSource random)
     : config_(std::move(config)),
+      clock_(clock),
       retry_policy_(config_.retry_base_ms, config_.retry_max_ms, std::move(random)),
       dead_letter_(config_.dead_letter_file) {}
 
@@ -110,56 +99,75 @@ HttpSink::~HttpSink() {
   if (curl_log_ != nullptr) std::fclose(curl_log_);
 }
 
-bool HttpSink::open(std::string* error) {
-  auto fail = [&](std::string message) {
-    last_error_ = std::move(message);
-    if (error) *error = last_error_;
-    return false;
-  };
-  if (opened_) return true;
-  if (config_.url.empty()) return fail("http sink: no URL configured");
+Status HttpSink::open() {
+  if (opened_) return {};
+  for (Status (HttpSink::*step)() : {&HttpSink::check_config, &HttpSink::open_spool,
+                                     &HttpSink::open_curl_log, &HttpSink::open_transfers}) {
+    if (Status status = (this->*step)(); !status) return status;
+  }
+  opened_ = true;
+  return {};
+}
+
+Status HttpSink::fail_open(std::string message) {
+  last_error_ = message;
+  return fail(std::move(message));
+}
+
+// A URL with an http(s) scheme; counts of at least 1; `single` posts one document at a time.
+Status HttpSink::check_config() {
+  if (config_.url.empty()) return fail_open("http sink: no URL configured");
   display_url_ = redact_url_credentials(config_.url);
   if (config_.http_max_inflight == 0) config_.http_max_inflight = 1;
   if (config_.batch_max_events == 0) config_.batch_max_events = 1;
   if (config_.bulk_format == BulkFormat::single) config_.batch_max_events = 1;
   if (config_.batch_max_bytes == 0) config_.batch_max_bytes = 1;
   curl_global_once();
-  {
-    CURLU* parsed = curl_url();
-    CURLUcode rc = curl_url_set(parsed, CURLUPART_URL, config_.url.c_str(), 0);
-    char* scheme = nullptr;
-    if (rc == CURLUE_OK) curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
-    bool http = scheme != nullptr &&
-                (std::strcmp(scheme, "http") == 0 || std::strcmp(scheme, "https") == 0);
-    curl_free(scheme);
-    curl_url_cleanup(parsed);
-    if (!http) return fail("http sink: not an http(s) URL: " + display_url_);
+  CURLU* parsed = curl_url();
+  CURLUcode rc = curl_url_set(parsed, CURLUPART_URL, config_.url.c_str(), 0);
+  char* scheme = nullptr;
+  if (rc == CURLUE_OK) curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
+  bool http =
+      scheme != nullptr && (std::strcmp(scheme, "http") == 0 || std::strcmp(scheme, "https") == 0);
+  curl_free(scheme);
+  curl_url_cleanup(parsed);
+  if (!http) return fail_open("http sink: not an http(s) URL: " + display_url_);
+  return {};
+}
+
+// The spool, when configured, indexing what a previous run left (it is sent first).
+Status HttpSink::open_spool() {
+  if (config_.spool_dir.empty()) return {};
+  SpoolConfig spool_config;
+  spool_config.dir = config_.spool_dir;
+  spool_config.max_bytes = config_.spool_max_bytes;
+  spool_config.segment_max_bytes = config_.spool_segment_bytes;
+  spool_config.full_action = config_.spool_full_action;
+  spool_config.fsync = config_.spool_fsync;
+  spool_ = std::make_unique<Spool>(spool_config);
+  std::string spool_error;
+  if (!spool_->open(&spool_error)) return fail_open(spool_error);
+  if (!spool_->empty()) {
+    spdlog::info("http sink: {} document(s) left in spool {} by a previous run: sending them first",
+                 spool_->unread_items(), config_.spool_dir);
   }
-  if (!config_.spool_dir.empty()) {
-    SpoolConfig spool_config;
-    spool_config.dir = config_.spool_dir;
-    spool_config.max_bytes = config_.spool_max_bytes;
-    spool_config.segment_max_bytes = config_.spool_segment_bytes;
-    spool_config.full_action = config_.spool_full_action;
-    spool_config.fsync = config_.spool_fsync;
-    spool_ = std::make_unique<Spool>(spool_config);
-    std::string spool_error;
-    if (!spool_->open(&spool_error)) return fail(spool_error);
-    if (!spool_->empty()) {
-      spdlog::info(
-          "http sink: {} document(s) left in spool {} by a previous run: sending them first",
-          spool_->unread_items(), config_.spool_dir);
-    }
+  return {};
+}
+
+Status HttpSink::open_curl_log() {
+  if (!config_.curl_verbose || config_.curl_logfile.empty()) return {};
+  curl_log_ = std::fopen(config_.curl_logfile.c_str(), "ae");
+  if (curl_log_ == nullptr) {
+    return fail_open("http sink: cannot open curl_logfile " + config_.curl_logfile + ": " +
+                     std::strerror(errno));
   }
-  if (config_.curl_verbose && !config_.curl_logfile.empty()) {
-    curl_log_ = std::fopen(config_.curl_logfile.c_str(), "ae");
-    if (curl_log_ == nullptr) {
-      return fail("http sink: cannot open curl_logfile " + config_.curl_logfile + ": " +
-                  std::strerror(errno));
-    }
-  }
+  return {};
+}
+
+// The multi handle and one easy handle per concurrent POST (keep-alive connections).
+Status HttpSink::open_transfers() {
   multi_ = curl_multi_init();
-  if (multi_ == nullptr) return fail("http sink: curl_multi_init failed");
+  if (multi_ == nullptr) return fail_open("http sink: curl_multi_init failed");
   long inflight = static_cast<long>(config_.http_max_inflight);
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, inflight);
   curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, inflight);
@@ -171,46 +179,49 @@ bool HttpSink::open(std::string* error) {
   ndjson_headers_ = curl_slist_append(ndjson_headers_, "Expect:");
   for (unsigned i = 0; i < config_.http_max_inflight; ++i) {
     auto transfer = std::make_unique<Transfer>();
-    CURL* easy = curl_easy_init();
-    if (easy == nullptr) return fail("http sink: curl_easy_init failed");
-    transfer->easy = easy;
-    curl_easy_setopt(easy, CURLOPT_URL, config_.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, config_.request_timeout_ms);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, config_.connect_timeout_ms);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, config_.ssl_verify ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, config_.ssl_verify ? 2L : 0L);
-    if (!config_.curl_cainfo.empty())
-      curl_easy_setopt(easy, CURLOPT_CAINFO, config_.curl_cainfo.c_str());
-    if (!config_.client_cert.empty())
-      curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.client_cert.c_str());
-    if (!config_.client_key.empty())
-      curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.client_key.c_str());
-    if (!config_.credentials.empty()) {
-      curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-      curl_easy_setopt(easy, CURLOPT_USERPWD, config_.credentials.c_str());
-    }
-    if (config_.curl_verbose) {
-      curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
-      // curl's own verbose printer would show the Authorization header (base64 of
-      // user:password): print through a filter instead.
-      curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, write_curl_debug);
-      curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &curl_log_);
-    }
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer->response);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    transfer->easy = curl_easy_init();
+    if (transfer->easy == nullptr) return fail_open("http sink: curl_easy_init failed");
+    configure_easy(*transfer);
     transfers_.push_back(std::move(transfer));
   }
-  opened_ = true;
-  return true;
+  return {};
 }
 
-std::int64_t HttpSink::now_ms() const { return monotonic_ms(); }
+void HttpSink::configure_easy(Transfer& transfer) {
+  CURL* easy = transfer.easy;
+  curl_easy_setopt(easy, CURLOPT_URL, config_.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, config_.request_timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, config_.connect_timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, config_.ssl_verify ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, config_.ssl_verify ? 2L : 0L);
+  if (!config_.curl_cainfo.empty())
+    curl_easy_setopt(easy, CURLOPT_CAINFO, config_.curl_cainfo.c_str());
+  if (!config_.client_cert.empty())
+    curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.client_cert.c_str());
+  if (!config_.client_key.empty())
+    curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.client_key.c_str());
+  if (!config_.credentials.empty()) {
+    curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(easy, CURLOPT_USERPWD, config_.credentials.c_str());
+  }
+  if (config_.curl_verbose) {
+    curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+    // curl's own verbose printer would show the Authorization header (base64 of
+    // user:password): print through a filter instead.
+    curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, write_curl_debug);
+    curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &curl_log_);
+  }
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer.response);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &transfer);
+}
+
+std::int64_t HttpSink::now_ms() const { return clock_.steady_ms(); }
 
 std::uint64_t HttpSink::memory_documents() const {
   return open_.count + ready_documents_ + retry_documents_;
@@ -490,7 +501,9 @@ void HttpSink::requeue_front(OutBatch&& batch) {
   retry_.insert(at, std::move(batch));
 }
 
-void HttpSink::record_latency(std::uint64_t oldest_ms) { latency_.record(oldest_ms, wall_ms()); }
+void HttpSink::record_latency(std::uint64_t oldest_ms) {
+  latency_.record(oldest_ms, clock_.wall_ms());
+}
 
 void HttpSink::finish(Transfer& transfer, CURLcode code) {
   curl_multi_remove_handle(multi_, transfer.easy);
@@ -504,68 +517,79 @@ void HttpSink::finish(Transfer& transfer, CURLcode code) {
   counters_.last_http_status = transport_error ? 0 : status;
   switch (classify_delivery(status, transport_error)) {
     case DeliveryOutcome::delivered:
-      counters_.delivered += batch.count;
-      ++counters_.delivered_batches;
-      record_latency(batch.oldest_ms);
-      if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
-      if (consecutive_failures_ > 0) {
-        spdlog::info("http sink: {} answers again after {} failed attempt(s)", display_url_,
-                     consecutive_failures_);
-      }
-      consecutive_failures_ = 0;
-      backoff_until_ms_ = 0;
+      on_delivered(std::move(batch));
       return;
-    case DeliveryOutcome::retry: {
-      ++counters_.retried;
-      counters_.retried_documents += batch.count;
-      if (transport_error) {
-        ++counters_.transport_errors;
-        last_error_ = "http sink: " + display_url_ + ": " +
-                      (transfer.error[0] ? std::string(transfer.error)
-                                         : std::string(curl_easy_strerror(code)));
-      } else {
-        last_error_ = "http sink: " + display_url_ + " answered HTTP " + std::to_string(status) +
-                      ": " + transfer.response.substr(0, 200);
-      }
-      ++consecutive_failures_;
-      std::uint64_t delay = retry_policy_.delay_ms(consecutive_failures_);
-      backoff_until_ms_ = now_ms() + static_cast<std::int64_t>(delay);
-      warn(retry_log_, last_error_ + " (will retry, " + std::to_string(consecutive_failures_) +
-                           " consecutive failure(s))");
-      // A fresh batch goes to the spool (durable, replayed in order); kept in memory only when the
-      // spool cannot write. A batch from the spool waits in memory (it is still on disk).
-      if (batch.spool_segment == 0 && spool_ != nullptr &&
-          spool_batch(batch) != SpoolAppendResult::io_error) {
-        return;
-      }
-      requeue_front(std::move(batch));
+    case DeliveryOutcome::retry:
+      on_retry(transfer, std::move(batch), code, transport_error ? 0 : status);
       return;
-    }
-    case DeliveryOutcome::rejected: {
-      consecutive_failures_ = 0;
-      backoff_until_ms_ = 0;
-      if (batch.count > 1) {
-        // Isolate the rejected documents: re-send each half.
-        ++counters_.rejected_splits;
-        split_in_halves(std::move(batch));
-        return;
-      }
-      counters_.rejected += batch.count;
-      last_error_ = "http sink: " + display_url_ + " rejected a document with HTTP " +
-                    std::to_string(status) + ": " + transfer.response.substr(0, 200);
-      warn(reject_log_,
-           last_error_ + (dead_letter_.enabled() ? " (written to " + dead_letter_.path() + ")"
-                                                 : std::string(" (dropped)")));
-      if (dead_letter_.write(batch.ndjson, batch.count)) {
-        if (dead_letter_.enabled()) counters_.dead_lettered += batch.count;
-      } else {
-        ++counters_.dead_letter_errors;
-        warn(reject_log_, "http sink: " + dead_letter_.last_error());
-      }
-      if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
+    case DeliveryOutcome::rejected:
+      on_rejected(transfer, std::move(batch), status);
       return;
-    }
   }
+}
+
+void HttpSink::on_delivered(OutBatch&& batch) {
+  counters_.delivered += batch.count;
+  ++counters_.delivered_batches;
+  record_latency(batch.oldest_ms);
+  if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
+  if (consecutive_failures_ > 0) {
+    spdlog::info("http sink: {} answers again after {} failed attempt(s)", display_url_,
+                 consecutive_failures_);
+  }
+  consecutive_failures_ = 0;
+  backoff_until_ms_ = 0;
+}
+
+// `status` is 0 for a transport error (no answer).
+void HttpSink::on_retry(const Transfer& transfer, OutBatch&& batch, CURLcode code, long status) {
+  ++counters_.retried;
+  counters_.retried_documents += batch.count;
+  if (status == 0) {
+    ++counters_.transport_errors;
+    last_error_ =
+        "http sink: " + display_url_ + ": " +
+        (transfer.error[0] ? std::string(transfer.error) : std::string(curl_easy_strerror(code)));
+  } else {
+    last_error_ = "http sink: " + display_url_ + " answered HTTP " + std::to_string(status) + ": " +
+                  transfer.response.substr(0, 200);
+  }
+  ++consecutive_failures_;
+  std::uint64_t delay = retry_policy_.delay_ms(consecutive_failures_);
+  backoff_until_ms_ = now_ms() + static_cast<std::int64_t>(delay);
+  warn(retry_log_, last_error_ + " (will retry, " + std::to_string(consecutive_failures_) +
+                       " consecutive failure(s))");
+  // A fresh batch goes to the spool (durable, replayed in order); kept in memory only when the
+  // spool cannot write. A batch from the spool waits in memory (it is still on disk).
+  if (batch.spool_segment == 0 && spool_ != nullptr &&
+      spool_batch(batch) != SpoolAppendResult::io_error) {
+    return;
+  }
+  requeue_front(std::move(batch));
+}
+
+void HttpSink::on_rejected(const Transfer& transfer, OutBatch&& batch, long status) {
+  consecutive_failures_ = 0;
+  backoff_until_ms_ = 0;
+  if (batch.count > 1) {
+    // Isolate the rejected documents: re-send each half.
+    ++counters_.rejected_splits;
+    split_in_halves(std::move(batch));
+    return;
+  }
+  counters_.rejected += batch.count;
+  last_error_ = "http sink: " + display_url_ + " rejected a document with HTTP " +
+                std::to_string(status) + ": " + transfer.response.substr(0, 200);
+  warn(reject_log_,
+       last_error_ + (dead_letter_.enabled() ? " (written to " + dead_letter_.path() + ")"
+                                             : std::string(" (dropped)")));
+  if (dead_letter_.write(batch.ndjson, batch.count)) {
+    if (dead_letter_.enabled()) counters_.dead_lettered += batch.count;
+  } else {
+    ++counters_.dead_letter_errors;
+    warn(reject_log_, "http sink: " + dead_letter_.last_error());
+  }
+  if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
 }
 
 void HttpSink::drain_messages() {
@@ -578,19 +602,42 @@ void HttpSink::drain_messages() {
   }
 }
 
-void HttpSink::poll(int max_wait_ms) {
-  if (!opened_) return;
-  std::int64_t now = now_ms();
-  if (open_.count > 0 && now - open_since_ms_ >= config_.batch_flush_ms) seal_open();
+// A connection is free, no sealed batch waits ahead and the sink is not backing off: a batch
+// sealed now is sent now.
+bool HttpSink::connection_free() const {
+  return consecutive_failures_ == 0 && in_flight() < transfers_.size() && ready_.empty() &&
+         retry_.empty();
+}
+
+// The open batch leaves when a connection is free (a quiet host does not wait) or once it is
+// batch_flush_ms old (it filled while every connection was busy). A full one was sealed by
+// write().
+bool HttpSink::open_batch_due(std::int64_t now) const {
+  if (open_.count == 0) return false;
+  return connection_free() || now - open_since_ms_ >= config_.batch_flush_ms;
+}
+
+void HttpSink::seal_open_if_due() {
+  if (open_batch_due(now_ms())) seal_open();
+}
+
+// Starts what can start, lets curl move the transfers on, handles the finished ones (a finished
+// POST frees a connection: the open batch can go), and starts again.
+void HttpSink::move_transfers_along() {
+  seal_open_if_due();
   start_transfers();
   int running = 0;
   curl_multi_perform(multi_, &running);
   drain_messages();
+  seal_open_if_due();
   start_transfers();
+}
 
-  // Wait for sockets, a wakeup, the end of the backoff or the flush time of the open batch.
+// How long poll() may block: until a socket or wake-up, the end of the backoff, or the open
+// batch's deadline, at most `max_wait_ms`.
+std::int64_t HttpSink::wait_ms(int max_wait_ms) const {
   std::int64_t wait = std::max(0, max_wait_ms);
-  now = now_ms();
+  std::int64_t now = now_ms();
   bool work_waiting = !retry_.empty() || !ready_.empty() || (spool_ && spool_->has_unread());
   if (work_waiting && backoff_until_ms_ > now) {
     wait = std::min(wait, backoff_until_ms_ - now);
@@ -601,12 +648,18 @@ void HttpSink::poll(int max_wait_ms) {
     wait = std::min<std::int64_t>(
         wait, std::max<std::int64_t>(0, open_since_ms_ + config_.batch_flush_ms - now));
   }
+  return wait;
+}
+
+void HttpSink::poll(int max_wait_ms) {
+  if (!opened_) return;
+  move_transfers_along();
+  std::int64_t wait = wait_ms(max_wait_ms);
+  // With nothing in flight only the sink's own timers end the wait: the clock decides how long
+  // that really is (a test's virtual clock jumps there at once).
+  if (in_flight() == 0) wait = clock_.idle_wait(wait);
   curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
-  curl_multi_perform(multi_, &running);
-  drain_messages();
-  now = now_ms();
-  if (open_.count > 0 && now - open_since_ms_ >= config_.batch_flush_ms) seal_open();
-  start_transfers();
+  move_transfers_along();
   if (spool_ != nullptr) spool_->sync();
 }
 

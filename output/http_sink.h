@@ -5,6 +5,16 @@
 // Owned and driven by one thread (the shipper): write() queues and returns quickly, poll() moves
 // transfers along and waits in curl_multi_poll, wakeup() (any thread) interrupts that wait.
 //
+// Adaptive batching: documents collect in an open batch that leaves as soon as a connection is
+// free (fewer than http_max_inflight POSTs in flight, nothing queued ahead, not backing off), so
+// a quiet host ships each event without waiting for a timer. While every connection is busy the
+// open batch keeps filling, and it leaves when a POST finishes, when it is full
+// (batch_max_events / batch_max_bytes) or after batch_flush_ms, whichever comes first: a busy
+// host sends few, full batches, and a batch waits at most about one POST's round trip.
+//
+// The sink's own waiting (backoff, batch and flush deadlines, warnings' rate limits) reads an
+// injected Clock (output/clock.h), so tests run outages in virtual time against a real server.
+//
 // Delivery semantics: 2xx = delivered; 5xx, 408, 429, timeouts and connection/TLS errors = retry
 // (the whole sink backs off, then probes with one transfer until a 2xx); any other status =
 // rejected: a batch of several documents is split in halves and re-sent until the rejected
@@ -23,7 +33,9 @@
 #include <string_view>
 #include <vector>
 
+#include "correlate/result.h"
 #include "output/bulk_format.h"
+#include "output/clock.h"
 #include "output/dead_letter.h"
 #include "output/latency_window.h"
 #include "output/retry_policy.h"
@@ -42,7 +54,9 @@ struct HttpSinkConfig {
   unsigned http_max_inflight = 4;          // concurrent POSTs (= keep-alive connections)
   std::size_t batch_max_events = 500;      // documents per POST (single: always 1)
   std::size_t batch_max_bytes = 4u << 20;  // body bytes per POST (a larger document goes alone)
-  int batch_flush_ms = 1000;               // a partly filled batch leaves after this long
+  // Longest a partly filled batch waits for more while every connection is busy (with one free
+  // it leaves at once, see above).
+  int batch_flush_ms = 1000;
   BulkFormat bulk_format = kDefaultBulkFormat;
   std::uint64_t retry_base_ms = 500;   // full-jitter exponential backoff base...
   std::uint64_t retry_max_ms = 60000;  // ...and ceiling
@@ -101,16 +115,17 @@ struct HttpSinkCounters {
 
 class HttpSink final : public Sink {
  public:
-  explicit HttpSink(HttpSinkConfig config);
+  // `clock` must outlive the sink (tests pass a ManualClock).
+  explicit HttpSink(HttpSinkConfig config, Clock& clock = SteadyClock::instance());
   // Tests inject the random source of the backoff.
-  HttpSink(HttpSinkConfig config, RetryPolicy::RandomSource random);
+  HttpSink(HttpSinkConfig config, Clock& clock, RetryPolicy::RandomSource random);
   ~HttpSink() override;  // leftovers in memory go to the spool (see flush)
   HttpSink(const HttpSink&) = delete;
   HttpSink& operator=(const HttpSink&) = delete;
 
   // Checks the config, opens the spool (indexing what a previous run left: it is sent first),
-  // the curl log file and the curl handles. Call once before anything else; false + error.
-  bool open(std::string* error);
+  // the curl log file and the curl handles. Call once before anything else.
+  Status open();
 
   SinkStatus write(const DocumentBatch& batch) override;
   void poll(int max_wait_ms) override;
@@ -150,6 +165,18 @@ class HttpSink final : public Sink {
     std::uint64_t suppressed = 0;
   };
 
+  Status check_config();
+  Status open_spool();
+  Status open_curl_log();
+  Status open_transfers();
+  Status fail_open(std::string message);
+  void configure_easy(Transfer& transfer);
+
+  bool connection_free() const;
+  bool open_batch_due(std::int64_t now) const;
+  void seal_open_if_due();
+  void move_transfers_along();
+  std::int64_t wait_ms(int max_wait_ms) const;
   void seal_open();
   void enqueue_sealed(OutBatch&& batch);
   SpoolAppendResult spool_batch(const OutBatch& batch);
@@ -159,6 +186,9 @@ class HttpSink final : public Sink {
   bool split_in_halves(OutBatch&& batch);
   void drain_messages();
   void finish(Transfer& transfer, CURLcode code);
+  void on_delivered(OutBatch&& batch);
+  void on_retry(const Transfer& transfer, OutBatch&& batch, CURLcode code, long status);
+  void on_rejected(const Transfer& transfer, OutBatch&& batch, long status);
   void requeue_front(OutBatch&& batch);
   void record_latency(std::uint64_t oldest_ms);
   void warn(RateLimitedLog& log, const std::string& message);
@@ -168,6 +198,7 @@ class HttpSink final : public Sink {
   std::uint64_t memory_documents() const;
 
   HttpSinkConfig config_;
+  Clock& clock_;
   RetryPolicy retry_policy_;
   std::unique_ptr<Spool> spool_;
   DeadLetterFile dead_letter_;

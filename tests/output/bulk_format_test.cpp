@@ -135,8 +135,8 @@ Shipped ship_one_then_three(BulkFormat format, const std::string& path) {
   config.bulk_format = format;
   config.batch_flush_ms = 50;
   HttpSink sink(config);
-  std::string error;
-  EXPECT_TRUE(sink.open(&error)) << error;
+  Status opened = sink.open();
+  EXPECT_TRUE(opened.ok()) << opened.error();
   EXPECT_EQ(sink.write(make_batch("one-", 0, 1)), SinkStatus::ok);
   EXPECT_TRUE(sink.flush(10000)) << sink.last_error();
   EXPECT_EQ(sink.write(make_batch("three-", 0, 3)), SinkStatus::ok);
@@ -215,8 +215,8 @@ TEST(BulkFormatBodies, SingleSplitsBatchesSpooledByAnotherFormat) {
     config.bulk_format = BulkFormat::array;
     ASSERT_EQ(server.command("refuse"), "ok");
     HttpSink sink(config);
-    std::string error;
-    ASSERT_TRUE(sink.open(&error)) << error;
+    Status opened = sink.open();
+    ASSERT_TRUE(opened.ok()) << opened.error();
     ASSERT_EQ(sink.write(make_batch("spooled-", 0, 5)), SinkStatus::ok);
     EXPECT_FALSE(sink.flush(300));
     EXPECT_GT(sink.counters().spooled, 0u);
@@ -225,8 +225,8 @@ TEST(BulkFormatBodies, SingleSplitsBatchesSpooledByAnotherFormat) {
   config.url = server.url("/events");
   config.bulk_format = BulkFormat::single;
   HttpSink sink(config);
-  std::string error;
-  ASSERT_TRUE(sink.open(&error)) << error;
+  Status opened = sink.open();
+  ASSERT_TRUE(opened.ok()) << opened.error();
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
   EXPECT_EQ(
       whole_document_ids(server.published()),

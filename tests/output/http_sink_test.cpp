@@ -45,6 +45,13 @@ void expect_each_once(const std::map<std::string, int>& ids, const std::string& 
   EXPECT_EQ(duplicated, 0) << prefix;
 }
 
+// Polls the sink for `ms` of its clock's time (virtual with a ManualClock: only the waits on the
+// real server take real time).
+void run_for(HttpSink& sink, Clock& clock, std::int64_t ms) {
+  const std::int64_t end = clock.steady_ms() + ms;
+  while (clock.steady_ms() < end) sink.poll(20);
+}
+
 int count_present(const std::map<std::string, int>& ids, const std::string& prefix, int count) {
   int present = 0;
   for (int i = 0; i < count; ++i) present += ids.count(prefix + std::to_string(i)) ? 1 : 0;
@@ -66,8 +73,8 @@ TEST_P(HttpSinkFormats, EveryDocumentArrivesExactlyOnce) {
   HttpSinkConfig config = base_config(server, GetParam().path);
   config.bulk_format = GetParam().format;
   HttpSink sink(config);
-  std::string error;
-  ASSERT_TRUE(sink.open(&error)) << error;
+  Status opened = sink.open();
+  ASSERT_TRUE(opened.ok()) << opened.error();
   const int total = GetParam().documents;
   for (int first = 0; first < total; first += 37) {
     // A document with characters JSON escapes, and odd batch sizes to exercise the batching.
@@ -99,16 +106,18 @@ INSTANTIATE_TEST_SUITE_P(Bulk, HttpSinkFormats,
 
 TEST(HttpSink, OpenRejectsAMissingOrNonHttpUrl) {
   HttpSinkConfig config;
-  std::string error;
-  EXPECT_FALSE(HttpSink(config).open(&error));
-  EXPECT_NE(error.find("URL"), std::string::npos);
+  Status opened = HttpSink(config).open();
+  EXPECT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().find("URL"), std::string::npos);
   config.url = "ftp://127.0.0.1/x";
-  EXPECT_FALSE(HttpSink(config).open(&error));
-  EXPECT_NE(error.find("ftp://"), std::string::npos);
+  opened = HttpSink(config).open();
+  EXPECT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().find("ftp://"), std::string::npos);
 }
 
 // The server stops listening for `outage_ms` while documents keep coming: they are spooled, and
-// once it listens again every one arrives and the spool drains.
+// once it listens again every one arrives and the spool drains. The outage and the backoff run in
+// virtual time.
 void run_outage(int outage_ms, int total) {
   TempDir dir;
   MozdefTestServer server(dir.path() / "received.ndjson");
@@ -116,20 +125,24 @@ void run_outage(int outage_ms, int total) {
   HttpSinkConfig config = base_config(server);
   config.spool_dir = (dir.path() / "spool").string();
   config.spool_segment_bytes = 64 << 10;
-  HttpSink sink(config);
-  std::string error;
-  ASSERT_TRUE(sink.open(&error)) << error;
+  ManualClock clock;
+  HttpSink sink(config, clock);
+  Status opened = sink.open();
+  ASSERT_TRUE(opened.ok()) << opened.error();
 
   ASSERT_EQ(server.command("refuse"), "ok");
-  auto start = std::chrono::steady_clock::now();
+  const std::int64_t start = clock.steady_ms();
   const int chunks = 50;
   for (int c = 0; c < chunks; ++c) {
     int first = c * (total / chunks);
     auto batch = make_batch("out-", first, total / chunks);
     EXPECT_EQ(sink.write(batch), SinkStatus::ok);
-    auto until = start + std::chrono::milliseconds(outage_ms * (c + 1) / chunks);
-    while (std::chrono::steady_clock::now() < until) sink.poll(10);
+    const std::int64_t until = start + outage_ms * (c + 1) / chunks;
+    while (clock.steady_ms() < until) sink.poll(10);
   }
+  // Backed off in between: a probe now and then, not one per poll.
+  EXPECT_GE(sink.counters().transport_errors, 5u);
+  EXPECT_LT(sink.counters().transport_errors, static_cast<std::uint64_t>(outage_ms / 10));
   EXPECT_EQ(sink.counters().delivered, 0u);
   EXPECT_GT(sink.counters().transport_errors, 0u);
   EXPECT_GT(sink.counters().spooled, 0u);
@@ -157,15 +170,18 @@ void run_outage(int outage_ms, int total) {
 
 TEST(HttpSink, ServerRefusingForAWhileLosesNothing) { run_outage(3000, 10000); }
 
+// The 30 s outage, in virtual time.
+TEST(HttpSink, ServerRefusingForThirtySecondsLosesNothing) { run_outage(30000, 10000); }
+
 TEST(HttpSink, ServerErrorsAreRetriedFromMemoryWithoutASpool) {
   TempDir dir;
   MozdefTestServer server(dir.path() / "received.ndjson", {"--mode", "500"});
   ASSERT_GT(server.port(), 0);
-  HttpSink sink(base_config(server));
-  ASSERT_TRUE(sink.open(nullptr));
+  ManualClock clock;
+  HttpSink sink(base_config(server), clock);
+  ASSERT_TRUE(sink.open().ok());
   ASSERT_EQ(sink.write(make_batch("r-", 0, 1000)), SinkStatus::ok);
-  pump_until(
-      sink, [] { return false; }, 1000);
+  run_for(sink, clock, 1000);
   EXPECT_EQ(sink.counters().delivered, 0u);
   EXPECT_GE(sink.counters().retried, 3u);
   EXPECT_EQ(sink.counters().last_http_status, 500);
@@ -182,18 +198,19 @@ TEST(HttpSink, HangsAndConnectionsClosedMidRequestAreRetried) {
   MozdefTestServer server(dir.path() / "received.ndjson");
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
-  config.request_timeout_ms = 400;
-  HttpSink sink(config);
-  ASSERT_TRUE(sink.open(nullptr));
+  config.request_timeout_ms = 400;  // curl's own timer: real time
+  ManualClock clock;
+  HttpSink sink(config, clock);
+  ASSERT_TRUE(sink.open().ok());
   ASSERT_EQ(server.command("mode hang"), "ok");
   ASSERT_EQ(sink.write(make_batch("h-", 0, 300)), SinkStatus::ok);
-  pump_until(
-      sink, [] { return false; }, 1200);
-  EXPECT_GE(sink.counters().transport_errors, 1u);
+  EXPECT_TRUE(pump_until(
+      sink, [&] { return sink.counters().transport_errors >= 1; }, 5000));
   EXPECT_EQ(sink.counters().delivered, 0u);
   ASSERT_EQ(server.command("mode close"), "ok");
-  pump_until(
-      sink, [] { return false; }, 800);
+  const std::uint64_t hangs = sink.counters().transport_errors;
+  EXPECT_TRUE(pump_until(
+      sink, [&] { return sink.counters().transport_errors >= hangs + 1; }, 5000));
   EXPECT_GE(sink.counters().transport_errors, 2u);
   EXPECT_EQ(sink.counters().delivered, 0u);
   ASSERT_EQ(server.command("slow 100"), "ok");
@@ -210,7 +227,7 @@ TEST(HttpSink, RejectedDocumentsGoToTheDeadLetterFileAndTheRestIsDelivered) {
   HttpSinkConfig config = base_config(server);
   config.dead_letter_file = (dir.path() / "dead.ndjson").string();
   HttpSink sink(config);
-  ASSERT_TRUE(sink.open(nullptr));
+  ASSERT_TRUE(sink.open().ok());
   ASSERT_EQ(sink.write(make_batch("ok-", 0, 57)), SinkStatus::ok);
   ASSERT_EQ(sink.write(make_batch("bad-", 0, 1, "POISON")), SinkStatus::ok);
   ASSERT_EQ(sink.write(make_batch("ok-", 57, 75)), SinkStatus::ok);
@@ -235,9 +252,10 @@ TEST(HttpSink, RejectedDocumentsGoToTheDeadLetterFileAndTheRestIsDelivered) {
 void fill_spool(const HttpSinkConfig& config, MozdefTestServer& server, const std::string& prefix,
                 int total) {
   ASSERT_EQ(server.command("refuse"), "ok");
-  HttpSink sink(config);
-  std::string error;
-  ASSERT_TRUE(sink.open(&error)) << error;
+  ManualClock clock;
+  HttpSink sink(config, clock);
+  Status opened = sink.open();
+  ASSERT_TRUE(opened.ok()) << opened.error();
   for (int first = 0; first < total; first += 100) {
     sink.write(make_batch(prefix, first, 100));
     sink.poll(5);
@@ -258,7 +276,7 @@ TEST(HttpSink, ANewSinkSendsTheSpoolLeftByThePreviousOneFirst) {
   ASSERT_FALSE(std::filesystem::is_empty(config.spool_dir));
 
   HttpSink sink(config);
-  ASSERT_TRUE(sink.open(nullptr));
+  ASSERT_TRUE(sink.open().ok());
   EXPECT_GT(sink.counters().spool_bytes, 0u);
   ASSERT_EQ(sink.write(make_batch("new-", 0, 100)), SinkStatus::ok);
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
@@ -291,7 +309,7 @@ TEST(HttpSink, ACorruptSpoolTailIsCountedAndTheRestDelivered) {
   std::filesystem::resize_file(segments.back(), size - 100);  // crash mid-record
 
   HttpSink sink(config);
-  ASSERT_TRUE(sink.open(nullptr));
+  ASSERT_TRUE(sink.open().ok());
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
   EXPECT_EQ(sink.counters().spool_corrupt_records, 1u);
   EXPECT_GT(sink.counters().spool_corrupt_bytes, 0u);
@@ -314,8 +332,9 @@ TEST_P(HttpSinkSpoolFull, DropsAreCountedAndTheRestIsDelivered) {
   config.spool_full_action = GetParam();
   const int total = 5000;  // ~700 KiB of documents
   ASSERT_EQ(server.command("refuse"), "ok");
-  HttpSink sink(config);
-  ASSERT_TRUE(sink.open(nullptr));
+  ManualClock clock;
+  HttpSink sink(config, clock);
+  ASSERT_TRUE(sink.open().ok());
   int failed_writes = 0;
   for (int first = 0; first < total; first += 100) {
     failed_writes += sink.write(make_batch("f-", first, 100)) == SinkStatus::failed ? 1 : 0;
@@ -345,6 +364,56 @@ TEST_P(HttpSinkSpoolFull, DropsAreCountedAndTheRestIsDelivered) {
 INSTANTIATE_TEST_SUITE_P(Actions, HttpSinkSpoolFull,
                          ::testing::Values(SpoolFullAction::drop_newest,
                                            SpoolFullAction::drop_oldest));
+
+// A quiet host: a lone document leaves at once, not after batch_flush_ms, and so does the next.
+TEST(HttpSink, ALoneDocumentIsSentWithoutWaitingForTheBatchDeadline) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson");
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.batch_flush_ms = 1000;
+  ManualClock clock;
+  HttpSink sink(config, clock);
+  ASSERT_TRUE(sink.open().ok());
+  for (int i = 0; i < 5; ++i) {
+    const std::int64_t written_at = clock.steady_ms();
+    ASSERT_EQ(sink.write(make_batch("lone-", i, 1)), SinkStatus::ok);
+    ASSERT_TRUE(pump_until(
+        sink, [&] { return sink.counters().delivered == static_cast<std::uint64_t>(i + 1); },
+        5000));
+    // Idle polls after the delivery may pass a little virtual time, never the batch deadline.
+    EXPECT_LT(clock.steady_ms() - written_at, 100) << "document " << i << " waited for a timer";
+    clock.advance(5000);  // quiet for a while
+  }
+  EXPECT_EQ(sink.counters().delivered_batches, 5u);
+  expect_each_once(server.received_ids(), "lone-", 5);
+}
+
+// A busy host: while every connection is busy (one here; the server takes 100 ms to answer)
+// documents written a few at a time fill batches up to batch_max_events instead of going out
+// one small POST each.
+TEST(HttpSink, UnderLoadBatchesFillWhileAPostIsInFlight) {
+  TempDir dir;
+  MozdefTestServer server(dir.path() / "received.ndjson", {"--slow-ms", "100"});
+  ASSERT_GT(server.port(), 0);
+  HttpSinkConfig config = base_config(server);
+  config.http_max_inflight = 1;
+  config.batch_max_events = 100;
+  config.batch_flush_ms = 60000;
+  ManualClock clock;
+  HttpSink sink(config, clock);
+  ASSERT_TRUE(sink.open().ok());
+  for (int first = 0; first < 1000; first += 5) {
+    ASSERT_EQ(sink.write(make_batch("busy-", first, 5)), SinkStatus::ok);
+    sink.poll(0);
+  }
+  ASSERT_TRUE(sink.flush(60000)) << sink.last_error();
+  EXPECT_EQ(sink.counters().delivered, 1000u);
+  // The first 5 go at once; the other 995 in full batches of 100 (the last one partly full).
+  EXPECT_LE(sink.counters().delivered_batches, 12u);
+  EXPECT_GE(sink.counters().delivered_batches, 10u);
+  expect_each_once(server.received_ids(), "busy-", 1000);
+}
 
 }  // namespace
 }  // namespace aurelay::output
