@@ -29,6 +29,7 @@ class RecordBatch {
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
   std::size_t byte_size() const { return bytes_.size(); }
+  void reserve_bytes(std::size_t bytes) { bytes_.reserve(bytes); }
 
   void append(std::uint32_t type, std::string_view text) {
     entries_.push_back(Entry{type, static_cast<std::uint32_t>(bytes_.size()),

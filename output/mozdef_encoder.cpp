@@ -44,6 +44,11 @@ struct BufferStream {
     len = 0;
     ensure(4096);
   }
+  void release() {
+    storage.reset();
+    data = nullptr;
+    len = cap = 0;
+  }
   void ensure(std::size_t n) {
     if (cap - len < n) grow(n);
   }
@@ -1144,6 +1149,22 @@ struct MozdefEncoder::State {
     }
   }
 
+  // After a large event (a 100 KB EXECVE): the scratch it grew is given back, so the encoder
+  // keeps only what ordinary documents need.
+  void give_back_large_buffers() {
+    constexpr std::size_t kKeptBytes = 64 << 10;
+    if (stream.cap > kKeptBytes) stream.release();
+    for (std::string* scratch : {&arena, &text, &decoded, &sanitized, &summary, &truncation})
+      if (scratch->capacity() > kKeptBytes) std::string().swap(*scratch);
+    std::size_t argument_bytes = 0;
+    for (std::size_t a = 0; a < execve.used; ++a) argument_bytes += execve.argv[a].capacity();
+    if (argument_bytes > kKeptBytes || execve.argv.size() > kKeptBytes / 64) {
+      std::vector<std::string>().swap(execve.argv);
+      std::vector<std::uint8_t>().swap(execve.filled);
+      execve.clear();
+    }
+  }
+
   // --- the document ---
 
   void write_document(const correlate::Event& event) {
@@ -1411,6 +1432,7 @@ void MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   batch.buffer().append(s.stream.data, s.stream.len);
   batch.end_document(event.key().sec * 1000 + event.key().msec);
   ++s.counters.documents;
+  s.give_back_large_buffers();
 }
 
 }  // namespace aurelay::output
