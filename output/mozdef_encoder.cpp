@@ -29,6 +29,13 @@ namespace {
 using correlate::Field;
 using correlate::ValueForm;
 
+// `text == literal`, with the literal's length known at compile time (compiles to a few loads
+// and compares; field names are compared millions of times).
+template <std::size_t N>
+bool is(std::string_view text, const char (&literal)[N]) {
+  return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
+}
+
 // The document being written: a byte buffer of its own that is never zero-filled (it grows by
 // doubling and is reused for every document), written through a raw pointer so a byte costs a
 // store. The finished document is appended to the batch in one copy. RapidJSON writes into it
@@ -113,21 +120,22 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 bool is_encoded_key(std::string_view key) {
   switch (key.size()) {
     case 2:
-      return key == "vm" || key == "sw";
+      return is(key, "vm") || is(key, "sw");
     case 3:
-      return key == "cwd" || key == "exe" || key == "key" || key == "cmd" || key == "dir" ||
-             key == "grp";
+      return is(key, "cwd") || is(key, "exe") || is(key, "key") || is(key, "cmd") ||
+             is(key, "dir") || is(key, "grp");
     case 4:
-      return key == "name" || key == "comm" || key == "acct" || key == "data" || key == "path";
+      return is(key, "name") || is(key, "comm") || is(key, "acct") || is(key, "data") ||
+             is(key, "path");
     case 5:
-      return key == "ocomm" || key == "watch";
+      return is(key, "ocomm") || is(key, "watch");
     case 6:
-      return key == "cgroup";
+      return is(key, "cgroup");
     case 8:
-      return key == "root_dir";
+      return is(key, "root_dir");
     case 9:
-      return key == "new_group" || key == "old_group" || key == "proctitle" || key == "new-group" ||
-             key == "old-group";
+      return is(key, "new_group") || is(key, "old_group") || is(key, "proctitle") ||
+             is(key, "new-group") || is(key, "old-group");
     default:
       return false;
   }
@@ -140,7 +148,7 @@ std::string_view lower_type_name(std::uint32_t type, std::string& scratch) {
     scratch.append("unknown");
     char buf[12];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, type);
-    scratch.append(buf, end);
+    scratch.append(buf, static_cast<std::size_t>(end - buf));
     return scratch;
   }
   for (char c : name) scratch.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
@@ -186,41 +194,42 @@ void append_timestamp(std::string& out, std::uint64_t sec, std::uint32_t msec) {
   put(msec % 1000, 3);
   std::memcpy(p, "+00:00", 6);
   p += 6;
-  out.append(buf, p);
+  out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
 void append_number(std::string& out, std::uint64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, end);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 // audisp-json's categories by syscall name (it matched name prefixes; the lists here name the
 // syscalls those prefixes meant, plus the obvious siblings it missed).
 std::string_view syscall_category(std::string_view name) {
   auto starts = [&](std::string_view prefix) { return name.starts_with(prefix); };
-  auto is = [&](std::initializer_list<std::string_view> names) {
+  auto one_of = [&](std::initializer_list<std::string_view> names) {
     for (std::string_view n : names)
       if (n == name) return true;
     return false;
   };
   if (starts("execve")) return "execve";
   if (starts("write") || starts("pwrite") || starts("unlink") || starts("rename") ||
-      is({"truncate", "ftruncate", "creat"}))
+      one_of({"truncate", "ftruncate", "creat"}))
     return "write";
   if (starts("read") || starts("pread") || starts("open") || starts("link") || starts("mmap") ||
       starts("sendfile"))
     return "read";
-  if (is({"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
-          "setxattrat", "removexattrat"}))
+  if (one_of({"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+              "setxattrat", "removexattrat"}))
     return "attribute";
-  if (is({"chmod", "fchmod", "fchmodat", "fchmodat2"})) return "chmod";
+  if (one_of({"chmod", "fchmod", "fchmodat", "fchmodat2"})) return "chmod";
   if (starts("chown") || starts("fchown") || starts("lchown")) return "chown";
-  if (name == "ptrace") return "ptrace";
-  if (is({"adjtimex", "settimeofday", "clock_settime", "clock_adjtime", "stime"})) return "time";
+  if (is(name, "ptrace")) return "ptrace";
+  if (one_of({"adjtimex", "settimeofday", "clock_settime", "clock_adjtime", "stime"}))
+    return "time";
   if (starts("mknod")) return "specialfiles";
-  if (is({"socket", "socketpair"})) return "socket";
-  if (name == "listen") return "listen";
+  if (one_of({"socket", "socketpair"})) return "socket";
+  if (is(name, "listen")) return "listen";
   return {};
 }
 
@@ -243,6 +252,22 @@ constexpr ByteClassTable kByteClass;
 void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_ascii) {
   const std::size_t size = value.size();
   const char* in = value.data();
+  if (size >= 4 && size < 8) {  // two overlapping 4-byte words
+    constexpr std::uint32_t kOnes = 0x01010101u, kHighs = 0x80808080u;
+    auto has_zero = [](std::uint32_t v) { return (v - kOnes) & ~v & kHighs; };
+    std::uint32_t first, last;
+    std::memcpy(&first, in, 4);
+    std::memcpy(&last, in + size - 4, 4);
+    std::memcpy(out, &first, 4);
+    std::memcpy(out + size - 4, &last, 4);
+    std::uint32_t special = 0;
+    for (std::uint32_t x : {first, last})
+      special |= ((x - kOnes * 0x20) & ~x & kHighs) | has_zero(x ^ (kOnes * '"')) |
+                 has_zero(x ^ (kOnes * '\\'));
+    non_ascii = ((first | last) & kHighs) != 0;
+    escape = special != 0;
+    return;
+  }
   if (size < 8) {
     unsigned classes = 0;
     for (std::size_t i = 0; i < size; ++i) {
@@ -306,41 +331,41 @@ using T = Transform;
 FieldTarget common_field(std::string_view field) {
   switch (field.size()) {
     case 2:
-      if (field == "id") return {K::accountid, T::plain};
-      if (field == "op") return {K::operation, T::plain};
+      if (is(field, "id")) return {K::accountid, T::plain};
+      if (is(field, "op")) return {K::operation, T::plain};
       break;
     case 3:
-      if (field == "pid") return {K::pid, T::plain};
-      if (field == "uid") return {K::uid, T::with_user};
-      if (field == "gid") return {K::gid, T::with_group};
-      if (field == "ses") return {K::session, T::plain};
-      if (field == "tty") return {K::tty, T::plain};
-      if (field == "exe") return {K::process, T::decoded};
-      if (field == "key") return {K::auditkey, T::decoded};
-      if (field == "res") return {K::success, T::boolean};
+      if (is(field, "pid")) return {K::pid, T::plain};
+      if (is(field, "uid")) return {K::uid, T::with_user};
+      if (is(field, "gid")) return {K::gid, T::with_group};
+      if (is(field, "ses")) return {K::session, T::plain};
+      if (is(field, "tty")) return {K::tty, T::plain};
+      if (is(field, "exe")) return {K::process, T::decoded};
+      if (is(field, "key")) return {K::auditkey, T::decoded};
+      if (is(field, "res")) return {K::success, T::boolean};
       break;
     case 4:
-      if (field == "auid") return {K::originaluid, T::with_user};
-      if (field == "ppid") return {K::ppid, T::plain};
-      if (field == "euid") return {K::euid, T::plain};
-      if (field == "suid") return {K::suid, T::plain};
-      if (field == "egid") return {K::egid, T::plain};
-      if (field == "sgid") return {K::sgid, T::plain};
-      if (field == "comm") return {K::processname, T::decoded};
-      if (field == "subj") return {K::subject, T::plain};
-      if (field == "acct") return {K::username, T::decoded};
-      if (field == "addr") return {K::sourceipaddress, T::ip_address};
-      if (field == "unit") return {K::unit, T::plain};
+      if (is(field, "auid")) return {K::originaluid, T::with_user};
+      if (is(field, "ppid")) return {K::ppid, T::plain};
+      if (is(field, "euid")) return {K::euid, T::plain};
+      if (is(field, "suid")) return {K::suid, T::plain};
+      if (is(field, "egid")) return {K::egid, T::plain};
+      if (is(field, "sgid")) return {K::sgid, T::plain};
+      if (is(field, "comm")) return {K::processname, T::decoded};
+      if (is(field, "subj")) return {K::subject, T::plain};
+      if (is(field, "acct")) return {K::username, T::decoded};
+      if (is(field, "addr")) return {K::sourceipaddress, T::ip_address};
+      if (is(field, "unit")) return {K::unit, T::plain};
       break;
     case 5:
-      if (field == "fsuid") return {K::fsuid, T::plain};
-      if (field == "fsgid") return {K::fsgid, T::plain};
-      if (field == "rport") return {K::sourceport, T::plain};
+      if (is(field, "fsuid")) return {K::fsuid, T::plain};
+      if (is(field, "fsgid")) return {K::fsgid, T::plain};
+      if (is(field, "rport")) return {K::sourceport, T::plain};
       break;
     case 8:
-      if (field == "hostname") return {K::remotehostname, T::plain};
-      if (field == "terminal") return {K::terminal, T::plain};
-      if (field == "grantors") return {K::grantors, T::plain};
+      if (is(field, "hostname")) return {K::remotehostname, T::plain};
+      if (is(field, "terminal")) return {K::terminal, T::plain};
+      if (is(field, "grantors")) return {K::grantors, T::plain};
       break;
     default:
       break;
@@ -357,18 +382,18 @@ FieldTarget syscall_field(std::string_view field) {  // the most frequent record
         return {static_cast<DetailKey>(static_cast<int>(K::a0) + (field[1] - '0')), T::plain};
       break;
     case 3:
-      if (field == "per") return {K::personality, T::plain};
+      if (is(field, "per")) return {K::personality, T::plain};
       break;
     case 4:
-      if (field == "arch") return {K::arch, T::arch_name};
-      if (field == "exit") return {K::exit, T::plain};
+      if (is(field, "arch")) return {K::arch, T::arch_name};
+      if (is(field, "exit")) return {K::exit, T::plain};
       break;
     case 5:
-      if (field == "items") return {K::items, T::plain};
+      if (is(field, "items")) return {K::items, T::plain};
       break;
     case 7:
-      if (field == "syscall") return {K::syscall, T::syscall_name};
-      if (field == "success") return {K::success, T::boolean};
+      if (is(field, "syscall")) return {K::syscall, T::syscall_name};
+      if (is(field, "success")) return {K::success, T::boolean};
       break;
     default:
       break;
@@ -377,86 +402,87 @@ FieldTarget syscall_field(std::string_view field) {  // the most frequent record
 }
 
 FieldTarget seccomp_field(std::string_view field) {
-  if (field == "arch") return {K::arch, T::arch_name};
-  if (field == "syscall") return {K::syscall, T::syscall_name};
-  if (field == "code") return {K::seccompaction, T::plain};
-  if (field == "sig") return {K::signal, T::plain};
+  if (is(field, "arch")) return {K::arch, T::arch_name};
+  if (is(field, "syscall")) return {K::syscall, T::syscall_name};
+  if (is(field, "code")) return {K::seccompaction, T::plain};
+  if (is(field, "sig")) return {K::signal, T::plain};
   return common_field(field);
 }
 
 FieldTarget abend_field(std::string_view field) {
-  if (field == "sig") return {K::signal, T::plain};
+  if (is(field, "sig")) return {K::signal, T::plain};
   return common_field(field);
 }
 
 FieldTarget promiscuous_field(std::string_view field) {
-  if (field == "dev") return {K::dev, T::decoded};
-  if (field == "prom") return {K::promiscuous, T::plain};
-  if (field == "old_prom") return {K::oldpromiscuous, T::plain};
+  if (is(field, "dev")) return {K::dev, T::decoded};
+  if (is(field, "prom")) return {K::promiscuous, T::plain};
+  if (is(field, "old_prom")) return {K::oldpromiscuous, T::plain};
   return common_field(field);
 }
 
 FieldTarget config_change_field(std::string_view field) {
-  if (field == "list") return {K::rulelist, T::plain};
-  if (field == "key") return {K::rulekey, T::decoded};
+  if (is(field, "list")) return {K::rulelist, T::plain};
+  if (is(field, "key")) return {K::rulekey, T::decoded};
   return common_field(field);
 }
 
 FieldTarget login_field(std::string_view field) {
-  if (field == "old-auid") return {K::oldoriginaluid, T::plain};
-  if (field == "old-ses") return {K::oldsession, T::plain};
+  if (is(field, "old-auid")) return {K::oldoriginaluid, T::plain};
+  if (is(field, "old-ses")) return {K::oldsession, T::plain};
   return common_field(field);
 }
 
 FieldTarget netfilter_field(std::string_view field) {
-  if (field == "table") return {K::nftable, T::plain};
-  if (field == "entries") return {K::nfentries, T::plain};
-  if (field == "family") return {K::nffamily, T::plain};
+  if (is(field, "table")) return {K::nftable, T::plain};
+  if (is(field, "entries")) return {K::nfentries, T::plain};
+  if (is(field, "family")) return {K::nffamily, T::plain};
   return common_field(field);
 }
 
 FieldTarget target_process_field(std::string_view field) {
-  if (field == "opid") return {K::targetpid, T::plain};
-  if (field == "ocomm") return {K::targetprocessname, T::decoded};
+  if (is(field, "opid")) return {K::targetpid, T::plain};
+  if (is(field, "ocomm")) return {K::targetprocessname, T::decoded};
   return {};  // its oauid, ouid, oses describe the target, not the actor
 }
 
 FieldTarget user_command_field(std::string_view field) {
-  if (field == "cmd") return {K::command, T::decoded};
-  if (field == "cwd") return {K::cwd, T::decoded};
+  if (is(field, "cmd")) return {K::command, T::decoded};
+  if (is(field, "cwd")) return {K::cwd, T::decoded};
   return common_field(field);
 }
 
 // PATH fields of the chosen PATH record that have keys.
 DetailKey path_field(std::string_view field) {
-  if (field == "name") return K::path;
-  if (field == "nametype") return K::nametype;
-  if (field == "inode") return K::inode;
-  if (field == "dev") return K::dev;
-  if (field == "mode") return K::mode;
-  if (field == "ouid") return K::ouid;
-  if (field == "ogid") return K::ogid;
-  if (field == "rdev") return K::rdev;
+  if (is(field, "name")) return K::path;
+  if (is(field, "nametype")) return K::nametype;
+  if (is(field, "inode")) return K::inode;
+  if (is(field, "dev")) return K::dev;
+  if (is(field, "mode")) return K::mode;
+  if (is(field, "ouid")) return K::ouid;
+  if (is(field, "ogid")) return K::ogid;
+  if (is(field, "rdev")) return K::rdev;
   return K::count;
 }
 
 // Values that say "no value": kept out of the document (documented in the field reference).
 bool is_absent_marker(std::string_view value) {
-  return value.empty() || value == "?" || value == "(null)" || value == "(none)";
+  return value.empty() || is(value, "?") || is(value, "(null)") || is(value, "(none)");
 }
 
 // File capability fields of PATH records: "0" (no file capabilities) in nearly every record.
 bool is_empty_file_capability(const Field& f) {
-  return f.key.starts_with("cap_f") && f.value == "0";
+  return f.key.starts_with("cap_f") && is(f.value, "0");
 }
 
 // Where the peer address of a socket syscall goes.
 enum class PeerRole : std::uint8_t { none, destination, source };
 PeerRole peer_role(std::string_view syscall) {
-  if (syscall == "connect" || syscall == "sendto" || syscall == "sendmsg" || syscall == "sendmmsg")
+  if (is(syscall, "connect") || is(syscall, "sendto") || is(syscall, "sendmsg") ||
+      is(syscall, "sendmmsg"))
     return PeerRole::destination;
-  if (syscall == "accept" || syscall == "accept4" || syscall == "recvfrom" ||
-      syscall == "recvmsg" || syscall == "recvmmsg")
+  if (is(syscall, "accept") || is(syscall, "accept4") || is(syscall, "recvfrom") ||
+      is(syscall, "recvmsg") || is(syscall, "recvmmsg"))
     return PeerRole::source;
   return PeerRole::none;
 }
@@ -554,6 +580,49 @@ struct MozdefEncoder::State {
     }
     if (config.max_value_bytes < 16) config.max_value_bytes = 16;
     append_number(own_pid, static_cast<std::uint64_t>(getpid()));
+    severity_member = render_constant([&] { member("severity", config.severity); });
+    hostname_member = render_constant([&] { member("hostname", config.hostname); });
+    if (!config.shipper_name.empty()) {
+      shipper_members = render_constant([&] {
+        member("processid", own_pid);
+        member("processname", config.shipper_name);
+      });
+    }
+    tags_member = render_constant([&] {
+      write_key("tags");
+      open('[');
+      for (const std::string& tag : tags) string(tag, "tags");
+      close(']');
+    });
+  }
+
+  // Members whose values are the same in every document (`,"severity":"INFO"`, the tags, ...),
+  // rendered once. Empty when rendering one cuts or repairs a value: that has to be counted and
+  // noted in each document, so such a member is written per document.
+  std::string severity_member, hostname_member, shipper_members, tags_member;
+
+  template <typename Write>
+  std::string render_constant(Write write) {
+    const EncoderCounters before = counters;
+    stream.begin();
+    need_comma = true;
+    write();
+    const bool unchanged = counters.truncated_values == before.truncated_values &&
+                           counters.invalid_utf8_fixed == before.invalid_utf8_fixed;
+    std::string rendered = unchanged ? std::string(stream.data, stream.len) : std::string();
+    counters = before;
+    truncation.clear();
+    truncation_count = 0;
+    return rendered;
+  }
+  template <typename Write>
+  void write_constant(const std::string& rendered, Write write) {
+    if (rendered.empty()) {
+      write();
+      return;
+    }
+    stream.append(rendered.data(), rendered.size());
+    need_comma = true;
   }
 
   // --- JSON writing ---
@@ -639,19 +708,31 @@ struct MozdefEncoder::State {
     need_comma = false;
   }
   // `,"name":` of every details key, made once: a member's key is one copy.
-  static const std::array<std::string, kDetailKeyCount>& quoted_detail_keys() {
-    static const std::array<std::string, kDetailKeyCount> keys = [] {
-      std::array<std::string, kDetailKeyCount> out;
-      for (std::size_t i = 0; i < kDetailKeyCount; ++i)
-        out[i] = ",\"" + std::string(detail_keys()[i].name) + "\":";
-      return out;
-    }();
+  // Back to back, each padded to kQuotedKeyRoom bytes so a key is one fixed-size copy.
+  static constexpr std::size_t kQuotedKeyRoom = 32;
+  struct QuotedDetailKeys {
+    std::array<char, kDetailKeyCount * kQuotedKeyRoom> text{};
+    std::array<std::uint8_t, kDetailKeyCount> size{};
+    QuotedDetailKeys() {
+      for (std::size_t i = 0; i < kDetailKeyCount; ++i) {
+        const std::string quoted = ",\"" + std::string(detail_keys()[i].name) + "\":";
+        if (quoted.size() >= kQuotedKeyRoom) std::abort();  // a longer key: raise kQuotedKeyRoom
+        std::memcpy(text.data() + i * kQuotedKeyRoom, quoted.data(), quoted.size());
+        size[i] = static_cast<std::uint8_t>(quoted.size());
+      }
+    }
+  };
+  static const QuotedDetailKeys& quoted_detail_keys() {
+    static const QuotedDetailKeys keys;
     return keys;
   }
+  const QuotedDetailKeys& quoted_keys = quoted_detail_keys();
   void write_detail_key(std::size_t index) {
-    std::string_view quoted = quoted_detail_keys()[index];
-    if (!need_comma) quoted.remove_prefix(1);
-    stream.append(quoted.data(), quoted.size());
+    const std::size_t skip = need_comma ? 0 : 1;  // the comma
+    stream.ensure(kQuotedKeyRoom);
+    std::memcpy(stream.data + stream.len, quoted_keys.text.data() + index * kQuotedKeyRoom + skip,
+                kQuotedKeyRoom - 1);
+    stream.len += quoted_keys.size[index] - skip;
     need_comma = false;
   }
   void string(std::string_view value, std::string_view name) {
@@ -757,7 +838,7 @@ struct MozdefEncoder::State {
       if (records[i].type != AUDIT_PATH) continue;
       if (outline.chosen_path == EventOutline::kNone) outline.chosen_path = i;
       const Field* nametype = find(i, "nametype");
-      if (nametype == nullptr || nametype->value != "PARENT") {
+      if (nametype == nullptr || !is(nametype->value, "PARENT")) {
         outline.chosen_path = i;
         break;
       }
@@ -787,9 +868,9 @@ struct MozdefEncoder::State {
                   const Field* arch) {
     if (f.form == ValueForm::single_quoted) {
       // A user message's msg='...': its fields follow as nested fields; plain text is a message.
-      if (f.key == "msg" && f.value.find('=') == std::string_view::npos)
+      if (is(f.key, "msg") && f.value.find('=') == std::string_view::npos)
         set(K::message, f.value, type, f.key);
-      else if (f.key != "msg")
+      else if (!is(f.key, "msg"))
         add_extra(type, f.key, f.value);
       return;
     }
@@ -817,9 +898,9 @@ struct MozdefEncoder::State {
             type, f.key);
         break;
       case T::boolean:
-        if (value == "yes" || value == "success" || value == "1")
+        if (is(value, "yes") || is(value, "success") || is(value, "1"))
           set(target.key, "true", type, f.key);
-        else if (value == "no" || value == "failed" || value == "fail" || value == "0")
+        else if (is(value, "no") || is(value, "failed") || is(value, "fail") || is(value, "0"))
           set(target.key, "false", type, f.key);
         else
           add_extra(type, f.key, value);
@@ -881,7 +962,7 @@ struct MozdefEncoder::State {
 
   void take_cwd(std::size_t r) {
     for (const Field& f : record_fields(r)) {
-      if (f.key == "cwd")
+      if (is(f.key, "cwd"))
         set(K::cwd, field_text(f, decoded), AUDIT_CWD, f.key);
       else
         add_extra(AUDIT_CWD, f.key, f.value);
@@ -890,7 +971,7 @@ struct MozdefEncoder::State {
 
   void take_proctitle(std::size_t r) {
     for (const Field& f : record_fields(r)) {
-      if (f.key == "proctitle") {
+      if (is(f.key, "proctitle")) {
         text.clear();
         correlate::decode_proctitle(f, text);
         set(K::proctitle, text, AUDIT_PROCTITLE, f.key);
@@ -907,9 +988,9 @@ struct MozdefEncoder::State {
     const bool several = outline.path_count >= 2;
     const Field* item = find(r, "item");
     for (const Field& f : record_fields(r)) {
-      if (f.key == "item" || is_empty_file_capability(f)) continue;
-      if (several && (f.key == "name" || f.key == "nametype")) {
-        (f.key == "name" ? paths : nametypes).push_back(store(field_text(f, decoded)));
+      if (is(f.key, "item") || is_empty_file_capability(f)) continue;
+      if (several && (is(f.key, "name") || is(f.key, "nametype"))) {
+        (is(f.key, "name") ? paths : nametypes).push_back(store(field_text(f, decoded)));
       }
       DetailKey key = path_field(f.key);
       if (chosen && key != K::count) {
@@ -944,7 +1025,7 @@ struct MozdefEncoder::State {
     }
     if (!sockaddr.address.empty()) set(K::address, sockaddr.address, AUDIT_SOCKADDR, "saddr");
     if (!sockaddr.port.empty()) set(K::port, sockaddr.port, AUDIT_SOCKADDR, "saddr");
-    const bool ip = sockaddr.family == "inet" || sockaddr.family == "inet6";
+    const bool ip = is(sockaddr.family, "inet") || is(sockaddr.family, "inet6");
     if (!ip || !parses_as_ip(sockaddr.address)) return;
     switch (peer_role(syscall)) {
       case PeerRole::destination:
@@ -999,9 +1080,9 @@ struct MozdefEncoder::State {
   void describe_config_change(std::string_view& category) {
     category = "config_change";
     std::string_view op = get(K::operation);
-    if (op == "add_rule")
+    if (is(op, "add_rule"))
       summary.append("Audit rule added");
-    else if (op == "remove_rule")
+    else if (is(op, "remove_rule"))
       summary.append("Audit rule removed");
     else
       summary.append("Audit configuration changed");
@@ -1009,7 +1090,7 @@ struct MozdefEncoder::State {
     if (has(K::rulekey)) {
       summary.append(": key ");
       summary.append(get(K::rulekey));
-    } else if (!op.empty() && op != "add_rule" && op != "remove_rule") {
+    } else if (!op.empty() && !is(op, "add_rule") && !is(op, "remove_rule")) {
       summary.append(": ");
       summary.append(op);
     }
@@ -1061,8 +1142,8 @@ struct MozdefEncoder::State {
         syscall.find_first_not_of("0123456789") == std::string_view::npos)
       category = "syscall";
     // audisp-json called every open "read"; an open that may write is a write.
-    if (category == "read" && (syscall == "open" || syscall == "openat")) {
-      std::string_view flags = get(syscall == "open" ? K::a1 : K::a2);
+    if (is(category, "read") && (is(syscall, "open") || is(syscall, "openat"))) {
+      std::string_view flags = get(is(syscall, "open") ? K::a1 : K::a2);
       std::uint32_t value = 0;
       constexpr std::uint32_t kMayWrite = 03 | 0100 | 01000;  // O_WRONLY|O_RDWR|O_CREAT|O_TRUNC
       if (correlate::parse_hex_u32(flags, value) && (value & kMayWrite) != 0) category = "write";
@@ -1072,11 +1153,11 @@ struct MozdefEncoder::State {
   void describe_syscall(std::string_view& category) {
     category = syscall_event_category();
     const std::string_view path = get(K::path);
-    if (category == "execve") {
+    if (is(category, "execve")) {
       summary.append("Execve: ");
       summary.append(has(K::command) ? get(K::command) : path);
-    } else if (category == "write" || category == "read" || category == "attribute" ||
-               category == "chmod" || category == "chown") {
+    } else if (is(category, "write") || is(category, "read") || is(category, "attribute") ||
+               is(category, "chmod") || is(category, "chown")) {
       summarize_capitalized(category);
       if (path.empty()) {
         summary.append(" by ");
@@ -1085,18 +1166,18 @@ struct MozdefEncoder::State {
         summary.append(": ");
         summary.append(path);
       }
-    } else if (category == "ptrace") {
+    } else if (is(category, "ptrace")) {
       summary.append("Ptrace");
-    } else if (category == "time") {
+    } else if (is(category, "time")) {
       summary.append("time has been modified");
-    } else if (category == "specialfiles") {
+    } else if (is(category, "specialfiles")) {
       summary.append("special file has been created");
-    } else if (category == "socket") {
+    } else if (is(category, "socket")) {
       summary.append("Socket");
-    } else if (category == "listen") {
+    } else if (is(category, "listen")) {
       summary.append("Listen");
     } else {
-      if (category == "syscall") {
+      if (is(category, "syscall")) {
         summary.append("Syscall ");
         summary.append(syscall);
       } else {
@@ -1117,11 +1198,11 @@ struct MozdefEncoder::State {
   // "127.0.0.1:443", "[::1]:443", "/run/socket"; other families say theirs ("netlink:0").
   void summarize_address() {
     std::string_view family = get(K::family);
-    if (family != "inet" && family != "inet6" && family != "unix") {
+    if (!is(family, "inet") && !is(family, "inet6") && !is(family, "unix")) {
       summary.append(family);
       summary.push_back(':');
     }
-    bool v6 = family == "inet6" && has(K::port);
+    bool v6 = is(family, "inet6") && has(K::port);
     if (v6) summary.push_back('[');
     summary.append(get(K::address));
     if (v6) summary.push_back(']');
@@ -1184,11 +1265,16 @@ struct MozdefEncoder::State {
   void write_header(const correlate::EventKey& key) {
     member("category", category);
     member("summary", summary);
-    member("severity", config.severity);
-    member("hostname", key.node.empty() ? std::string_view(config.hostname) : key.node);
+    write_constant(severity_member, [&] { member("severity", config.severity); });
+    if (key.node.empty())
+      write_constant(hostname_member, [&] { member("hostname", config.hostname); });
+    else
+      member("hostname", key.node);
     if (!config.shipper_name.empty()) {
-      member("processid", own_pid);
-      member("processname", config.shipper_name);
+      write_constant(shipper_members, [&] {
+        member("processid", own_pid);
+        member("processname", config.shipper_name);
+      });
     } else {  // the audited program at the top level
       member("processid", has(K::pid) ? get(K::pid) : std::string_view(own_pid));
       member("processname",
@@ -1197,10 +1283,12 @@ struct MozdefEncoder::State {
     text.clear();
     append_timestamp(text, key.sec, key.msec);
     member("timestamp", text);
-    write_key("tags");
-    open('[');
-    for (const std::string& tag : tags) string(tag, "tags");
-    close(']');
+    write_constant(tags_member, [&] {
+      write_key("tags");
+      open('[');
+      for (const std::string& tag : tags) string(tag, "tags");
+      close(']');
+    });
   }
 
   // auditserial, eventid, recordtypes, completion, continuation: the event's, not its records'.
