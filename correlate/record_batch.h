@@ -29,7 +29,6 @@ class RecordBatch {
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
   std::size_t byte_size() const { return bytes_.size(); }
-  void reserve_bytes(std::size_t bytes) { bytes_.reserve(bytes); }
 
   void append(std::uint32_t type, std::string_view text) {
     entries_.push_back(Entry{type, static_cast<std::uint32_t>(bytes_.size()),
@@ -41,6 +40,9 @@ class RecordBatch {
   std::string_view text(std::size_t i) const {
     return std::string_view(bytes_).substr(entries_[i].offset, entries_[i].size);
   }
+
+  // Room for `bytes` of record text, so a batch filled up to a known size never reallocates.
+  void reserve_bytes(std::size_t bytes) { bytes_.reserve(bytes); }
 
  private:
   std::string bytes_;

@@ -32,7 +32,7 @@ using correlate::ValueForm;
 // `text == literal`, with the literal's length known at compile time (compiles to a few loads
 // and compares; field names are compared millions of times).
 template <std::size_t N>
-bool is(std::string_view text, const char (&literal)[N]) {
+[[gnu::always_inline]] inline bool is(std::string_view text, const char (&literal)[N]) {
   return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
 }
 
