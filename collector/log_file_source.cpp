@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t kReadChunk = 128 << 10;
 // A batch ends after this many bytes of records: a replay outruns the correlator and fills every
 // batch of the ring, so the ring holds ring_capacity times this.
-constexpr std::size_t kBatchBytes = 32 << 10;
+constexpr std::size_t kBatchBytes = 64 << 10;
 }  // namespace
 
 std::unique_ptr<LogFileSource> LogFileSource::open(const std::string& path, std::string& error) {
