@@ -1336,8 +1336,9 @@ struct MozdefEncoder::State {
     if (!paths.empty()) present.set(static_cast<std::size_t>(K::paths));
     if (!nametypes.empty()) present.set(static_cast<std::size_t>(K::nametypes));
     if (!extra.empty()) present.set(static_cast<std::size_t>(K::extra));
+    const std::span<const DetailKeySpec> specs = detail_keys();
     for (std::size_t i = present._Find_first(); i < kDetailKeyCount; i = present._Find_next(i)) {
-      const DetailKeySpec& spec = detail_keys()[i];
+      const DetailKeySpec& spec = specs[i];
       const auto key = static_cast<DetailKey>(i);
       write_detail_key(i);
       if (spec.shape == DetailShape::array) {
