@@ -10,8 +10,13 @@
 
 namespace aurelay::collector {
 namespace {
-constexpr std::size_t kReadChunk = 1 << 20;
-}
+// The buffer holds one read of this size (more only while a longer line is pending, given
+// back once it is consumed).
+constexpr std::size_t kReadChunk = 128 << 10;
+// A batch ends after this many bytes of records: a replay outruns the correlator and fills every
+// batch of the ring, so the ring holds ring_capacity times this.
+constexpr std::size_t kBatchBytes = 64 << 10;
+}  // namespace
 
 Result<std::unique_ptr<LogFileSource>> LogFileSource::open(const std::string& path) {
   if (path == "-" || path == "stdin")
@@ -32,11 +37,14 @@ LogFileSource::~LogFileSource() {
 
 void LogFileSource::reserve_space(std::size_t n) {
   if (capacity_ - end_ >= n) return;
+  resize_buffer(std::max(2 * capacity_, end_ + n));
+}
+
+void LogFileSource::resize_buffer(std::size_t new_capacity) {
   // Never zero-filled: only bytes read from the file are ever looked at.
-  const std::size_t new_capacity = std::max(2 * capacity_, end_ + n);
-  std::unique_ptr<char[]> bigger(new char[new_capacity]);
-  if (end_ > 0) std::memcpy(bigger.get(), buffer_.get(), end_);
-  buffer_ = std::move(bigger);
+  std::unique_ptr<char[]> buffer(new char[new_capacity]);
+  if (end_ > 0) std::memcpy(buffer.get(), buffer_.get(), end_);
+  buffer_ = std::move(buffer);
   capacity_ = new_capacity;
 }
 
@@ -56,8 +64,11 @@ bool LogFileSource::fill(int max_wait_ms) {
     at_end_ = true;
     return false;
   }
-  reserve_space(kReadChunk);
-  ssize_t n = ::read(fd_, buffer_.get() + end_, kReadChunk);
+  if (capacity_ > kReadChunk && end_ <= kReadChunk / 2)
+    resize_buffer(kReadChunk);  // a long line grew it: give that back
+  else
+    reserve_space(kReadChunk / 2);  // a long line pending: grow
+  ssize_t n = ::read(fd_, buffer_.get() + end_, capacity_ - end_);
   if (n <= 0) {
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return false;
     if (n < 0) error_ = "read from " + name_ + ": " + std::strerror(errno);
@@ -73,7 +84,8 @@ SourceStatus LogFileSource::read(correlate::RecordBatch& batch, std::size_t max_
                                  int max_wait_ms) {
   std::size_t added = 0;
   int wait_ms = max_wait_ms;
-  while (added < max_records) {
+  if (batch.empty()) batch.reserve_bytes(kBatchBytes + kBatchBytes / 8);
+  while (added < max_records && batch.byte_size() < kBatchBytes) {
     std::string_view pending(buffer_.get() + begin_, end_ - begin_);
     std::size_t newline = pending.find('\n');
     if (newline == std::string_view::npos) {

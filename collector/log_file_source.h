@@ -29,6 +29,7 @@ class LogFileSource final : public RecordSource {
   LogFileSource(int fd, bool owns_fd, std::string name);
   bool fill(int max_wait_ms);         // reads more bytes into buffer_; false on end or failure
   void reserve_space(std::size_t n);  // room for n more bytes after end_
+  void resize_buffer(std::size_t new_capacity);
 
   int fd_;
   bool owns_fd_;

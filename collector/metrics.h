@@ -59,7 +59,6 @@ namespace aurelay::collector {
   COUNTER(continuation_events, "continuation events", "Events of records that came after their event was emitted") \
   GAUGE(events_in_flight, "events in flight", "Events waiting for more records")               \
   COUNTER(documents_encoded, "documents encoded", "MozDef documents encoded")                  \
-  COUNTER(documents_encode_failed, "documents failed to encode", "Events that could not be encoded (never sent)") \
   COUNTER(continuation_documents, "continuation documents", "Documents of continuation events") \
   COUNTER(values_truncated, "values truncated", "Values cut to max_value_bytes")               \
   COUNTER(invalid_utf8_fixed, "values with invalid UTF-8 escaped", "Values whose invalid UTF-8 bytes were escaped") \

@@ -208,7 +208,6 @@ void Pipeline::publish_correlator_metrics(const correlate::EventAssembler& assem
   store(metrics_.events_in_flight, static_cast<std::int64_t>(assembler.in_flight()));
   const output::EncoderCounters& encoded = encoder_->counters();
   store(metrics_.documents_encoded, encoded.documents);
-  store(metrics_.documents_encode_failed, encoded.failed);
   store(metrics_.continuation_documents, encoded.continuations);
   store(metrics_.invalid_utf8_fixed, encoded.invalid_utf8_fixed);
   store(metrics_.unknown_syscalls, encoded.unknown_syscalls);
@@ -255,7 +254,7 @@ void Pipeline::correlator_loop() {
   // wake-up of this thread.
   Clock::time_point batch_started{};
   correlate::EventAssembler assembler(config_.assembler, [&](const correlate::Event& event) {
-    if (!encoder_->encode(event, *current_documents_)) return;  // counted by the encoder
+    encoder_->encode(event, *current_documents_);
     if (current_documents_->count() == 1) batch_started = Clock::now();
     if (current_documents_->count() >= config_.max_documents_per_batch ||
         current_documents_->byte_size() >= config_.max_document_batch_bytes)

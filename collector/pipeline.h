@@ -35,7 +35,9 @@ struct PipelineConfig {
   output::EncoderConfig encoder;
   std::size_t document_batches = 8;  // batches in flight between correlator and shipper
   std::size_t max_documents_per_batch = 2048;
-  std::size_t max_document_batch_bytes = 1 << 20;
+  // Small enough that the few batches in flight stay a small part of the memory; large enough
+  // that a storm moves in a few hundred hand-overs a second.
+  std::size_t max_document_batch_bytes = std::size_t{128} * 1024;
   // How often an idle correlator checks timeouts.
   std::chrono::milliseconds idle_tick{100};
   // How long encoded documents may wait for more before they go to the shipper.

@@ -21,7 +21,8 @@ enum class Completion : std::uint8_t {
 std::string_view to_string(Completion completion);
 
 // An event owns the text of its records (bodies back to back in one buffer). Events are pooled
-// by the assembler and reused, so their buffers keep their capacity.
+// by the assembler and reused, so their buffers keep their capacity, up to what an ordinary
+// event needs (give_back_large_buffers).
 class Event {
  public:
   struct Record {
@@ -65,6 +66,12 @@ class Event {
     text_.append(body);
   }
   void set_completion(Completion completion) { completion_ = completion; }
+  // Frees the buffers a large event grew (a 100 KB EXECVE) when they hold more than
+  // `max_kept_bytes`, so a pooled event keeps only what ordinary events need.
+  void give_back_large_buffers(std::size_t max_kept_bytes) {
+    if (text_.capacity() > max_kept_bytes) std::string().swap(text_);
+    if (records_.capacity() * sizeof(Record) > max_kept_bytes) std::vector<Record>().swap(records_);
+  }
   void set_continuation(bool continuation) { continuation_ = continuation; }
 
  private:

@@ -42,6 +42,10 @@ TypeRule completion_rule(std::uint32_t type) {
 namespace {
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+// A pooled event keeps buffers up to this size; a larger event's are freed once it is emitted.
+// Thousands of events can be open at once (a log without EOE keeps max_in_flight open), and a
+// slot that once held a 100 KB EXECVE event would otherwise keep that buffer for good.
+constexpr std::size_t kKeptEventBytes = 1024;
 
 std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 30;
@@ -270,6 +274,7 @@ struct EventAssembler::State {
     slot.event.set_completion(completion);
     count_completion(completion);
     handler(slot.event);
+    slot.event.give_back_large_buffers(kKeptEventBytes);
   }
 
   void emit_alone(const RecordView& record, std::uint64_t hash, bool continuation) {
@@ -280,6 +285,7 @@ struct EventAssembler::State {
     count_completion(Completion::terminal);
     if (!continuation) remember(hash, scratch.key());
     handler(scratch);
+    scratch.give_back_large_buffers(kKeptEventBytes);
   }
 };
 

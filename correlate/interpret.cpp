@@ -219,7 +219,7 @@ std::uint32_t load_host32(const unsigned char* p) {
 void append_number(std::string& out, std::uint64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, end);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 }  // namespace

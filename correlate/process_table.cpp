@@ -25,9 +25,10 @@ std::uint64_t hash_exe(std::string_view exe) { return std::hash<std::string_view
 
 ProcessTable::ProcessTable(ProcessTableConfig config) : config_(std::move(config)) {
   const std::size_t capacity = std::max<std::size_t>(config_.capacity, 1);
-  slots_.resize(std::min<std::size_t>(capacity, kNone - 1));
+  capacity_ = std::min<std::size_t>(capacity, kNone - 1);
+  slots_.reserve(capacity_);
   // At most half full, so probe runs stay short.
-  const std::size_t index_size = std::bit_ceil(slots_.size() * 2);
+  const std::size_t index_size = std::bit_ceil(capacity_ * 2);
   index_.assign(index_size, kNone);
   index_mask_ = static_cast<std::uint32_t>(index_size - 1);
   proc_path_ = config_.proc_root;
@@ -129,8 +130,9 @@ std::uint32_t ProcessTable::find(std::uint32_t pid) const {
 
 std::uint32_t ProcessTable::insert(std::uint32_t pid) {
   std::uint32_t index;
-  if (size_ < slots_.size()) {
+  if (size_ < capacity_) {
     index = size_++;
+    slots_.emplace_back();
   } else {
     index = oldest_;
     unlink(index);

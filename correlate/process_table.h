@@ -85,7 +85,7 @@ class ProcessTable {
 
   const ProcessTableCounters& counters() const { return counters_; }
   std::size_t size() const { return size_; }
-  std::size_t capacity() const { return slots_.size(); }
+  std::size_t capacity() const { return capacity_; }
 
  private:
   static constexpr std::uint32_t kNone = UINT32_MAX;
@@ -111,7 +111,8 @@ class ProcessTable {
 
   ProcessTableConfig config_;
   ProcessTableCounters counters_;
-  std::vector<Slot> slots_;
+  std::vector<Slot> slots_;  // grows as processes are seen (reserved: untouched until used)
+  std::size_t capacity_ = 0;
   std::vector<std::uint32_t> index_;  // open addressing (linear probing): slot index or kNone
   std::uint32_t index_mask_ = 0;
   std::uint32_t newest_ = kNone;

@@ -41,6 +41,9 @@ class RecordBatch {
     return std::string_view(bytes_).substr(entries_[i].offset, entries_[i].size);
   }
 
+  // Room for `bytes` of record text, so a batch filled up to a known size never reallocates.
+  void reserve_bytes(std::size_t bytes) { bytes_.reserve(bytes); }
+
  private:
   std::string bytes_;
   std::vector<Entry> entries_;

@@ -1,6 +1,7 @@
 #include "output/mozdef_encoder.h"
 
 #include <arpa/inet.h>
+#include <libaudit.h>
 #include <netinet/in.h>
 #include <rapidjson/writer.h>
 #include <unistd.h>
@@ -28,6 +29,13 @@ namespace {
 using correlate::Field;
 using correlate::ValueForm;
 
+// `text == literal`, with the literal's length known at compile time (compiles to a few loads
+// and compares; field names are compared millions of times).
+template <std::size_t N>
+[[gnu::always_inline]] inline bool is(std::string_view text, const char (&literal)[N]) {
+  return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
+}
+
 // The document being written: a byte buffer of its own that is never zero-filled (it grows by
 // doubling and is reused for every document), written through a raw pointer so a byte costs a
 // store. The finished document is appended to the batch in one copy. RapidJSON writes into it
@@ -42,6 +50,11 @@ struct BufferStream {
   void begin() {
     len = 0;
     ensure(4096);
+  }
+  void release() {
+    storage.reset();
+    data = nullptr;
+    len = cap = 0;
   }
   void ensure(std::size_t n) {
     if (cap - len < n) grow(n);
@@ -107,21 +120,22 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 bool is_encoded_key(std::string_view key) {
   switch (key.size()) {
     case 2:
-      return key == "vm" || key == "sw";
+      return is(key, "vm") || is(key, "sw");
     case 3:
-      return key == "cwd" || key == "exe" || key == "key" || key == "cmd" || key == "dir" ||
-             key == "grp";
+      return is(key, "cwd") || is(key, "exe") || is(key, "key") || is(key, "cmd") ||
+             is(key, "dir") || is(key, "grp");
     case 4:
-      return key == "name" || key == "comm" || key == "acct" || key == "data" || key == "path";
+      return is(key, "name") || is(key, "comm") || is(key, "acct") || is(key, "data") ||
+             is(key, "path");
     case 5:
-      return key == "ocomm" || key == "watch";
+      return is(key, "ocomm") || is(key, "watch");
     case 6:
-      return key == "cgroup";
+      return is(key, "cgroup");
     case 8:
-      return key == "root_dir";
+      return is(key, "root_dir");
     case 9:
-      return key == "new_group" || key == "old_group" || key == "proctitle" || key == "new-group" ||
-             key == "old-group";
+      return is(key, "new_group") || is(key, "old_group") || is(key, "proctitle") ||
+             is(key, "new-group") || is(key, "old-group");
     default:
       return false;
   }
@@ -134,7 +148,7 @@ std::string_view lower_type_name(std::uint32_t type, std::string& scratch) {
     scratch.append("unknown");
     char buf[12];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, type);
-    scratch.append(buf, end);
+    scratch.append(buf, static_cast<std::size_t>(end - buf));
     return scratch;
   }
   for (char c : name) scratch.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
@@ -180,41 +194,42 @@ void append_timestamp(std::string& out, std::uint64_t sec, std::uint32_t msec) {
   put(msec % 1000, 3);
   std::memcpy(p, "+00:00", 6);
   p += 6;
-  out.append(buf, p);
+  out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
 void append_number(std::string& out, std::uint64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, end);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 // audisp-json's categories by syscall name (it matched name prefixes; the lists here name the
 // syscalls those prefixes meant, plus the obvious siblings it missed).
 std::string_view syscall_category(std::string_view name) {
   auto starts = [&](std::string_view prefix) { return name.starts_with(prefix); };
-  auto is = [&](std::initializer_list<std::string_view> names) {
+  auto one_of = [&](std::initializer_list<std::string_view> names) {
     for (std::string_view n : names)
       if (n == name) return true;
     return false;
   };
   if (starts("execve")) return "execve";
   if (starts("write") || starts("pwrite") || starts("unlink") || starts("rename") ||
-      is({"truncate", "ftruncate", "creat"}))
+      one_of({"truncate", "ftruncate", "creat"}))
     return "write";
   if (starts("read") || starts("pread") || starts("open") || starts("link") || starts("mmap") ||
       starts("sendfile"))
     return "read";
-  if (is({"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
-          "setxattrat", "removexattrat"}))
+  if (one_of({"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+              "setxattrat", "removexattrat"}))
     return "attribute";
-  if (is({"chmod", "fchmod", "fchmodat", "fchmodat2"})) return "chmod";
+  if (one_of({"chmod", "fchmod", "fchmodat", "fchmodat2"})) return "chmod";
   if (starts("chown") || starts("fchown") || starts("lchown")) return "chown";
-  if (name == "ptrace") return "ptrace";
-  if (is({"adjtimex", "settimeofday", "clock_settime", "clock_adjtime", "stime"})) return "time";
+  if (is(name, "ptrace")) return "ptrace";
+  if (one_of({"adjtimex", "settimeofday", "clock_settime", "clock_adjtime", "stime"}))
+    return "time";
   if (starts("mknod")) return "specialfiles";
-  if (is({"socket", "socketpair"})) return "socket";
-  if (name == "listen") return "listen";
+  if (one_of({"socket", "socketpair"})) return "socket";
+  if (is(name, "listen")) return "listen";
   return {};
 }
 
@@ -237,6 +252,22 @@ constexpr ByteClassTable kByteClass;
 void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_ascii) {
   const std::size_t size = value.size();
   const char* in = value.data();
+  if (size >= 4 && size < 8) {  // two overlapping 4-byte words
+    constexpr std::uint32_t kOnes = 0x01010101u, kHighs = 0x80808080u;
+    auto has_zero = [](std::uint32_t v) { return (v - kOnes) & ~v & kHighs; };
+    std::uint32_t first, last;
+    std::memcpy(&first, in, 4);
+    std::memcpy(&last, in + size - 4, 4);
+    std::memcpy(out, &first, 4);
+    std::memcpy(out + size - 4, &last, 4);
+    std::uint32_t special = 0;
+    for (std::uint32_t x : {first, last})
+      special |= ((x - kOnes * 0x20) & ~x & kHighs) | has_zero(x ^ (kOnes * '"')) |
+                 has_zero(x ^ (kOnes * '\\'));
+    non_ascii = ((first | last) & kHighs) != 0;
+    escape = special != 0;
+    return;
+  }
   if (size < 8) {
     unsigned classes = 0;
     for (std::size_t i = 0; i < size; ++i) {
@@ -266,27 +297,12 @@ void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_as
   non_ascii = high != 0;
 }
 
+// One record of the event being encoded: its own fields are State::fields[begin, end) (the
+// enriched fields after 0x1D are auditd's reading of the record and are not kept).
 struct RecordFields {
   std::uint32_t type;
   std::uint32_t begin;
-  std::uint32_t end;  // end of the record's own fields (enriched fields are not kept)
-};
-
-// Record types whose fields this file handles by name.
-enum : std::uint32_t {
-  kTypeConfigChange = 1305,
-  kTypeObjPid = 1318,
-  kTypeNetfilterCfg = 1325,
-  kTypeSeccomp = 1326,
-  kTypeUserCmd = 1123,
-  kTypeAnomPromiscuous = 1700,
-  kTypeAnomAbend = 1701,
-  kTypeUserMgmt = 1102,
-  kTypeAddUser = 1114,
-  kTypeDelUser = 1115,
-  kTypeAddGroup = 1116,
-  kTypeDelGroup = 1117,
-  kTypeGrpMgmt = 1132,
+  std::uint32_t end;
 };
 
 // How a record field's value becomes its key's value.
@@ -307,54 +323,49 @@ struct FieldTarget {
 };
 
 using K = DetailKey;
-using correlate::kTypeCwd;
-using correlate::kTypeEoe;
-using correlate::kTypeExecve;
-using correlate::kTypePath;
-using correlate::kTypeProctitle;
-using correlate::kTypeSockaddr;
-using correlate::kTypeSyscall;
 using T = Transform;
+
+// ---------------------------------------------------------------- which field feeds which key
 
 // The key of a field that means the same in every record that has it.
 FieldTarget common_field(std::string_view field) {
   switch (field.size()) {
     case 2:
-      if (field == "id") return {K::accountid, T::plain};
-      if (field == "op") return {K::operation, T::plain};
+      if (is(field, "id")) return {K::accountid, T::plain};
+      if (is(field, "op")) return {K::operation, T::plain};
       break;
     case 3:
-      if (field == "pid") return {K::pid, T::plain};
-      if (field == "uid") return {K::uid, T::with_user};
-      if (field == "gid") return {K::gid, T::with_group};
-      if (field == "ses") return {K::session, T::plain};
-      if (field == "tty") return {K::tty, T::plain};
-      if (field == "exe") return {K::process, T::decoded};
-      if (field == "key") return {K::auditkey, T::decoded};
-      if (field == "res") return {K::success, T::boolean};
+      if (is(field, "pid")) return {K::pid, T::plain};
+      if (is(field, "uid")) return {K::uid, T::with_user};
+      if (is(field, "gid")) return {K::gid, T::with_group};
+      if (is(field, "ses")) return {K::session, T::plain};
+      if (is(field, "tty")) return {K::tty, T::plain};
+      if (is(field, "exe")) return {K::process, T::decoded};
+      if (is(field, "key")) return {K::auditkey, T::decoded};
+      if (is(field, "res")) return {K::success, T::boolean};
       break;
     case 4:
-      if (field == "auid") return {K::originaluid, T::with_user};
-      if (field == "ppid") return {K::ppid, T::plain};
-      if (field == "euid") return {K::euid, T::plain};
-      if (field == "suid") return {K::suid, T::plain};
-      if (field == "egid") return {K::egid, T::plain};
-      if (field == "sgid") return {K::sgid, T::plain};
-      if (field == "comm") return {K::processname, T::decoded};
-      if (field == "subj") return {K::subject, T::plain};
-      if (field == "acct") return {K::username, T::decoded};
-      if (field == "addr") return {K::sourceipaddress, T::ip_address};
-      if (field == "unit") return {K::unit, T::plain};
+      if (is(field, "auid")) return {K::originaluid, T::with_user};
+      if (is(field, "ppid")) return {K::ppid, T::plain};
+      if (is(field, "euid")) return {K::euid, T::plain};
+      if (is(field, "suid")) return {K::suid, T::plain};
+      if (is(field, "egid")) return {K::egid, T::plain};
+      if (is(field, "sgid")) return {K::sgid, T::plain};
+      if (is(field, "comm")) return {K::processname, T::decoded};
+      if (is(field, "subj")) return {K::subject, T::plain};
+      if (is(field, "acct")) return {K::username, T::decoded};
+      if (is(field, "addr")) return {K::sourceipaddress, T::ip_address};
+      if (is(field, "unit")) return {K::unit, T::plain};
       break;
     case 5:
-      if (field == "fsuid") return {K::fsuid, T::plain};
-      if (field == "fsgid") return {K::fsgid, T::plain};
-      if (field == "rport") return {K::sourceport, T::plain};
+      if (is(field, "fsuid")) return {K::fsuid, T::plain};
+      if (is(field, "fsgid")) return {K::fsgid, T::plain};
+      if (is(field, "rport")) return {K::sourceport, T::plain};
       break;
     case 8:
-      if (field == "hostname") return {K::remotehostname, T::plain};
-      if (field == "terminal") return {K::terminal, T::plain};
-      if (field == "grantors") return {K::grantors, T::plain};
+      if (is(field, "hostname")) return {K::remotehostname, T::plain};
+      if (is(field, "terminal")) return {K::terminal, T::plain};
+      if (is(field, "grantors")) return {K::grantors, T::plain};
       break;
     default:
       break;
@@ -362,68 +373,27 @@ FieldTarget common_field(std::string_view field) {
   return {};
 }
 
-// The key of `field` in a record of `type` (PATH, EXECVE, CWD, PROCTITLE and SOCKADDR records
-// have rules of their own in the encoder).
-FieldTarget map_field(std::uint32_t type, std::string_view field) {
-  switch (type) {
-    case kTypeSyscall:  // the most frequent record: dispatch on the length first
-      switch (field.size()) {
-        case 2:
-          if (field[0] == 'a' && field[1] >= '0' && field[1] <= '3')
-            return {static_cast<DetailKey>(static_cast<int>(K::a0) + (field[1] - '0')), T::plain};
-          break;
-        case 3:
-          if (field == "per") return {K::personality, T::plain};
-          break;
-        case 4:
-          if (field == "arch") return {K::arch, T::arch_name};
-          if (field == "exit") return {K::exit, T::plain};
-          break;
-        case 5:
-          if (field == "items") return {K::items, T::plain};
-          break;
-        case 7:
-          if (field == "syscall") return {K::syscall, T::syscall_name};
-          if (field == "success") return {K::success, T::boolean};
-          break;
-        default:
-          break;
-      }
+// The keys the fields of one record type feed; each falls back to common_field (but OBJ_PID).
+
+FieldTarget syscall_field(std::string_view field) {  // the most frequent record: by length first
+  switch (field.size()) {
+    case 2:
+      if (field[0] == 'a' && field[1] >= '0' && field[1] <= '3')
+        return {static_cast<DetailKey>(static_cast<int>(K::a0) + (field[1] - '0')), T::plain};
       break;
-    case kTypeSeccomp:
-      if (field == "arch") return {K::arch, T::arch_name};
-      if (field == "syscall") return {K::syscall, T::syscall_name};
-      if (field == "code") return {K::seccompaction, T::plain};
-      if (field == "sig") return {K::signal, T::plain};
+    case 3:
+      if (is(field, "per")) return {K::personality, T::plain};
       break;
-    case kTypeAnomAbend:
-      if (field == "sig") return {K::signal, T::plain};
+    case 4:
+      if (is(field, "arch")) return {K::arch, T::arch_name};
+      if (is(field, "exit")) return {K::exit, T::plain};
       break;
-    case kTypeAnomPromiscuous:
-      if (field == "dev") return {K::dev, T::decoded};
-      if (field == "prom") return {K::promiscuous, T::plain};
-      if (field == "old_prom") return {K::oldpromiscuous, T::plain};
+    case 5:
+      if (is(field, "items")) return {K::items, T::plain};
       break;
-    case kTypeConfigChange:
-      if (field == "list") return {K::rulelist, T::plain};
-      if (field == "key") return {K::rulekey, T::decoded};
-      break;
-    case correlate::kTypeLogin:
-      if (field == "old-auid") return {K::oldoriginaluid, T::plain};
-      if (field == "old-ses") return {K::oldsession, T::plain};
-      break;
-    case kTypeNetfilterCfg:
-      if (field == "table") return {K::nftable, T::plain};
-      if (field == "entries") return {K::nfentries, T::plain};
-      if (field == "family") return {K::nffamily, T::plain};
-      break;
-    case kTypeObjPid:
-      if (field == "opid") return {K::targetpid, T::plain};
-      if (field == "ocomm") return {K::targetprocessname, T::decoded};
-      return {};  // its oauid, ouid, oses describe the target, not the actor
-    case kTypeUserCmd:
-      if (field == "cmd") return {K::command, T::decoded};
-      if (field == "cwd") return {K::cwd, T::decoded};
+    case 7:
+      if (is(field, "syscall")) return {K::syscall, T::syscall_name};
+      if (is(field, "success")) return {K::success, T::boolean};
       break;
     default:
       break;
@@ -431,36 +401,88 @@ FieldTarget map_field(std::uint32_t type, std::string_view field) {
   return common_field(field);
 }
 
-// Values that say "no value": kept out of the document (documented in the field reference).
-bool is_absent_marker(std::string_view value) {
-  return value.empty() || value == "?" || value == "(null)" || value == "(none)";
+FieldTarget seccomp_field(std::string_view field) {
+  if (is(field, "arch")) return {K::arch, T::arch_name};
+  if (is(field, "syscall")) return {K::syscall, T::syscall_name};
+  if (is(field, "code")) return {K::seccompaction, T::plain};
+  if (is(field, "sig")) return {K::signal, T::plain};
+  return common_field(field);
+}
+
+FieldTarget abend_field(std::string_view field) {
+  if (is(field, "sig")) return {K::signal, T::plain};
+  return common_field(field);
+}
+
+FieldTarget promiscuous_field(std::string_view field) {
+  if (is(field, "dev")) return {K::dev, T::decoded};
+  if (is(field, "prom")) return {K::promiscuous, T::plain};
+  if (is(field, "old_prom")) return {K::oldpromiscuous, T::plain};
+  return common_field(field);
+}
+
+FieldTarget config_change_field(std::string_view field) {
+  if (is(field, "list")) return {K::rulelist, T::plain};
+  if (is(field, "key")) return {K::rulekey, T::decoded};
+  return common_field(field);
+}
+
+FieldTarget login_field(std::string_view field) {
+  if (is(field, "old-auid")) return {K::oldoriginaluid, T::plain};
+  if (is(field, "old-ses")) return {K::oldsession, T::plain};
+  return common_field(field);
+}
+
+FieldTarget netfilter_field(std::string_view field) {
+  if (is(field, "table")) return {K::nftable, T::plain};
+  if (is(field, "entries")) return {K::nfentries, T::plain};
+  if (is(field, "family")) return {K::nffamily, T::plain};
+  return common_field(field);
+}
+
+FieldTarget target_process_field(std::string_view field) {
+  if (is(field, "opid")) return {K::targetpid, T::plain};
+  if (is(field, "ocomm")) return {K::targetprocessname, T::decoded};
+  return {};  // its oauid, ouid, oses describe the target, not the actor
+}
+
+FieldTarget user_command_field(std::string_view field) {
+  if (is(field, "cmd")) return {K::command, T::decoded};
+  if (is(field, "cwd")) return {K::cwd, T::decoded};
+  return common_field(field);
 }
 
 // PATH fields of the chosen PATH record that have keys.
 DetailKey path_field(std::string_view field) {
-  if (field == "name") return K::path;
-  if (field == "nametype") return K::nametype;
-  if (field == "inode") return K::inode;
-  if (field == "dev") return K::dev;
-  if (field == "mode") return K::mode;
-  if (field == "ouid") return K::ouid;
-  if (field == "ogid") return K::ogid;
-  if (field == "rdev") return K::rdev;
+  if (is(field, "name")) return K::path;
+  if (is(field, "nametype")) return K::nametype;
+  if (is(field, "inode")) return K::inode;
+  if (is(field, "dev")) return K::dev;
+  if (is(field, "mode")) return K::mode;
+  if (is(field, "ouid")) return K::ouid;
+  if (is(field, "ogid")) return K::ogid;
+  if (is(field, "rdev")) return K::rdev;
   return K::count;
+}
+
+// Values that say "no value": kept out of the document (documented in the field reference).
+bool is_absent_marker(std::string_view value) {
+  return value.empty() || is(value, "?") || is(value, "(null)") || is(value, "(none)");
 }
 
 // File capability fields of PATH records: "0" (no file capabilities) in nearly every record.
 bool is_empty_file_capability(const Field& f) {
-  return f.key.starts_with("cap_f") && f.value == "0";
+  return f.key.starts_with("cap_f") && is(f.value, "0");
 }
 
 // Where the peer address of a socket syscall goes.
 enum class PeerRole : std::uint8_t { none, destination, source };
 PeerRole peer_role(std::string_view syscall) {
-  if (syscall == "connect" || syscall == "sendto" || syscall == "sendmsg" || syscall == "sendmmsg")
+  if (is(syscall, "connect") || is(syscall, "sendto") || is(syscall, "sendmsg") ||
+      is(syscall, "sendmmsg"))
     return PeerRole::destination;
-  if (syscall == "accept" || syscall == "accept4" || syscall == "recvfrom" ||
-      syscall == "recvmsg" || syscall == "recvmmsg")
+  if (is(syscall, "accept") || is(syscall, "accept4") || is(syscall, "recvfrom") ||
+      is(syscall, "recvmsg") || is(syscall, "recvmmsg"))
     return PeerRole::source;
   return PeerRole::none;
 }
@@ -483,6 +505,21 @@ struct ValueRef {
   std::uint32_t size = 0;
 };
 
+// What the encoder needs to know of an event before it takes its records.
+struct EventOutline {
+  static constexpr std::size_t kNone = SIZE_MAX;
+  std::size_t syscall_record = kNone;  // the first SYSCALL record: its values win
+  std::size_t first_record = kNone;    // the first record that is not EOE
+  std::size_t chosen_path = kNone;     // the PATH record whose fields get keys (K::path, ...)
+  std::size_t path_count = 0;
+  bool has_execve = false;
+  bool changes_accounts = false;  // a user or group was added, removed or changed
+};
+
+struct RecordRole;
+const RecordRole* role_of(std::uint32_t type);
+FieldTarget (*field_map_of(std::uint32_t type))(std::string_view);
+
 }  // namespace
 
 struct MozdefEncoder::State {
@@ -499,6 +536,7 @@ struct MozdefEncoder::State {
 
   std::vector<Field> fields;
   std::vector<RecordFields> records;
+  EventOutline outline;
 
   // The details of the document being built: every value is copied into `arena` (reused, so
   // the steady state allocates nothing) and referenced by offset.
@@ -542,6 +580,49 @@ struct MozdefEncoder::State {
     }
     if (config.max_value_bytes < 16) config.max_value_bytes = 16;
     append_number(own_pid, static_cast<std::uint64_t>(getpid()));
+    severity_member = render_constant([&] { member("severity", config.severity); });
+    hostname_member = render_constant([&] { member("hostname", config.hostname); });
+    if (!config.shipper_name.empty()) {
+      shipper_members = render_constant([&] {
+        member("processid", own_pid);
+        member("processname", config.shipper_name);
+      });
+    }
+    tags_member = render_constant([&] {
+      write_key("tags");
+      open('[');
+      for (const std::string& tag : tags) string(tag, "tags");
+      close(']');
+    });
+  }
+
+  // Members whose values are the same in every document (`,"severity":"INFO"`, the tags, ...),
+  // rendered once. Empty when rendering one cuts or repairs a value: that has to be counted and
+  // noted in each document, so such a member is written per document.
+  std::string severity_member, hostname_member, shipper_members, tags_member;
+
+  template <typename Write>
+  std::string render_constant(Write write) {
+    const EncoderCounters before = counters;
+    stream.begin();
+    need_comma = true;
+    write();
+    const bool unchanged = counters.truncated_values == before.truncated_values &&
+                           counters.invalid_utf8_fixed == before.invalid_utf8_fixed;
+    std::string rendered = unchanged ? std::string(stream.data, stream.len) : std::string();
+    counters = before;
+    truncation.clear();
+    truncation_count = 0;
+    return rendered;
+  }
+  template <typename Write>
+  void write_constant(const std::string& rendered, Write write) {
+    if (rendered.empty()) {
+      write();
+      return;
+    }
+    stream.append(rendered.data(), rendered.size());
+    need_comma = true;
   }
 
   // --- JSON writing ---
@@ -627,19 +708,31 @@ struct MozdefEncoder::State {
     need_comma = false;
   }
   // `,"name":` of every details key, made once: a member's key is one copy.
-  static const std::array<std::string, kDetailKeyCount>& quoted_detail_keys() {
-    static const std::array<std::string, kDetailKeyCount> keys = [] {
-      std::array<std::string, kDetailKeyCount> out;
-      for (std::size_t i = 0; i < kDetailKeyCount; ++i)
-        out[i] = ",\"" + std::string(detail_keys()[i].name) + "\":";
-      return out;
-    }();
+  // Back to back, each padded to kQuotedKeyRoom bytes so a key is one fixed-size copy.
+  static constexpr std::size_t kQuotedKeyRoom = 32;
+  struct QuotedDetailKeys {
+    std::array<char, kDetailKeyCount * kQuotedKeyRoom> text{};
+    std::array<std::uint8_t, kDetailKeyCount> size{};
+    QuotedDetailKeys() {
+      for (std::size_t i = 0; i < kDetailKeyCount; ++i) {
+        const std::string quoted = ",\"" + std::string(detail_keys()[i].name) + "\":";
+        if (quoted.size() >= kQuotedKeyRoom) std::abort();  // a longer key: raise kQuotedKeyRoom
+        std::memcpy(text.data() + i * kQuotedKeyRoom, quoted.data(), quoted.size());
+        size[i] = static_cast<std::uint8_t>(quoted.size());
+      }
+    }
+  };
+  static const QuotedDetailKeys& quoted_detail_keys() {
+    static const QuotedDetailKeys keys;
     return keys;
   }
+  const QuotedDetailKeys& quoted_keys = quoted_detail_keys();
   void write_detail_key(std::size_t index) {
-    std::string_view quoted = quoted_detail_keys()[index];
-    if (!need_comma) quoted.remove_prefix(1);
-    stream.append(quoted.data(), quoted.size());
+    const std::size_t skip = need_comma ? 0 : 1;  // the comma
+    stream.ensure(kQuotedKeyRoom);
+    std::memcpy(stream.data + stream.len, quoted_keys.text.data() + index * kQuotedKeyRoom + skip,
+                kQuotedKeyRoom - 1);
+    stream.len += quoted_keys.size[index] - skip;
     need_comma = false;
   }
   void string(std::string_view value, std::string_view name) {
@@ -719,7 +812,39 @@ struct MozdefEncoder::State {
     }
   }
 
-  // --- records ---
+  // --- the event's records ---
+
+  // Splits every record of `event` once and notes what the event holds.
+  void outline_records(const correlate::Event& event) {
+    fields.clear();
+    records.clear();
+    outline = EventOutline{};
+    for (std::size_t i = 0; i < event.record_count(); ++i) {
+      const std::uint32_t type = event.record_type(i);
+      const auto begin = static_cast<std::uint32_t>(fields.size());
+      const std::size_t own_end = correlate::split_fields(event.record_body(i), fields);
+      fields.resize(own_end);
+      records.push_back(RecordFields{type, begin, static_cast<std::uint32_t>(own_end)});
+      if (type != AUDIT_EOE && outline.first_record == EventOutline::kNone)
+        outline.first_record = i;
+      if (type == AUDIT_SYSCALL && outline.syscall_record == EventOutline::kNone)
+        outline.syscall_record = i;
+      if (type == AUDIT_EXECVE) outline.has_execve = true;
+      if (type == AUDIT_PATH) ++outline.path_count;
+      if (changes_accounts(type)) outline.changes_accounts = true;
+    }
+    // The path the syscall acted on: the first PATH record that is not a PARENT (else the first).
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (records[i].type != AUDIT_PATH) continue;
+      if (outline.chosen_path == EventOutline::kNone) outline.chosen_path = i;
+      const Field* nametype = find(i, "nametype");
+      if (nametype == nullptr || !is(nametype->value, "PARENT")) {
+        outline.chosen_path = i;
+        break;
+      }
+    }
+  }
+  static bool changes_accounts(std::uint32_t type);  // after the record roles
 
   std::span<const Field> record_fields(std::size_t r) const {
     return std::span<const Field>(fields.data() + records[r].begin,
@@ -736,17 +861,20 @@ struct MozdefEncoder::State {
     return f.value;
   }
 
-  // One field of a record with a key (or `extra` when it has none).
-  void take_field(std::uint32_t type, const Field& f, const Field* arch) {
+  // --- what each record type contributes (kRecordRoles below lists which type does what) ---
+
+  // One field of a record of `type` with the key `field_map` gives it (or `extra` without one).
+  void take_field(std::uint32_t type, FieldTarget (*field_map)(std::string_view), const Field& f,
+                  const Field* arch) {
     if (f.form == ValueForm::single_quoted) {
       // A user message's msg='...': its fields follow as nested fields; plain text is a message.
-      if (f.key == "msg" && f.value.find('=') == std::string_view::npos)
+      if (is(f.key, "msg") && f.value.find('=') == std::string_view::npos)
         set(K::message, f.value, type, f.key);
-      else if (f.key != "msg")
+      else if (!is(f.key, "msg"))
         add_extra(type, f.key, f.value);
       return;
     }
-    FieldTarget target = map_field(type, f.key);
+    FieldTarget target = field_map(f.key);
     if (target.key == K::count) {
       add_extra(type, f.key, field_text(f, decoded));
       return;
@@ -770,9 +898,9 @@ struct MozdefEncoder::State {
             type, f.key);
         break;
       case T::boolean:
-        if (value == "yes" || value == "success" || value == "1")
+        if (is(value, "yes") || is(value, "success") || is(value, "1"))
           set(target.key, "true", type, f.key);
-        else if (value == "no" || value == "failed" || value == "fail" || value == "0")
+        else if (is(value, "no") || is(value, "failed") || is(value, "fail") || is(value, "0"))
           set(target.key, "false", type, f.key);
         else
           add_extra(type, f.key, value);
@@ -799,133 +927,407 @@ struct MozdefEncoder::State {
     }
   }
 
-  void take_record(std::size_t r) {
+  // Field by field, each to the key its type's field map names (the default).
+  void take_fields(std::size_t r) {
     const std::uint32_t type = records[r].type;
-    // Only the records map_field resolves syscall names for carry the arch to resolve them with.
-    const Field* arch = type == kTypeSyscall || type == kTypeSeccomp ? find(r, "arch") : nullptr;
-    for (const Field& f : record_fields(r)) take_field(type, f, arch);
+    FieldTarget (*field_map)(std::string_view) = field_map_of(type);
+    for (const Field& f : record_fields(r)) take_field(type, field_map, f, nullptr);
   }
 
-  void take_path(std::size_t r, bool chosen, bool several) {
+  // Field by field, naming the syscall number by the record's own arch (SYSCALL, SECCOMP).
+  void take_fields_with_arch(std::size_t r) {
+    const std::uint32_t type = records[r].type;
+    FieldTarget (*field_map)(std::string_view) = field_map_of(type);
+    const Field* arch = find(r, "arch");
+    for (const Field& f : record_fields(r)) take_field(type, field_map, f, arch);
+  }
+
+  void take_nothing(std::size_t /*record*/) {}
+
+  // The arguments of every EXECVE record of the event, joined (taken once, right after the
+  // SYSCALL record, so they win over a command a later record names).
+  void take_execve_arguments(const correlate::Event& event) {
+    if (!correlate::reassemble_execve(event, execve)) return;
+    text.clear();
+    for (std::size_t a = 0; a < execve.used; ++a) {
+      if (a > 0) text.push_back(' ');
+      text.append(execve.argv[a]);
+    }
+    set(K::command, text, AUDIT_EXECVE, "a0");
+    text.clear();
+    append_number(text, execve.argc);
+    set(K::argc, text, AUDIT_EXECVE, "argc");
+    if (!execve.complete()) set(K::argcomplete, "false", AUDIT_EXECVE, "argc");
+  }
+
+  void take_cwd(std::size_t r) {
+    for (const Field& f : record_fields(r)) {
+      if (is(f.key, "cwd"))
+        set(K::cwd, field_text(f, decoded), AUDIT_CWD, f.key);
+      else
+        add_extra(AUDIT_CWD, f.key, f.value);
+    }
+  }
+
+  void take_proctitle(std::size_t r) {
+    for (const Field& f : record_fields(r)) {
+      if (is(f.key, "proctitle")) {
+        text.clear();
+        correlate::decode_proctitle(f, text);
+        set(K::proctitle, text, AUDIT_PROCTITLE, f.key);
+      } else {
+        add_extra(AUDIT_PROCTITLE, f.key, f.value);
+      }
+    }
+  }
+
+  // The chosen PATH record gives path, nametype, inode, ...; with two or more PATH records every
+  // name and nametype also go to paths and nametypes; the other records' fields go to `extra`.
+  void take_path(std::size_t r) {
+    const bool chosen = r == outline.chosen_path;
+    const bool several = outline.path_count >= 2;
     const Field* item = find(r, "item");
     for (const Field& f : record_fields(r)) {
-      if (f.key == "item" || is_empty_file_capability(f)) continue;
-      if (several && (f.key == "name" || f.key == "nametype")) {
-        (f.key == "name" ? paths : nametypes).push_back(store(field_text(f, decoded)));
+      if (is(f.key, "item") || is_empty_file_capability(f)) continue;
+      if (several && (is(f.key, "name") || is(f.key, "nametype"))) {
+        (is(f.key, "name") ? paths : nametypes).push_back(store(field_text(f, decoded)));
       }
       DetailKey key = path_field(f.key);
       if (chosen && key != K::count) {
         std::string_view value = key == K::path ? field_text(f, decoded) : f.value;
-        if (!is_absent_marker(value)) set(key, value, kTypePath, f.key);
+        if (!is_absent_marker(value)) set(key, value, AUDIT_PATH, f.key);
       } else if (!chosen && key != K::path && key != K::nametype) {
-        add_extra(kTypePath, f.key, field_text(f, decoded),
+        add_extra(AUDIT_PATH, f.key, field_text(f, decoded),
                   item != nullptr ? item->value : std::string_view());
       } else if (chosen) {
-        add_extra(kTypePath, f.key, field_text(f, decoded));
+        add_extra(AUDIT_PATH, f.key, field_text(f, decoded));
       }
     }
   }
 
-  void take_sockaddr(std::size_t r, std::string_view syscall) {
+  // saddr decoded to family, address and port; the peer of a connect or accept as the
+  // destination or source address.
+  void take_sockaddr(std::size_t r) {
     const Field* saddr = find(r, "saddr");
     bool decoded_ok = saddr != nullptr && correlate::decode_sockaddr(saddr->value, sockaddr);
     for (const Field& f : record_fields(r)) {
-      if (&f != saddr) add_extra(kTypeSockaddr, f.key, f.value);
+      if (&f != saddr) add_extra(AUDIT_SOCKADDR, f.key, f.value);
     }
     if (saddr == nullptr) return;
     if (!decoded_ok) {
-      set(K::saddr, saddr->value, kTypeSockaddr, "saddr");
+      set(K::saddr, saddr->value, AUDIT_SOCKADDR, "saddr");
       return;
     }
-    set(K::family, sockaddr.family, kTypeSockaddr, "saddr");
+    set(K::family, sockaddr.family, AUDIT_SOCKADDR, "saddr");
     if (!sockaddr.decoded) {
-      set(K::saddr, saddr->value, kTypeSockaddr, "saddr");
+      set(K::saddr, saddr->value, AUDIT_SOCKADDR, "saddr");
       return;
     }
-    if (!sockaddr.address.empty()) set(K::address, sockaddr.address, kTypeSockaddr, "saddr");
-    if (!sockaddr.port.empty()) set(K::port, sockaddr.port, kTypeSockaddr, "saddr");
-    const bool ip = sockaddr.family == "inet" || sockaddr.family == "inet6";
+    if (!sockaddr.address.empty()) set(K::address, sockaddr.address, AUDIT_SOCKADDR, "saddr");
+    if (!sockaddr.port.empty()) set(K::port, sockaddr.port, AUDIT_SOCKADDR, "saddr");
+    const bool ip = is(sockaddr.family, "inet") || is(sockaddr.family, "inet6");
     if (!ip || !parses_as_ip(sockaddr.address)) return;
     switch (peer_role(syscall)) {
       case PeerRole::destination:
-        set(K::destinationipaddress, sockaddr.address, kTypeSockaddr, "saddr");
-        if (!sockaddr.port.empty()) set(K::destinationport, sockaddr.port, kTypeSockaddr, "saddr");
+        set(K::destinationipaddress, sockaddr.address, AUDIT_SOCKADDR, "saddr");
+        if (!sockaddr.port.empty()) set(K::destinationport, sockaddr.port, AUDIT_SOCKADDR, "saddr");
         break;
       case PeerRole::source:
-        set(K::sourceipaddress, sockaddr.address, kTypeSockaddr, "saddr");
-        if (!sockaddr.port.empty()) set(K::sourceport, sockaddr.port, kTypeSockaddr, "saddr");
+        set(K::sourceipaddress, sockaddr.address, AUDIT_SOCKADDR, "saddr");
+        if (!sockaddr.port.empty()) set(K::sourceport, sockaddr.port, AUDIT_SOCKADDR, "saddr");
         break;
       case PeerRole::none:
         break;
     }
   }
 
-  // Category and summary of an event whose first record says what happened, whether or not the
-  // syscall that caused it is in the event too.
-  bool describe_first_record(std::uint32_t type, std::string_view& category) {
-    const State& s = *this;
-    auto by_process = [&] {
-      std::string_view name = s.get(K::processname);
-      if (name.empty()) name = s.get(K::process);
-      if (!name.empty()) {
+  void collect_details(const correlate::Event& event);  // after the record roles
+
+  // The parent's name, from what the stream showed of the parent (or /proc, live).
+  void take_parent() {
+    if (outline.syscall_record == EventOutline::kNone) return;
+    std::uint64_t pid = 0, ppid = 0;
+    if (!correlate::parse_decimal_u64(get(K::pid), pid) ||
+        !correlate::parse_decimal_u64(get(K::ppid), ppid))
+      return;
+    processes.observe(static_cast<std::uint32_t>(pid), static_cast<std::uint32_t>(ppid),
+                      get(K::processname), get(K::process));
+    std::string_view parent = processes.name_of(static_cast<std::uint32_t>(ppid));
+    if (!parent.empty()) set(K::parentprocess, parent, AUDIT_SYSCALL, "ppid");
+  }
+
+  // --- category and summary ---
+
+  void describe(const correlate::Event& event);  // after the record roles
+
+  void summarize_by_process() {
+    std::string_view name = get(K::processname);
+    if (name.empty()) name = get(K::process);
+    if (!name.empty()) {
+      summary.append(" by ");
+      summary.append(name);
+    }
+  }
+  void summarize_capitalized(std::string_view word) {
+    if (word.empty()) return;
+    char c = word[0];
+    summary.push_back((c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c);
+    summary.append(word.substr(1));
+  }
+
+  // The record types that say what happened, whether or not the syscall that caused it is in
+  // the event too.
+  void describe_config_change(std::string_view& category) {
+    category = "config_change";
+    std::string_view op = get(K::operation);
+    if (is(op, "add_rule"))
+      summary.append("Audit rule added");
+    else if (is(op, "remove_rule"))
+      summary.append("Audit rule removed");
+    else
+      summary.append("Audit configuration changed");
+    summarize_by_process();
+    if (has(K::rulekey)) {
+      summary.append(": key ");
+      summary.append(get(K::rulekey));
+    } else if (!op.empty() && !is(op, "add_rule") && !is(op, "remove_rule")) {
+      summary.append(": ");
+      summary.append(op);
+    }
+    if (has(K::rulelist)) {
+      summary.append(" list ");
+      summary.append(get(K::rulelist));
+    }
+  }
+  void describe_netfilter_change(std::string_view& category) {
+    category = "netfilter_cfg";
+    summary.append("Netfilter table ");
+    summary.append(has(K::nftable) ? get(K::nftable) : std::string_view("?"));
+    summary.append(" changed");
+    if (has(K::operation)) {
+      summary.append(" (");
+      summary.append(get(K::operation));
+      summary.push_back(')');
+    }
+    summarize_by_process();
+  }
+  void describe_login(std::string_view& category) {
+    category = "login";
+    summary.append("Login: session ");
+    summary.append(get(K::session));
+    summary.append(" for ");
+    summary.append(has(K::originaluser) ? get(K::originaluser) : get(K::originaluid));
+    summarize_by_process();
+  }
+  void describe_promiscuous(std::string_view& category) {
+    category = "promiscuous";
+    summary.append("Promisc: Interface ");
+    summary.append(get(K::dev));
+    summary.append(" set promiscuous ");
+    summary.append(has(K::promiscuous) && get(K::promiscuous) != "0" ? "on" : "off");
+    summarize_by_process();
+  }
+
+  // A syscall event: audisp-json's category of the syscall (or "syscall"), and a summary that
+  // names the command, path or address it acted on.
+  std::string_view syscall_event_category() const {
+    std::string_view category =
+        syscall.empty() ? std::string_view("syscall") : syscall_category(syscall);
+    if (category.empty()) category = syscall;
+    // A name libaudit gave is lower case letters, digits and '_'; anything else (a number
+    // unknown for the arch, a malformed value) is no category.
+    if (syscall.empty() ||
+        syscall.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+            std::string_view::npos ||
+        syscall.find_first_not_of("0123456789") == std::string_view::npos)
+      category = "syscall";
+    // audisp-json called every open "read"; an open that may write is a write.
+    if (is(category, "read") && (is(syscall, "open") || is(syscall, "openat"))) {
+      std::string_view flags = get(is(syscall, "open") ? K::a1 : K::a2);
+      std::uint32_t value = 0;
+      constexpr std::uint32_t kMayWrite = 03 | 0100 | 01000;  // O_WRONLY|O_RDWR|O_CREAT|O_TRUNC
+      if (correlate::parse_hex_u32(flags, value) && (value & kMayWrite) != 0) category = "write";
+    }
+    return category;
+  }
+  void describe_syscall(std::string_view& category) {
+    category = syscall_event_category();
+    const std::string_view path = get(K::path);
+    if (is(category, "execve")) {
+      summary.append("Execve: ");
+      summary.append(has(K::command) ? get(K::command) : path);
+    } else if (is(category, "write") || is(category, "read") || is(category, "attribute") ||
+               is(category, "chmod") || is(category, "chown")) {
+      summarize_capitalized(category);
+      if (path.empty()) {
         summary.append(" by ");
-        summary.append(name);
+        summary.append(get(K::processname));
+      } else {
+        summary.append(": ");
+        summary.append(path);
       }
-    };
-    switch (type) {
-      case kTypeConfigChange: {
-        category = "config_change";
-        std::string_view op = s.get(K::operation);
-        if (op == "add_rule")
-          summary.append("Audit rule added");
-        else if (op == "remove_rule")
-          summary.append("Audit rule removed");
-        else
-          summary.append("Audit configuration changed");
-        by_process();
-        if (s.has(K::rulekey)) {
-          summary.append(": key ");
-          summary.append(s.get(K::rulekey));
-        } else if (!op.empty() && op != "add_rule" && op != "remove_rule") {
-          summary.append(": ");
-          summary.append(op);
-        }
-        if (s.has(K::rulelist)) {
-          summary.append(" list ");
-          summary.append(s.get(K::rulelist));
-        }
-        return true;
+    } else if (is(category, "ptrace")) {
+      summary.append("Ptrace");
+    } else if (is(category, "time")) {
+      summary.append("time has been modified");
+    } else if (is(category, "specialfiles")) {
+      summary.append("special file has been created");
+    } else if (is(category, "socket")) {
+      summary.append("Socket");
+    } else if (is(category, "listen")) {
+      summary.append("Listen");
+    } else {
+      if (is(category, "syscall")) {
+        summary.append("Syscall ");
+        summary.append(syscall);
+      } else {
+        summarize_capitalized(syscall);
       }
-      case kTypeNetfilterCfg:
-        category = "netfilter_cfg";
-        summary.append("Netfilter table ");
-        summary.append(s.has(K::nftable) ? s.get(K::nftable) : std::string_view("?"));
-        summary.append(" changed");
-        if (s.has(K::operation)) {
-          summary.append(" (");
-          summary.append(s.get(K::operation));
-          summary.push_back(')');
-        }
-        by_process();
-        return true;
-      case correlate::kTypeLogin:
-        category = "login";
-        summary.append("Login: session ");
-        summary.append(s.get(K::session));
-        summary.append(" for ");
-        summary.append(s.has(K::originaluser) ? s.get(K::originaluser) : s.get(K::originaluid));
-        by_process();
-        return true;
-      case kTypeAnomPromiscuous:
-        category = "promiscuous";
-        summary.append("Promisc: Interface ");
-        summary.append(s.get(K::dev));
-        summary.append(" set promiscuous ");
-        summary.append(s.has(K::promiscuous) && s.get(K::promiscuous) != "0" ? "on" : "off");
-        by_process();
-        return true;
-      default:
-        return false;
+      if (!path.empty()) {
+        summary.append(": ");
+        summary.append(path);
+      } else if (has(K::address)) {
+        summary.append(": ");
+        summarize_address();
+      } else {
+        summary.append(" by ");
+        summary.append(get(K::processname));
+      }
+    }
+  }
+  // "127.0.0.1:443", "[::1]:443", "/run/socket"; other families say theirs ("netlink:0").
+  void summarize_address() {
+    std::string_view family = get(K::family);
+    if (!is(family, "inet") && !is(family, "inet6") && !is(family, "unix")) {
+      summary.append(family);
+      summary.push_back(':');
+    }
+    bool v6 = is(family, "inet6") && has(K::port);
+    if (v6) summary.push_back('[');
+    summary.append(get(K::address));
+    if (v6) summary.push_back(']');
+    if (has(K::port)) {
+      summary.push_back(':');
+      summary.append(get(K::port));
+    }
+  }
+  // Any other event: the lower-case type name of its first record, and "<TYPE>: op=... res=...".
+  void describe_by_type(std::uint32_t type, std::string_view& category) {
+    category = lower_type_name(type, type_name);
+    std::string_view name = correlate::record_type_name(type);
+    if (name.empty()) name = category;
+    summary.append(name);
+    summary.push_back(':');
+    if (outline.first_record == EventOutline::kNone) return;
+    for (std::string_view k :
+         {"op", "acct", "id", "cmd", "auid", "comm", "exe", "dev", "key", "res"}) {
+      const Field* f = find(outline.first_record, k);
+      if (f == nullptr) continue;
+      summary.push_back(' ');
+      summary.append(k);
+      summary.push_back('=');
+      summary.append(field_text(*f, decoded));
+    }
+  }
+
+  // After a large event (a 100 KB EXECVE): the scratch it grew is given back, so the encoder
+  // keeps only what ordinary documents need.
+  void give_back_large_buffers() {
+    constexpr std::size_t kKeptBytes = 64 << 10;
+    if (stream.cap > kKeptBytes) stream.release();
+    for (std::string* scratch : {&arena, &text, &decoded, &sanitized, &summary, &truncation})
+      if (scratch->capacity() > kKeptBytes) std::string().swap(*scratch);
+    std::size_t argument_bytes = 0;
+    for (std::size_t a = 0; a < execve.used; ++a) argument_bytes += execve.argv[a].capacity();
+    if (argument_bytes > kKeptBytes || execve.argv.size() > kKeptBytes / 64) {
+      std::vector<std::string>().swap(execve.argv);
+      std::vector<std::uint8_t>().swap(execve.filled);
+      execve.clear();
+    }
+  }
+
+  // --- the document ---
+
+  void write_document(const correlate::Event& event) {
+    stream.begin();
+    need_comma = false;
+    open('{');
+    write_header(event.key());
+    write_key("details");
+    open('{');
+    take_event_identity(event);
+    write_details();
+    close('}');
+    close('}');
+  }
+
+  // category, summary, severity, hostname, processid, processname, timestamp, tags.
+  void write_header(const correlate::EventKey& key) {
+    member("category", category);
+    member("summary", summary);
+    write_constant(severity_member, [&] { member("severity", config.severity); });
+    if (key.node.empty())
+      write_constant(hostname_member, [&] { member("hostname", config.hostname); });
+    else
+      member("hostname", key.node);
+    if (!config.shipper_name.empty()) {
+      write_constant(shipper_members, [&] {
+        member("processid", own_pid);
+        member("processname", config.shipper_name);
+      });
+    } else {  // the audited program at the top level
+      member("processid", has(K::pid) ? get(K::pid) : std::string_view(own_pid));
+      member("processname",
+             has(K::processname) ? get(K::processname) : std::string_view("aurelay"));
+    }
+    text.clear();
+    append_timestamp(text, key.sec, key.msec);
+    member("timestamp", text);
+    write_constant(tags_member, [&] {
+      write_key("tags");
+      open('[');
+      for (const std::string& tag : tags) string(tag, "tags");
+      close(']');
+    });
+  }
+
+  // auditserial, eventid, recordtypes, completion, continuation: the event's, not its records'.
+  void take_event_identity(const correlate::Event& event) {
+    const correlate::EventKey& key = event.key();
+    text.clear();
+    append_number(text, key.serial);
+    set(K::auditserial, text, 0, "serial");
+    text.clear();
+    if (!key.node.empty()) {
+      text.append(key.node);
+      text.push_back(':');
+    }
+    append_number(text, key.sec);
+    text.push_back('.');
+    const char ms[3] = {static_cast<char>('0' + key.msec / 100 % 10),
+                        static_cast<char>('0' + key.msec / 10 % 10),
+                        static_cast<char>('0' + key.msec % 10)};
+    text.append(ms, 3);
+    text.push_back(':');
+    append_number(text, key.serial);
+    set(K::eventid, text, 0, "serial");
+    text.clear();
+    for (std::size_t i = 0; i < event.record_count(); ++i) {
+      if (i > 0) text.push_back(',');
+      std::string_view name = correlate::record_type_name(event.record_type(i));
+      if (name.empty()) {
+        text.append("UNKNOWN[");
+        append_number(text, event.record_type(i));
+        text.push_back(']');
+      } else {
+        text.append(name);
+      }
+    }
+    set(K::recordtypes, text, 0, "type");
+    set(K::completion, to_string(event.completion()), 0, "completion");
+    if (event.is_continuation()) {
+      set(K::continuation, "true", 0, "continuation");
+      ++counters.continuations;
     }
   }
 
@@ -934,8 +1336,9 @@ struct MozdefEncoder::State {
     if (!paths.empty()) present.set(static_cast<std::size_t>(K::paths));
     if (!nametypes.empty()) present.set(static_cast<std::size_t>(K::nametypes));
     if (!extra.empty()) present.set(static_cast<std::size_t>(K::extra));
+    const std::span<const DetailKeySpec> specs = detail_keys();
     for (std::size_t i = present._Find_first(); i < kDetailKeyCount; i = present._Find_next(i)) {
-      const DetailKeySpec& spec = detail_keys()[i];
+      const DetailKeySpec& spec = specs[i];
       const auto key = static_cast<DetailKey>(i);
       write_detail_key(i);
       if (spec.shape == DetailShape::array) {
@@ -965,6 +1368,134 @@ struct MozdefEncoder::State {
   }
 };
 
+namespace {
+
+using State = MozdefEncoder::State;
+
+// Every record type the encoder gives a meaning of its own, and what a record of it contributes
+// to the document. A type not listed here gives its fields to the keys of common_field; any
+// field without a key goes to `extra` as TYPE.field=value.
+//   fields:   the keys its own fields feed (nullptr: common_field)
+//   take:     how its record reaches the details (nullptr: take_fields, field by field)
+//   describe: the document's category and summary when it is the event's first record
+//   accounts: it changes the user or group database (the uid/gid name cache is refreshed)
+struct RecordRole {
+  std::uint32_t type;
+  FieldTarget (*fields)(std::string_view field);
+  void (State::*take)(std::size_t record);
+  void (State::*describe)(std::string_view& category);
+  bool accounts;
+};
+
+constexpr RecordRole kRecordRoles[] = {
+    // The syscall: its values come first and win (collect_details takes it before the others).
+    {AUDIT_SYSCALL, syscall_field, &State::take_fields_with_arch, nullptr, false},
+    // Joined arguments of all EXECVE records, once, after the SYSCALL: take_execve_arguments.
+    {AUDIT_EXECVE, nullptr, &State::take_nothing, nullptr, false},
+    {AUDIT_CWD, nullptr, &State::take_cwd, nullptr, false},
+    {AUDIT_PATH, nullptr, &State::take_path, nullptr, false},
+    {AUDIT_SOCKADDR, nullptr, &State::take_sockaddr, nullptr, false},
+    {AUDIT_PROCTITLE, nullptr, &State::take_proctitle, nullptr, false},
+    {AUDIT_EOE, nullptr, &State::take_nothing, nullptr, false},
+    {AUDIT_SECCOMP, seccomp_field, &State::take_fields_with_arch, nullptr, false},
+    {AUDIT_OBJ_PID, target_process_field, nullptr, nullptr, false},
+    {AUDIT_ANOM_ABEND, abend_field, nullptr, nullptr, false},
+    {AUDIT_ANOM_PROMISCUOUS, promiscuous_field, nullptr, &State::describe_promiscuous, false},
+    {AUDIT_CONFIG_CHANGE, config_change_field, nullptr, &State::describe_config_change, false},
+    {AUDIT_NETFILTER_CFG, netfilter_field, nullptr, &State::describe_netfilter_change, false},
+    {AUDIT_LOGIN, login_field, nullptr, &State::describe_login, false},
+    {AUDIT_USER_CMD, user_command_field, nullptr, nullptr, false},
+    {AUDIT_USER_MGMT, nullptr, nullptr, nullptr, true},
+    {AUDIT_ADD_USER, nullptr, nullptr, nullptr, true},
+    {AUDIT_DEL_USER, nullptr, nullptr, nullptr, true},
+    {AUDIT_ADD_GROUP, nullptr, nullptr, nullptr, true},
+    {AUDIT_DEL_GROUP, nullptr, nullptr, nullptr, true},
+    {AUDIT_GRP_MGMT, nullptr, nullptr, nullptr, true},
+};
+
+// Record type -> 1 + its row in kRecordRoles (0: none), for the types below kRoleIndexSize.
+constexpr std::size_t kRoleIndexSize = 2000;
+static_assert(std::ranges::all_of(kRecordRoles, [](const RecordRole& role) {
+  return role.type < kRoleIndexSize;
+}));
+constexpr auto kRoleIndex = [] {
+  std::array<std::uint8_t, kRoleIndexSize> index{};
+  for (std::size_t row = 0; row < std::size(kRecordRoles); ++row)
+    index[kRecordRoles[row].type] = static_cast<std::uint8_t>(row + 1);
+  return index;
+}();
+
+const RecordRole* role_of(std::uint32_t type) {
+  if (type >= kRoleIndexSize || kRoleIndex[type] == 0) return nullptr;
+  return &kRecordRoles[kRoleIndex[type] - 1];
+}
+
+FieldTarget (*field_map_of(std::uint32_t type))(std::string_view) {
+  const RecordRole* role = role_of(type);
+  return role != nullptr && role->fields != nullptr ? role->fields : common_field;
+}
+
+}  // namespace
+
+bool MozdefEncoder::State::changes_accounts(std::uint32_t type) {
+  const RecordRole* role = role_of(type);
+  return role != nullptr && role->accounts;
+}
+
+// The SYSCALL record first (its values win), then the EXECVE arguments, then every other record
+// in order, each as its role says.
+void MozdefEncoder::State::collect_details(const correlate::Event& event) {
+  if (outline.changes_accounts) ids.invalidate_if_changed();
+  arena.clear();
+  event_text = {};
+  if (event.record_count() > 0) {
+    const std::string_view first = event.record_body(0);
+    const std::string_view last = event.record_body(event.record_count() - 1);
+    event_text = std::string_view(
+        first.data(), static_cast<std::size_t>(last.data() + last.size() - first.data()));
+  }
+  present.reset();
+  paths.clear();
+  nametypes.clear();
+  extra.clear();
+  truncation.clear();
+  truncation_count = 0;
+  if (outline.syscall_record != EventOutline::kNone) take_fields_with_arch(outline.syscall_record);
+  syscall.assign(get(K::syscall));  // a copy: the arena grows below
+  if (outline.has_execve) take_execve_arguments(event);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i == outline.syscall_record) continue;
+    const RecordRole* role = role_of(records[i].type);
+    if (role != nullptr && role->take != nullptr)
+      (this->*role->take)(i);
+    else
+      take_fields(i);
+  }
+  take_parent();
+}
+
+// What happened: the first record's own description (CONFIG_CHANGE, LOGIN, ...), else a
+// promiscuous mode change anywhere in the event, else the syscall's, else the first record's type.
+void MozdefEncoder::State::describe(const correlate::Event& event) {
+  summary.clear();
+  std::uint32_t first_type = 0;
+  if (outline.first_record != EventOutline::kNone)
+    first_type = event.record_type(outline.first_record);
+  else if (event.record_count() > 0)
+    first_type = event.record_type(0);
+  std::string_view described;
+  const RecordRole* first = role_of(first_type);
+  if (first != nullptr && first->describe != nullptr)
+    (this->*first->describe)(described);
+  else if (event.find(AUDIT_ANOM_PROMISCUOUS) < event.record_count())
+    describe_promiscuous(described);
+  else if (outline.syscall_record != EventOutline::kNone)
+    describe_syscall(described);
+  else
+    describe_by_type(first_type, described);
+  category.assign(described);  // it may view the arena, which grows below
+}
+
 MozdefEncoder::MozdefEncoder(EncoderConfig config)
     : state_(std::make_unique<State>(std::move(config))) {}
 MozdefEncoder::~MozdefEncoder() = default;
@@ -981,315 +1512,16 @@ const EncoderCounters& MozdefEncoder::counters() const {
   return s.counters;
 }
 
-bool MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) {
+void MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) {
   State& s = *state_;
-  using namespace correlate;
-
-  // --- split every record once (the record's own fields; enriched ones are auditd's reading) ---
-  s.fields.clear();
-  s.records.clear();
-  std::size_t syscall_record = SIZE_MAX, path_chosen = SIZE_MAX, first_record = SIZE_MAX;
-  std::size_t path_count = 0;
-  bool user_management = false, have_execve = false;
-  for (std::size_t i = 0; i < event.record_count(); ++i) {
-    const std::uint32_t type = event.record_type(i);
-    const auto begin = static_cast<std::uint32_t>(s.fields.size());
-    const std::size_t own_end = split_fields(event.record_body(i), s.fields);
-    s.fields.resize(own_end);
-    s.records.push_back(RecordFields{type, begin, static_cast<std::uint32_t>(own_end)});
-    if (type != kTypeEoe && first_record == SIZE_MAX) first_record = i;
-    switch (type) {
-      case kTypeSyscall:
-        if (syscall_record == SIZE_MAX) syscall_record = i;
-        break;
-      case kTypeExecve:
-        have_execve = true;
-        break;
-      case kTypePath:
-        ++path_count;
-        break;
-      case kTypeUserMgmt:
-      case kTypeAddUser:
-      case kTypeDelUser:
-      case kTypeAddGroup:
-      case kTypeDelGroup:
-      case kTypeGrpMgmt:
-        user_management = true;
-        break;
-      default:
-        break;
-    }
-  }
-  for (std::size_t i = 0; i < s.records.size(); ++i) {
-    if (s.records[i].type != kTypePath) continue;
-    if (path_chosen == SIZE_MAX) path_chosen = i;
-    const Field* nametype = s.find(i, "nametype");
-    if (nametype == nullptr || nametype->value != "PARENT") {
-      path_chosen = i;
-      break;
-    }
-  }
-  if (user_management) s.ids.invalidate_if_changed();
-
-  // --- details: the SYSCALL record first (its values win), then the others in order ---
-  s.arena.clear();
-  s.event_text = {};
-  if (event.record_count() > 0) {
-    const std::string_view first = event.record_body(0);
-    const std::string_view last = event.record_body(event.record_count() - 1);
-    s.event_text = std::string_view(
-        first.data(), static_cast<std::size_t>(last.data() + last.size() - first.data()));
-  }
-  s.present.reset();
-  s.paths.clear();
-  s.nametypes.clear();
-  s.extra.clear();
-  s.truncation.clear();
-  s.truncation_count = 0;
-  if (syscall_record != SIZE_MAX) s.take_record(syscall_record);
-  s.syscall.assign(s.get(K::syscall));  // a copy: the arena grows below
-  const std::string_view syscall = s.syscall;
-  if (have_execve && reassemble_execve(event, s.execve)) {
-    s.text.clear();
-    for (std::size_t a = 0; a < s.execve.used; ++a) {
-      if (a > 0) s.text.push_back(' ');
-      s.text.append(s.execve.argv[a]);
-    }
-    s.set(K::command, s.text, kTypeExecve, "a0");
-    s.text.clear();
-    append_number(s.text, s.execve.argc);
-    s.set(K::argc, s.text, kTypeExecve, "argc");
-    if (!s.execve.complete()) s.set(K::argcomplete, "false", kTypeExecve, "argc");
-  }
-  for (std::size_t i = 0; i < s.records.size(); ++i) {
-    if (i == syscall_record) continue;
-    switch (s.records[i].type) {
-      case kTypeEoe:
-      case kTypeExecve:
-        break;
-      case kTypeCwd:
-        for (const Field& f : s.record_fields(i)) {
-          if (f.key == "cwd")
-            s.set(K::cwd, State::field_text(f, s.decoded), kTypeCwd, f.key);
-          else
-            s.add_extra(kTypeCwd, f.key, f.value);
-        }
-        break;
-      case kTypeProctitle:
-        for (const Field& f : s.record_fields(i)) {
-          if (f.key == "proctitle") {
-            s.text.clear();
-            decode_proctitle(f, s.text);
-            s.set(K::proctitle, s.text, kTypeProctitle, f.key);
-          } else {
-            s.add_extra(kTypeProctitle, f.key, f.value);
-          }
-        }
-        break;
-      case kTypeSockaddr:
-        s.take_sockaddr(i, syscall);
-        break;
-      case kTypePath:
-        s.take_path(i, i == path_chosen, path_count >= 2);
-        break;
-      default:
-        s.take_record(i);
-        break;
-    }
-  }
-  // The parent's name, from what the stream showed of the parent (or /proc, live).
-  if (syscall_record != SIZE_MAX) {
-    std::uint64_t pid = 0, ppid = 0;
-    if (parse_decimal_u64(s.get(K::pid), pid) && parse_decimal_u64(s.get(K::ppid), ppid)) {
-      s.processes.observe(static_cast<std::uint32_t>(pid), static_cast<std::uint32_t>(ppid),
-                          s.get(K::processname), s.get(K::process));
-      std::string_view parent = s.processes.name_of(static_cast<std::uint32_t>(ppid));
-      if (!parent.empty()) s.set(K::parentprocess, parent, kTypeSyscall, "ppid");
-    }
-  }
-
-  // --- category and summary ---
-  std::string_view category;
-  s.summary.clear();
-  auto capitalized = [&](std::string_view word) {
-    if (word.empty()) return;
-    char c = word[0];
-    s.summary.push_back((c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c);
-    s.summary.append(word.substr(1));
-  };
-  const std::string_view path = s.get(K::path);
-  const std::uint32_t first_type = first_record == SIZE_MAX
-                                       ? (event.record_count() > 0 ? event.record_type(0) : 0)
-                                       : event.record_type(first_record);
-  std::size_t promiscuous = event.find(kTypeAnomPromiscuous);
-  if (s.describe_first_record(first_type, category)) {
-    // CONFIG_CHANGE, NETFILTER_CFG, LOGIN, ANOM_PROMISCUOUS: what happened, not the syscall
-  } else if (promiscuous < event.record_count()) {
-    s.describe_first_record(kTypeAnomPromiscuous, category);
-  } else if (syscall_record != SIZE_MAX) {
-    category = syscall.empty() ? std::string_view("syscall") : syscall_category(syscall);
-    if (category.empty()) category = syscall;
-    // A name libaudit gave is lower case letters, digits and '_'; anything else (a number
-    // unknown for the arch, a malformed value) is no category.
-    if (syscall.empty() ||
-        syscall.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
-            std::string_view::npos ||
-        syscall.find_first_not_of("0123456789") == std::string_view::npos)
-      category = "syscall";
-    // audisp-json called every open "read"; an open that may write is a write.
-    if (category == "read" && (syscall == "open" || syscall == "openat")) {
-      std::string_view flags = s.get(syscall == "open" ? K::a1 : K::a2);
-      std::uint32_t value = 0;
-      constexpr std::uint32_t kMayWrite = 03 | 0100 | 01000;  // O_WRONLY|O_RDWR|O_CREAT|O_TRUNC
-      if (parse_hex_u32(flags, value) && (value & kMayWrite) != 0) category = "write";
-    }
-    if (category == "execve") {
-      s.summary.append("Execve: ");
-      s.summary.append(s.has(K::command) ? s.get(K::command) : path);
-    } else if (category == "write" || category == "read" || category == "attribute" ||
-               category == "chmod" || category == "chown") {
-      capitalized(category);
-      if (path.empty()) {
-        s.summary.append(" by ");
-        s.summary.append(s.get(K::processname));
-      } else {
-        s.summary.append(": ");
-        s.summary.append(path);
-      }
-    } else if (category == "ptrace") {
-      s.summary.append("Ptrace");
-    } else if (category == "time") {
-      s.summary.append("time has been modified");
-    } else if (category == "specialfiles") {
-      s.summary.append("special file has been created");
-    } else if (category == "socket") {
-      s.summary.append("Socket");
-    } else if (category == "listen") {
-      s.summary.append("Listen");
-    } else {
-      if (category == "syscall") {
-        s.summary.append("Syscall ");
-        s.summary.append(syscall);
-      } else {
-        capitalized(syscall);
-      }
-      if (!path.empty()) {
-        s.summary.append(": ");
-        s.summary.append(path);
-      } else if (s.has(K::address)) {
-        s.summary.append(": ");
-        // Addresses other than IP and unix paths say their family ("netlink:0").
-        std::string_view family = s.get(K::family);
-        if (family != "inet" && family != "inet6" && family != "unix") {
-          s.summary.append(family);
-          s.summary.push_back(':');
-        }
-        bool v6 = family == "inet6" && s.has(K::port);
-        if (v6) s.summary.push_back('[');
-        s.summary.append(s.get(K::address));
-        if (v6) s.summary.push_back(']');
-        if (s.has(K::port)) {
-          s.summary.push_back(':');
-          s.summary.append(s.get(K::port));
-        }
-      } else {
-        s.summary.append(" by ");
-        s.summary.append(s.get(K::processname));
-      }
-    }
-  } else {
-    category = lower_type_name(first_type, s.type_name);
-    std::string_view type_name = record_type_name(first_type);
-    if (type_name.empty()) type_name = category;
-    s.summary.append(type_name);
-    s.summary.push_back(':');
-    if (first_record != SIZE_MAX) {
-      for (std::string_view k :
-           {"op", "acct", "id", "cmd", "auid", "comm", "exe", "dev", "key", "res"}) {
-        const Field* f = s.find(first_record, k);
-        if (f == nullptr) continue;
-        s.summary.push_back(' ');
-        s.summary.append(k);
-        s.summary.push_back('=');
-        s.summary.append(State::field_text(*f, s.decoded));
-      }
-    }
-  }
-
-  s.category.assign(category);  // it may view the arena, which grows below
-
-  // --- the document ---
-  s.stream.begin();
-  s.need_comma = false;
-  s.open('{');
-  s.member("category", s.category);
-  s.member("summary", s.summary);
-  s.member("severity", s.config.severity);
-  const EventKey& key = event.key();
-  s.member("hostname", key.node.empty() ? std::string_view(s.config.hostname) : key.node);
-  if (!s.config.shipper_name.empty()) {
-    s.member("processid", s.own_pid);
-    s.member("processname", s.config.shipper_name);
-  } else {  // the audited program at the top level
-    s.member("processid", s.has(K::pid) ? s.get(K::pid) : std::string_view(s.own_pid));
-    s.member("processname",
-             s.has(K::processname) ? s.get(K::processname) : std::string_view("aurelay"));
-  }
-  s.text.clear();
-  append_timestamp(s.text, key.sec, key.msec);
-  s.member("timestamp", s.text);
-  s.write_key("tags");
-  s.open('[');
-  for (const std::string& tag : s.tags) s.string(tag, "tags");
-  s.close(']');
-
-  s.write_key("details");
-  s.open('{');
-  s.text.clear();
-  append_number(s.text, key.serial);
-  s.set(K::auditserial, s.text, 0, "serial");
-  s.text.clear();
-  if (!key.node.empty()) {
-    s.text.append(key.node);
-    s.text.push_back(':');
-  }
-  append_number(s.text, key.sec);
-  s.text.push_back('.');
-  {
-    char ms[3] = {static_cast<char>('0' + key.msec / 100 % 10),
-                  static_cast<char>('0' + key.msec / 10 % 10),
-                  static_cast<char>('0' + key.msec % 10)};
-    s.text.append(ms, 3);
-  }
-  s.text.push_back(':');
-  append_number(s.text, key.serial);
-  s.set(K::eventid, s.text, 0, "serial");
-  s.text.clear();
-  for (std::size_t i = 0; i < event.record_count(); ++i) {
-    if (i > 0) s.text.push_back(',');
-    std::string_view name = record_type_name(event.record_type(i));
-    if (name.empty()) {
-      s.text.append("UNKNOWN[");
-      append_number(s.text, event.record_type(i));
-      s.text.push_back(']');
-    } else {
-      s.text.append(name);
-    }
-  }
-  s.set(K::recordtypes, s.text, 0, "type");
-  s.set(K::completion, to_string(event.completion()), 0, "completion");
-  if (event.is_continuation()) {
-    s.set(K::continuation, "true", 0, "continuation");
-    ++s.counters.continuations;
-  }
-  s.write_details();
-  s.close('}');
-  s.close('}');
-
+  s.outline_records(event);
+  s.collect_details(event);
+  s.describe(event);
+  s.write_document(event);
   batch.buffer().append(s.stream.data, s.stream.len);
-  batch.end_document(key.sec * 1000 + key.msec);
+  batch.end_document(event.key().sec * 1000 + event.key().msec);
   ++s.counters.documents;
-  return true;
+  s.give_back_large_buffers();
 }
 
 }  // namespace aurelay::output

@@ -58,7 +58,6 @@ struct EncoderConfig {
 struct EncoderCounters {
   std::uint64_t documents = 0;
   std::uint64_t invalid_utf8_fixed = 0;  // values whose invalid UTF-8 bytes were escaped
-  std::uint64_t failed = 0;              // events that could not be encoded (never sent)
   std::uint64_t continuations = 0;       // documents of continuation events
   std::uint64_t truncated_values = 0;    // values cut to max_value_bytes
   std::uint64_t extra_fields = 0;        // fields kept in details.extra (no key of their own)
@@ -77,9 +76,9 @@ class MozdefEncoder {
   MozdefEncoder(const MozdefEncoder&) = delete;
   MozdefEncoder& operator=(const MozdefEncoder&) = delete;
 
-  // Appends one document for `event` to `batch` (and ends it). Every event can be encoded: the
-  // result is kept for callers that count failures.
-  bool encode(const correlate::Event& event, DocumentBatch& batch);
+  // Appends one document for `event` to `batch` (and ends it). Every event has a document:
+  // whatever its records hold is written (values repaired or cut, unknown fields in `extra`).
+  void encode(const correlate::Event& event, DocumentBatch& batch);
 
   const EncoderCounters& counters() const;
 

@@ -32,7 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   aurelay::output::DocumentBatch batch;
   EventAssembler assembler({std::chrono::milliseconds(1000), 64, 64},
                            [&](const aurelay::correlate::Event& event) {
-                             if (!encoder.encode(event, batch)) std::abort();
+                             const std::size_t before = batch.count();
+                             encoder.encode(event, batch);
+                             if (batch.count() != before + 1) std::abort();
                            });
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   std::size_t start = 0;
