@@ -35,7 +35,9 @@ struct PipelineConfig {
   output::EncoderConfig encoder;
   std::size_t document_batches = 8;  // batches in flight between correlator and shipper
   std::size_t max_documents_per_batch = 2048;
-  std::size_t max_document_batch_bytes = 1 << 20;
+  // Small enough that the few batches in flight stay a small part of the memory; large enough
+  // that a storm moves in a few hundred hand-overs a second.
+  std::size_t max_document_batch_bytes = 128 * 1024;
   // How often an idle correlator checks timeouts.
   std::chrono::milliseconds idle_tick{100};
   // How long encoded documents may wait for more before they go to the shipper.
@@ -76,6 +78,8 @@ class Pipeline {
                             std::chrono::steady_clock::time_point now);
   void hand_over_documents();
   output::DocumentBatch* acquire_document_batch();
+  // After a burst, once quiet: lets the buffers of the empty document batches go.
+  void release_idle_document_batches();
   void publish_correlator_metrics(const correlate::EventAssembler& assembler);
   void publish_sink_metrics(bool force = false);
 
@@ -99,6 +103,7 @@ class Pipeline {
   Parker documents_ready_;
   Parker documents_free_;
   output::DocumentBatch* current_documents_ = nullptr;  // owned by the correlator thread
+  std::vector<output::DocumentBatch*> held_documents_;  // correlator: empty, out of the ring
   RateLimitedLog parse_warning_;                        // correlator thread
 
   std::atomic<bool> stop_requested_{false};
