@@ -19,7 +19,7 @@ class NetlinkSource final : public RecordSource {
   // How long records may wait in the socket for more to join them.
   static constexpr std::chrono::milliseconds kDefaultLinger{5};
   // A batch this large goes at once, whatever its age.
-  static constexpr std::size_t kDefaultMaxBatchBytes = 128 * 1024;
+  static constexpr std::size_t kDefaultMaxBatchBytes = std::size_t{128} * 1024;
 
   // Lets records queue in the socket for kDefaultLinger before taking them (unless the last
   // batch filled, or intake stopped): under a steady flow that turns a wake-up, a read and a

@@ -20,10 +20,10 @@ constexpr int kReaderWaitMs = 100;
 constexpr auto kSinkRetryDelay = std::chrono::milliseconds(500);
 constexpr auto kSinkPublishInterval = std::chrono::milliseconds(100);
 // Blocks at least this large are mapped on their own (see Pipeline::start).
-constexpr std::size_t kLargeBlockBytes = 64 * 1024;
+constexpr std::size_t kLargeBlockBytes = std::size_t{64} * 1024;
 // A recycled batch keeps its buffer unless that is larger than this and more than twice what
 // the batch just held: a burst's buffers shrink back to what the load needs.
-constexpr std::size_t kKeepBatchBytes = 64 * 1024;
+constexpr std::size_t kKeepBatchBytes = std::size_t{64} * 1024;
 // The correlator returns freed heap memory to the system once it has been idle this long after
 // a burst.
 constexpr auto kTrimAfterIdle = std::chrono::seconds(1);

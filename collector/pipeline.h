@@ -37,7 +37,7 @@ struct PipelineConfig {
   std::size_t max_documents_per_batch = 2048;
   // Small enough that the few batches in flight stay a small part of the memory; large enough
   // that a storm moves in a few hundred hand-overs a second.
-  std::size_t max_document_batch_bytes = 128 * 1024;
+  std::size_t max_document_batch_bytes = std::size_t{128} * 1024;
   // How often an idle correlator checks timeouts.
   std::chrono::milliseconds idle_tick{100};
   // How long encoded documents may wait for more before they go to the shipper.
