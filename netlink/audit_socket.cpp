@@ -119,6 +119,15 @@ bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error)
                 error);
   }
 
+  // Unicast: connected to the kernel, the socket takes unicasts from the kernel only (the kernel
+  // refuses other senders with ECONNREFUSED), so receives need not ask who sent each datagram.
+  kernel_only_ = false;
+  if (options_.mode == DataSocketMode::unicast) {
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    kernel_only_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) == 0;
+  }
+
   const std::size_t slots = options_.datagrams_per_call;
   slots_ = std::make_unique_for_overwrite<char[]>(slots * kSlotSize);
   messages_.assign(slots, mmsghdr{});
@@ -129,8 +138,8 @@ bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error)
     iovecs_[i].iov_len = kSlotSize;
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
-    messages_[i].msg_hdr.msg_name = &senders_[i];
-    messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+    messages_[i].msg_hdr.msg_name = kernel_only_ ? nullptr : &senders_[i];
+    messages_[i].msg_hdr.msg_namelen = kernel_only_ ? 0 : sizeof(sockaddr_nl);
   }
 
   if (options_.mode == DataSocketMode::unicast && !register_pid(error)) return false;
@@ -281,7 +290,7 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std:
     const unsigned count =
         static_cast<unsigned>(std::min<std::size_t>(slots, max_records - result.records));
     for (unsigned i = 0; i < count; ++i) {
-      messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+      messages_[i].msg_hdr.msg_namelen = kernel_only_ ? 0 : sizeof(sockaddr_nl);
       messages_[i].msg_hdr.msg_flags = 0;
       messages_[i].msg_len = 0;
     }
@@ -304,7 +313,7 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std:
     }
     for (int i = 0; i < received; ++i) {
       ++counters_.datagrams;
-      if (senders_[i].nl_pid != 0) {
+      if (!kernel_only_ && senders_[i].nl_pid != 0) {
         ++counters_.foreign_sender;
         continue;
       }

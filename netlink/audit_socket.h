@@ -124,7 +124,8 @@ class AuditDataSocket {
   std::unique_ptr<char[]> slots_;
   std::vector<mmsghdr> messages_;
   std::vector<iovec> iovecs_;
-  std::vector<sockaddr_nl> senders_;
+  std::vector<sockaddr_nl> senders_;  // unused when kernel_only_
+  bool kernel_only_ = false;          // connected to the kernel: no other sender gets through
 
   // Records received while waiting for the registration ack.
   correlate::RecordBatch early_records_;
