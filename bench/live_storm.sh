@@ -38,7 +38,7 @@ while getopts "d:b:c:s:h" opt; do
     b) BUILD_DIR="$OPTARG" ;;
     c) CASES="$OPTARG" ;;
     s) STORMS="$OPTARG" ;;
-    *) sed -n '2,27p' "$0"; exit 2 ;;
+    *) sed -n '2,21p' "$0"; exit 2 ;;
   esac
 done
 
