@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # Live storm benchmark: how fast each collector drains the kernel audit stream, and what the kernel
 # loses meanwhile. Runs, one after another:
-#   aurelay   build/aurelay --input netlink --output FILE
-#   auditd    Debian's auditd writing its log (temporary config dir, no plugins)
-#   counter   build/nl_count_reader: registers, drains with recvmmsg, counts (the ceiling)
+#   aurelay      build/aurelay --input netlink --output FILE (a file output, never flushed)
+#   auditd       auditd in its lightest honest setting: flush = NONE, no plugins, writing its
+#                (ENRICHED, like aurelay's documents) log, like aurelay's file never flushed
+#   auditd-inc   auditd as Debian ships it: flush = INCREMENTAL_ASYNC, freq = 50, no plugins
+#   counter      build/nl_count_reader: registers, drains with recvmmsg, counts (the ceiling)
 # each under two storms:
 #   exec      fork+exec of /bin/true on 2 workers, rule: -S execve
 #   getppid   tight getppid() loop (1 worker), rule: -S getppid
-# and prints per case: records received, records/s (over the storm duration), kernel `lost`
-# delta, CPU seconds of the collector, peak RSS (VmHWM).
+# and prints per case: records received, records/s (over the storm duration), events, kernel
+# `lost` delta, CPU seconds of the collector, CPU per event (µs; per record for the counter),
+# VmRSS in the storm's second half (median of 1 s samples), VmRSS after the drain, peak RSS
+# (VmHWM), context switches (voluntary + involuntary, all threads).
+# aurelay also gets a state file: its reader counters (reads, records per read, wake-ups) are
+# printed below its line.
 #
-# Usage (root): bench/live_storm.sh [-d SECONDS] [-b BUILD_DIR] [-c "aurelay auditd counter"]
-#                                   [-s "exec getppid"]
+# Usage (root): bench/live_storm.sh [-d SECONDS] [-b BUILD_DIR]
+#                 [-c "aurelay auditd auditd-inc counter"] [-s "exec getppid"]
 # During the runs: audit enabled=1, backlog_limit 65536, backlog_wait_time 0; everything is
 # restored on exit (also on Ctrl-C), the bench rules (key aurelay-bench) are deleted.
 set -u
 
 SRC_DIR="$(cd "$(dirname "$0")/.." && pwd)"
-DURATION=20
+DURATION=10
 BUILD_DIR="$SRC_DIR/build"
-CASES="aurelay auditd counter"
+CASES="aurelay auditd auditd-inc counter"
 STORMS="exec getppid"
 EXEC_WORKERS=2
 GETPPID_WORKERS=1
@@ -32,7 +38,7 @@ while getopts "d:b:c:s:h" opt; do
     b) BUILD_DIR="$OPTARG" ;;
     c) CASES="$OPTARG" ;;
     s) STORMS="$OPTARG" ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,21p' "$0"; exit 2 ;;
   esac
 done
 
@@ -75,7 +81,7 @@ auditctl -b "$BACKLOG" >/dev/null || die "auditctl -b failed"
 auditctl --backlog_wait_time 0 >/dev/null || die "auditctl --backlog_wait_time failed"
 auditctl -e 1 >/dev/null || die "auditctl -e 1 failed"
 
-write_auditd_conf() {
+write_auditd_conf() {  # $1: flush mode
   mkdir -p "$TMP/auditd/plugins.d"
   chmod 750 "$TMP/auditd"
   cat >"$TMP/auditd/auditd.conf" <<EOF
@@ -83,7 +89,7 @@ local_events = yes
 write_logs = yes
 log_file = $TMP/auditd/audit.log
 log_format = ENRICHED
-flush = INCREMENTAL_ASYNC
+flush = $1
 freq = 50
 max_log_file = 4096
 num_logs = 2
@@ -112,18 +118,18 @@ start_collector() {
     counter)
       "$BUILD_DIR/nl_count_reader" >"$TMP/counter.out" 2>"$TMP/counter.err" &
       COLLECTOR_PID=$! ;;
-    auditd)
+    auditd | auditd-inc)
       command -v auditd >/dev/null || { echo "auditd not installed" >"$TMP/why"; return 1; }
-      write_auditd_conf
-      auditd -n -s nochange -c "$TMP/auditd" >"$TMP/auditd.err" 2>&1 &
+      if [ "$name" = auditd ]; then write_auditd_conf NONE; else write_auditd_conf INCREMENTAL_ASYNC; fi
+      auditd -n -s nochange -c "$TMP/auditd" >"$TMP/$name.err" 2>&1 &
       COLLECTOR_PID=$! ;;
     aurelay)
       [ -x "$BUILD_DIR/aurelay" ] || { echo "$BUILD_DIR/aurelay missing" >"$TMP/why"; return 1; }
-      rm -f "$TMP/aurelay.json"
+      rm -f "$TMP/aurelay.json" "$TMP/aurelay.state"
       : >"$TMP/aurelay.conf" && chmod 600 "$TMP/aurelay.conf"
       # The script owns the kernel settings and the rules: aurelay leaves them as found.
       "$BUILD_DIR/aurelay" --config "$TMP/aurelay.conf" --input netlink --output "$TMP/aurelay.json" \
-        --rules_file "" --backlog_limit -1 --enabled keep --state_file "" \
+        --rules_file "" --backlog_limit -1 --enabled keep --state_file "$TMP/aurelay.state" \
         >"$TMP/aurelay.err" 2>&1 &
       COLLECTOR_PID=$! ;;
   esac
@@ -145,6 +151,12 @@ cpu_seconds() {  # utime + stime of a process (all its threads)
   sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$ticks" '{ printf "%.2f", ($12 + $13) / t }'
 }
 peak_rss_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
+rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
+context_switches() {  # voluntary + involuntary, summed over the live threads
+  cat /proc/"$1"/task/*/status 2>/dev/null |
+    awk '$1 ~ /_ctxt_switches:$/ { n += $2 } END { print n + 0 }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "?"; else print v[int((NR + 1) / 2)] }'; }
 
 stop_collector() {
   kill -TERM "$COLLECTOR_PID" 2>/dev/null
@@ -160,7 +172,8 @@ stop_collector() {
 records_of() {
   case "$1" in
     counter) sed -n 's/.*records=\([0-9]*\).*/\1/p' "$TMP/counter.out" ;;
-    auditd) local n; n=$(grep -vc '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null); echo "${n:-0}" ;;
+    auditd | auditd-inc)
+      local n; n=$(grep -vc '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null); echo "${n:-0}" ;;
     aurelay)  # records as counted by aurelay in its closing log line
       local n
       n=$(sed -n 's/.*stopped: \([0-9]*\) records.*/\1/p' "$TMP/aurelay.err" 2>/dev/null | tail -1)
@@ -170,7 +183,7 @@ records_of() {
 events_of() {
   case "$1" in
     aurelay) if [ -f "$TMP/aurelay.json" ]; then wc -l <"$TMP/aurelay.json"; else echo 0; fi ;;
-    auditd)  # auditd writes no EOE: count distinct event ids
+    auditd | auditd-inc)  # auditd writes no EOE: count distinct event ids
       grep -v '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null | grep -o 'msg=audit([^)]*)' |
         sort -u | wc -l ;;
     *) echo - ;;
@@ -185,14 +198,29 @@ run_case() {
     *) echo "unknown storm $storm" >&2; return ;;
   esac
   if ! start_collector "$name"; then
-    printf "%-8s %-8s %s\n" "$name" "$storm" "n/a: $(tr '\n' ' ' <"$TMP/why")"
+    printf "%-10s %-8s %s\n" "$name" "$storm" "n/a: $(tr '\n' ' ' <"$TMP/why")"
     return
   fi
   sleep 0.5
   local lost0 lost1 storm_out
   lost0=$(status_field lost)
   auditctl -a always,exit -F arch=b64 -S "$rule" -k "$KEY" >/dev/null
-  storm_out=$("$BUILD_DIR/audit_storm" "$storm" "$DURATION" "$workers")
+  local perf_pid=""
+  if [ -n "${PERF_DIR:-}" ] && [ "$name" = aurelay ]; then  # PERF_DIR=dir: profile aurelay
+    perf record -q -g -o "$PERF_DIR/perf-$name-$storm.data" -p "$COLLECTOR_PID" 2>/dev/null &
+    perf_pid=$!
+  fi
+  "$BUILD_DIR/audit_storm" "$storm" "$DURATION" "$workers" >"$TMP/storm.out" &
+  local storm_pid=$! second=0 samples=""
+  while kill -0 "$storm_pid" 2>/dev/null; do
+    sleep 1
+    second=$((second + 1))
+    # steady state: the second half of the storm
+    if [ $((second * 2)) -gt "$DURATION" ]; then samples="$samples $(rss_kb "$COLLECTOR_PID")"; fi
+  done
+  wait "$storm_pid"
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; fi
+  storm_out=$(cat "$TMP/storm.out")
   auditctl -D -k "$KEY" >/dev/null
   # drain: until the kernel backlog is empty, then give the collector a moment to write
   for _ in $(seq 300); do
@@ -201,11 +229,25 @@ run_case() {
   done
   sleep 2
   lost1=$(status_field lost)
-  local cpu rss
+  local cpu rss rss_steady rss_after switches
   cpu=$(cpu_seconds "$COLLECTOR_PID")
   rss=$(peak_rss_kb "$COLLECTOR_PID")
+  rss_steady=$(echo "$samples" | tr ' ' '\n' | grep . | median)
+  rss_after=$(rss_kb "$COLLECTOR_PID")
+  switches=$(context_switches "$COLLECTOR_PID")
+  local threads=""
+  if [ "$name" = aurelay ]; then  # CPU seconds per thread (main, shipper, correlator, reader)
+    threads=$(for task in /proc/"$COLLECTOR_PID"/task/*; do
+      printf "%s=%s " "$(cat "$task/comm")" "$(cpu_seconds "$COLLECTOR_PID/task/${task##*/}")"
+    done)
+  fi
   stop_collector
-  local records events rate lost
+  local reader_stats=""
+  if [ "$name" = aurelay ] && [ -f "$TMP/aurelay.state" ]; then  # written at exit
+    reader_stats=$(grep -E '^(netlink reads|netlink empty reads|reader waits|correlator waits|record batches|ring max depth)' \
+      "$TMP/aurelay.state" | tr '\n' ';')
+  fi
+  local records events rate lost per_event
   records=$(records_of "$name")
   events=$(events_of "$name")
   if [[ "$records" =~ ^[0-9]+$ ]]; then
@@ -214,13 +256,23 @@ run_case() {
     rate="?"
   fi
   if [ "$lost1" -ge "$lost0" ]; then lost=$((lost1 - lost0)); else lost="$lost1(reset)"; fi
-  printf "%-8s %-8s %10s %10s %10s %10s %8s %10s   %s\n" "$name" "$storm" "$records" "$rate" \
-    "$events" "$lost" "$cpu" "$rss" "$storm_out"
+  # the counter makes no events: one storm operation is one event when nothing was lost
+  local units="$events"
+  if ! [[ "$units" =~ ^[0-9]+$ ]]; then
+    units="?"
+    [ "$lost" = 0 ] && units=$(echo "$storm_out" | sed -n 's/.*operations=\([0-9]*\).*/\1/p')
+  fi
+  per_event=$(awk -v c="$cpu" -v n="$units" 'BEGIN { if (n > 0) printf "%.1f", c * 1e6 / n; else print "?" }')
+  printf "%-10s %-8s %9s %9s %8s %6s %6s %7s %8s %8s %8s %8s   %s\n" "$name" "$storm" "$records" \
+    "$rate" "$events" "$lost" "$cpu" "$per_event" "$rss_steady" "$rss_after" "$rss" "$switches" \
+    "$storm_out"
+  [ -n "$threads" ] && echo "#   threads (cpu_s): $threads"
+  [ -n "$reader_stats" ] && echo "#   $reader_stats"
 }
 
 echo "# live storm: ${DURATION}s per storm, backlog_limit $BACKLOG, backlog_wait_time 0, $(nproc) cpus, kernel $(uname -r)"
-printf "%-8s %-8s %10s %10s %10s %10s %8s %10s   %s\n" collector storm records "records/s" \
-  events lost cpu_s rss_kb "storm"
+printf "%-10s %-8s %9s %9s %8s %6s %6s %7s %8s %8s %8s %8s   %s\n" collector storm records "rec/s" \
+  events lost cpu_s "us/ev" rss_kb after_kb hwm_kb ctxsw "storm"
 for name in $CASES; do
   for storm in $STORMS; do
     run_case "$name" "$storm"

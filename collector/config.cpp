@@ -71,10 +71,10 @@ const std::array kOptions = {
     "it, audited processes may wait up to backlog_wait_time), `drop` discards and counts.",
     choice_member<&Config::queue_full_action, kQueueFullActionNames,
                   kQueueFullActionChoices>()},
-  OptionSpec{"ring_capacity", T::kUnsigned, S::kInput, "16", 2, 1 << 16, "", "N",
-    "Record batches (each up to 1024 records) the ring between reader and correlator holds; a "
-    "power of two. Bounds the memory a backlog can take; bursts beyond it wait in the socket "
-    "buffer (receive_buffer_bytes) and then the kernel backlog.",
+  OptionSpec{"ring_capacity", T::kUnsigned, S::kInput, "8", 2, 1 << 16, "", "N",
+    "Record batches (each up to 1024 records or 128 KiB) the ring between reader and correlator "
+    "holds; a power of two. Bounds the memory a backlog can take; bursts beyond it wait in the "
+    "socket buffer (receive_buffer_bytes) and then the kernel backlog.",
     &Config::ring_capacity},
   OptionSpec{"eoe_timeout_ms", T::kUnsigned, S::kInput, "2000", 10, 600000, "", "MS",
     "An event whose EOE record has not arrived after this many milliseconds of wall-clock time "

@@ -39,11 +39,16 @@ namespace aurelay::collector {
   COUNTER(netlink_malformed, "netlink malformed messages", "Netlink messages shorter than a header (dropped)") \
   COUNTER(netlink_foreign_sender, "netlink foreign sender messages", "Netlink messages not sent by the kernel (dropped)") \
   COUNTER(receive_errors, "receive errors", "Input receive errors other than ENOBUFS")          \
+  COUNTER(netlink_reads, "netlink reads", "recvmmsg calls on the audit socket (records per read: records received / (reads - empty reads))") \
+  COUNTER(netlink_empty_reads, "netlink empty reads", "recvmmsg calls that found the audit socket empty") \
+  COUNTER(reader_waits, "reader waits", "Times the reader slept: for the first record, or letting more records queue behind it") \
+  COUNTER(record_batches_handed_over, "record batches handed over", "Record batches the reader passed to the correlator") \
   COUNTER(ring_full_waits, "ring full waits", "Times the reader waited for the correlator (queue_full_action=block)") \
   COUNTER(ring_full_dropped, "ring full records dropped", "Records dropped because the ring was full (queue_full_action=drop)") \
   GAUGE(ring_depth, "ring depth", "Record batches waiting for the correlator")                 \
   GAUGE(ring_max_depth, "ring max depth", "Most record batches ever waiting for the correlator") \
   /* correlator */                                                                               \
+  COUNTER(correlator_waits, "correlator waits", "Times the correlator waited for records or its next timer") \
   COUNTER(records_parsed, "records parsed", "Audit records parsed")                            \
   COUNTER(parse_errors, "record parse errors", "Malformed audit records skipped")              \
   COUNTER(correlator_replace_ignored, "replace records ignored by correlator", "AUDIT_REPLACE records dropped by the correlator") \

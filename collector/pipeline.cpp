@@ -1,5 +1,7 @@
 #include "collector/pipeline.h"
 
+#include <malloc.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -17,6 +19,23 @@ using Clock = std::chrono::steady_clock;
 constexpr int kReaderWaitMs = 100;
 constexpr auto kSinkRetryDelay = std::chrono::milliseconds(500);
 constexpr auto kSinkPublishInterval = std::chrono::milliseconds(100);
+// Blocks at least this large are mapped on their own (see Pipeline::start).
+constexpr std::size_t kLargeBlockBytes = std::size_t{64} * 1024;
+// A recycled batch keeps its buffer unless that is larger than this and more than twice what
+// the batch just held: a burst's buffers shrink back to what the load needs.
+constexpr std::size_t kKeepBatchBytes = std::size_t{64} * 1024;
+// The correlator returns freed heap memory to the system once it has been idle this long after
+// a burst.
+constexpr auto kTrimAfterIdle = std::chrono::seconds(1);
+
+template <typename Batch>
+void recycle(Batch& batch, std::size_t capacity) {
+  if (capacity > kKeepBatchBytes && capacity > 2 * batch.byte_size()) {
+    batch.release();  // the next use grows the buffers to what it needs
+  } else {
+    batch.clear();
+  }
+}
 
 void store(Counter& counter, std::uint64_t value) {
   counter.store(value, std::memory_order_relaxed);
@@ -37,17 +56,13 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
       full_documents_(config_.document_batches),
       free_documents_(config_.document_batches),
       finished_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  // Every batch fits in either ring, so a push never fails.
-  for (std::size_t i = 0; i < config_.record_batches; ++i) {
-    auto batch = std::make_unique<correlate::RecordBatch>();
-    free_records_.push_within_capacity(batch.get());
-    record_batch_pool_.push_back(std::move(batch));
-  }
-  for (std::size_t i = 0; i < config_.document_batches; ++i) {
-    auto batch = std::make_unique<output::DocumentBatch>();
-    free_documents_.push_within_capacity(batch.get());
-    document_batch_pool_.push_back(std::move(batch));
-  }
+  // Batches are made when the free ring is empty, up to the configured number: a steady flow
+  // the correlator keeps up with circulates two or three, so only those are ever warm (a ring
+  // full of them would cycle through all). Every batch fits in either ring, so a push never
+  // fails.
+  record_batch_pool_.reserve(config_.record_batches);
+  document_batch_pool_.reserve(config_.document_batches);
+  held_documents_.reserve(config_.document_batches);
 }
 
 Pipeline::~Pipeline() {
@@ -57,6 +72,11 @@ Pipeline::~Pipeline() {
 }
 
 void Pipeline::start() {
+  // Large buffers (record and document batches, the socket's receive slots) get their own
+  // mappings, so what a burst grew is returned to the system when it is let go; glibc would
+  // otherwise raise this threshold to the largest block ever freed and keep such blocks in its
+  // arenas. Growing a mapped block is an mremap, not a copy.
+  ::mallopt(M_MMAP_THRESHOLD, static_cast<int>(kLargeBlockBytes));
   // spdlog's logger registry is made on first use; make it here, before the threads that log,
   // rather than in whichever of them logs first (a race TSan reports in the uninstrumented
   // library).
@@ -64,6 +84,10 @@ void Pipeline::start() {
   shipper_ = std::thread([this] { shipper_loop(); });
   correlator_ = std::thread([this] { correlator_loop(); });
   reader_ = std::thread([this] { reader_loop(); });
+  // Names for top -H, perf and /proc/PID/task/*/comm (at most 15 characters).
+  ::pthread_setname_np(shipper_.native_handle(), "aurelay-ship");
+  ::pthread_setname_np(correlator_.native_handle(), "aurelay-correl");
+  ::pthread_setname_np(reader_.native_handle(), "aurelay-reader");
 }
 
 void Pipeline::request_stop() {
@@ -95,7 +119,11 @@ void Pipeline::reader_loop() {
   RateLimitedLog enobufs_warning;
   std::uint64_t enobufs_warned = 0;
   bool intake_stopped = false;
-  correlate::RecordBatch* spare = nullptr;
+  // Empty batches the reader holds: one that came back empty from the source, and those it
+  // took out of the free ring to let their buffers go when the input went quiet. The reader
+  // only consumes from the free ring (it has exactly one producer, the correlator).
+  std::vector<correlate::RecordBatch*> held;
+  held.reserve(config_.record_batches);
   while (true) {
     reader_beats_.fetch_add(1, std::memory_order_relaxed);
     if (!intake_stopped && stop_requested_.load(std::memory_order_acquire)) {
@@ -103,10 +131,16 @@ void Pipeline::reader_loop() {
       source_->stop_intake();
       intake_stopped = true;
     }
-    // A batch that came back empty from the source is kept for the next read: the reader only
-    // consumes from the free ring (it has exactly one producer, the correlator).
-    correlate::RecordBatch* batch = std::exchange(spare, nullptr);
-    if (batch == nullptr && !free_records_.try_pop(batch)) {
+    correlate::RecordBatch* batch = nullptr;
+    if (!held.empty()) {
+      batch = held.back();
+      held.pop_back();
+    } else if (!free_records_.try_pop(batch) &&
+               record_batch_pool_.size() < config_.record_batches) {
+      record_batch_pool_.push_back(std::make_unique<correlate::RecordBatch>());
+      batch = record_batch_pool_.back().get();
+    }
+    if (batch == nullptr) {
       // Every batch is queued for the correlator: the ring is full.
       std::uint64_t suppressed = 0;
       // Dropping always warns; waiting only on a live source (a replay outruns the correlator).
@@ -142,6 +176,9 @@ void Pipeline::reader_loop() {
     store(metrics_.netlink_malformed, counters.malformed);
     store(metrics_.netlink_foreign_sender, counters.foreign_sender);
     store(metrics_.receive_errors, counters.receive_errors);
+    store(metrics_.netlink_reads, counters.reads);
+    store(metrics_.netlink_empty_reads, counters.empty_reads);
+    store(metrics_.reader_waits, counters.waits);
     if (counters.enobufs > enobufs_warned) {
       std::uint64_t suppressed = 0;
       if (enobufs_warning.allow(Clock::now(), suppressed))
@@ -153,13 +190,21 @@ void Pipeline::reader_loop() {
     }
     if (!batch->empty()) {
       full_records_.push_within_capacity(batch);
+      metrics_.record_batches_handed_over.fetch_add(1, std::memory_order_relaxed);
       std::int64_t depth = static_cast<std::int64_t>(full_records_.size());
       store(metrics_.ring_depth, depth);
       if (depth > metrics_.ring_max_depth.load(std::memory_order_relaxed))
         store(metrics_.ring_max_depth, depth);
       records_ready_.notify();
     } else {
-      spare = batch;
+      held.push_back(batch);
+    }
+    if (status == SourceStatus::idle) {
+      // Quiet: what a burst grew is given back (the next burst grows it again).
+      correlate::RecordBatch* returned = nullptr;
+      while (free_records_.try_pop(returned)) held.push_back(returned);
+      for (correlate::RecordBatch* idle : held)
+        if (idle->byte_capacity() > kKeepBatchBytes) idle->release();
     }
     if (status == SourceStatus::end) break;
     if (status == SourceStatus::failed) {
@@ -175,12 +220,31 @@ void Pipeline::reader_loop() {
 
 output::DocumentBatch* Pipeline::acquire_document_batch() {
   output::DocumentBatch* batch = nullptr;
-  while (!free_documents_.try_pop(batch)) {
+  if (free_documents_.try_pop(batch)) return batch;
+  if (!held_documents_.empty()) {
+    batch = held_documents_.back();
+    held_documents_.pop_back();
+    return batch;
+  }
+  if (document_batch_pool_.size() < config_.document_batches) {
+    document_batch_pool_.push_back(std::make_unique<output::DocumentBatch>());
+    return document_batch_pool_.back().get();
+  }
+  while (batch == nullptr && !free_documents_.try_pop(batch)) {
     // The shipper holds every batch: wait for it (backpressure towards the reader).
     correlator_beats_.fetch_add(1, std::memory_order_relaxed);
     documents_free_.wait_until([this] { return !free_documents_.empty(); }, config_.idle_tick);
   }
   return batch;
+}
+
+void Pipeline::release_idle_document_batches() {
+  output::DocumentBatch* returned = nullptr;
+  while (free_documents_.try_pop(returned)) held_documents_.push_back(returned);
+  for (output::DocumentBatch* idle : held_documents_)
+    if (idle->data().capacity() > kKeepBatchBytes) idle->release();
+  if (current_documents_->empty() && current_documents_->data().capacity() > kKeepBatchBytes)
+    current_documents_->release();
 }
 
 void Pipeline::hand_over_documents() {
@@ -260,6 +324,8 @@ void Pipeline::correlator_loop() {
         current_documents_->byte_size() >= config_.max_document_batch_bytes)
       hand_over_documents();
   });
+  bool busy_since_trim = false;    // records arrived since the last malloc_trim
+  Clock::time_point idle_since{};  // when the correlator last found nothing to do
   auto hand_over_when_due = [&](Clock::time_point now) {
     if (!current_documents_->empty() && now - batch_started >= config_.document_linger)
       hand_over_documents();
@@ -269,9 +335,11 @@ void Pipeline::correlator_loop() {
     correlate::RecordBatch* batch = nullptr;
     if (full_records_.try_pop(batch)) {
       Clock::time_point now = Clock::now();
+      idle_since = {};
       process_record_batch(*batch, assembler, now);
-      batch->clear();
+      recycle(*batch, batch->byte_capacity());
       free_records_.push_within_capacity(batch);
+      busy_since_trim = true;
       records_free_.notify();
       store(metrics_.ring_depth, static_cast<std::int64_t>(full_records_.size()));
       assembler.expire(now);
@@ -290,6 +358,18 @@ void Pipeline::correlator_loop() {
       wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(batch_started +
                                                                      config_.document_linger - now),
                         std::chrono::milliseconds(1), config_.idle_tick);
+    if (busy_since_trim && current_documents_->empty()) {
+      // After a burst, once idle: give the heap's free pages back. Busy or idle, this runs at
+      // most once per quiet spell.
+      if (idle_since == Clock::time_point{}) idle_since = now;
+      if (now - idle_since >= kTrimAfterIdle) {
+        release_idle_document_batches();
+        ::malloc_trim(0);
+        busy_since_trim = false;
+        idle_since = {};
+      }
+    }
+    metrics_.correlator_waits.fetch_add(1, std::memory_order_relaxed);
     records_ready_.wait_until(
         [this] { return !full_records_.empty() || reader_done_.load(std::memory_order_acquire); },
         wait);
@@ -375,7 +455,7 @@ void Pipeline::shipper_loop() {
         std::this_thread::sleep_for(kSinkRetryDelay);
       }
       publish_sink_metrics();
-      batch->clear();
+      recycle(*batch, batch->data().capacity());
       free_documents_.push_within_capacity(batch);
       documents_free_.notify();
       continue;

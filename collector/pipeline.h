@@ -78,6 +78,8 @@ class Pipeline {
                             std::chrono::steady_clock::time_point now);
   void hand_over_documents();
   output::DocumentBatch* acquire_document_batch();
+  // After a burst, once quiet: lets the buffers of the empty document batches go.
+  void release_idle_document_batches();
   void publish_correlator_metrics(const correlate::EventAssembler& assembler);
   void publish_sink_metrics(bool force = false);
 
@@ -101,6 +103,7 @@ class Pipeline {
   Parker documents_ready_;
   Parker documents_free_;
   output::DocumentBatch* current_documents_ = nullptr;  // owned by the correlator thread
+  std::vector<output::DocumentBatch*> held_documents_;  // correlator: empty, out of the ring
   RateLimitedLog parse_warning_;                        // correlator thread
 
   std::atomic<bool> stop_requested_{false};

@@ -28,6 +28,9 @@ struct SourceCounters {
   std::uint64_t malformed = 0;       // shorter than a netlink header (dropped)
   std::uint64_t foreign_sender = 0;  // not sent by the kernel (dropped)
   std::uint64_t receive_errors = 0;  // receive errors other than ENOBUFS
+  std::uint64_t reads = 0;           // receive system calls (recvmmsg)
+  std::uint64_t empty_reads = 0;     // receive calls that found nothing
+  std::uint64_t waits = 0;           // sleeps: for the first record, or for more to accumulate
 };
 
 class RecordSource {

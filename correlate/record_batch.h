@@ -26,9 +26,19 @@ class RecordBatch {
     bytes_.clear();
     entries_.clear();
   }
+  // clear(), and lets the buffers go (after a burst).
+  void release() {
+    clear();
+    bytes_.shrink_to_fit();
+    entries_.shrink_to_fit();
+  }
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
   std::size_t byte_size() const { return bytes_.size(); }
+  // Bytes the batch holds allocated (text and index), whatever it holds now.
+  std::size_t byte_capacity() const {
+    return bytes_.capacity() + entries_.capacity() * sizeof(Entry);
+  }
 
   void append(std::uint32_t type, std::string_view text) {
     entries_.push_back(Entry{type, static_cast<std::uint32_t>(bytes_.size()),

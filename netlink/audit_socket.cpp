@@ -119,18 +119,27 @@ bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error)
                 error);
   }
 
+  // Unicast: connected to the kernel, the socket takes unicasts from the kernel only (the kernel
+  // refuses other senders with ECONNREFUSED), so receives need not ask who sent each datagram.
+  kernel_only_ = false;
+  if (options_.mode == DataSocketMode::unicast) {
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    kernel_only_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) == 0;
+  }
+
   const std::size_t slots = options_.datagrams_per_call;
-  slots_.assign(slots * kSlotSize, 0);
+  slots_ = std::make_unique_for_overwrite<char[]>(slots * kSlotSize);
   messages_.assign(slots, mmsghdr{});
   iovecs_.assign(slots, iovec{});
   senders_.assign(slots, sockaddr_nl{});
   for (std::size_t i = 0; i < slots; ++i) {
-    iovecs_[i].iov_base = slots_.data() + i * kSlotSize;
+    iovecs_[i].iov_base = slots_.get() + i * kSlotSize;
     iovecs_[i].iov_len = kSlotSize;
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
-    messages_[i].msg_hdr.msg_name = &senders_[i];
-    messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+    messages_[i].msg_hdr.msg_name = kernel_only_ ? nullptr : &senders_[i];
+    messages_[i].msg_hdr.msg_namelen = kernel_only_ ? 0 : sizeof(sockaddr_nl);
   }
 
   if (options_.mode == DataSocketMode::unicast && !register_pid(error)) return false;
@@ -181,7 +190,7 @@ bool AuditDataSocket::register_pid(std::string& error) {
   // those records for the first receive_batch().
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.registration_timeout_ms);
-  char* buffer = slots_.data();
+  char* buffer = slots_.get();
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
@@ -254,8 +263,8 @@ bool AuditDataSocket::register_pid(std::string& error) {
   return fail(OpenError::no_answer, ETIMEDOUT, "no answer from the kernel to AUDIT_SET pid", error);
 }
 
-ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch,
-                                             std::size_t max_records) {
+ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std::size_t max_records,
+                                             std::size_t max_bytes) {
   ReceiveResult result;
   if (fd_ < 0) {
     result.error = EBADF;
@@ -276,18 +285,20 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch,
   }
 
   const std::size_t slots = messages_.size();
-  while (result.records < max_records) {
+  while (result.records < max_records && batch.byte_size() < max_bytes) {
     const unsigned count =
         static_cast<unsigned>(std::min<std::size_t>(slots, max_records - result.records));
     for (unsigned i = 0; i < count; ++i) {
-      messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+      messages_[i].msg_hdr.msg_namelen = kernel_only_ ? 0 : sizeof(sockaddr_nl);
       messages_[i].msg_hdr.msg_flags = 0;
       messages_[i].msg_len = 0;
     }
     int received = ::recvmmsg(fd_, messages_.data(), count, MSG_DONTWAIT, nullptr);
+    ++counters_.reads;
     if (received < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        ++counters_.empty_reads;
         result.would_block = true;
         break;
       }
@@ -301,11 +312,11 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch,
     }
     for (int i = 0; i < received; ++i) {
       ++counters_.datagrams;
-      if (senders_[i].nl_pid != 0) {
+      if (!kernel_only_ && senders_[i].nl_pid != 0) {
         ++counters_.foreign_sender;
         continue;
       }
-      const char* data = slots_.data() + static_cast<std::size_t>(i) * kSlotSize;
+      const char* data = slots_.get() + static_cast<std::size_t>(i) * kSlotSize;
       Datagram datagram = classify_datagram(data, messages_[i].msg_len,
                                             (messages_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0);
       if (datagram.kind != DatagramKind::record) {

@@ -57,6 +57,8 @@ struct ReceiveCounters {
   std::uint64_t malformed = 0;       // shorter than a netlink header (dropped)
   std::uint64_t foreign_sender = 0;  // not sent by the kernel (dropped)
   std::uint64_t receive_errors = 0;  // other receive errors (returned in ReceiveResult::error)
+  std::uint64_t reads = 0;           // recvmmsg calls
+  std::uint64_t empty_reads = 0;     // recvmmsg calls that found the socket empty (EAGAIN)
 };
 
 struct ReceiveResult {
@@ -87,8 +89,11 @@ class AuditDataSocket {
   int receive_buffer_bytes() const { return granted_buffer_bytes_; }
 
   // Non-blocking drain: receives up to `max_records` records into `batch` (appended; the batch
-  // is not cleared). Never blocks. ENOBUFS and truncation are counted, never fatal.
-  ReceiveResult receive_batch(correlate::RecordBatch& batch, std::size_t max_records);
+  // is not cleared), and stops once the batch holds `max_bytes` (checked between system calls,
+  // so it may end up to datagrams_per_call datagrams beyond). Never blocks. ENOBUFS and
+  // truncation are counted, never fatal.
+  ReceiveResult receive_batch(correlate::RecordBatch& batch, std::size_t max_records,
+                              std::size_t max_bytes = SIZE_MAX);
 
   const ReceiveCounters& counters() const { return counters_; }
 
@@ -114,11 +119,13 @@ class AuditDataSocket {
   int granted_buffer_bytes_ = 0;
   ReceiveCounters counters_;
 
-  // recvmmsg slots: one header + payload region per datagram.
-  std::vector<char> slots_;
+  // recvmmsg slots: one header + payload region per datagram. Not zero-filled: a slot's pages
+  // are touched only as far as datagrams reach (most records are far smaller than a slot).
+  std::unique_ptr<char[]> slots_;
   std::vector<mmsghdr> messages_;
   std::vector<iovec> iovecs_;
-  std::vector<sockaddr_nl> senders_;
+  std::vector<sockaddr_nl> senders_;  // unused when kernel_only_
+  bool kernel_only_ = false;          // connected to the kernel: no other sender gets through
 
   // Records received while waiting for the registration ack.
   correlate::RecordBatch early_records_;

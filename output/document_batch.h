@@ -17,6 +17,12 @@ class DocumentBatch {
     ends_.clear();
     oldest_event_ms_ = 0;
   }
+  // clear(), and lets the buffers go (after a burst).
+  void release() {
+    clear();
+    data_.shrink_to_fit();
+    ends_.shrink_to_fit();
+  }
   bool empty() const { return ends_.empty(); }
   std::size_t count() const { return ends_.size(); }
   std::size_t byte_size() const { return data_.size(); }

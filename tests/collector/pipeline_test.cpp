@@ -245,5 +245,71 @@ TEST(Pipeline, StopDrainsWhatWasReadAndEnds) {
   EXPECT_EQ(recording->distinct(), recording->documents());
 }
 
+// A burst of large records (full batches), then quiet (idle reads), then one small record: the
+// capacity of every batch the pipeline hands it is noted.
+class BurstThenQuietSource final : public RecordSource {
+ public:
+  static constexpr int kBurstReads = 16;
+  static constexpr int kQuietReads = 5;
+
+  SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records, int) override {
+    std::lock_guard lock(mutex_);
+    ++reads_;
+    if (reads_ <= kBurstReads) {
+      const std::string padding(4000, 'x');
+      for (std::size_t i = 0; i < max_records; ++i) append(batch, padding);
+      return SourceStatus::records;
+    }
+    if (reads_ <= kBurstReads + kQuietReads) return SourceStatus::idle;
+    if (reads_ == kBurstReads + kQuietReads + 1) {
+      capacity_after_quiet_ = batch.byte_capacity();
+      append(batch, "quiet");
+      return SourceStatus::records;
+    }
+    return SourceStatus::end;
+  }
+  void stop_intake() override {}
+  SourceCounters counters() const override {
+    std::lock_guard lock(mutex_);
+    return counters_;
+  }
+  const std::string& error() const override { return error_; }
+  std::size_t capacity_after_quiet() {
+    std::lock_guard lock(mutex_);
+    return capacity_after_quiet_;
+  }
+
+ private:
+  void append(correlate::RecordBatch& batch, const std::string& text) {
+    std::string line = "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(++serial_) +
+                       "): pid=1 uid=0 auid=0 ses=1 msg='op=" + text + " res=success'";
+    batch.append(correlate::RecordBatch::kLogLine, line);
+    ++counters_.records;
+  }
+
+  mutable std::mutex mutex_;
+  int reads_ = 0;
+  std::uint64_t serial_ = 0;
+  std::size_t capacity_after_quiet_ = SIZE_MAX;
+  SourceCounters counters_;
+  std::string error_;
+};
+
+TEST(Pipeline, BatchesGrownByABurstAreLetGoOnceTheInputIsQuiet) {
+  Metrics metrics;
+  auto source = std::make_unique<BurstThenQuietSource>();
+  BurstThenQuietSource* burst = source.get();
+  auto sink = std::make_unique<RecordingSink>();
+  RecordingSink* recording = sink.get();
+  Pipeline pipeline(small_config(), std::move(source), std::move(sink), metrics);
+  pipeline.start();
+  wait_finished(pipeline);
+  // 16 reads of 64 records of 4 KB: every batch held 256 KB; after the quiet reads the batch
+  // the source is handed holds (almost) nothing allocated.
+  EXPECT_LT(burst->capacity_after_quiet(), 4096u);
+  EXPECT_EQ(metrics.record_batches_handed_over.load(), BurstThenQuietSource::kBurstReads + 1u);
+  EXPECT_EQ(recording->distinct(), BurstThenQuietSource::kBurstReads * 64u + 1u);
+}
+
 }  // namespace
 }  // namespace aurelay::collector

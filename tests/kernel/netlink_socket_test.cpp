@@ -1,10 +1,15 @@
 // Real-kernel tests of the audit data and control sockets (root, CONFIG_AUDIT; skip elsewhere).
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <random>
@@ -174,6 +179,44 @@ TEST(NetlinkKernel, UnicastReceivesTheMarkerExecve) {
 
   socket.close();
   EXPECT_EQ(guard.status().pid, 0u) << "close() must give the pid back";
+}
+
+TEST(NetlinkKernel, UnicastSocketRefusesRecordsFromAnotherSocket) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
+  std::string error;
+  ASSERT_TRUE(succeeded(guard.enable_audit()));
+  AuditDataSocket socket;
+  ASSERT_TRUE(socket.open(DataSocketOptions{}, error)) << error;
+  sockaddr_nl data{};
+  socklen_t length = sizeof(data);
+  ASSERT_EQ(getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&data), &length), 0);
+
+  // A forged record, unicast to the data socket's port from another netlink socket.
+  int forger = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+  ASSERT_GE(forger, 0);
+  struct {
+    nlmsghdr header;
+    char text[64];
+  } forged{};
+  std::snprintf(forged.text, sizeof(forged.text), "audit(1.000:1): forged");
+  forged.header.nlmsg_len = sizeof(forged);
+  forged.header.nlmsg_type = AUDIT_USER;
+  sockaddr_nl to{};
+  to.nl_family = AF_NETLINK;
+  to.nl_pid = data.nl_pid;
+  ssize_t sent =
+      sendto(forger, &forged, sizeof(forged), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  int sent_errno = errno;
+  ::close(forger);
+  // The kernel refuses it (the socket is connected to the kernel): it never reaches a batch.
+  EXPECT_EQ(sent, -1);
+  EXPECT_EQ(sent_errno, ECONNREFUSED);
+  correlate::RecordBatch batch;
+  (void)socket.receive_batch(batch, 256);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    EXPECT_EQ(batch.text(i).find("forged"), std::string_view::npos) << batch.text(i);
+  socket.close();
 }
 
 TEST(NetlinkKernel, SecondSocketInTheSameProcessGetsEexistNamingThePid) {
