@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Replay throughput: the same large auditd log (the corpus repeated with shifted serials, at
 # least 300k records) through aurelay and through laurel (Debian package) in the same run, each
-# pinned to one core. Prints records/s, CPU seconds and peak RSS of each, and the ratio.
-# Usage: bench/replay_vs_laurel.sh [build-dir] [min-records] [runs]
+# pinned to one core, runs alternating. Prints the median run's records/s, CPU seconds and peak
+# RSS of each, and the ratio.
+# Usage: bench/replay_vs_laurel.sh [build-dir] [min-records] [runs] [log]
+#   log: an auditd log to repeat; default ../shared/corpus/real-small.log where present, else the
+#   project's own kernel capture (tests/fixtures/kernel-capture-mozdef.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 min_records=${2:-300000}
 runs=${3:-3}
-corpus=../shared/corpus/real-small.log
-[ -f "$corpus" ] || { echo "needs $corpus (the shared corpus)" >&2; exit 1; }
+corpus=${4:-../shared/corpus/real-small.log}
+[ -f "$corpus" ] || corpus=tests/fixtures/kernel-capture-mozdef.log
+[ -f "$corpus" ] || { echo "needs an auditd log to replay" >&2; exit 1; }
 command -v laurel >/dev/null || { echo "laurel is not installed (tools/setup.sh)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/aurelay-replay-bench-XXXXXX)
@@ -44,20 +48,19 @@ measure() {
   awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/time"
 }
 
-best() {  # the fastest of $runs runs of a command
-  local best_line="" line
-  for _ in $(seq "$runs"); do
-    line=$(measure "$@")
-    if [ -z "$best_line" ] || awk -v a="$line" -v b="$best_line" 'BEGIN{split(a,x," ");split(b,y," ");exit !(x[1]<y[1])}'; then
-      best_line=$line
-    fi
-    rm -f "$work/out.json" "$work/laurel/"*
-  done
-  echo "$best_line"
+median() {  # the median (by wall time) of the runs' lines in file $1
+  sort -n "$1" | awk '{ line[NR] = $0 } END { print line[int((NR + 1) / 2)] }'
 }
 
-aurelay_line=$(best "$build/aurelay" --input "$work/input.log" --output "$work/out.json" --log_level warn)
-laurel_line=$(best sh -c "laurel --config '$work/laurel.toml' < '$work/input.log'")
+for _ in $(seq "$runs"); do  # alternate, so both see the same machine
+  measure "$build/aurelay" --input "$work/input.log" --output "$work/out.json" --log_level warn \
+    >>"$work/aurelay.runs"
+  rm -f "$work/out.json"
+  measure sh -c "laurel --config '$work/laurel.toml' < '$work/input.log'" >>"$work/laurel.runs"
+  rm -f "$work/laurel/"*
+done
+aurelay_line=$(median "$work/aurelay.runs")
+laurel_line=$(median "$work/laurel.runs")
 
 printf '%-8s %10s %12s %10s %12s\n' tool wall_s records/s cpu_s peak_rss_MiB
 for tool in aurelay laurel; do
@@ -68,4 +71,4 @@ for tool in aurelay laurel; do
 done
 read -r aw _ _ <<<"$aurelay_line"
 read -r lw _ _ <<<"$laurel_line"
-printf 'input: %d records; aurelay/laurel records/s ratio: %.2f\n' "$records" "$(echo "$lw / $aw" | bc -l)"
+printf 'input: %d records from %s, median of %d runs; aurelay/laurel records/s ratio: %.2f\n' "$records" "$(basename "$corpus")" "$runs" "$(echo "$lw / $aw" | bc -l)"
