@@ -32,14 +32,17 @@
 
 namespace aurelay::output {
 
+// Default of amqp_confirm_window (the option table formats this same constant).
+inline constexpr std::size_t kDefaultAmqpConfirmWindow = 1000;
+
 struct AmqpSinkConfig {
   std::string urls;  // amqp_url / --output: one URL or a comma-separated list (credentials inside)
   AmqpPublisherConfig publisher;
-  std::size_t confirm_window = 1000;  // unconfirmed messages at most
-  std::uint64_t retry_base_ms = 100;
-  std::uint64_t retry_max_ms = 30000;
+  std::size_t confirm_window = kDefaultAmqpConfirmWindow;  // unconfirmed messages at most
+  std::uint64_t retry_base_ms = kDefaultRetryBaseMs;
+  std::uint64_t retry_max_ms = kDefaultRetryMaxMs;
   std::string spool_dir;  // empty = no spool (memory only; leftovers are dropped and counted)
-  std::uint64_t spool_max_bytes = 1ull << 30;
+  std::uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
   std::uint64_t spool_segment_bytes = 16ull << 20;
   SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
   SpoolFsync spool_fsync = kDefaultSpoolFsync;

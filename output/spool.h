@@ -49,10 +49,13 @@ inline constexpr std::string_view kSpoolFsyncChoices = "always|batch|never";
 inline constexpr SpoolFsync kDefaultSpoolFsync = SpoolFsync::batch;
 static_assert(choices_list_names(kSpoolFsyncChoices, kSpoolFsyncNames));
 
+// Default of spool_max_bytes (the option table and every sink's config): 1 GiB.
+inline constexpr std::uint64_t kDefaultSpoolMaxBytes = 1ull << 30;
+
 struct SpoolConfig {
-  std::string dir;                                // created (0700) when missing
-  std::uint64_t max_bytes = 1ull << 30;           // spool_max_bytes: 1 GiB
-  std::uint64_t segment_max_bytes = 16ull << 20;  // rotate after 16 MiB (<= max_bytes/4)
+  std::string dir;                                  // created (0700) when missing
+  std::uint64_t max_bytes = kDefaultSpoolMaxBytes;  // spool_max_bytes
+  std::uint64_t segment_max_bytes = 16ull << 20;    // rotate after 16 MiB (<= max_bytes/4)
   SpoolFullAction full_action = kDefaultSpoolFullAction;
   SpoolFsync fsync = kDefaultSpoolFsync;
 };
