@@ -684,8 +684,9 @@ ConfigResult validate_config(const Config& config) {
     if (value.empty()) return {};
     const std::string shown = output::redact_url_credentials(value);
     if (key != "mozdef_url" && output::is_amqp_url(value)) {
-      std::string error;
-      if (!output::parse_amqp_url_list(value, error)) return fail(key, error);
+      if (Result<std::vector<output::AmqpEndpoint>> parsed = output::parse_amqp_url_list(value);
+          !parsed)
+        return fail(key, parsed.error());
       return {};
     }
     if (key == "amqp_url") {

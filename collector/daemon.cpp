@@ -188,10 +188,9 @@ namespace {
 
 Result<std::unique_ptr<output::Sink>> make_sink(const Config& config) {
   std::string destination = config.effective_output();
-  std::string error;
   if (output::is_amqp_url(destination)) {
     auto sink = std::make_unique<output::AmqpSink>(make_amqp_config(config, destination));
-    if (!sink->open(&error)) return fail(error);
+    if (Status opened = sink->open(); !opened) return fail(opened.error());
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
   if (is_http_output(destination)) {

@@ -81,17 +81,15 @@ AmqpSink::~AmqpSink() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-bool AmqpSink::open(std::string* error) {
-  auto fail = [&](std::string message) {
-    last_error_ = std::move(message);
-    if (error) *error = last_error_;
-    return false;
+Status AmqpSink::open() {
+  auto fail = [&](std::string message) -> Status {
+    last_error_ = message;
+    return aurelay::fail(std::move(message));
   };
-  if (opened_) return true;
-  std::string parse_error;
-  auto endpoints = parse_amqp_url_list(config_.urls, parse_error);
-  if (!endpoints) return fail("amqp sink: " + parse_error);
-  endpoints_ = std::move(*endpoints);
+  if (opened_) return {};
+  Result<std::vector<AmqpEndpoint>> endpoints = parse_amqp_url_list(config_.urls);
+  if (!endpoints) return fail("amqp sink: " + endpoints.error());
+  endpoints_ = std::move(endpoints).value();
   if (config_.confirm_window == 0) config_.confirm_window = 1;
   if (config_.publisher.exchange.empty())
     return fail("amqp sink: no exchange (the default exchange cannot be declared)");
@@ -103,8 +101,7 @@ bool AmqpSink::open(std::string* error) {
     spool_config.full_action = config_.spool_full_action;
     spool_config.fsync = config_.spool_fsync;
     spool_ = std::make_unique<Spool>(spool_config);
-    std::string spool_error;
-    if (!spool_->open(&spool_error)) return fail(spool_error);
+    if (Status spool_opened = spool_->open(); !spool_opened) return fail(spool_opened.error());
     if (!spool_->empty()) {
       spdlog::info(
           "amqp sink: {} document(s) left in spool {} by a previous run: sending them first",
@@ -114,7 +111,7 @@ bool AmqpSink::open(std::string* error) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return fail(std::string("amqp sink: eventfd: ") + std::strerror(errno));
   opened_ = true;
-  return true;
+  return {};
 }
 
 std::string AmqpSink::broker_display(std::int64_t index) const {
@@ -290,12 +287,11 @@ bool AmqpSink::ensure_connected() {
   if (!work) return false;
   const AmqpEndpoint& endpoint = endpoints_[broker_index_];
   const bool channel_only = publisher_.connection_open();
-  std::string error;
-  if (!publisher_.connect(endpoint, error)) {
+  if (Status connected = publisher_.connect(endpoint); !connected) {
     ++counters_.connect_failures;
     counters_.current_broker = -1;
     if (!publisher_.connection_open()) broker_index_ = (broker_index_ + 1) % endpoints_.size();
-    note_failure("amqp sink: " + error);
+    note_failure("amqp sink: " + connected.error());
     return false;
   }
   if (!channel_only) {
@@ -315,7 +311,6 @@ bool AmqpSink::ensure_connected() {
 }
 
 void AmqpSink::publish_window() {
-  std::string error;
   while (publisher_.ready() && unresolved_ < window_limit()) {
     if (publishing_ == nullptr && !next_chunk()) return;
     if (publishing_ == nullptr) continue;  // an empty spool record was skipped
@@ -323,11 +318,12 @@ void AmqpSink::publish_window() {
     const std::size_t newline = chunk.ndjson.find('\n', chunk.cursor);
     const std::size_t end = newline == std::string::npos ? chunk.ndjson.size() : newline;
     std::string_view document(chunk.ndjson.data() + chunk.cursor, end - chunk.cursor);
-    const std::uint64_t tag = publisher_.publish(document, error);
-    if (tag == 0) {
-      fail_connection("amqp sink: " + error, false);
+    Result<std::uint64_t> published = publisher_.publish(document);
+    if (!published) {
+      fail_connection("amqp sink: " + published.error(), false);
       return;
     }
+    const std::uint64_t tag = *published;
     if (window_.empty()) first_tag_ = tag;
     window_.push_back(Pending{publishing_, static_cast<std::uint32_t>(chunk.cursor),
                               static_cast<std::uint32_t>(document.size()), false, false});
@@ -444,11 +440,10 @@ void AmqpSink::fail_connection(const std::string& reason, bool channel_only) {
 void AmqpSink::read_confirms(int wait_ms) {
   if (!publisher_.ready()) return;
   ConfirmHandler handler(*this);
-  std::string error;
-  const bool ok = publisher_.read(wait_ms, wake_fd_, handler, error);
+  Status read = publisher_.read(wait_ms, wake_fd_, handler);
   trim_window();
   if (!handler.failure.empty()) note_failure("amqp sink: " + handler.failure);
-  if (!ok) fail_connection("amqp sink: " + error, publisher_.connection_open());
+  if (!read) fail_connection("amqp sink: " + read.error(), publisher_.connection_open());
 }
 
 void AmqpSink::pump() {

@@ -87,8 +87,8 @@ class AmqpSink final : public Sink {
   AmqpSink& operator=(const AmqpSink&) = delete;
 
   // Parses the URLs, opens the spool and the wakeup eventfd. Does not connect (the broker may be
-  // down at start: batches are spooled meanwhile). False + error (never with credentials).
-  bool open(std::string* error);
+  // down at start: batches are spooled meanwhile). The error never holds credentials.
+  Status open();
 
   SinkStatus write(const DocumentBatch& batch) override;
   void poll(int max_wait_ms) override;

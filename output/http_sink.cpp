@@ -145,8 +145,7 @@ Status HttpSink::open_spool() {
   spool_config.full_action = config_.spool_full_action;
   spool_config.fsync = config_.spool_fsync;
   spool_ = std::make_unique<Spool>(spool_config);
-  std::string spool_error;
-  if (!spool_->open(&spool_error)) return fail_open(spool_error);
+  if (Status spool_opened = spool_->open(); !spool_opened) return fail_open(spool_opened.error());
   if (!spool_->empty()) {
     spdlog::info("http sink: {} document(s) left in spool {} by a previous run: sending them first",
                  spool_->unread_items(), config_.spool_dir);

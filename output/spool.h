@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "correlate/result.h"
 #include "output/choice.h"
 
 namespace aurelay::output {
@@ -93,9 +94,9 @@ class Spool {
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
 
-  // Creates the directory and indexes the segments left by a previous run. False + error on
-  // failure (the spool is then unusable).
-  bool open(std::string* error);
+  // Creates the directory and indexes the segments left by a previous run. On failure the spool
+  // is unusable.
+  Status open();
   bool is_open() const { return open_; }
 
   // Appends one record whose payload is `head` followed by `body`.
