@@ -10,23 +10,6 @@
 
 namespace aurelay::output {
 
-namespace {
-
-constexpr std::int64_t kLogIntervalMs = 10000;
-
-// Spool records hold the same payload as HttpSink's (u64 oldest event time, then NDJSON), so a
-// spool left by one output is sent by the other.
-void put_u64(char* out, std::uint64_t value) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(value >> (8 * i));
-}
-std::uint64_t get_u64(const char* in) {
-  std::uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = value << 8 | static_cast<unsigned char>(in[i]);
-  return value;
-}
-
-}  // namespace
-
 // Turns the publisher's reports into resolutions of the window.
 class AmqpSink::ConfirmHandler final : public AmqpPublisher::Handler {
  public:
@@ -139,19 +122,7 @@ void AmqpSink::wakeup() {
   }
 }
 
-void AmqpSink::warn(const std::string& message) {
-  std::int64_t now = clock_.steady_ms();
-  if (last_warn_ms_ >= 0 && now - last_warn_ms_ < kLogIntervalMs) {
-    ++warn_suppressed_;
-    return;
-  }
-  if (warn_suppressed_ > 0)
-    spdlog::warn("{} ({} similar message(s) suppressed)", message, warn_suppressed_);
-  else
-    spdlog::warn("{}", message);
-  last_warn_ms_ = now;
-  warn_suppressed_ = 0;
-}
+void AmqpSink::warn(const std::string& message) { warn_log_.warn(clock_.steady_ms(), message); }
 
 SinkStatus AmqpSink::write(const DocumentBatch& batch) {
   if (!opened_) {
@@ -190,31 +161,14 @@ void AmqpSink::enqueue(std::unique_ptr<Chunk> chunk) {
 }
 
 SpoolAppendResult AmqpSink::spool_chunk(const Chunk& chunk) {
-  char head[8];
-  put_u64(head, chunk.oldest_ms);
-  const std::uint64_t dropped_before = spool_->counters().dropped_items;
-  SpoolAppendResult result =
-      spool_->append(chunk.count, std::string_view(head, sizeof(head)), chunk.ndjson);
-  counters_.dropped_spool_full += spool_->counters().dropped_items - dropped_before;
-  switch (result) {
-    case SpoolAppendResult::appended:
-      counters_.spooled += chunk.count;
-      break;
-    case SpoolAppendResult::appended_after_dropping_oldest:
-      counters_.spooled += chunk.count;
-      last_error_ = "amqp sink: spool full: oldest segment dropped";
-      warn(last_error_);
-      break;
-    case SpoolAppendResult::dropped_newest:
-      last_error_ = "amqp sink: spool full: newest documents dropped";
-      warn(last_error_);
-      break;
-    case SpoolAppendResult::io_error:
-      last_error_ = "amqp sink: " + spool_->last_error();
-      warn(last_error_);
-      break;
+  SpoolWrite written = spool_batch(*spool_, chunk.count, chunk.oldest_ms, chunk.ndjson);
+  counters_.spooled += written.spooled;
+  counters_.dropped_spool_full += written.dropped_spool_full;
+  if (!written.problem.empty()) {
+    last_error_ = "amqp sink: " + written.problem;
+    warn(last_error_);
   }
-  return result;
+  return written.result;
 }
 
 void AmqpSink::requeue(std::unique_ptr<Chunk> chunk) {
@@ -239,9 +193,9 @@ bool AmqpSink::next_chunk() {
     SpoolRecord record;
     if (!spool_->read_next(record)) return false;
     chunk = std::make_unique<Chunk>();
-    if (record.payload.size() >= 8) {
-      chunk->oldest_ms = get_u64(record.payload.data());
-      chunk->ndjson.assign(record.payload, 8);
+    if (std::optional<SpooledBatch> spooled = read_spooled_batch(std::move(record.payload))) {
+      chunk->oldest_ms = spooled->oldest_ms;
+      chunk->ndjson = std::move(spooled->ndjson);
     }
     // A record whose text does not hold `items` lines is sent for what it holds.
     chunk->count =

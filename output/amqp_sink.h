@@ -29,6 +29,7 @@
 #include "output/retry_policy.h"
 #include "output/sink.h"
 #include "output/spool.h"
+#include "output/spooled_batch.h"
 
 namespace aurelay::output {
 
@@ -177,8 +178,7 @@ class AmqpSink final : public Sink {
   std::int64_t backoff_until_ms_ = 0;
 
   LatencyWindow latency_;  // of delivered batches
-  std::int64_t last_warn_ms_ = -1;
-  std::uint64_t warn_suppressed_ = 0;
+  RateLimitedLog warn_log_;
   AmqpSinkCounters counters_;
   std::string last_error_;
 };

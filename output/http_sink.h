@@ -41,6 +41,7 @@
 #include "output/retry_policy.h"
 #include "output/sink.h"
 #include "output/spool.h"
+#include "output/spooled_batch.h"
 
 namespace aurelay::output {
 
@@ -166,10 +167,6 @@ class HttpSink final : public Sink {
     std::string response;
     char error[CURL_ERROR_SIZE] = {};
   };
-  struct RateLimitedLog {
-    std::int64_t last_ms = -1;
-    std::uint64_t suppressed = 0;
-  };
 
   Status check_config();
   Status open_spool();
@@ -197,7 +194,6 @@ class HttpSink final : public Sink {
   void on_rejected(const Transfer& transfer, OutBatch&& batch, long status);
   void requeue_front(OutBatch&& batch);
   void record_latency(std::uint64_t oldest_ms);
-  void warn(RateLimitedLog& log, const std::string& message);
   void spill_leftovers();
   std::size_t in_flight() const;
   std::int64_t now_ms() const;
