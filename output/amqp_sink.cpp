@@ -77,19 +77,14 @@ Status AmqpSink::open() {
   if (config_.publisher.exchange.empty())
     return fail("amqp sink: no exchange (the default exchange cannot be declared)");
   if (!config_.spool_dir.empty()) {
-    SpoolConfig spool_config;
-    spool_config.dir = config_.spool_dir;
-    spool_config.max_bytes = config_.spool_max_bytes;
-    spool_config.segment_max_bytes = config_.spool_segment_bytes;
-    spool_config.full_action = config_.spool_full_action;
-    spool_config.fsync = config_.spool_fsync;
-    spool_ = std::make_unique<Spool>(spool_config);
-    if (Status spool_opened = spool_->open(); !spool_opened) return fail(spool_opened.error());
-    if (!spool_->empty()) {
-      spdlog::info(
-          "amqp sink: {} document(s) left in spool {} by a previous run: sending them first",
-          spool_->unread_items(), config_.spool_dir);
-    }
+    Result<std::unique_ptr<Spool>> spool =
+        open_sink_spool("amqp sink", {.dir = config_.spool_dir,
+                                      .max_bytes = config_.spool_max_bytes,
+                                      .segment_max_bytes = config_.spool_segment_bytes,
+                                      .full_action = config_.spool_full_action,
+                                      .fsync = config_.spool_fsync});
+    if (!spool) return fail(spool.error());
+    spool_ = std::move(spool).value();
   }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return fail(std::string("amqp sink: eventfd: ") + std::strerror(errno));

@@ -128,18 +128,14 @@ Status HttpSink::check_config() {
 // The spool, when configured, indexing what a previous run left (it is sent first).
 Status HttpSink::open_spool() {
   if (config_.spool_dir.empty()) return {};
-  SpoolConfig spool_config;
-  spool_config.dir = config_.spool_dir;
-  spool_config.max_bytes = config_.spool_max_bytes;
-  spool_config.segment_max_bytes = config_.spool_segment_bytes;
-  spool_config.full_action = config_.spool_full_action;
-  spool_config.fsync = config_.spool_fsync;
-  spool_ = std::make_unique<Spool>(spool_config);
-  if (Status spool_opened = spool_->open(); !spool_opened) return fail_open(spool_opened.error());
-  if (!spool_->empty()) {
-    spdlog::info("http sink: {} document(s) left in spool {} by a previous run: sending them first",
-                 spool_->unread_items(), config_.spool_dir);
-  }
+  Result<std::unique_ptr<Spool>> spool =
+      open_sink_spool("http sink", {.dir = config_.spool_dir,
+                                    .max_bytes = config_.spool_max_bytes,
+                                    .segment_max_bytes = config_.spool_segment_bytes,
+                                    .full_action = config_.spool_full_action,
+                                    .fsync = config_.spool_fsync});
+  if (!spool) return fail_open(spool.error());
+  spool_ = std::move(spool).value();
   return {};
 }
 

@@ -20,6 +20,16 @@ std::uint64_t get_u64(const char* in) {
 
 }  // namespace
 
+Result<std::unique_ptr<Spool>> open_sink_spool(std::string_view sink_name, SpoolConfig config) {
+  auto spool = std::make_unique<Spool>(std::move(config));
+  if (Status opened = spool->open(); !opened) return fail(opened.error());
+  if (!spool->empty()) {
+    spdlog::info("{}: {} document(s) left in spool {} by a previous run: sending them first",
+                 sink_name, spool->unread_items(), spool->config().dir);
+  }
+  return spool;
+}
+
 void RateLimitedLog::warn(std::int64_t now_ms, const std::string& message) {
   if (last_ms_ >= 0 && now_ms - last_ms_ < kIntervalMs) {
     ++suppressed_;

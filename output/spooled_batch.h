@@ -5,13 +5,19 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "correlate/result.h"
 #include "output/spool.h"
 
 namespace aurelay::output {
+
+// Opens the spool of a sink (`sink_name` starts its messages: "http sink"), indexing what a
+// previous run left; when that holds documents the log says so (they are sent first).
+Result<std::unique_ptr<Spool>> open_sink_spool(std::string_view sink_name, SpoolConfig config);
 
 // A warning logged at most once per kIntervalMs; the ones in between are counted, and the next
 // one logged says how many were suppressed.

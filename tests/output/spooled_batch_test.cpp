@@ -3,47 +3,18 @@
 #include "output/spooled_batch.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <memory>
-#include <sstream>
 #include <string>
 
-#include "mozdef_test_server.h"
+#include "test_support.h"
 
 namespace aurelay::output {
 namespace {
 
+using aurelay::testing::CapturedLog;
+using aurelay::testing::count_occurrences;
 using aurelay::testing::TempDir;
-
-class CapturedLog {
- public:
-  CapturedLog()
-      : previous_(spdlog::default_logger()),
-        logger_(std::make_shared<spdlog::logger>(
-            "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_))) {
-    spdlog::set_default_logger(logger_);
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  CapturedLog(const CapturedLog&) = delete;
-  CapturedLog& operator=(const CapturedLog&) = delete;
-  std::string text() {
-    logger_->flush();
-    return stream_.str();
-  }
-
- private:
-  std::ostringstream stream_;
-  std::shared_ptr<spdlog::logger> previous_;
-  std::shared_ptr<spdlog::logger> logger_;
-};
-
-std::size_t occurrences(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
-}
 
 TEST(SpooledBatch, WrittenBatchReadsBackWithItsOldestEventTime) {
   TempDir dir;
@@ -94,16 +65,44 @@ TEST(SpooledBatch, FullSpoolWithDropNewestSaysSoAndCountsTheDocuments) {
   EXPECT_EQ(written.problem, "spool full: newest documents dropped");
 }
 
+TEST(SpooledBatch, SinkSpoolSaysWhatAPreviousRunLeft) {
+  TempDir dir;
+  SpoolConfig config;
+  config.dir = (dir.path() / "spool").string();
+  {
+    CapturedLog log;
+    Result<std::unique_ptr<Spool>> first = open_sink_spool("http sink", config);
+    ASSERT_TRUE(first.ok()) << first.error();
+    EXPECT_EQ(log.text().find("previous run"), std::string::npos) << log.text();
+    EXPECT_EQ(spool_batch(**first, 2, 0, "{}\n{}\n").result, SpoolAppendResult::appended);
+    (*first)->sync();
+  }
+  CapturedLog log;
+  Result<std::unique_ptr<Spool>> again = open_sink_spool("amqp sink", config);
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ((*again)->unread_items(), 2u);
+  EXPECT_NE(log.text().find("amqp sink: 2 document(s) left in spool " + config.dir +
+                            " by a previous run: sending them first"),
+            std::string::npos)
+      << log.text();
+
+  SpoolConfig unusable;
+  unusable.dir = "/proc/aurelay-no-such-dir/spool";
+  Result<std::unique_ptr<Spool>> refused = open_sink_spool("http sink", unusable);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("/proc/aurelay-no-such-dir/spool"), std::string::npos);
+}
+
 TEST(RateLimitedLog, RepeatsWithinTheIntervalAreCountedAndReported) {
   CapturedLog log;
   RateLimitedLog warnings;
   warnings.warn(1000, "spool full");
   warnings.warn(1000 + RateLimitedLog::kIntervalMs - 1, "spool full");
   warnings.warn(1000 + RateLimitedLog::kIntervalMs - 1, "spool full");
-  EXPECT_EQ(occurrences(log.text(), "spool full"), 1u) << log.text();
+  EXPECT_EQ(count_occurrences(log.text(), "spool full"), 1u) << log.text();
   warnings.warn(1000 + RateLimitedLog::kIntervalMs, "spool full");
-  EXPECT_EQ(occurrences(log.text(), "spool full"), 2u) << log.text();
-  EXPECT_EQ(occurrences(log.text(), "spool full (2 similar message(s) suppressed)"), 1u)
+  EXPECT_EQ(count_occurrences(log.text(), "spool full"), 2u) << log.text();
+  EXPECT_EQ(count_occurrences(log.text(), "spool full (2 similar message(s) suppressed)"), 1u)
       << log.text();
 }
 
