@@ -11,10 +11,18 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "correlate/event_assembler.h"
+#include "correlate/process_table.h"
 #include "output/amqp_publisher.h"
+#include "output/amqp_sink.h"
 #include "output/bulk_format.h"
+#include "output/http_sink.h"
+#include "output/retry_policy.h"
+#include "output/spool.h"
 #include "output/url_credentials.h"
 
 namespace aurelay::collector {
@@ -33,6 +41,36 @@ template <typename Enum, std::size_t N>
 consteval std::string_view named(const std::array<ChoiceName<Enum>, N>& names, Enum value) {
   return choice_name(names, value);
 }
+
+// The decimal text of a component's default constant, at compile time, so a numeric option's
+// default is written once: in the component's header, read by its config struct and by this
+// table.
+template <auto Value>
+struct DecimalText {
+  static_assert(std::is_integral_v<decltype(Value)> && std::cmp_greater_equal(Value, 0));
+  static constexpr std::size_t kCapacity = 20;  // digits of the largest std::uint64_t
+  static constexpr auto kDigits = [] {
+    std::array<char, kCapacity> out{};
+    auto rest = static_cast<std::uint64_t>(Value);
+    std::size_t at = kCapacity;
+    do {
+      out[--at] = static_cast<char>('0' + rest % 10);
+      rest /= 10;
+    } while (rest != 0);
+    return out;
+  }();
+  static constexpr std::size_t kFirst = [] {
+    std::size_t at = 0;
+    while (kDigits[at] == '\0') ++at;
+    return at;
+  }();
+};
+template <auto Value>
+consteval std::string_view decimal() {
+  return {DecimalText<Value>::kDigits.data() + DecimalText<Value>::kFirst,
+          DecimalText<Value>::kCapacity - DecimalText<Value>::kFirst};
+}
+static_assert(decimal<1073741824ULL>() == "1073741824" && decimal<0>() == "0");
 
 // A kChoice option's member, written and read through the names of its enum; the table's list
 // of values must be the enum's names.
@@ -76,11 +114,13 @@ const std::array kOptions = {
     "holds; a power of two. Bounds the memory a backlog can take; bursts beyond it wait in the "
     "socket buffer (receive_buffer_bytes) and then the kernel backlog.",
     &Config::ring_capacity},
-  OptionSpec{"eoe_timeout_ms", T::kUnsigned, S::kInput, "2000", 10, 600000, "", "MS",
+  OptionSpec{"eoe_timeout_ms", T::kUnsigned, S::kInput,
+    decimal<correlate::kDefaultEoeTimeoutMs>(), 10, 600000, "", "MS",
     "An event whose EOE record has not arrived after this many milliseconds of wall-clock time "
     "is completed with the records it has.",
     &Config::eoe_timeout_ms},
-  OptionSpec{"max_in_flight", T::kUnsigned, S::kInput, "4096", 16, 1 << 20, "", "N",
+  OptionSpec{"max_in_flight", T::kUnsigned, S::kInput,
+    decimal<correlate::kDefaultMaxInFlight>(), 16, 1 << 20, "", "N",
     "Events being assembled at once; beyond it the oldest is completed early (counted).",
     &Config::max_in_flight},
   OptionSpec{"hostname", T::kString, S::kInput, "", 0, 0, "", "NAME",
@@ -203,13 +243,15 @@ const std::array kOptions = {
     "a character boundary and named in details.truncated. Elasticsearch refuses a whole "
     "document whose keyword value is over 32766 bytes.",
     &Config::max_value_bytes},
-  OptionSpec{"process_table_size", T::kUnsigned, S::kOutput, "16384", 16, 1 << 22, "", "N",
+  OptionSpec{"process_table_size", T::kUnsigned, S::kOutput,
+    decimal<correlate::kDefaultProcessTableSize>(), 16, 1 << 22, "", "N",
     "Processes remembered (pid, parent, name) to name each event's parent in "
     "details.parentprocess; the least recently seen is forgotten beyond it. Live inputs read "
     "/proc/PPID/comm for a parent the audit stream has not shown.",
     &Config::process_table_size},
   // ---- http
-  OptionSpec{"http_max_inflight", T::kUnsigned, S::kHttp, "4", 1, 256, "", "N",
+  OptionSpec{"http_max_inflight", T::kUnsigned, S::kHttp,
+    decimal<output::kDefaultHttpMaxInflight>(), 1, 256, "", "N",
     "Concurrent POSTs to the MozDef server (keep-alive connections).",
     &Config::http_max_inflight},
   OptionSpec{"bulk_format", T::kChoice, S::kHttp,
@@ -224,22 +266,27 @@ const std::array kOptions = {
     "would fail or lose every POST).",
     choice_member<&Config::bulk_format, output::kBulkFormatNames,
                   output::kBulkFormatChoices>()},
-  OptionSpec{"batch_max_events", T::kUnsigned, S::kHttp, "500", 1, 100000, "", "N",
+  OptionSpec{"batch_max_events", T::kUnsigned, S::kHttp,
+    decimal<output::kDefaultBatchMaxEvents>(), 1, 100000, "", "N",
     "Most documents in one POST.",
     &Config::batch_max_events},
-  OptionSpec{"batch_max_bytes", T::kBytes, S::kHttp, "1048576", 1 * kKiB, 256 * kMiB, "",
+  OptionSpec{"batch_max_bytes", T::kBytes, S::kHttp,
+    decimal<output::kDefaultBatchMaxBytes>(), 1 * kKiB, 256 * kMiB, "",
     "BYTES", "Most bytes in one POST body. Suffixes K, M, G.",
     &Config::batch_max_bytes},
-  OptionSpec{"batch_flush_ms", T::kUnsigned, S::kHttp, "200", 1, 60000, "", "MS",
+  OptionSpec{"batch_flush_ms", T::kUnsigned, S::kHttp,
+    decimal<output::kDefaultBatchFlushMs>(), 1, 60000, "", "MS",
     "Longest a batch that is not full waits for more documents while every connection "
     "(http_max_inflight) is busy. With a connection free a batch is sent at once, so a quiet "
     "host does not wait and a busy one sends full batches.",
     &Config::batch_flush_ms},
-  OptionSpec{"retry_base_ms", T::kUnsigned, S::kHttp, "100", 1, 3600000, "", "MS",
+  OptionSpec{"retry_base_ms", T::kUnsigned, S::kHttp,
+    decimal<output::kDefaultRetryBaseMs>(), 1, 3600000, "", "MS",
     "First retry delay after a failed POST (5xx, 408, 429, timeout, connection error); "
     "doubles per attempt with full jitter.",
     &Config::retry_base_ms},
-  OptionSpec{"retry_max_ms", T::kUnsigned, S::kHttp, "30000", 1, 3600000, "", "MS",
+  OptionSpec{"retry_max_ms", T::kUnsigned, S::kHttp,
+    decimal<output::kDefaultRetryMaxMs>(), 1, 3600000, "", "MS",
     "Longest retry delay.",
     &Config::retry_max_ms},
   OptionSpec{"ssl_verify", T::kBool, S::kHttp, "yes", 0, 0, "", "yes|no",
@@ -297,7 +344,8 @@ const std::array kOptions = {
     "configure permission. A missing one is an error that is retried.",
     choice_member<&Config::amqp_declare, kAmqpDeclareNames,
                   kAmqpDeclareChoices>()},
-  OptionSpec{"amqp_confirm_window", T::kUnsigned, S::kAmqp, "1000", 1, 65535, "", "N",
+  OptionSpec{"amqp_confirm_window", T::kUnsigned, S::kAmqp,
+    decimal<output::kDefaultAmqpConfirmWindow>(), 1, 65535, "", "N",
     "Messages published and not yet confirmed by the broker, at most. A nack, a return or a "
     "lost connection sends the unconfirmed documents again (at least once).",
     &Config::amqp_confirm_window},
@@ -306,7 +354,8 @@ const std::array kOptions = {
     "Directory of the disk spool that holds batches while the server is down or slow; they "
     "are sent in order once it recovers, also after a restart.",
     &Config::spool_dir},
-  OptionSpec{"spool_max_bytes", T::kBytes, S::kSpool, "1073741824", 1 * kMiB, kMaxI64, "",
+  OptionSpec{"spool_max_bytes", T::kBytes, S::kSpool,
+    decimal<output::kDefaultSpoolMaxBytes>(), 1 * kMiB, kMaxI64, "",
     "BYTES", "Most bytes the spool may hold. Suffixes K, M, G.",
     &Config::spool_max_bytes},
   OptionSpec{"spool_full_action", T::kChoice, S::kSpool,
@@ -635,8 +684,9 @@ ConfigResult validate_config(const Config& config) {
     if (value.empty()) return {};
     const std::string shown = output::redact_url_credentials(value);
     if (key != "mozdef_url" && output::is_amqp_url(value)) {
-      std::string error;
-      if (!output::parse_amqp_url_list(value, error)) return fail(key, error);
+      if (Result<std::vector<output::AmqpEndpoint>> parsed = output::parse_amqp_url_list(value);
+          !parsed)
+        return fail(key, parsed.error());
       return {};
     }
     if (key == "amqp_url") {

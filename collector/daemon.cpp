@@ -113,6 +113,14 @@ PipelineConfig make_pipeline_config(const Config& config) {
   return pipeline;
 }
 
+netlink::DataSocketOptions make_data_socket_options(const Config& config) {
+  netlink::DataSocketOptions options;
+  options.mode = config.input == "multicast" ? netlink::DataSocketMode::multicast
+                                             : netlink::DataSocketMode::unicast;
+  options.receive_buffer_bytes = static_cast<int>(config.receive_buffer_bytes);
+  return options;
+}
+
 Result<output::HttpSinkConfig> make_http_config(const Config& config, const std::string& url) {
   output::HttpSinkConfig http;
   http.url = url;
@@ -180,10 +188,9 @@ namespace {
 
 Result<std::unique_ptr<output::Sink>> make_sink(const Config& config) {
   std::string destination = config.effective_output();
-  std::string error;
   if (output::is_amqp_url(destination)) {
     auto sink = std::make_unique<output::AmqpSink>(make_amqp_config(config, destination));
-    if (!sink->open(&error)) return fail(error);
+    if (Status opened = sink->open(); !opened) return fail(opened.error());
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
   if (is_http_output(destination)) {
@@ -605,10 +612,7 @@ Status open_input(DaemonContext& daemon) {
     daemon.source = std::move(file).value();
     return {};
   }
-  netlink::DataSocketOptions options;
-  options.mode = config.input == "multicast" ? netlink::DataSocketMode::multicast
-                                             : netlink::DataSocketMode::unicast;
-  options.receive_buffer_bytes = static_cast<int>(config.receive_buffer_bytes);
+  netlink::DataSocketOptions options = make_data_socket_options(config);
   netlink::OpenError open_error = netlink::OpenError::none;
   daemon.source = NetlinkSource::open(options, error, open_error);
   if (!daemon.source)

@@ -9,6 +9,7 @@
 #include "collector/config.h"
 #include "collector/pipeline.h"
 #include "correlate/result.h"
+#include "netlink/audit_socket.h"
 #include "output/amqp_sink.h"
 #include "output/http_sink.h"
 
@@ -19,6 +20,8 @@ int run_daemon(const Config& config);
 
 // The configurations of the components built from a Config (what each option changes).
 PipelineConfig make_pipeline_config(const Config& config);
+// The netlink data socket of a live input (mode and receive buffer).
+netlink::DataSocketOptions make_data_socket_options(const Config& config);
 // Fails when http_credentials_file cannot be read.
 Result<output::HttpSinkConfig> make_http_config(const Config& config, const std::string& url);
 output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string& urls);

@@ -27,9 +27,13 @@
 
 namespace aurelay::correlate {
 
+// Defaults of eoe_timeout_ms and max_in_flight (the option table formats these same constants).
+inline constexpr std::uint64_t kDefaultEoeTimeoutMs = 2000;
+inline constexpr std::size_t kDefaultMaxInFlight = 4096;
+
 struct AssemblerConfig {
-  std::chrono::milliseconds eoe_timeout{2000};
-  std::size_t max_in_flight = 4096;
+  std::chrono::milliseconds eoe_timeout{kDefaultEoeTimeoutMs};
+  std::size_t max_in_flight = kDefaultMaxInFlight;
   // How many completed keys to remember so a late record is recognised as a continuation.
   std::size_t remembered_completed = 4096;
 };

@@ -47,8 +47,12 @@
 
 namespace aurelay::correlate {
 
+// Default of process_table_size (the option table formats this same constant).
+inline constexpr std::size_t kDefaultProcessTableSize = 16384;
+
 struct ProcessTableConfig {
-  std::size_t capacity = 16384;     // entries (at least 1); least recently seen evicted beyond it
+  std::size_t capacity =
+      kDefaultProcessTableSize;     // entries (at least 1); least recently seen evicted beyond it
   bool proc_fallback = false;       // live only: read <proc_root>/<pid>/comm for unknown pids
   std::string proc_root = "/proc";  // injectable for tests
 };

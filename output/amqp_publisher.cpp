@@ -71,14 +71,14 @@ bool is_amqp_url(std::string_view text) {
   return text.starts_with("amqp://") || text.starts_with("amqps://");
 }
 
-std::optional<AmqpEndpoint> parse_amqp_url(std::string_view url, std::string& error) {
+Result<AmqpEndpoint> parse_amqp_url(std::string_view url) {
   std::string buffer(url);
   amqp_connection_info info{};
   amqp_default_connection_info(&info);
   if (!is_amqp_url(url) || amqp_parse_url(buffer.data(), &info) != AMQP_STATUS_OK) {
-    error = "not an amqp:// or amqps:// URL: " + std::string(url.substr(0, url.find("://") + 3)) +
-            "… (expected amqp[s]://user:password@host:port/vhost)";
-    return std::nullopt;
+    return fail(
+        "not an amqp:// or amqps:// URL: " + std::string(url.substr(0, url.find("://") + 3)) +
+        "… (expected amqp[s]://user:password@host:port/vhost)");
   }
   AmqpEndpoint endpoint;
   endpoint.tls = info.ssl != 0;
@@ -88,10 +88,7 @@ std::optional<AmqpEndpoint> parse_amqp_url(std::string_view url, std::string& er
   endpoint.password = info.password;
   endpoint.vhost = info.vhost;
   if (endpoint.vhost.empty()) endpoint.vhost = "/";
-  if (endpoint.host.empty()) {
-    error = "amqp URL without a host";
-    return std::nullopt;
-  }
+  if (endpoint.host.empty()) return fail("amqp URL without a host");
   std::string vhost_text = endpoint.vhost == "/" ? "" : endpoint.vhost;
   endpoint.display = std::string(endpoint.tls ? "amqps://" : "amqp://") + endpoint.host + ":" +
                      std::to_string(endpoint.port) + "/" + vhost_text;
@@ -111,18 +108,14 @@ std::vector<std::string_view> split_amqp_url_list(std::string_view urls) {
   return items;
 }
 
-std::optional<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls,
-                                                             std::string& error) {
+Result<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls) {
   std::vector<AmqpEndpoint> endpoints;
   for (std::string_view item : split_amqp_url_list(urls)) {
-    auto endpoint = parse_amqp_url(item, error);
-    if (!endpoint) return std::nullopt;
-    endpoints.push_back(std::move(*endpoint));
+    Result<AmqpEndpoint> endpoint = parse_amqp_url(item);
+    if (!endpoint) return fail(endpoint.error());
+    endpoints.push_back(std::move(endpoint).value());
   }
-  if (endpoints.empty()) {
-    error = "no amqp URL given";
-    return std::nullopt;
-  }
+  if (endpoints.empty()) return fail("no amqp URL given");
   return endpoints;
 }
 
@@ -146,38 +139,32 @@ void AmqpPublisher::close() {
   drop();
 }
 
-bool AmqpPublisher::connect(const AmqpEndpoint& endpoint, std::string& error) {
+Status AmqpPublisher::connect(const AmqpEndpoint& endpoint) {
   if (connection_ != nullptr && endpoint_display_ != endpoint.display) drop();
   if (connection_ != nullptr) {
-    if (channel_open_) return true;
-    // A channel error left the connection open: a fresh channel is enough.
-    if (open_channel(error)) return true;
-    if (connection_ == nullptr) return false;  // the connection failed too
-    return false;
+    if (channel_open_) return {};
+    // A channel error left the connection open: a fresh channel is enough (open_channel drops
+    // the connection when it failed too).
+    return open_channel();
   }
   endpoint_display_ = endpoint.display;
   amqp_connection_state_t state = amqp_new_connection();
-  if (state == nullptr) {
-    error = "amqp: out of memory";
-    return false;
-  }
+  if (state == nullptr) return fail("amqp: out of memory");
   connection_ = state;
   amqp_socket_t* socket = nullptr;
   if (endpoint.tls) {
     ssl_library_once();
     socket = amqp_ssl_socket_new(state);
     if (socket == nullptr) {
-      error = "amqp: cannot create a TLS socket";
       drop();
-      return false;
+      return fail("amqp: cannot create a TLS socket");
     }
     amqp_ssl_socket_set_verify_peer(socket, config_.ssl_verify ? 1 : 0);
     amqp_ssl_socket_set_verify_hostname(socket, config_.ssl_verify ? 1 : 0);
     if (!config_.ca_file.empty()) {
       if (amqp_ssl_socket_set_cacert(socket, config_.ca_file.c_str()) != AMQP_STATUS_OK) {
-        error = "amqp: cannot read the CA bundle " + config_.ca_file;
         drop();
-        return false;
+        return fail("amqp: cannot read the CA bundle " + config_.ca_file);
       }
     } else {
       SSL_CTX_set_default_verify_paths(static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket)));
@@ -185,25 +172,22 @@ bool AmqpPublisher::connect(const AmqpEndpoint& endpoint, std::string& error) {
     if (!config_.client_cert.empty() &&
         amqp_ssl_socket_set_key(socket, config_.client_cert.c_str(), config_.client_key.c_str()) !=
             AMQP_STATUS_OK) {
-      error = "amqp: cannot read the client certificate " + config_.client_cert + " or its key " +
-              config_.client_key;
       drop();
-      return false;
+      return fail("amqp: cannot read the client certificate " + config_.client_cert +
+                  " or its key " + config_.client_key);
     }
   } else {
     socket = amqp_tcp_socket_new(state);
     if (socket == nullptr) {
-      error = "amqp: cannot create a socket";
       drop();
-      return false;
+      return fail("amqp: cannot create a socket");
     }
   }
   timeval timeout = timeval_of(config_.connect_timeout_ms);
   int status = amqp_socket_open_noblock(socket, endpoint.host.c_str(), endpoint.port, &timeout);
   if (status != AMQP_STATUS_OK) {
-    error = "cannot connect to " + endpoint.display + ": " + amqp_error_string2(status);
     drop();
-    return false;
+    return fail("cannot connect to " + endpoint.display + ": " + amqp_error_string2(status));
   }
   amqp_set_handshake_timeout(state, &timeout);
   amqp_set_rpc_timeout(state, &timeout);
@@ -211,28 +195,30 @@ bool AmqpPublisher::connect(const AmqpEndpoint& endpoint, std::string& error) {
       amqp_login(state, endpoint.vhost.c_str(), 0, kFrameMax, config_.heartbeat_seconds,
                  AMQP_SASL_METHOD_PLAIN, endpoint.user.c_str(), endpoint.password.c_str());
   if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-    error = "login to " + endpoint.display + " as user " + endpoint.user +
-            " refused or failed: " + describe_reply(reply);
+    // The reply lives in the connection's memory: described before the connection goes.
+    std::string reason = "login to " + endpoint.display + " as user " + endpoint.user +
+                         " refused or failed: " + describe_reply(reply);
     drop();
-    return false;
+    return fail(std::move(reason));
   }
   channel_ = 0;
-  if (!open_channel(error)) {
+  if (Status opened = open_channel(); !opened) {
     drop();
-    return false;
+    return opened;
   }
-  return true;
+  return {};
 }
 
-bool AmqpPublisher::open_channel(std::string& error) {
+Status AmqpPublisher::open_channel() {
   amqp_connection_state_t state = state_of(connection_);
   // A new number for every channel: frames still arriving for a closed one are ignored.
   channel_ = static_cast<std::uint16_t>(channel_ % 2000 + 1);
   channel_open_ = false;
   next_tag_ = 1;
-  auto failed = [&](const char* step) {
+  auto failed = [&](const char* step) -> Status {
     amqp_rpc_reply_t reply = amqp_get_rpc_reply(state);
-    error = std::string("amqp ") + step + " on " + endpoint_display_ + ": " + describe_reply(reply);
+    std::string error =
+        std::string("amqp ") + step + " on " + endpoint_display_ + ": " + describe_reply(reply);
     if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
         reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
       amqp_channel_close_ok_t ok{};
@@ -240,7 +226,7 @@ bool AmqpPublisher::open_channel(std::string& error) {
     } else {
       drop();  // connection-level trouble: start again from the socket
     }
-    return false;
+    return fail(std::move(error));
   };
   if (amqp_channel_open(state, channel_) == nullptr) return failed("channel.open");
   if (amqp_confirm_select(state, channel_) == nullptr) return failed("confirm.select");
@@ -263,14 +249,11 @@ bool AmqpPublisher::open_channel(std::string& error) {
   }
   amqp_maybe_release_buffers(state);
   channel_open_ = true;
-  return true;
+  return {};
 }
 
-std::uint64_t AmqpPublisher::publish(std::string_view body, std::string& error) {
-  if (!ready()) {
-    error = "amqp: not connected";
-    return 0;
-  }
+Result<std::uint64_t> AmqpPublisher::publish(std::string_view body) {
+  if (!ready()) return fail("amqp: not connected");
   amqp_connection_state_t state = state_of(connection_);
   const std::uint64_t tag = next_tag_;
   char id[24];
@@ -285,26 +268,23 @@ std::uint64_t AmqpPublisher::publish(std::string_view body, std::string& error) 
                                   bytes_of(config_.routing_key), /*mandatory=*/1,
                                   /*immediate=*/0, &properties, bytes_of(body));
   if (status != AMQP_STATUS_OK) {
-    error = "publishing to " + endpoint_display_ + ": " + amqp_error_string2(status);
     drop();
-    return 0;
+    return fail("publishing to " + endpoint_display_ + ": " + amqp_error_string2(status));
   }
   ++next_tag_;
   return tag;
 }
 
-// Reads the header and body frames that follow a basic.return; `tag` is the message_id.
-bool AmqpPublisher::read_return_content(std::uint16_t channel, std::uint64_t& tag,
-                                        std::string& error) {
+// Reads the header and body frames that follow a basic.return; the tag is the message_id.
+Result<std::uint64_t> AmqpPublisher::read_return_content(std::uint16_t channel) {
   amqp_connection_state_t state = state_of(connection_);
-  tag = 0;
+  std::uint64_t tag = 0;
   timeval timeout = timeval_of(config_.connect_timeout_ms);
   amqp_frame_t frame;
   int status = amqp_simple_wait_frame_noblock(state, &frame, &timeout);
   if (status != AMQP_STATUS_OK || frame.frame_type != AMQP_FRAME_HEADER ||
       frame.channel != channel) {
-    error = "amqp: basic.return without its content header";
-    return false;
+    return fail("amqp: basic.return without its content header");
   }
   const auto* properties = static_cast<amqp_basic_properties_t*>(frame.payload.properties.decoded);
   if (properties != nullptr && (properties->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) != 0) {
@@ -316,16 +296,14 @@ bool AmqpPublisher::read_return_content(std::uint16_t channel, std::uint64_t& ta
   std::uint64_t remaining = frame.payload.properties.body_size;
   while (remaining > 0) {
     status = amqp_simple_wait_frame_noblock(state, &frame, &timeout);
-    if (status != AMQP_STATUS_OK || frame.frame_type != AMQP_FRAME_BODY) {
-      error = "amqp: basic.return with a truncated body";
-      return false;
-    }
+    if (status != AMQP_STATUS_OK || frame.frame_type != AMQP_FRAME_BODY)
+      return fail("amqp: basic.return with a truncated body");
     remaining -= std::min<std::uint64_t>(remaining, frame.payload.body_fragment.len);
   }
-  return true;
+  return tag;
 }
 
-bool AmqpPublisher::handle_method(const void* frame_pointer, Handler& handler, std::string& error) {
+Status AmqpPublisher::handle_method(const void* frame_pointer, Handler& handler) {
   const auto& frame = *static_cast<const amqp_frame_t*>(frame_pointer);
   amqp_connection_state_t state = state_of(connection_);
   const bool ours = frame.channel == channel_ && channel_open_;
@@ -333,55 +311,54 @@ bool AmqpPublisher::handle_method(const void* frame_pointer, Handler& handler, s
     case AMQP_BASIC_ACK_METHOD: {
       const auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
       if (ours) handler.on_ack(ack->delivery_tag, ack->multiple != 0);
-      return true;
+      return {};
     }
     case AMQP_BASIC_NACK_METHOD: {
       const auto* nack = static_cast<amqp_basic_nack_t*>(frame.payload.method.decoded);
       if (ours) handler.on_nack(nack->delivery_tag, nack->multiple != 0);
-      return true;
+      return {};
     }
     case AMQP_BASIC_RETURN_METHOD: {
       const auto* returned = static_cast<amqp_basic_return_t*>(frame.payload.method.decoded);
       const int code = returned->reply_code;
       const std::string text(view(returned->reply_text));
-      std::uint64_t tag = 0;
-      if (!read_return_content(frame.channel, tag, error)) {
+      Result<std::uint64_t> tag = read_return_content(frame.channel);
+      if (!tag) {
         drop();
-        return false;
+        return fail(tag.error());
       }
-      if (ours) handler.on_return(tag, code, text);
-      return true;
+      if (ours) handler.on_return(*tag, code, text);
+      return {};
     }
     case AMQP_CHANNEL_CLOSE_METHOD: {
       const auto* close = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
-      error = "channel closed by the broker " + endpoint_display_ + ": " +
-              std::to_string(close->reply_code) + " " + std::string(view(close->reply_text));
+      std::string reason = "channel closed by the broker " + endpoint_display_ + ": " +
+                           std::to_string(close->reply_code) + " " +
+                           std::string(view(close->reply_text));
       amqp_channel_close_ok_t ok{};
       amqp_send_method(state, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-      if (frame.channel != channel_) return true;  // an old channel: already given up
+      if (frame.channel != channel_) return {};  // an old channel: already given up
       channel_open_ = false;
-      return false;
+      return fail(std::move(reason));
     }
     case AMQP_CONNECTION_CLOSE_METHOD: {
       const auto* close = static_cast<amqp_connection_close_t*>(frame.payload.method.decoded);
-      error = "connection closed by the broker " + endpoint_display_ + ": " +
-              std::to_string(close->reply_code) + " " + std::string(view(close->reply_text));
+      std::string reason = "connection closed by the broker " + endpoint_display_ + ": " +
+                           std::to_string(close->reply_code) + " " +
+                           std::string(view(close->reply_text));
       amqp_connection_close_ok_t ok{};
       amqp_send_method(state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
       drop();
-      return false;
+      return fail(std::move(reason));
     }
     default:
       // connection.blocked/unblocked, channel.flow and the like: nothing to do here.
-      return true;
+      return {};
   }
 }
 
-bool AmqpPublisher::read(int wait_ms, int wake_fd, Handler& handler, std::string& error) {
-  if (connection_ == nullptr) {
-    error = "amqp: not connected";
-    return false;
-  }
+Status AmqpPublisher::read(int wait_ms, int wake_fd, Handler& handler) {
+  if (connection_ == nullptr) return fail("amqp: not connected");
   amqp_connection_state_t state = state_of(connection_);
   bool waited = wait_ms <= 0;
   while (connection_ != nullptr) {
@@ -389,8 +366,8 @@ bool AmqpPublisher::read(int wait_ms, int wake_fd, Handler& handler, std::string
       waited = true;
       pollfd fds[2] = {{amqp_get_sockfd(state), POLLIN, 0}, {wake_fd, POLLIN, 0}};
       int ready = ::poll(fds, wake_fd >= 0 ? 2 : 1, wait_ms);
-      if (ready <= 0) return true;
-      if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) == 0) return true;  // woken up
+      if (ready <= 0) return {};
+      if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) == 0) return {};  // woken up
     }
     waited = true;
     timeval zero{0, 0};
@@ -398,20 +375,20 @@ bool AmqpPublisher::read(int wait_ms, int wake_fd, Handler& handler, std::string
     int status = amqp_simple_wait_frame_noblock(state, &frame, &zero);
     if (status == AMQP_STATUS_TIMEOUT) break;
     if (status != AMQP_STATUS_OK) {
-      error = "connection to " + endpoint_display_ + " lost: " + amqp_error_string2(status);
       drop();
-      return false;
+      return fail("connection to " + endpoint_display_ + " lost: " + amqp_error_string2(status));
     }
     ++frames_since_release_;
     if (frame.frame_type != AMQP_FRAME_METHOD) continue;  // stray content: ignore
-    if (!handle_method(&frame, handler, error)) return false;
+    if (Status handled = handle_method(&frame, handler); !handled) return handled;
   }
   if (connection_ != nullptr && frames_since_release_ >= kFramesPerRelease &&
       !amqp_frames_enqueued(state)) {
     amqp_maybe_release_buffers(state);
     frames_since_release_ = 0;
   }
-  return connection_ != nullptr;
+  if (connection_ == nullptr) return fail("connection to " + endpoint_display_ + " lost");
+  return {};
 }
 
 }  // namespace aurelay::output

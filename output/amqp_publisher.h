@@ -24,10 +24,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "correlate/result.h"
 
 namespace aurelay::output {
 
@@ -44,13 +45,12 @@ struct AmqpEndpoint {
 
 // Parses amqp://user:password@host:port/vhost or amqps://… (percent-escapes decoded; defaults
 // guest/guest, port 5672 or 5671, vhost "/"). The error never holds the password.
-std::optional<AmqpEndpoint> parse_amqp_url(std::string_view url, std::string& error);
+Result<AmqpEndpoint> parse_amqp_url(std::string_view url);
 // The URLs of a comma-separated list (a cluster), blanks around each trimmed, empty items skipped:
 // the one reading of amqp_url's list (parse_amqp_url_list, the state file's broker index).
 std::vector<std::string_view> split_amqp_url_list(std::string_view urls);
 // A comma-separated list (a cluster): every URL must parse.
-std::optional<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls,
-                                                             std::string& error);
+Result<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls);
 // True for "amqp://…" and "amqps://…", also for a comma-separated list of them.
 bool is_amqp_url(std::string_view text);
 
@@ -86,19 +86,19 @@ class AmqpPublisher {
   AmqpPublisher& operator=(const AmqpPublisher&) = delete;
 
   // Makes the publisher ready to publish to `endpoint`: reuses an open connection to it (a new
-  // channel after a channel error), else connects. False + a reason (without credentials).
-  bool connect(const AmqpEndpoint& endpoint, std::string& error);
+  // channel after a channel error), else connects. Fails with a reason (without credentials).
+  Status connect(const AmqpEndpoint& endpoint);
   bool ready() const { return connection_ != nullptr && channel_open_; }
   bool connection_open() const { return connection_ != nullptr; }
 
-  // Publishes one message; returns its delivery tag, 0 on failure (error set; not ready() any
-  // more).
-  std::uint64_t publish(std::string_view body, std::string& error);
+  // Publishes one message; returns its delivery tag (>= 1). On failure the publisher is not
+  // ready() any more.
+  Result<std::uint64_t> publish(std::string_view body);
 
   // Handles the frames that arrived. With `wait_ms` > 0 and nothing buffered, waits up to that
-  // long for the socket, or until `wake_fd` (>= 0) is readable. False when the channel or the
-  // connection failed (error set): messages not acked are lost to the broker.
-  bool read(int wait_ms, int wake_fd, Handler& handler, std::string& error);
+  // long for the socket, or until `wake_fd` (>= 0) is readable. Fails when the channel or the
+  // connection failed: messages not acked are lost to the broker.
+  Status read(int wait_ms, int wake_fd, Handler& handler);
 
   // Closes channel and connection politely (short timeout), or drops them at once.
   void close();
@@ -107,9 +107,10 @@ class AmqpPublisher {
   std::uint64_t next_tag() const { return next_tag_; }
 
  private:
-  bool open_channel(std::string& error);
-  bool handle_method(const void* frame, Handler& handler, std::string& error);
-  bool read_return_content(std::uint16_t channel, std::uint64_t& tag, std::string& error);
+  Status open_channel();
+  Status handle_method(const void* frame, Handler& handler);
+  // The tag (message_id) of a returned message, 0 when it carried none of ours.
+  Result<std::uint64_t> read_return_content(std::uint16_t channel);
 
   AmqpPublisherConfig config_;
   void* connection_ = nullptr;  // amqp_connection_state_t

@@ -10,23 +10,6 @@
 
 namespace aurelay::output {
 
-namespace {
-
-constexpr std::int64_t kLogIntervalMs = 10000;
-
-// Spool records hold the same payload as HttpSink's (u64 oldest event time, then NDJSON), so a
-// spool left by one output is sent by the other.
-void put_u64(char* out, std::uint64_t value) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(value >> (8 * i));
-}
-std::uint64_t get_u64(const char* in) {
-  std::uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = value << 8 | static_cast<unsigned char>(in[i]);
-  return value;
-}
-
-}  // namespace
-
 // Turns the publisher's reports into resolutions of the window.
 class AmqpSink::ConfirmHandler final : public AmqpPublisher::Handler {
  public:
@@ -81,40 +64,32 @@ AmqpSink::~AmqpSink() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-bool AmqpSink::open(std::string* error) {
-  auto fail = [&](std::string message) {
-    last_error_ = std::move(message);
-    if (error) *error = last_error_;
-    return false;
+Status AmqpSink::open() {
+  auto fail = [&](std::string message) -> Status {
+    last_error_ = message;
+    return aurelay::fail(std::move(message));
   };
-  if (opened_) return true;
-  std::string parse_error;
-  auto endpoints = parse_amqp_url_list(config_.urls, parse_error);
-  if (!endpoints) return fail("amqp sink: " + parse_error);
-  endpoints_ = std::move(*endpoints);
+  if (opened_) return {};
+  Result<std::vector<AmqpEndpoint>> endpoints = parse_amqp_url_list(config_.urls);
+  if (!endpoints) return fail("amqp sink: " + endpoints.error());
+  endpoints_ = std::move(endpoints).value();
   if (config_.confirm_window == 0) config_.confirm_window = 1;
   if (config_.publisher.exchange.empty())
     return fail("amqp sink: no exchange (the default exchange cannot be declared)");
   if (!config_.spool_dir.empty()) {
-    SpoolConfig spool_config;
-    spool_config.dir = config_.spool_dir;
-    spool_config.max_bytes = config_.spool_max_bytes;
-    spool_config.segment_max_bytes = config_.spool_segment_bytes;
-    spool_config.full_action = config_.spool_full_action;
-    spool_config.fsync = config_.spool_fsync;
-    spool_ = std::make_unique<Spool>(spool_config);
-    std::string spool_error;
-    if (!spool_->open(&spool_error)) return fail(spool_error);
-    if (!spool_->empty()) {
-      spdlog::info(
-          "amqp sink: {} document(s) left in spool {} by a previous run: sending them first",
-          spool_->unread_items(), config_.spool_dir);
-    }
+    Result<std::unique_ptr<Spool>> spool =
+        open_sink_spool("amqp sink", {.dir = config_.spool_dir,
+                                      .max_bytes = config_.spool_max_bytes,
+                                      .segment_max_bytes = config_.spool_segment_bytes,
+                                      .full_action = config_.spool_full_action,
+                                      .fsync = config_.spool_fsync});
+    if (!spool) return fail(spool.error());
+    spool_ = std::move(spool).value();
   }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return fail(std::string("amqp sink: eventfd: ") + std::strerror(errno));
   opened_ = true;
-  return true;
+  return {};
 }
 
 std::string AmqpSink::broker_display(std::int64_t index) const {
@@ -142,19 +117,7 @@ void AmqpSink::wakeup() {
   }
 }
 
-void AmqpSink::warn(const std::string& message) {
-  std::int64_t now = clock_.steady_ms();
-  if (last_warn_ms_ >= 0 && now - last_warn_ms_ < kLogIntervalMs) {
-    ++warn_suppressed_;
-    return;
-  }
-  if (warn_suppressed_ > 0)
-    spdlog::warn("{} ({} similar message(s) suppressed)", message, warn_suppressed_);
-  else
-    spdlog::warn("{}", message);
-  last_warn_ms_ = now;
-  warn_suppressed_ = 0;
-}
+void AmqpSink::warn(const std::string& message) { warn_log_.warn(clock_.steady_ms(), message); }
 
 SinkStatus AmqpSink::write(const DocumentBatch& batch) {
   if (!opened_) {
@@ -193,31 +156,14 @@ void AmqpSink::enqueue(std::unique_ptr<Chunk> chunk) {
 }
 
 SpoolAppendResult AmqpSink::spool_chunk(const Chunk& chunk) {
-  char head[8];
-  put_u64(head, chunk.oldest_ms);
-  const std::uint64_t dropped_before = spool_->counters().dropped_items;
-  SpoolAppendResult result =
-      spool_->append(chunk.count, std::string_view(head, sizeof(head)), chunk.ndjson);
-  counters_.dropped_spool_full += spool_->counters().dropped_items - dropped_before;
-  switch (result) {
-    case SpoolAppendResult::appended:
-      counters_.spooled += chunk.count;
-      break;
-    case SpoolAppendResult::appended_after_dropping_oldest:
-      counters_.spooled += chunk.count;
-      last_error_ = "amqp sink: spool full: oldest segment dropped";
-      warn(last_error_);
-      break;
-    case SpoolAppendResult::dropped_newest:
-      last_error_ = "amqp sink: spool full: newest documents dropped";
-      warn(last_error_);
-      break;
-    case SpoolAppendResult::io_error:
-      last_error_ = "amqp sink: " + spool_->last_error();
-      warn(last_error_);
-      break;
+  SpoolWrite written = spool_batch(*spool_, chunk.count, chunk.oldest_ms, chunk.ndjson);
+  counters_.spooled += written.spooled;
+  counters_.dropped_spool_full += written.dropped_spool_full;
+  if (!written.problem.empty()) {
+    last_error_ = "amqp sink: " + written.problem;
+    warn(last_error_);
   }
-  return result;
+  return written.result;
 }
 
 void AmqpSink::requeue(std::unique_ptr<Chunk> chunk) {
@@ -242,9 +188,9 @@ bool AmqpSink::next_chunk() {
     SpoolRecord record;
     if (!spool_->read_next(record)) return false;
     chunk = std::make_unique<Chunk>();
-    if (record.payload.size() >= 8) {
-      chunk->oldest_ms = get_u64(record.payload.data());
-      chunk->ndjson.assign(record.payload, 8);
+    if (std::optional<SpooledBatch> spooled = read_spooled_batch(std::move(record.payload))) {
+      chunk->oldest_ms = spooled->oldest_ms;
+      chunk->ndjson = std::move(spooled->ndjson);
     }
     // A record whose text does not hold `items` lines is sent for what it holds.
     chunk->count =
@@ -290,12 +236,11 @@ bool AmqpSink::ensure_connected() {
   if (!work) return false;
   const AmqpEndpoint& endpoint = endpoints_[broker_index_];
   const bool channel_only = publisher_.connection_open();
-  std::string error;
-  if (!publisher_.connect(endpoint, error)) {
+  if (Status connected = publisher_.connect(endpoint); !connected) {
     ++counters_.connect_failures;
     counters_.current_broker = -1;
     if (!publisher_.connection_open()) broker_index_ = (broker_index_ + 1) % endpoints_.size();
-    note_failure("amqp sink: " + error);
+    note_failure("amqp sink: " + connected.error());
     return false;
   }
   if (!channel_only) {
@@ -315,7 +260,6 @@ bool AmqpSink::ensure_connected() {
 }
 
 void AmqpSink::publish_window() {
-  std::string error;
   while (publisher_.ready() && unresolved_ < window_limit()) {
     if (publishing_ == nullptr && !next_chunk()) return;
     if (publishing_ == nullptr) continue;  // an empty spool record was skipped
@@ -323,11 +267,12 @@ void AmqpSink::publish_window() {
     const std::size_t newline = chunk.ndjson.find('\n', chunk.cursor);
     const std::size_t end = newline == std::string::npos ? chunk.ndjson.size() : newline;
     std::string_view document(chunk.ndjson.data() + chunk.cursor, end - chunk.cursor);
-    const std::uint64_t tag = publisher_.publish(document, error);
-    if (tag == 0) {
-      fail_connection("amqp sink: " + error, false);
+    Result<std::uint64_t> published = publisher_.publish(document);
+    if (!published) {
+      fail_connection("amqp sink: " + published.error(), false);
       return;
     }
+    const std::uint64_t tag = *published;
     if (window_.empty()) first_tag_ = tag;
     window_.push_back(Pending{publishing_, static_cast<std::uint32_t>(chunk.cursor),
                               static_cast<std::uint32_t>(document.size()), false, false});
@@ -444,11 +389,10 @@ void AmqpSink::fail_connection(const std::string& reason, bool channel_only) {
 void AmqpSink::read_confirms(int wait_ms) {
   if (!publisher_.ready()) return;
   ConfirmHandler handler(*this);
-  std::string error;
-  const bool ok = publisher_.read(wait_ms, wake_fd_, handler, error);
+  Status read = publisher_.read(wait_ms, wake_fd_, handler);
   trim_window();
   if (!handler.failure.empty()) note_failure("amqp sink: " + handler.failure);
-  if (!ok) fail_connection("amqp sink: " + error, publisher_.connection_open());
+  if (!read) fail_connection("amqp sink: " + read.error(), publisher_.connection_open());
 }
 
 void AmqpSink::pump() {

@@ -29,17 +29,21 @@
 #include "output/retry_policy.h"
 #include "output/sink.h"
 #include "output/spool.h"
+#include "output/spooled_batch.h"
 
 namespace aurelay::output {
+
+// Default of amqp_confirm_window (the option table formats this same constant).
+inline constexpr std::size_t kDefaultAmqpConfirmWindow = 1000;
 
 struct AmqpSinkConfig {
   std::string urls;  // amqp_url / --output: one URL or a comma-separated list (credentials inside)
   AmqpPublisherConfig publisher;
-  std::size_t confirm_window = 1000;  // unconfirmed messages at most
-  std::uint64_t retry_base_ms = 100;
-  std::uint64_t retry_max_ms = 30000;
+  std::size_t confirm_window = kDefaultAmqpConfirmWindow;  // unconfirmed messages at most
+  std::uint64_t retry_base_ms = kDefaultRetryBaseMs;
+  std::uint64_t retry_max_ms = kDefaultRetryMaxMs;
   std::string spool_dir;  // empty = no spool (memory only; leftovers are dropped and counted)
-  std::uint64_t spool_max_bytes = 1ull << 30;
+  std::uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
   std::uint64_t spool_segment_bytes = 16ull << 20;
   SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
   SpoolFsync spool_fsync = kDefaultSpoolFsync;
@@ -84,8 +88,8 @@ class AmqpSink final : public Sink {
   AmqpSink& operator=(const AmqpSink&) = delete;
 
   // Parses the URLs, opens the spool and the wakeup eventfd. Does not connect (the broker may be
-  // down at start: batches are spooled meanwhile). False + error (never with credentials).
-  bool open(std::string* error);
+  // down at start: batches are spooled meanwhile). The error never holds credentials.
+  Status open();
 
   SinkStatus write(const DocumentBatch& batch) override;
   void poll(int max_wait_ms) override;
@@ -174,8 +178,7 @@ class AmqpSink final : public Sink {
   std::int64_t backoff_until_ms_ = 0;
 
   LatencyWindow latency_;  // of delivered batches
-  std::int64_t last_warn_ms_ = -1;
-  std::uint64_t warn_suppressed_ = 0;
+  RateLimitedLog warn_log_;
   AmqpSinkCounters counters_;
   std::string last_error_;
 };

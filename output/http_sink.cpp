@@ -45,7 +45,6 @@ int write_curl_debug(CURL*, curl_infotype type, char* data, std::size_t size, vo
   return 0;
 }
 
-constexpr std::int64_t kLogIntervalMs = 10000;
 constexpr std::size_t kResponseKeep = 512;
 
 void curl_global_once() {
@@ -60,15 +59,6 @@ std::size_t discard_body(char* data, std::size_t size, std::size_t count, void* 
     response->append(data, std::min(bytes, kResponseKeep - response->size()));
   }
   return bytes;
-}
-
-void put_u64(char* out, std::uint64_t value) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(value >> (8 * i));
-}
-std::uint64_t get_u64(const char* in) {
-  std::uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = value << 8 | static_cast<unsigned char>(in[i]);
-  return value;
 }
 
 }  // namespace
@@ -138,19 +128,14 @@ Status HttpSink::check_config() {
 // The spool, when configured, indexing what a previous run left (it is sent first).
 Status HttpSink::open_spool() {
   if (config_.spool_dir.empty()) return {};
-  SpoolConfig spool_config;
-  spool_config.dir = config_.spool_dir;
-  spool_config.max_bytes = config_.spool_max_bytes;
-  spool_config.segment_max_bytes = config_.spool_segment_bytes;
-  spool_config.full_action = config_.spool_full_action;
-  spool_config.fsync = config_.spool_fsync;
-  spool_ = std::make_unique<Spool>(spool_config);
-  std::string spool_error;
-  if (!spool_->open(&spool_error)) return fail_open(spool_error);
-  if (!spool_->empty()) {
-    spdlog::info("http sink: {} document(s) left in spool {} by a previous run: sending them first",
-                 spool_->unread_items(), config_.spool_dir);
-  }
+  Result<std::unique_ptr<Spool>> spool =
+      open_sink_spool("http sink", {.dir = config_.spool_dir,
+                                    .max_bytes = config_.spool_max_bytes,
+                                    .segment_max_bytes = config_.spool_segment_bytes,
+                                    .full_action = config_.spool_full_action,
+                                    .fsync = config_.spool_fsync});
+  if (!spool) return fail_open(spool.error());
+  spool_ = std::move(spool).value();
   return {};
 }
 
@@ -253,21 +238,6 @@ void HttpSink::reopen() {
   }
 }
 
-void HttpSink::warn(RateLimitedLog& log, const std::string& message) {
-  std::int64_t now = now_ms();
-  if (log.last_ms >= 0 && now - log.last_ms < kLogIntervalMs) {
-    ++log.suppressed;
-    return;
-  }
-  if (log.suppressed > 0) {
-    spdlog::warn("{} ({} similar message(s) suppressed)", message, log.suppressed);
-  } else {
-    spdlog::warn("{}", message);
-  }
-  log.last_ms = now;
-  log.suppressed = 0;
-}
-
 SinkStatus HttpSink::write(const DocumentBatch& batch) {
   if (!opened_) {
     last_error_ = "http sink: write before open";
@@ -330,7 +300,7 @@ void HttpSink::enqueue_sealed(OutBatch&& batch) {
   } else if (spool_ == nullptr && memory_full) {
     counters_.dropped_queue_full += batch.count;
     last_error_ = "http sink: memory queue full and no spool: documents dropped";
-    warn(spool_log_, last_error_);
+    spool_log_.warn(now_ms(), last_error_);
     return;
   }
   ready_documents_ += batch.count;
@@ -340,31 +310,14 @@ void HttpSink::enqueue_sealed(OutBatch&& batch) {
 // Writes a batch to the spool. Not written: spool full with drop_newest (counted as dropped) or
 // an I/O error (counted, last_error set).
 SpoolAppendResult HttpSink::spool_batch(const OutBatch& batch) {
-  char head[8];
-  put_u64(head, batch.oldest_ms);
-  std::uint64_t dropped_items_before = spool_->counters().dropped_items;
-  SpoolAppendResult result =
-      spool_->append(batch.count, std::string_view(head, sizeof(head)), batch.ndjson);
-  counters_.dropped_spool_full += spool_->counters().dropped_items - dropped_items_before;
-  switch (result) {
-    case SpoolAppendResult::appended:
-      counters_.spooled += batch.count;
-      break;
-    case SpoolAppendResult::appended_after_dropping_oldest:
-      counters_.spooled += batch.count;
-      last_error_ = "http sink: spool full: oldest segment dropped";
-      warn(spool_log_, last_error_);
-      break;
-    case SpoolAppendResult::dropped_newest:
-      last_error_ = "http sink: spool full: newest documents dropped";
-      warn(spool_log_, last_error_);
-      break;
-    case SpoolAppendResult::io_error:
-      last_error_ = spool_->last_error();
-      warn(spool_log_, "http sink: " + last_error_);
-      break;
+  SpoolWrite written = output::spool_batch(*spool_, batch.count, batch.oldest_ms, batch.ndjson);
+  counters_.spooled += written.spooled;
+  counters_.dropped_spool_full += written.dropped_spool_full;
+  if (!written.problem.empty()) {
+    last_error_ = "http sink: " + written.problem;
+    spool_log_.warn(now_ms(), last_error_);
   }
-  return result;
+  return written.result;
 }
 
 bool HttpSink::next_batch(OutBatch& out) {
@@ -378,13 +331,13 @@ bool HttpSink::next_batch(OutBatch& out) {
     if (spool_ == nullptr) return false;
     SpoolRecord record;
     if (!spool_->read_next(record)) return false;
-    if (record.payload.size() < 8) {
+    std::optional<SpooledBatch> spooled = read_spooled_batch(std::move(record.payload));
+    if (!spooled) {
       spool_->ack(record.segment_id);
       return false;
     }
-    out.oldest_ms = get_u64(record.payload.data());
-    record.payload.erase(0, 8);
-    out.ndjson = std::move(record.payload);
+    out.oldest_ms = spooled->oldest_ms;
+    out.ndjson = std::move(spooled->ndjson);
     out.count = record.items;
     out.spool_segment = record.segment_id;
     out.seq = next_seq_++;
@@ -557,8 +510,8 @@ void HttpSink::on_retry(const Transfer& transfer, OutBatch&& batch, CURLcode cod
   ++consecutive_failures_;
   std::uint64_t delay = retry_policy_.delay_ms(consecutive_failures_);
   backoff_until_ms_ = now_ms() + static_cast<std::int64_t>(delay);
-  warn(retry_log_, last_error_ + " (will retry, " + std::to_string(consecutive_failures_) +
-                       " consecutive failure(s))");
+  retry_log_.warn(now_ms(), last_error_ + " (will retry, " + std::to_string(consecutive_failures_) +
+                                " consecutive failure(s))");
   // A fresh batch goes to the spool (durable, replayed in order); kept in memory only when the
   // spool cannot write. A batch from the spool waits in memory (it is still on disk).
   if (batch.spool_segment == 0 && spool_ != nullptr &&
@@ -580,14 +533,14 @@ void HttpSink::on_rejected(const Transfer& transfer, OutBatch&& batch, long stat
   counters_.rejected += batch.count;
   last_error_ = "http sink: " + display_url_ + " rejected a document with HTTP " +
                 std::to_string(status) + ": " + transfer.response.substr(0, 200);
-  warn(reject_log_,
-       last_error_ + (dead_letter_.enabled() ? " (written to " + dead_letter_.path() + ")"
-                                             : std::string(" (dropped)")));
+  reject_log_.warn(
+      now_ms(), last_error_ + (dead_letter_.enabled() ? " (written to " + dead_letter_.path() + ")"
+                                                      : std::string(" (dropped)")));
   if (dead_letter_.write(batch.ndjson, batch.count)) {
     if (dead_letter_.enabled()) counters_.dead_lettered += batch.count;
   } else {
     ++counters_.dead_letter_errors;
-    warn(reject_log_, "http sink: " + dead_letter_.last_error());
+    reject_log_.warn(now_ms(), "http sink: " + dead_letter_.last_error());
   }
   if (batch.spool_segment != 0) spool_->ack(batch.spool_segment);
 }

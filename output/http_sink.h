@@ -41,8 +41,15 @@
 #include "output/retry_policy.h"
 #include "output/sink.h"
 #include "output/spool.h"
+#include "output/spooled_batch.h"
 
 namespace aurelay::output {
+
+// Defaults of the http options (the option table formats these same constants).
+inline constexpr unsigned kDefaultHttpMaxInflight = 4;
+inline constexpr std::size_t kDefaultBatchMaxEvents = 500;
+inline constexpr std::size_t kDefaultBatchMaxBytes = 1u << 20;  // 1 MiB
+inline constexpr int kDefaultBatchFlushMs = 200;
 
 struct HttpSinkConfig {
   // mozdef_url / --output: the full URL POSTed to, e.g. https://mozdef:8080/_bulk for array and
@@ -51,16 +58,16 @@ struct HttpSinkConfig {
   // "user:password" for HTTP basic authentication (http_credentials_file); empty: the URL's own
   // user information, if any. Never logged: logs show redact_url_credentials(url).
   std::string credentials;
-  unsigned http_max_inflight = 4;          // concurrent POSTs (= keep-alive connections)
-  std::size_t batch_max_events = 500;      // documents per POST (single: always 1)
-  std::size_t batch_max_bytes = 4u << 20;  // body bytes per POST (a larger document goes alone)
+  unsigned http_max_inflight = kDefaultHttpMaxInflight;   // concurrent POSTs (keep-alive conns)
+  std::size_t batch_max_events = kDefaultBatchMaxEvents;  // documents per POST (single: always 1)
+  std::size_t batch_max_bytes = kDefaultBatchMaxBytes;    // body bytes per POST (bigger doc: alone)
   // Longest a partly filled batch waits for more while every connection is busy (with one free
   // it leaves at once, see above).
-  int batch_flush_ms = 1000;
+  int batch_flush_ms = kDefaultBatchFlushMs;
   BulkFormat bulk_format = kDefaultBulkFormat;
-  std::uint64_t retry_base_ms = 500;   // full-jitter exponential backoff base...
-  std::uint64_t retry_max_ms = 60000;  // ...and ceiling
-  long request_timeout_ms = 30000;     // whole request (connect + send + answer)
+  std::uint64_t retry_base_ms = kDefaultRetryBaseMs;  // full-jitter exponential backoff base...
+  std::uint64_t retry_max_ms = kDefaultRetryMaxMs;    // ...and ceiling
+  long request_timeout_ms = 30000;                    // whole request (connect + send + answer)
   long connect_timeout_ms = 10000;
   // TLS (audisp-json's keys): verify peer and host by default.
   bool ssl_verify = true;
@@ -72,7 +79,7 @@ struct HttpSinkConfig {
   // Spool: empty spool_dir = no spool (memory only; overflow and shutdown leftovers are dropped
   // and counted).
   std::string spool_dir;
-  std::uint64_t spool_max_bytes = 1ull << 30;       // 1 GiB
+  std::uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
   std::uint64_t spool_segment_bytes = 16ull << 20;  // rotate segments after 16 MiB
   SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
   SpoolFsync spool_fsync = kDefaultSpoolFsync;
@@ -160,10 +167,6 @@ class HttpSink final : public Sink {
     std::string response;
     char error[CURL_ERROR_SIZE] = {};
   };
-  struct RateLimitedLog {
-    std::int64_t last_ms = -1;
-    std::uint64_t suppressed = 0;
-  };
 
   Status check_config();
   Status open_spool();
@@ -191,7 +194,6 @@ class HttpSink final : public Sink {
   void on_rejected(const Transfer& transfer, OutBatch&& batch, long status);
   void requeue_front(OutBatch&& batch);
   void record_latency(std::uint64_t oldest_ms);
-  void warn(RateLimitedLog& log, const std::string& message);
   void spill_leftovers();
   std::size_t in_flight() const;
   std::int64_t now_ms() const;

@@ -16,6 +16,10 @@ enum class DeliveryOutcome : std::uint8_t {
 // `http_status` is 0 when no answer arrived (transport error).
 DeliveryOutcome classify_delivery(long http_status, bool transport_error);
 
+// Defaults of retry_base_ms and retry_max_ms (the option table and every sink's config).
+inline constexpr std::uint64_t kDefaultRetryBaseMs = 100;
+inline constexpr std::uint64_t kDefaultRetryMaxMs = 30000;
+
 // Full-jitter exponential backoff: the n-th consecutive failure (n >= 1) waits a uniformly random
 // time in [0, min(max_ms, base_ms * 2^(n-1))]. The random source is injected so tests are exact:
 // it returns a value in [0, bound] (inclusive).

@@ -93,20 +93,13 @@ std::string Spool::segment_path(std::uint64_t id) const {
   return config_.dir + "/" + name;
 }
 
-bool Spool::open(std::string* error) {
-  if (config_.dir.empty()) {
-    if (error) *error = "spool: no directory configured";
-    return false;
-  }
-  if (::mkdir(config_.dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    if (error) *error = "spool: cannot create " + config_.dir + ": " + std::strerror(errno);
-    return false;
-  }
+Status Spool::open() {
+  if (config_.dir.empty()) return fail("spool: no directory configured");
+  if (::mkdir(config_.dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail("spool: cannot create " + config_.dir + ": " + std::strerror(errno));
   DIR* dir = ::opendir(config_.dir.c_str());
-  if (dir == nullptr) {
-    if (error) *error = "spool: cannot open " + config_.dir + ": " + std::strerror(errno);
-    return false;
-  }
+  if (dir == nullptr)
+    return fail("spool: cannot open " + config_.dir + ": " + std::strerror(errno));
   std::vector<std::uint64_t> ids;
   while (dirent* entry = ::readdir(dir)) {
     std::string_view name(entry->d_name);
@@ -137,7 +130,7 @@ bool Spool::open(std::string* error) {
   next_id_ = ids.empty() ? 1 : ids.back() + 1;
   counters_.segments = segments_.size();
   open_ = true;
-  return true;
+  return {};
 }
 
 // Walks the frame headers of a segment of a previous run to know what it holds (no CRC check:

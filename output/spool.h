@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "correlate/result.h"
 #include "output/choice.h"
 
 namespace aurelay::output {
@@ -49,10 +50,13 @@ inline constexpr std::string_view kSpoolFsyncChoices = "always|batch|never";
 inline constexpr SpoolFsync kDefaultSpoolFsync = SpoolFsync::batch;
 static_assert(choices_list_names(kSpoolFsyncChoices, kSpoolFsyncNames));
 
+// Default of spool_max_bytes (the option table and every sink's config): 1 GiB.
+inline constexpr std::uint64_t kDefaultSpoolMaxBytes = 1ull << 30;
+
 struct SpoolConfig {
-  std::string dir;                                // created (0700) when missing
-  std::uint64_t max_bytes = 1ull << 30;           // spool_max_bytes: 1 GiB
-  std::uint64_t segment_max_bytes = 16ull << 20;  // rotate after 16 MiB (<= max_bytes/4)
+  std::string dir;                                  // created (0700) when missing
+  std::uint64_t max_bytes = kDefaultSpoolMaxBytes;  // spool_max_bytes
+  std::uint64_t segment_max_bytes = 16ull << 20;    // rotate after 16 MiB (<= max_bytes/4)
   SpoolFullAction full_action = kDefaultSpoolFullAction;
   SpoolFsync fsync = kDefaultSpoolFsync;
 };
@@ -90,9 +94,9 @@ class Spool {
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
 
-  // Creates the directory and indexes the segments left by a previous run. False + error on
-  // failure (the spool is then unusable).
-  bool open(std::string* error);
+  // Creates the directory and indexes the segments left by a previous run. On failure the spool
+  // is unusable.
+  Status open();
   bool is_open() const { return open_; }
 
   // Appends one record whose payload is `head` followed by `body`.

@@ -23,9 +23,8 @@ TEST(RedactUrlCredentials, MasksUserAndPasswordOfEveryUrl) {
 }
 
 TEST(AmqpUrl, ParsesHostPortVhostAndCredentials) {
-  std::string error;
-  auto endpoint = parse_amqp_url("amqp://aurelay:s%2Fcret@rabbit1:5673/mozdef", error);
-  ASSERT_TRUE(endpoint) << error;
+  Result<AmqpEndpoint> endpoint = parse_amqp_url("amqp://aurelay:s%2Fcret@rabbit1:5673/mozdef");
+  ASSERT_TRUE(endpoint) << endpoint.error();
   EXPECT_FALSE(endpoint->tls);
   EXPECT_EQ(endpoint->host, "rabbit1");
   EXPECT_EQ(endpoint->port, 5673);
@@ -34,8 +33,8 @@ TEST(AmqpUrl, ParsesHostPortVhostAndCredentials) {
   EXPECT_EQ(endpoint->vhost, "mozdef");
   EXPECT_EQ(endpoint->display, "amqp://rabbit1:5673/mozdef");
 
-  auto tls = parse_amqp_url("amqps://rabbit2/", error);
-  ASSERT_TRUE(tls) << error;
+  Result<AmqpEndpoint> tls = parse_amqp_url("amqps://rabbit2/");
+  ASSERT_TRUE(tls) << tls.error();
   EXPECT_TRUE(tls->tls);
   EXPECT_EQ(tls->port, 5671);
   EXPECT_EQ(tls->vhost, "/");
@@ -43,13 +42,14 @@ TEST(AmqpUrl, ParsesHostPortVhostAndCredentials) {
 }
 
 TEST(AmqpUrl, ListIsACluster) {
-  std::string error;
-  auto endpoints = parse_amqp_url_list("amqp://u:p@a:5672/, amqp://u:p@b:5672/", error);
-  ASSERT_TRUE(endpoints) << error;
+  Result<std::vector<AmqpEndpoint>> endpoints =
+      parse_amqp_url_list("amqp://u:p@a:5672/, amqp://u:p@b:5672/");
+  ASSERT_TRUE(endpoints) << endpoints.error();
   ASSERT_EQ(endpoints->size(), 2u);
   EXPECT_EQ((*endpoints)[1].host, "b");
-  EXPECT_FALSE(parse_amqp_url_list("amqp://u:p@a/,http://b/", error));
-  EXPECT_EQ(error.find("p@"), std::string::npos) << error;
+  Result<std::vector<AmqpEndpoint>> refused = parse_amqp_url_list("amqp://u:p@a/,http://b/");
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(refused.error().find("p@"), std::string::npos) << refused.error();
   EXPECT_TRUE(is_amqp_url("amqps://x"));
   EXPECT_FALSE(is_amqp_url("https://x"));
 }

@@ -36,7 +36,7 @@ SpoolConfig config_for(const TempDir& dir, std::uint64_t max_bytes = 1 << 20,
 TEST(Spool, ReadsRecordsInAppendOrderAcrossSegmentsAndDeletesAckedSegments) {
   TempDir dir;
   Spool spool(config_for(dir));
-  ASSERT_TRUE(spool.open(nullptr));
+  ASSERT_TRUE(spool.open().ok());
   for (int i = 0; i < 30; ++i) {
     ASSERT_EQ(spool.append(static_cast<std::uint32_t>(i + 1), "h", payload(i)),
               SpoolAppendResult::appended);
@@ -60,7 +60,7 @@ TEST(Spool, ReadsRecordsInAppendOrderAcrossSegmentsAndDeletesAckedSegments) {
 TEST(Spool, NewRecordsAppendedWhileReadingAreReadToo) {
   TempDir dir;
   Spool spool(config_for(dir));
-  ASSERT_TRUE(spool.open(nullptr));
+  ASSERT_TRUE(spool.open().ok());
   SpoolRecord record;
   ASSERT_EQ(spool.append(1, "", "a"), SpoolAppendResult::appended);
   ASSERT_TRUE(spool.read_next(record));
@@ -76,14 +76,14 @@ TEST(Spool, ARestartReadsWhatWasNotAckedInOrder) {
   TempDir dir;
   {
     Spool spool(config_for(dir));
-    ASSERT_TRUE(spool.open(nullptr));
+    ASSERT_TRUE(spool.open().ok());
     for (int i = 0; i < 20; ++i) spool.append(1, "", payload(i));
     SpoolRecord record;
     // Read 5, ack only the first segment's worth that is complete: here none acked.
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(spool.read_next(record));
   }
   Spool again(config_for(dir));
-  ASSERT_TRUE(again.open(nullptr));
+  ASSERT_TRUE(again.open().ok());
   EXPECT_EQ(again.unread_items(), 20u);
   SpoolRecord record;
   for (int i = 0; i < 20; ++i) {
@@ -102,7 +102,7 @@ TEST(Spool, ATruncatedTailIsCountedAndSkipped) {
   TempDir dir;
   {
     Spool spool(config_for(dir, 1 << 20, 1 << 18));
-    ASSERT_TRUE(spool.open(nullptr));
+    ASSERT_TRUE(spool.open().ok());
     for (int i = 0; i < 3; ++i) spool.append(1, "", payload(i));
   }
   auto files = segment_files(dir.path() / "spool");
@@ -110,7 +110,7 @@ TEST(Spool, ATruncatedTailIsCountedAndSkipped) {
   auto size = std::filesystem::file_size(files[0]);
   std::filesystem::resize_file(files[0], size - 50);  // crash in the middle of record 3
   Spool spool(config_for(dir, 1 << 20, 1 << 18));
-  ASSERT_TRUE(spool.open(nullptr));
+  ASSERT_TRUE(spool.open().ok());
   SpoolRecord record;
   ASSERT_TRUE(spool.read_next(record));
   EXPECT_EQ(record.payload, payload(0));
@@ -129,7 +129,7 @@ TEST(Spool, ABadChecksumEndsItsSegmentButLaterSegmentsAreRead) {
   TempDir dir;
   {
     Spool spool(config_for(dir, 1 << 20, 1024));  // ~4 records per segment
-    ASSERT_TRUE(spool.open(nullptr));
+    ASSERT_TRUE(spool.open().ok());
     for (int i = 0; i < 8; ++i) spool.append(1, "", payload(i));
   }
   auto files = segment_files(dir.path() / "spool");
@@ -141,7 +141,7 @@ TEST(Spool, ABadChecksumEndsItsSegmentButLaterSegmentsAreRead) {
     file.put('!');
   }
   Spool spool(config_for(dir, 1 << 20, 1024));
-  ASSERT_TRUE(spool.open(nullptr));
+  ASSERT_TRUE(spool.open().ok());
   std::vector<std::string> read;
   SpoolRecord record;
   while (spool.read_next(record)) {
@@ -160,7 +160,7 @@ TEST(Spool, FullWithDropNewestRefusesNewRecordsAndKeepsOldOnes) {
   SpoolConfig config = config_for(dir, 8192, 2048);
   config.full_action = SpoolFullAction::drop_newest;
   Spool spool(config);
-  ASSERT_TRUE(spool.open(nullptr));
+  ASSERT_TRUE(spool.open().ok());
   int appended = 0;
   int dropped = 0;
   for (int i = 0; i < 100; ++i) {
@@ -183,7 +183,7 @@ TEST(Spool, FullWithDropOldestDropsWholeOldSegmentsAndKeepsNewOnes) {
   SpoolConfig config = config_for(dir, 8192, 2048);
   config.full_action = SpoolFullAction::drop_oldest;
   Spool spool(config);
-  ASSERT_TRUE(spool.open(nullptr));
+  ASSERT_TRUE(spool.open().ok());
   for (int i = 0; i < 100; ++i) {
     auto result = spool.append(2, "", payload(i));
     ASSERT_TRUE(result == SpoolAppendResult::appended ||
@@ -205,7 +205,7 @@ TEST(Spool, FsyncAlwaysStillReadsBack) {
   SpoolConfig config = config_for(dir);
   config.fsync = SpoolFsync::always;
   Spool spool(config);
-  ASSERT_TRUE(spool.open(nullptr));
+  ASSERT_TRUE(spool.open().ok());
   spool.append(1, "x", "y");
   spool.sync();
   SpoolRecord record;
@@ -217,9 +217,9 @@ TEST(Spool, OpenFailsClearlyOnAnUnusableDirectory) {
   SpoolConfig config;
   config.dir = "/proc/aurelay-no-such-dir/spool";
   Spool spool(config);
-  std::string error;
-  EXPECT_FALSE(spool.open(&error));
-  EXPECT_NE(error.find("/proc/aurelay-no-such-dir/spool"), std::string::npos);
+  Status opened = spool.open();
+  EXPECT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().find("/proc/aurelay-no-such-dir/spool"), std::string::npos);
   EXPECT_EQ(spool.append(1, "", "a"), SpoolAppendResult::io_error);
 }
 
