@@ -17,6 +17,7 @@
 
 #include "correlate/event_assembler.h"
 #include "correlate/process_table.h"
+#include "netlink/audit_socket.h"
 #include "output/amqp_publisher.h"
 #include "output/amqp_sink.h"
 #include "output/bulk_format.h"
@@ -97,7 +98,8 @@ const std::array kOptions = {
     "lost silently when it falls behind), `stdin` reads auditd plugin input, anything else is a "
     "file of audit log lines (write ./NAME for a file in the current directory).",
     &Config::input},
-  OptionSpec{"receive_buffer_bytes", T::kBytes, S::kInput, "33554432", 64 * kKiB, 2 * kGiB, "",
+  OptionSpec{"receive_buffer_bytes", T::kBytes, S::kInput,
+    decimal<netlink::kDefaultReceiveBufferBytes>(), 64 * kKiB, 2 * kGiB, "",
     "BYTES",
     "Receive buffer of the netlink socket (SO_RCVBUFFORCE). Large enough to absorb a burst while "
     "the reader is scheduled out; ENOBUFS is counted when it overruns. Suffixes K, M, G.",

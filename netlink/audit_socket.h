@@ -24,10 +24,14 @@ enum class DataSocketMode : std::uint8_t {
   multicast,  // read-only beside another daemon: loses records silently when the buffer overruns
 };
 
+// receive_buffer_bytes' default: a burst the reader has not yet taken waits here, then in the
+// kernel backlog.
+inline constexpr int kDefaultReceiveBufferBytes = 32 * 1024 * 1024;
+
 struct DataSocketOptions {
   DataSocketMode mode = DataSocketMode::unicast;
   // SO_RCVBUFFORCE (falls back to SO_RCVBUF without CAP_NET_ADMIN); 0 keeps the default.
-  int receive_buffer_bytes = 8 * 1024 * 1024;
+  int receive_buffer_bytes = kDefaultReceiveBufferBytes;
   // Datagrams per recvmmsg call (each needs a 9 KiB receive slot).
   std::size_t datagrams_per_call = 64;
   // How long open() waits for the kernel's answer to AUDIT_SET.
