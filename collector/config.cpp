@@ -22,6 +22,7 @@
 #include "output/amqp_sink.h"
 #include "output/bulk_format.h"
 #include "output/http_sink.h"
+#include "output/mozdef_encoder.h"
 #include "output/retry_policy.h"
 #include "output/spool.h"
 #include "output/url_credentials.h"
@@ -230,17 +231,17 @@ const std::array kOptions = {
   OptionSpec{"postpend_msg", T::kString, S::kOutput, "", 0, 0, "", "TEXT",
     "audisp-json: text written after each document in a file or on stdout.",
     &Config::postpend_msg},
-  OptionSpec{"shipper_name", T::kString, S::kOutput, "audisp-json", 0, 0, "", "NAME",
+  OptionSpec{"shipper_name", T::kString, S::kOutput, output::kDefaultShipperName, 0, 0, "", "NAME",
     "Top-level processname of every document (processid is aurelay's pid). MozDef's auditd "
     "plugins and alerts (auditd_sftp) expect audisp-json's; empty = the audited program's name "
     "and pid instead. The audited program is always in details.processname and details.process.",
     &Config::shipper_name},
-  OptionSpec{"tags", T::kString, S::kOutput, "audisp-json,auditd,audit,aurelay", 0, 0, "",
+  OptionSpec{"tags", T::kString, S::kOutput, output::kDefaultTags, 0, 0, "",
     "LIST",
     "Comma-separated tags of every document. MozDef runs its auditd plugins on documents that "
     "hold the value auditd or audisp-json.",
     &Config::tags},
-  OptionSpec{"max_value_bytes", T::kBytes, S::kOutput, "32000", 1024, 32766, "", "BYTES",
+  OptionSpec{"max_value_bytes", T::kBytes, S::kOutput, decimal<output::kDefaultMaxValueBytes>(), 1024, 32766, "", "BYTES",
     "Longest value in a document (UTF-8 bytes); longer ones (a 100 KB command line) are cut at "
     "a character boundary and named in details.truncated. Elasticsearch refuses a whole "
     "document whose keyword value is over 32766 bytes.",
@@ -324,14 +325,14 @@ const std::array kOptions = {
     "delivered when the broker confirms it (publisher confirms). User and password never "
     "appear in logs or the state file.",
     &Config::amqp_url},
-  OptionSpec{"amqp_exchange", T::kString, S::kAmqp, "eventtask", 0, 0, "", "NAME",
+  OptionSpec{"amqp_exchange", T::kString, S::kAmqp, output::kDefaultAmqpExchange, 0, 0, "", "NAME",
     "Durable direct exchange documents are published to (MozDef's loginput and esworker use "
     "eventtask).",
     &Config::amqp_exchange},
-  OptionSpec{"amqp_routing_key", T::kString, S::kAmqp, "eventtask", 0, 0, "", "KEY",
+  OptionSpec{"amqp_routing_key", T::kString, S::kAmqp, output::kDefaultAmqpRoutingKey, 0, 0, "", "KEY",
     "Routing key of every message.",
     &Config::amqp_routing_key},
-  OptionSpec{"amqp_queue", T::kString, S::kAmqp, "eventtask", 0, 0, "", "NAME",
+  OptionSpec{"amqp_queue", T::kString, S::kAmqp, output::kDefaultAmqpQueue, 0, 0, "", "NAME",
     "Durable queue bound to the exchange with the routing key, declared at connection so "
     "events wait in it before any MozDef worker runs; empty = none declared. Messages are "
     "published mandatory: one that no queue takes comes back, is counted (amqp messages "

@@ -54,11 +54,18 @@ Result<std::vector<AmqpEndpoint>> parse_amqp_url_list(std::string_view urls);
 // True for "amqp://…" and "amqps://…", also for a comma-separated list of them.
 bool is_amqp_url(std::string_view text);
 
+// MozDef's own names: loginput publishes to the direct exchange "eventtask" with routing key
+// "eventtask", and the queue "eventtask" bound with that key feeds esworker (options
+// amqp_exchange, amqp_routing_key, amqp_queue).
+inline constexpr std::string_view kDefaultAmqpExchange = "eventtask";
+inline constexpr std::string_view kDefaultAmqpRoutingKey = "eventtask";
+inline constexpr std::string_view kDefaultAmqpQueue = "eventtask";
+
 struct AmqpPublisherConfig {
-  std::string exchange = "eventtask";
-  std::string routing_key = "eventtask";
-  std::string queue = "eventtask";  // empty = declare or check no queue
-  bool passive = false;             // only check that exchange and queue exist
+  std::string exchange{kDefaultAmqpExchange};
+  std::string routing_key{kDefaultAmqpRoutingKey};
+  std::string queue{kDefaultAmqpQueue};  // empty = declare or check no queue
+  bool passive = false;                  // only check that exchange and queue exist
   // TLS (amqps): the same keys as the HTTPS output.
   bool ssl_verify = true;
   std::string ca_file;  // empty = the system's trust store

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "correlate/event.h"
 #include "correlate/process_table.h"
@@ -45,14 +46,20 @@
 
 namespace aurelay::output {
 
+// Defaults of the options of the same names (the option table reads them too).
+inline constexpr std::string_view kDefaultTags = "audisp-json,auditd,audit,aurelay";
+inline constexpr std::string_view kDefaultShipperName = "audisp-json";
+inline constexpr std::size_t kDefaultMaxValueBytes = 32000;
+
 struct EncoderConfig {
   std::string hostname;  // "hostname"; the event's node= wins when present
   std::string severity = "INFO";
-  std::string tags = "audisp-json,auditd,audit,aurelay";  // comma separated: the "tags" array
+  std::string tags{kDefaultTags};    // comma separated: the "tags" array
   std::size_t id_cache_size = 4096;  // uid/gid -> name cache entries (each of users, groups)
-  std::string shipper_name = "audisp-json";     // top-level processname; empty: the audited program
-  std::size_t max_value_bytes = 32000;          // longer values are cut (UTF-8 bytes)
-  correlate::ProcessTableConfig process_table;  // details.parentprocess
+  std::string shipper_name{
+      kDefaultShipperName};  // top-level processname; empty: the audited program
+  std::size_t max_value_bytes = kDefaultMaxValueBytes;  // longer values are cut (UTF-8 bytes)
+  correlate::ProcessTableConfig process_table;          // details.parentprocess
 };
 
 struct EncoderCounters {
