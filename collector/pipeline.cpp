@@ -55,6 +55,10 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
       free_records_(config_.record_batches),
       full_documents_(config_.document_batches),
       free_documents_(config_.document_batches),
+      record_wake_batches_(
+          std::max<std::size_t>(1, config_.record_batches - config_.record_batches / 4)),
+      document_wake_batches_(
+          std::max<std::size_t>(1, config_.document_batches - config_.document_batches / 4)),
       finished_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   // Batches are made when the free ring is empty, up to the configured number: a steady flow
   // the correlator keeps up with circulates two or three, so only those are ever warm (a ring
@@ -152,6 +156,7 @@ void Pipeline::reader_loop() {
                      suppressed);
       if (config_.queue_full_action == QueueFullAction::block) {
         metrics_.ring_full_waits.fetch_add(1, std::memory_order_relaxed);
+        records_ready_.notify();  // a replay may not have woken the correlator yet
         records_free_.wait_until([this] { return !free_records_.empty(); },
                                  std::chrono::milliseconds(kReaderWaitMs));
         continue;
@@ -195,7 +200,11 @@ void Pipeline::reader_loop() {
       store(metrics_.ring_depth, depth);
       if (depth > metrics_.ring_max_depth.load(std::memory_order_relaxed))
         store(metrics_.ring_max_depth, depth);
-      records_ready_.notify();
+      // A replay wakes the correlator once a few batches are queued (or the input paused):
+      // one thread switch per batch would cost more than the batch on a single core.
+      if (config_.live || static_cast<std::size_t>(depth) >= record_wake_batches_ ||
+          status != SourceStatus::records)
+        records_ready_.notify();
     } else {
       held.push_back(batch);
     }
@@ -205,6 +214,7 @@ void Pipeline::reader_loop() {
       while (free_records_.try_pop(returned)) held.push_back(returned);
       for (correlate::RecordBatch* idle : held)
         if (idle->byte_capacity() > kKeepBatchBytes) idle->release();
+      records_ready_.notify();
     }
     if (status == SourceStatus::end) break;
     if (status == SourceStatus::failed) {
@@ -230,6 +240,7 @@ output::DocumentBatch* Pipeline::acquire_document_batch() {
     document_batch_pool_.push_back(std::make_unique<output::DocumentBatch>());
     return document_batch_pool_.back().get();
   }
+  wake_shipper();  // a replay may not have woken it yet
   while (batch == nullptr && !free_documents_.try_pop(batch)) {
     // The shipper holds every batch: wait for it (backpressure towards the reader).
     correlator_beats_.fetch_add(1, std::memory_order_relaxed);
@@ -247,12 +258,17 @@ void Pipeline::release_idle_document_batches() {
     current_documents_->release();
 }
 
-void Pipeline::hand_over_documents() {
-  if (current_documents_->empty()) return;
-  full_documents_.push_within_capacity(current_documents_);
-  store(metrics_.output_queued_documents, static_cast<std::int64_t>(full_documents_.size()));
+void Pipeline::wake_shipper() {
   documents_ready_.notify();
   sink_->wakeup();
+}
+
+void Pipeline::hand_over_documents(bool wake_now) {
+  if (current_documents_->empty()) return;
+  full_documents_.push_within_capacity(current_documents_);
+  const std::size_t queued = full_documents_.size();
+  store(metrics_.output_queued_documents, static_cast<std::int64_t>(queued));
+  if (wake_now || queued >= document_wake_batches_) wake_shipper();
   current_documents_ = acquire_document_batch();
 }
 
@@ -317,18 +333,36 @@ void Pipeline::correlator_loop() {
   // it is document_linger old, so a storm moves in a few large batches rather than one per
   // wake-up of this thread.
   Clock::time_point batch_started{};
+  Clock::time_point last_hand_over{};  // when documents last went to the shipper
   correlate::EventAssembler assembler(config_.assembler, [&](const correlate::Event& event) {
     encoder_->encode(event, *current_documents_);
     if (current_documents_->count() == 1) batch_started = Clock::now();
     if (current_documents_->count() >= config_.max_documents_per_batch ||
-        current_documents_->byte_size() >= config_.max_document_batch_bytes)
-      hand_over_documents();
+        current_documents_->byte_size() >= config_.max_document_batch_bytes) {
+      hand_over_documents(config_.live);
+      last_hand_over = Clock::now();
+    }
   });
   bool busy_since_trim = false;    // records arrived since the last malloc_trim
   Clock::time_point idle_since{};  // when the correlator last found nothing to do
-  auto hand_over_when_due = [&](Clock::time_point now) {
-    if (!current_documents_->empty() && now - batch_started >= config_.document_linger)
-      hand_over_documents();
+  // Live input: documents go to an idle shipper as soon as the correlator has caught up,
+  // unless the last hand-over was less than half a document_linger ago: a quiet host ships each
+  // event at once, a busy one (events closer than that) fills batches for up to
+  // document_linger, and a storm moves in few large batches. A replay only lingers.
+  const auto early_spacing = config_.document_linger / 2;
+  auto shipper_takes_documents_now = [this] {
+    return shipper_idle_.load() && full_documents_.empty();
+  };
+  auto hand_over = [&] {
+    hand_over_documents(true);
+    last_hand_over = Clock::now();
+  };
+  auto hand_over_when_due = [&](Clock::time_point now, bool caught_up) {
+    if (current_documents_->empty()) return;
+    if (now - batch_started >= config_.document_linger ||
+        (config_.live && caught_up && now - last_hand_over >= early_spacing &&
+         shipper_takes_documents_now()))
+      hand_over();
   };
   while (true) {
     correlator_beats_.fetch_add(1, std::memory_order_relaxed);
@@ -340,10 +374,12 @@ void Pipeline::correlator_loop() {
       recycle(*batch, batch->byte_capacity());
       free_records_.push_within_capacity(batch);
       busy_since_trim = true;
-      records_free_.notify();
-      store(metrics_.ring_depth, static_cast<std::int64_t>(full_records_.size()));
+      // A reader blocked on a full ring is woken once 3/4 of it is free, not per batch.
+      if (free_records_.size() >= record_wake_batches_) records_free_.notify();
+      const std::size_t queued = full_records_.size();
+      store(metrics_.ring_depth, static_cast<std::int64_t>(queued));
       assembler.expire(now);
-      hand_over_when_due(now);
+      hand_over_when_due(now, queued == 0);
       publish_correlator_metrics(assembler);
       continue;
     }
@@ -351,13 +387,17 @@ void Pipeline::correlator_loop() {
     // Idle: complete timed-out events, hand over what is due, sleep until news or the next due.
     Clock::time_point now = Clock::now();
     assembler.expire(now);
-    hand_over_when_due(now);
+    hand_over_when_due(now, true);
     publish_correlator_metrics(assembler);
+    if (!full_documents_.empty()) wake_shipper();  // a replay's last batches
     auto wait = config_.idle_tick;
-    if (!current_documents_->empty())
-      wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(batch_started +
-                                                                     config_.document_linger - now),
+    const bool early_allowed = config_.live && now - last_hand_over >= early_spacing;
+    if (!current_documents_->empty()) {
+      Clock::time_point due = batch_started + config_.document_linger;
+      if (config_.live && !early_allowed) due = std::min(due, last_hand_over + early_spacing);
+      wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(due - now),
                         std::chrono::milliseconds(1), config_.idle_tick);
+    }
     if (busy_since_trim && current_documents_->empty()) {
       // After a burst, once idle: give the heap's free pages back. Busy or idle, this runs at
       // most once per quiet spell.
@@ -370,12 +410,19 @@ void Pipeline::correlator_loop() {
       }
     }
     metrics_.correlator_waits.fetch_add(1, std::memory_order_relaxed);
+    // Holding documents (live): the shipper wakes this thread when it goes idle. Announced
+    // before the shipper's state is checked, so one of the two sees the other.
+    const bool pending = early_allowed && !current_documents_->empty();
+    documents_pending_.store(pending);
     records_ready_.wait_until(
-        [this] { return !full_records_.empty() || reader_done_.load(std::memory_order_acquire); },
+        [&] {
+          return !full_records_.empty() || reader_done_.load(std::memory_order_acquire) ||
+                 (pending && shipper_takes_documents_now());
+        },
         wait);
   }
   assembler.flush();
-  hand_over_documents();
+  hand_over_documents(true);
   publish_correlator_metrics(assembler);
   correlator_done_.store(true, std::memory_order_release);
   documents_ready_.notify();
@@ -457,12 +504,17 @@ void Pipeline::shipper_loop() {
       publish_sink_metrics();
       recycle(*batch, batch->data().capacity());
       free_documents_.push_within_capacity(batch);
-      documents_free_.notify();
+      // A correlator waiting for a free batch is woken once 3/4 of them are free.
+      if (free_documents_.size() >= document_wake_batches_) documents_free_.notify();
       continue;
     }
     if (correlator_done_.load(std::memory_order_acquire) && full_documents_.empty()) break;
+    // Idle: a correlator holding documents for want of an idle shipper hands them over now.
+    shipper_idle_.store(true);
+    if (documents_pending_.exchange(false)) records_ready_.notify();
     if (sink_->has_own_wait()) {
       sink_->poll(static_cast<int>(config_.idle_tick.count()));
+      shipper_idle_.store(false);
       publish_sink_metrics();
     } else {
       documents_ready_.wait_until(
@@ -470,6 +522,7 @@ void Pipeline::shipper_loop() {
             return !full_documents_.empty() || correlator_done_.load(std::memory_order_acquire);
           },
           config_.idle_tick);
+      shipper_idle_.store(false);
     }
   }
   if (!sink_->flush(static_cast<int>(config_.shutdown_flush.count())))

@@ -31,6 +31,10 @@ struct PipelineConfig {
   // Live sources warn when the ring fills (the kernel backlog grows meanwhile); a file replay
   // is expected to outrun the correlator, so it only counts.
   bool warn_when_ring_full = true;
+  // Records arrive as they happen and somebody waits for them (netlink, stdin). A file replay
+  // (false) wakes the next thread only once a few batches are queued, and never hands over
+  // documents early: throughput is all that counts there.
+  bool live = true;
   correlate::AssemblerConfig assembler;
   output::EncoderConfig encoder;
   std::size_t document_batches = 8;  // batches in flight between correlator and shipper
@@ -40,7 +44,9 @@ struct PipelineConfig {
   std::size_t max_document_batch_bytes = std::size_t{128} * 1024;
   // How often an idle correlator checks timeouts.
   std::chrono::milliseconds idle_tick{100};
-  // How long encoded documents may wait for more before they go to the shipper.
+  // How long encoded documents may wait for more before they go to the shipper. Live input
+  // hands them over at once when the shipper is idle and the last hand-over is at least half
+  // of this ago (a quiet host).
   std::chrono::milliseconds document_linger{20};
   // How long the shipper may take to deliver what is left at shutdown.
   std::chrono::milliseconds shutdown_flush{10000};
@@ -76,7 +82,10 @@ class Pipeline {
   void shipper_loop();
   void process_record_batch(correlate::RecordBatch& batch, correlate::EventAssembler& assembler,
                             std::chrono::steady_clock::time_point now);
-  void hand_over_documents();
+  // Queues the current document batch for the shipper. The shipper is woken at once when
+  // `wake_now`, otherwise only once enough batches are queued to be worth a thread switch.
+  void hand_over_documents(bool wake_now);
+  void wake_shipper();
   output::DocumentBatch* acquire_document_batch();
   // After a burst, once quiet: lets the buffers of the empty document batches go.
   void release_idle_document_batches();
@@ -102,6 +111,17 @@ class Pipeline {
   SpscRing<output::DocumentBatch*> free_documents_;
   Parker documents_ready_;
   Parker documents_free_;
+  // A thread blocked on an empty free ring is woken once this many batches (3/4 of them) are
+  // free again, not per freed batch: pinned to one core every wake-up is a thread switch, and
+  // the other quarter keeps the consumer busy meanwhile on two. The same counts of queued
+  // batches wake the consumer of a file replay's full ring.
+  std::size_t record_wake_batches_ = 1;
+  std::size_t document_wake_batches_ = 1;
+  // Live input: the shipper waits for new documents (or its sink's own events) with none
+  // queued; the correlator sleeps holding encoded documents it would hand over to an idle
+  // shipper (the shipper wakes it when it goes idle).
+  std::atomic<bool> shipper_idle_{false};
+  std::atomic<bool> documents_pending_{false};
   output::DocumentBatch* current_documents_ = nullptr;  // owned by the correlator thread
   std::vector<output::DocumentBatch*> held_documents_;  // correlator: empty, out of the ring
   RateLimitedLog parse_warning_;                        // correlator thread
