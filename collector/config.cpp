@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "collector/pipeline.h"
 #include "correlate/event_assembler.h"
 #include "correlate/process_table.h"
 #include "netlink/audit_socket.h"
@@ -112,7 +113,7 @@ const std::array kOptions = {
     "it, audited processes may wait up to backlog_wait_time), `drop` discards and counts.",
     choice_member<&Config::queue_full_action, kQueueFullActionNames,
                   kQueueFullActionChoices>()},
-  OptionSpec{"ring_capacity", T::kUnsigned, S::kInput, "8", 2, 1 << 16, "", "N",
+  OptionSpec{"ring_capacity", T::kUnsigned, S::kInput, decimal<kDefaultRingCapacity>(), 2, 1 << 16, "", "N",
     "Record batches (each up to 1024 records or 128 KiB) the ring between reader and correlator "
     "holds; a power of two. Bounds the memory a backlog can take; bursts beyond it wait in the "
     "socket buffer (receive_buffer_bytes) and then the kernel backlog.",

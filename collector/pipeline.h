@@ -24,8 +24,12 @@
 
 namespace aurelay::collector {
 
+// ring_capacity's default: record batches in flight between reader and correlator (8 x 128 KiB
+// bound what a backlog holds in memory; more waits in the socket buffer and kernel backlog).
+inline constexpr std::size_t kDefaultRingCapacity = 8;
+
 struct PipelineConfig {
-  std::size_t record_batches = 64;  // batches in flight between reader and correlator
+  std::size_t record_batches = kDefaultRingCapacity;  // batches between reader and correlator
   std::size_t max_records_per_batch = 1024;
   QueueFullAction queue_full_action = kDefaultQueueFullAction;
   // Live sources warn when the ring fills (the kernel backlog grows meanwhile); a file replay

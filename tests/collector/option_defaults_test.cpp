@@ -39,11 +39,6 @@ std::int64_t as_int(std::uint64_t value) { return static_cast<std::int64_t>(valu
 const std::set<std::string_view> kAppliedByTheDaemon = {"backlog_limit", "backlog_wait_time",
                                                         "rate_limit", "report_interval"};
 
-// Struct defaults in headers this change does not own (collector/pipeline.h); the daemon passes the
-// table's value, so its behaviour follows the table. Remove an entry when its struct is aligned
-// (the test says so).
-const std::set<std::string_view> kStructDefaultNotYetAligned = {"ring_capacity"};
-
 std::map<std::string, std::vector<Arrival>, std::less<>> arrivals(const Config& config) {
   const PipelineConfig pipeline = make_pipeline_config(config);
   const PipelineConfig pipeline_default;
@@ -139,12 +134,6 @@ TEST(OptionDefaults, ComponentStructsStartFromTheTableDefault) {
     if (found == received.end()) continue;
     const std::int64_t expected = table_default(config, spec);
     for (const Arrival& arrival : found->second) {
-      if (kStructDefaultNotYetAligned.contains(spec.name)) {
-        EXPECT_NE(arrival.struct_default, expected)
-            << spec.name << ": " << arrival.component
-            << " now starts from the table's default; remove it from kStructDefaultNotYetAligned";
-        continue;
-      }
       EXPECT_EQ(arrival.struct_default, expected)
           << spec.name << ": " << arrival.component << "'s own default differs from the table's";
     }
