@@ -404,6 +404,7 @@ void Pipeline::correlator_loop() {
       if (idle_since == Clock::time_point{}) idle_since = now;
       if (now - idle_since >= kTrimAfterIdle) {
         release_idle_document_batches();
+        encoder_->release_idle_memory();
         ::malloc_trim(0);
         busy_since_trim = false;
         idle_since = {};

@@ -1230,16 +1230,23 @@ struct MozdefEncoder::State {
     }
   }
 
-  // After a large event (a 100 KB EXECVE): the scratch it grew is given back, so the encoder
-  // keeps only what ordinary documents need.
-  void give_back_large_buffers() {
-    constexpr std::size_t kKeptBytes = 64 << 10;
-    if (stream.cap > kKeptBytes) stream.release();
+  // Gives back scratch over `kept_bytes` that large events (a 100 KB EXECVE) grew, so the
+  // encoder keeps only what ordinary documents need.
+  std::size_t scratch_bytes() const {
+    std::size_t bytes = stream.cap;
+    for (const std::string* scratch : {&arena, &text, &decoded, &sanitized, &summary, &truncation})
+      bytes += scratch->capacity();
+    for (std::size_t a = 0; a < execve.used; ++a) bytes += execve.argv[a].capacity();
+    return bytes;
+  }
+
+  void give_back_large_buffers(std::size_t kept_bytes) {
+    if (stream.cap > kept_bytes) stream.release();
     for (std::string* scratch : {&arena, &text, &decoded, &sanitized, &summary, &truncation})
-      if (scratch->capacity() > kKeptBytes) std::string().swap(*scratch);
+      if (scratch->capacity() > kept_bytes) std::string().swap(*scratch);
     std::size_t argument_bytes = 0;
     for (std::size_t a = 0; a < execve.used; ++a) argument_bytes += execve.argv[a].capacity();
-    if (argument_bytes > kKeptBytes || execve.argv.size() > kKeptBytes / 64) {
+    if (argument_bytes > kept_bytes || execve.argv.size() > kept_bytes / 64) {
       std::vector<std::string>().swap(execve.argv);
       std::vector<std::uint8_t>().swap(execve.filled);
       execve.clear();
@@ -1521,7 +1528,16 @@ void MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   batch.buffer().append(s.stream.data, s.stream.len);
   batch.end_document(event.key().sec * 1000 + event.key().msec);
   ++s.counters.documents;
-  s.give_back_large_buffers();
+  // During a burst the scratch a large event grew is kept for the next one (giving it back
+  // after each would map and unmap it per event); only a pathological event's is let go at
+  // once. What remains goes back when the input is quiet (release_idle_memory).
+  s.give_back_large_buffers(kScratchKeptWhileBusyBytes);
+}
+
+std::size_t MozdefEncoder::scratch_bytes() const { return state_->scratch_bytes(); }
+
+void MozdefEncoder::release_idle_memory() {
+  state_->give_back_large_buffers(kScratchKeptIdleBytes);
 }
 
 }  // namespace aurelay::output

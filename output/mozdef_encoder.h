@@ -51,6 +51,11 @@ inline constexpr std::string_view kDefaultTags = "audisp-json,auditd,audit,aurel
 inline constexpr std::string_view kDefaultShipperName = "audisp-json";
 inline constexpr std::size_t kDefaultMaxValueBytes = 32000;
 
+// Scratch (document stream, decode buffers, execve arguments) the encoder keeps between
+// documents while busy, and once the input is quiet.
+inline constexpr std::size_t kScratchKeptWhileBusyBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kScratchKeptIdleBytes = std::size_t{64} << 10;
+
 struct EncoderConfig {
   std::string hostname;  // "hostname"; the event's node= wins when present
   std::string severity = "INFO";
@@ -86,6 +91,11 @@ class MozdefEncoder {
   // Appends one document for `event` to `batch` (and ends it). Every event has a document:
   // whatever its records hold is written (values repaired or cut, unknown fields in `extra`).
   void encode(const correlate::Event& event, DocumentBatch& batch);
+  // Gives back the scratch large events grew beyond what ordinary documents need; the pipeline
+  // calls it once the input has been quiet for a while.
+  void release_idle_memory();
+  // Bytes of scratch the encoder holds between documents.
+  std::size_t scratch_bytes() const;
 
   const EncoderCounters& counters() const;
 

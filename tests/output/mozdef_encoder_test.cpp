@@ -735,6 +735,28 @@ TEST_F(EncoderTest, DocumentsAppendToOneBatch) {
   EXPECT_EQ(encoder_.counters().documents, 2u);
 }
 
+// A burst of large EXECVE events reuses the scratch the first one grew; once the input is
+// quiet the pipeline calls release_idle_memory and only what ordinary documents need is kept.
+TEST_F(EncoderTest, ScratchOfLargeEventsKeptWhileBusyAndGivenBackWhenIdle) {
+  const std::string argument(200 * 1024, 'x');
+  for (std::uint64_t serial = 1; serial <= 2; ++serial) {
+    start(serial);
+    add(kExecve, "argc=2 a0=\"echo\" a1=\"" + argument + "\"");
+    encode();
+    EXPECT_GT(encoder_.scratch_bytes(), argument.size()) << "serial " << serial;
+  }
+  start(3);
+  add(kUserLogin, "pid=1 uid=0 auid=0 ses=1 msg='op=login res=success'");
+  encode();
+  EXPECT_GT(encoder_.scratch_bytes(), argument.size()) << "kept while busy";
+  encoder_.release_idle_memory();
+  EXPECT_LT(encoder_.scratch_bytes(), argument.size() / 2);
+  start(4);
+  add(kExecve, "argc=2 a0=\"echo\" a1=\"" + argument + "\"");
+  encode();
+  EXPECT_NE(text_.find(argument.substr(0, 1000)), std::string::npos) << "still encodes in full";
+}
+
 TEST_F(EncoderTest, EmptyEventStillADocument) {
   start(3);
   add(kEoe, "");
