@@ -41,55 +41,30 @@ shift $((OPTIND - 1))
 [ -n "$AURELAY" ] || AURELAY="$BUILD_DIR/aurelay"
 
 die() { echo "latency_bench: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root"
-command -v auditctl >/dev/null || die "auditctl not installed"
+# shellcheck source=bench/kernel_bench.sh
+. "$SRC_DIR/bench/kernel_bench.sh"
+kernel_bench_check
 [ -x "$AURELAY" ] || die "$AURELAY missing"
 [ -x "$BUILD_DIR/latency_gen" ] || die "$BUILD_DIR/latency_gen missing (ninja -C $BUILD_DIR latency_gen aurelay)"
 
-status_field() { auditctl -s | awk -v f="$1" '$1 == f { print $2 }'; }
-[ "$(status_field pid)" = 0 ] || die "the audit pid is held by $(status_field pid): stop that daemon first"
-
 TMP="$(mktemp -d /tmp/aurelay-latency-XXXXXX)"
 chmod 750 "$TMP"
-ORIG_ENABLED="$(status_field enabled)"
-ORIG_BACKLOG="$(status_field backlog_limit)"
-ORIG_WAIT="$(status_field backlog_wait_time)"
-[ "$ORIG_ENABLED" = 2 ] && die "audit configuration is locked (enabled 2)"
 AURELAY_PID=""
 SERVER_PID=""
 GEN_PID=""
-
-stop_pid() {  # TERM, wait up to 10 s, then KILL
-  local pid="$1"
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
 
 restore() {
   [ -n "$GEN_PID" ] && kill -KILL "$GEN_PID" 2>/dev/null
   auditctl -D -k "$KEY" >/dev/null 2>&1
   stop_pid "$AURELAY_PID"
   stop_pid "$SERVER_PID"
-  auditctl -b "$ORIG_BACKLOG" >/dev/null
-  auditctl --backlog_wait_time "$ORIG_WAIT" >/dev/null
-  auditctl -e "$ORIG_ENABLED" >/dev/null
   rm -rf "$TMP"
-  echo "# restored: enabled=$(status_field enabled) pid=$(status_field pid)" \
-    "backlog_limit=$(status_field backlog_limit) backlog_wait_time=$(status_field backlog_wait_time)" \
-    "rules=$(auditctl -l | grep -c "$KEY")"
+  kernel_bench_restore
 }
 trap restore EXIT
 trap 'exit 130' INT TERM
 
-auditctl -b "$BACKLOG" >/dev/null || die "auditctl -b failed"
-auditctl --backlog_wait_time 0 >/dev/null || die "auditctl --backlog_wait_time failed"
-auditctl -e 1 >/dev/null || die "auditctl -e 1 failed"
+kernel_bench_apply
 
 # The receiving server.
 python3 "$SRC_DIR/bench/latency_server.py" --key "$KEY" >"$TMP/server.out" 2>"$TMP/server.err" &

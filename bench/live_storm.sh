@@ -43,20 +43,13 @@ while getopts "d:b:c:s:h" opt; do
 done
 
 die() { echo "live_storm: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root"
-command -v auditctl >/dev/null || die "auditctl not installed"
+# shellcheck source=bench/kernel_bench.sh
+. "$SRC_DIR/bench/kernel_bench.sh"
+kernel_bench_check
 [ -x "$BUILD_DIR/audit_storm" ] || die "$BUILD_DIR/audit_storm missing (ninja -C $BUILD_DIR audit_storm nl_count_reader aurelay)"
-
-status_field() { auditctl -s | awk -v f="$1" '$1 == f { print $2 }'; }
-
-[ "$(status_field pid)" = 0 ] || die "the audit pid is held by $(status_field pid): stop that daemon first"
 
 TMP="$(mktemp -d /tmp/aurelay-storm-XXXXXX)"
 chmod 750 "$TMP"
-ORIG_ENABLED="$(status_field enabled)"
-ORIG_BACKLOG="$(status_field backlog_limit)"
-ORIG_WAIT="$(status_field backlog_wait_time)"
-[ "$ORIG_ENABLED" = 2 ] && die "audit configuration is locked (enabled 2)"
 COLLECTOR_PID=""
 
 restore() {
@@ -65,21 +58,13 @@ restore() {
     sleep 2
     kill -KILL "$COLLECTOR_PID" 2>/dev/null
   fi
-  auditctl -D -k "$KEY" >/dev/null 2>&1
-  auditctl -b "$ORIG_BACKLOG" >/dev/null
-  auditctl --backlog_wait_time "$ORIG_WAIT" >/dev/null
-  auditctl -e "$ORIG_ENABLED" >/dev/null
   rm -rf "$TMP"
-  echo "# restored: enabled=$(status_field enabled) pid=$(status_field pid)" \
-    "backlog_limit=$(status_field backlog_limit) backlog_wait_time=$(status_field backlog_wait_time)" \
-    "rules=$(auditctl -l | grep -c "$KEY")"
+  kernel_bench_restore
 }
 trap restore EXIT
 trap 'exit 130' INT TERM
 
-auditctl -b "$BACKLOG" >/dev/null || die "auditctl -b failed"
-auditctl --backlog_wait_time 0 >/dev/null || die "auditctl --backlog_wait_time failed"
-auditctl -e 1 >/dev/null || die "auditctl -e 1 failed"
+kernel_bench_apply
 
 write_auditd_conf() {  # $1: flush mode
   mkdir -p "$TMP/auditd/plugins.d"

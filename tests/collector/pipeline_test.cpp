@@ -20,6 +20,7 @@ namespace aurelay::collector {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::CapturedLog;
 
 // Produces `events` single-record events (USER_LOGIN, complete at once), as fast as asked.
 class GeneratedSource final : public RecordSource {
@@ -120,27 +121,6 @@ PipelineConfig small_config() {
   config.encoder.hostname = "test";
   return config;
 }
-
-// Captures what the pipeline logs while it lives.
-class CapturedLog {
- public:
-  CapturedLog()
-      : previous_(spdlog::default_logger()),
-        logger_(std::make_shared<spdlog::logger>(
-            "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_))) {
-    spdlog::set_default_logger(logger_);
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  std::string text() {
-    logger_->flush();
-    return stream_.str();
-  }
-
- private:
-  std::ostringstream stream_;
-  std::shared_ptr<spdlog::logger> previous_;
-  std::shared_ptr<spdlog::logger> logger_;
-};
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t count = 0;
