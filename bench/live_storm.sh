@@ -53,11 +53,7 @@ chmod 750 "$TMP"
 COLLECTOR_PID=""
 
 restore() {
-  if [ -n "$COLLECTOR_PID" ] && kill -0 "$COLLECTOR_PID" 2>/dev/null; then
-    kill -TERM "$COLLECTOR_PID" 2>/dev/null
-    sleep 2
-    kill -KILL "$COLLECTOR_PID" 2>/dev/null
-  fi
+  stop_collector
   rm -rf "$TMP"
   kernel_bench_restore
 }
@@ -143,14 +139,8 @@ context_switches() {  # voluntary + involuntary, summed over the live threads
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "?"; else print v[int((NR + 1) / 2)] }'; }
 
-stop_collector() {
-  kill -TERM "$COLLECTOR_PID" 2>/dev/null
-  for _ in $(seq 100); do
-    kill -0 "$COLLECTOR_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$COLLECTOR_PID" 2>/dev/null
-  wait "$COLLECTOR_PID" 2>/dev/null
+stop_collector() {  # stop_pid (bench/kernel_bench.sh), then forget the pid
+  stop_pid "$COLLECTOR_PID"
   COLLECTOR_PID=""
 }
 
