@@ -29,7 +29,8 @@ constexpr std::size_t kKeepBatchBytes = std::size_t{64} * 1024;
 constexpr auto kTrimAfterIdle = std::chrono::seconds(1);
 
 template <typename Batch>
-void recycle(Batch& batch, std::size_t capacity) {
+void recycle(Batch& batch) {
+  const std::size_t capacity = batch.byte_capacity();
   if (capacity > kKeepBatchBytes && capacity > 2 * batch.byte_size()) {
     batch.release();  // the next use grows the buffers to what it needs
   } else {
@@ -253,8 +254,8 @@ void Pipeline::release_idle_document_batches() {
   output::DocumentBatch* returned = nullptr;
   while (free_documents_.try_pop(returned)) held_documents_.push_back(returned);
   for (output::DocumentBatch* idle : held_documents_)
-    if (idle->data().capacity() > kKeepBatchBytes) idle->release();
-  if (current_documents_->empty() && current_documents_->data().capacity() > kKeepBatchBytes)
+    if (idle->byte_capacity() > kKeepBatchBytes) idle->release();
+  if (current_documents_->empty() && current_documents_->byte_capacity() > kKeepBatchBytes)
     current_documents_->release();
 }
 
@@ -371,7 +372,7 @@ void Pipeline::correlator_loop() {
       Clock::time_point now = Clock::now();
       idle_since = {};
       process_record_batch(*batch, assembler, now);
-      recycle(*batch, batch->byte_capacity());
+      recycle(*batch);
       free_records_.push_within_capacity(batch);
       busy_since_trim = true;
       // A reader blocked on a full ring is woken once 3/4 of it is free, not per batch.
@@ -503,7 +504,7 @@ void Pipeline::shipper_loop() {
         std::this_thread::sleep_for(kSinkRetryDelay);
       }
       publish_sink_metrics();
-      recycle(*batch, batch->data().capacity());
+      recycle(*batch);
       free_documents_.push_within_capacity(batch);
       // A correlator waiting for a free batch is woken once 3/4 of them are free.
       if (free_documents_.size() >= document_wake_batches_) documents_free_.notify();

@@ -26,6 +26,8 @@ class DocumentBatch {
   bool empty() const { return ends_.empty(); }
   std::size_t count() const { return ends_.size(); }
   std::size_t byte_size() const { return data_.size(); }
+  // Room the document buffer holds (what a burst grew it to).
+  std::size_t byte_capacity() const { return data_.capacity(); }
   const std::string& data() const { return data_; }
 
   // Document i without its trailing newline.
