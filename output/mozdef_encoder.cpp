@@ -1230,23 +1230,30 @@ struct MozdefEncoder::State {
     }
   }
 
-  // Gives back scratch over `kept_bytes` that large events (a 100 KB EXECVE) grew, so the
-  // encoder keeps only what ordinary documents need.
-  std::size_t scratch_bytes() const {
-    std::size_t bytes = stream.cap;
-    for (const std::string* scratch : {&arena, &text, &decoded, &sanitized, &summary, &truncation})
-      bytes += scratch->capacity();
+  // The string scratch buffers, and the bytes the execve arguments hold.
+  std::array<std::string*, 6> scratch_strings() {
+    return {&arena, &text, &decoded, &sanitized, &summary, &truncation};
+  }
+  std::size_t argument_bytes() const {
+    std::size_t bytes = 0;
     for (std::size_t a = 0; a < execve.used; ++a) bytes += execve.argv[a].capacity();
     return bytes;
   }
 
+  // Bytes of scratch held between documents.
+  std::size_t scratch_bytes() {
+    std::size_t bytes = stream.cap + argument_bytes();
+    for (const std::string* scratch : scratch_strings()) bytes += scratch->capacity();
+    return bytes;
+  }
+
+  // Gives back scratch over `kept_bytes` that large events (a 100 KB EXECVE) grew, so the
+  // encoder keeps only what ordinary documents need.
   void give_back_large_buffers(std::size_t kept_bytes) {
     if (stream.cap > kept_bytes) stream.release();
-    for (std::string* scratch : {&arena, &text, &decoded, &sanitized, &summary, &truncation})
+    for (std::string* scratch : scratch_strings())
       if (scratch->capacity() > kept_bytes) std::string().swap(*scratch);
-    std::size_t argument_bytes = 0;
-    for (std::size_t a = 0; a < execve.used; ++a) argument_bytes += execve.argv[a].capacity();
-    if (argument_bytes > kept_bytes || execve.argv.size() > kept_bytes / 64) {
+    if (argument_bytes() > kept_bytes || execve.argv.size() > kept_bytes / 64) {
       std::vector<std::string>().swap(execve.argv);
       std::vector<std::uint8_t>().swap(execve.filled);
       execve.clear();
