@@ -21,6 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::CapturedLog;
+using testing::count_occurrences;
 
 // Produces `events` single-record events (USER_LOGIN, complete at once), as fast as asked.
 class GeneratedSource final : public RecordSource {
@@ -122,12 +123,6 @@ PipelineConfig small_config() {
   return config;
 }
 
-std::size_t occurrences(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
-}
-
 void wait_finished(Pipeline& pipeline) {
   auto deadline = std::chrono::steady_clock::now() + 60s;
   while (!pipeline.finished() && std::chrono::steady_clock::now() < deadline)
@@ -182,8 +177,9 @@ TEST(Pipeline, SlowSinkWithDropCountsWhatItDrops) {
   EXPECT_EQ(recording->distinct() + dropped, 20000u);
   EXPECT_EQ(recording->documents(), recording->distinct());
   // Warned about, once per interval (the run takes less than one).
-  EXPECT_EQ(occurrences(log.text(), "record ring full: correlator is behind (dropping records)"),
-            1u)
+  EXPECT_EQ(
+      count_occurrences(log.text(), "record ring full: correlator is behind (dropping records)"),
+      1u)
       << log.text();
 }
 
@@ -195,7 +191,7 @@ TEST(Pipeline, SocketOverrunsAreCountedAndWarnedAboutOnce) {
   pipeline.start();
   wait_finished(pipeline);
   EXPECT_GT(metrics.receive_enobufs.load(), 1u);
-  EXPECT_EQ(occurrences(log.text(), "audit socket overrun (ENOBUFS)"), 1u) << log.text();
+  EXPECT_EQ(count_occurrences(log.text(), "audit socket overrun (ENOBUFS)"), 1u) << log.text();
 }
 
 TEST(Pipeline, FailingSinkGetsTheSameBatchAgainAndEveryDocumentOnce) {

@@ -29,12 +29,6 @@ double metric_value(const std::filesystem::path& file, const std::string& name) 
   return at == std::string::npos ? -1 : std::strtod(text.c_str() + at + prefix.size(), nullptr);
 }
 
-std::size_t occurrences(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
-}
-
 TEST(DegradedWarnings, MalformedRecordsAreCountedAndWarnedAboutOnce) {
   TempDir dir;
   std::string input;
@@ -49,7 +43,7 @@ TEST(DegradedWarnings, MalformedRecordsAreCountedAndWarnedAboutOnce) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(documents_in(dir / "out.json").size(), 20u);
   EXPECT_EQ(metric_value(dir / "aurelay.prom", "aurelay_parse_errors_total"), 20);
-  EXPECT_EQ(occurrences(run.err, "malformed audit record"), 1u) << run.err;
+  EXPECT_EQ(count_occurrences(run.err, "malformed audit record"), 1u) << run.err;
   EXPECT_NE(run.err.find("audit(garbage"), std::string::npos) << run.err;
 }
 
@@ -118,10 +112,12 @@ TEST(DegradedWarnings, FullSpoolDropsAreCountedAndWarnedAbout) {
   // 10 s shutdown flush, so a slow machine may read stderr after a second window opened (that
   // warning then says how many it suppressed); never one per dropped batch.
   const std::string err = aurelay.stderr_text();
-  const std::size_t warnings = occurrences(err, "warning: http sink: spool full");
+  const std::size_t warnings = count_occurrences(err, "warning: http sink: spool full");
   EXPECT_GE(warnings, 1u) << err;
   EXPECT_LE(warnings, 2u) << err;
-  if (warnings == 2) EXPECT_NE(err.find("similar message(s) suppressed"), std::string::npos) << err;
+  if (warnings == 2) {
+    EXPECT_NE(err.find("similar message(s) suppressed"), std::string::npos) << err;
+  }
   EXPECT_GT(metric_value(dir / "aurelay.prom", "aurelay_documents_spooled_total"), 0);
 }
 
