@@ -735,12 +735,51 @@ struct MozdefEncoder::State {
     stream.len += quoted_keys.size[index] - skip;
     need_comma = false;
   }
+  // Writes the details member `,"key":"value"` with one room check when the value is clean
+  // (valid ASCII that needs no escaping, not too long: the common case); returns false, having
+  // written nothing, when it is not.
+  bool plain_detail_member(std::size_t index, std::string_view value) {
+    if (value.size() > config.max_value_bytes) return false;
+    stream.ensure(kQuotedKeyRoom + value.size() + 2);
+    const std::size_t skip = need_comma ? 0 : 1;  // the comma
+    char* out = stream.data + stream.len;
+    std::memcpy(out, quoted_keys.text.data() + index * kQuotedKeyRoom + skip, kQuotedKeyRoom - 1);
+    return commit_plain_member(quoted_keys.size[index] - skip, value);
+  }
+  // The same for a member of the document's top level.
+  bool plain_member(std::string_view k, std::string_view value) {
+    if (value.size() > config.max_value_bytes) return false;
+    stream.ensure(k.size() + value.size() + 6);
+    char* out = stream.data + stream.len;
+    std::size_t key_size = 0;
+    if (need_comma) out[key_size++] = ',';
+    out[key_size++] = '"';
+    std::memcpy(out + key_size, k.data(), k.size());  // keys are this file's own names
+    key_size += k.size();
+    out[key_size++] = '"';
+    out[key_size++] = ':';
+    return commit_plain_member(key_size, value);
+  }
+  // The member's key (key_size bytes) is written after the stream's end, with room for `value`
+  // quoted behind it: copies the value there and commits the member if the value is clean.
+  bool commit_plain_member(std::size_t key_size, std::string_view value) {
+    char* out = stream.data + stream.len + key_size;
+    bool escape = false, non_ascii = false;
+    copy_scanning(value, out + 1, escape, non_ascii);
+    if (escape || non_ascii) return false;
+    out[0] = '"';
+    out[1 + value.size()] = '"';
+    stream.len += key_size + value.size() + 2;
+    need_comma = true;
+    return true;
+  }
   void string(std::string_view value, std::string_view name) {
     separator();
     string_text(value, name);
     need_comma = true;
   }
   void member(std::string_view k, std::string_view v) {
+    if (plain_member(k, v)) return;
     write_key(k);
     string(v, k);
   }
@@ -1130,10 +1169,16 @@ struct MozdefEncoder::State {
 
   // A syscall event: audisp-json's category of the syscall (or "syscall"), and a summary that
   // names the command, path or address it acted on.
-  std::string_view syscall_event_category() const {
+  // The category the syscall's name alone gives (empty: the name itself), remembered for the
+  // last name: a busy host repeats a few syscalls, and the name tests cost more than the rest
+  // of describing the event.
+  std::string categorized_syscall;
+  std::string_view categorized_as;
+  bool categorized = false;
+  std::string_view category_of_name() {
+    if (categorized && syscall == categorized_syscall) return categorized_as;
     std::string_view category =
         syscall.empty() ? std::string_view("syscall") : syscall_category(syscall);
-    if (category.empty()) category = syscall;
     // A name libaudit gave is lower case letters, digits and '_'; anything else (a number
     // unknown for the arch, a malformed value) is no category.
     if (syscall.empty() ||
@@ -1141,6 +1186,14 @@ struct MozdefEncoder::State {
             std::string_view::npos ||
         syscall.find_first_not_of("0123456789") == std::string_view::npos)
       category = "syscall";
+    categorized_syscall.assign(syscall);
+    categorized_as = category;  // a literal, never a view of the name
+    categorized = true;
+    return category;
+  }
+  std::string_view syscall_event_category() {
+    std::string_view category = category_of_name();
+    if (category.empty()) category = syscall;
     // audisp-json called every open "read"; an open that may write is a write.
     if (is(category, "read") && (is(syscall, "open") || is(syscall, "openat"))) {
       std::string_view flags = get(is(syscall, "open") ? K::a1 : K::a2);
@@ -1353,6 +1406,8 @@ struct MozdefEncoder::State {
     const std::span<const DetailKeySpec> specs = detail_keys();
     for (std::size_t i = present._Find_first(); i < kDetailKeyCount; i = present._Find_next(i)) {
       const DetailKeySpec& spec = specs[i];
+      const bool text = spec.shape == DetailShape::string || spec.shape == DetailShape::ip;
+      if (text && plain_detail_member(i, view(values[i]))) continue;
       const auto key = static_cast<DetailKey>(i);
       write_detail_key(i);
       if (spec.shape == DetailShape::array) {
