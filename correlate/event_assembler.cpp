@@ -75,10 +75,16 @@ std::size_t table_capacity_for(std::size_t entries) {
 
 // Linear-probing hash table from a 64-bit hash to a 32-bit value; the caller resolves hash
 // collisions by comparing full keys through `matches(value)`. Erase shifts back, no tombstones.
+// The table holds up to `max_entries` at half load at most. It starts small and doubles as
+// entries are added, and returns to its first size whenever it empties: under a storm an event
+// or two are open at a time, and probing a table sized for thousands would miss the cache on
+// every record. Positions stay valid until the next insert.
 class HashIndex {
  public:
-  explicit HashIndex(std::size_t max_entries)
-      : entries_(table_capacity_for(max_entries)), mask_(entries_.size() - 1) {}
+  explicit HashIndex(std::size_t max_entries) : max_capacity_(table_capacity_for(max_entries)) {
+    entries_.assign(std::min(kFirstCapacity, max_capacity_), Entry{});
+    mask_ = entries_.size() - 1;
+  }
 
   template <typename Matches>
   std::size_t find(std::uint64_t hash, Matches&& matches) const {
@@ -91,9 +97,10 @@ class HashIndex {
   std::uint32_t value_at(std::size_t position) const { return entries_[position].value; }
 
   void insert(std::uint64_t hash, std::uint32_t value) {
-    std::size_t i = hash & mask_;
-    while (entries_[i].value != kNone) i = (i + 1) & mask_;
-    entries_[i] = Entry{hash, value};
+    if ((count_ + 1) * 2 > entries_.size() && entries_.size() < max_capacity_)
+      rebuild(entries_.size() * 2);
+    place(Entry{hash, value});
+    ++count_;
   }
 
   void erase_at(std::size_t hole) {
@@ -107,17 +114,37 @@ class HashIndex {
       }
     }
     entries_[hole] = Entry{};
+    if (--count_ == 0 && entries_.size() > kFirstCapacity) {
+      entries_.assign(kFirstCapacity, Entry{});  // keeps the allocation; only the start is used
+      mask_ = kFirstCapacity - 1;
+    }
   }
 
   static constexpr std::size_t kNotFound = std::numeric_limits<std::size_t>::max();
 
  private:
+  static constexpr std::size_t kFirstCapacity = 16;
   struct Entry {
     std::uint64_t hash = 0;
     std::uint32_t value = kNone;
   };
+  void place(Entry entry) {
+    std::size_t i = entry.hash & mask_;
+    while (entries_[i].value != kNone) i = (i + 1) & mask_;
+    entries_[i] = entry;
+  }
+  void rebuild(std::size_t capacity) {
+    std::vector<Entry> old;
+    old.swap(entries_);
+    entries_.assign(capacity, Entry{});
+    mask_ = capacity - 1;
+    for (const Entry& e : old)
+      if (e.value != kNone) place(e);
+  }
   std::vector<Entry> entries_;
-  std::size_t mask_;
+  std::size_t mask_ = 0;
+  std::size_t count_ = 0;
+  std::size_t max_capacity_;
 };
 
 bool same_key(const EventKey& a, const EventKey& b) {
@@ -166,6 +193,7 @@ struct EventAssembler::State {
   std::vector<RememberedKey> remembered;  // ring of the last completed keys
   std::size_t remembered_next = 0;
   std::size_t remembered_count = 0;
+  std::uint64_t highest_remembered_serial = 0;  // of every key ever remembered
   HashIndex remembered_index;
 
   Event scratch;  // terminal records never enter the open table
@@ -175,7 +203,9 @@ struct EventAssembler::State {
         hash, [&](std::uint32_t slot) { return same_key(slots[slot]->event.key(), key); });
   }
   bool is_remembered(std::uint64_t hash, const EventKey& key) const {
-    if (remembered_count == 0) return false;
+    // The kernel numbers events in order: a new event's serial is above every remembered one,
+    // and then it needs no lookup.
+    if (remembered_count == 0 || key.serial > highest_remembered_serial) return false;
     return remembered_index.find(hash, [&](std::uint32_t i) {
       return same_key(remembered[i].key(), key);
     }) != HashIndex::kNotFound;
@@ -195,6 +225,7 @@ struct EventAssembler::State {
     entry.sec = key.sec;
     entry.msec = key.msec;
     entry.serial = key.serial;
+    highest_remembered_serial = std::max(highest_remembered_serial, key.serial);
     entry.node.assign(key.node);
     entry.hash = hash;
     remembered_index.insert(hash, static_cast<std::uint32_t>(remembered_next));
