@@ -21,8 +21,12 @@ constexpr auto kSinkRetryDelay = std::chrono::milliseconds(500);
 constexpr auto kSinkPublishInterval = std::chrono::milliseconds(100);
 // Blocks at least this large are mapped on their own (see Pipeline::start).
 constexpr std::size_t kLargeBlockBytes = std::size_t{64} * 1024;
-// A recycled batch keeps its buffer unless that is larger than this and more than twice what
-// the batch just held: a burst's buffers shrink back to what the load needs.
+// While records flow, a recycled batch keeps its buffer unless that is larger than this and
+// more than twice what the batch just held: a full live batch (128 KiB of records, or up to
+// batch_max_bytes of documents) is reused as it is, without mapping and faulting in its pages
+// again; only what an outsized event grew shrinks back at once.
+constexpr std::size_t kKeepBatchBytesWhileFlowing = std::size_t{1024} * 1024;
+// When the input goes quiet, idle batches keep at most this much.
 constexpr std::size_t kKeepBatchBytes = std::size_t{64} * 1024;
 // The correlator returns freed heap memory to the system once it has been idle this long after
 // a burst.
@@ -31,7 +35,7 @@ constexpr auto kTrimAfterIdle = std::chrono::seconds(1);
 template <typename Batch>
 void recycle(Batch& batch) {
   const std::size_t capacity = batch.byte_capacity();
-  if (capacity > kKeepBatchBytes && capacity > 2 * batch.byte_size()) {
+  if (capacity > kKeepBatchBytesWhileFlowing && capacity > 2 * batch.byte_size()) {
     batch.release();  // the next use grows the buffers to what it needs
   } else {
     batch.clear();
