@@ -211,9 +211,10 @@ run_case() {
   rss_after=$(rss_kb "$COLLECTOR_PID")
   switches=$(context_switches "$COLLECTOR_PID")
   local threads=""
-  if [ "$name" = aurelay ]; then  # CPU seconds per thread (main, shipper, correlator, reader)
+  if [ "$name" = aurelay ]; then  # per thread: CPU seconds/minor faults/context switches
     threads=$(for task in /proc/"$COLLECTOR_PID"/task/*; do
-      printf "%s=%s " "$(cat "$task/comm")" "$(cpu_seconds "$COLLECTOR_PID/task/${task##*/}")"
+      printf "%s=%s/%s/%s " "$(cat "$task/comm")" "$(cpu_seconds "$COLLECTOR_PID/task/${task##*/}")" \
+        "$(sed 's/^.*) //' "$task/stat" | awk '{ print $8 }')" "$(awk '$1 == "voluntary_ctxt_switches:" { v = $2 } $1 == "nonvoluntary_ctxt_switches:" { n = $2 } END { print v "+" n }' "$task/status")"
     done)
   fi
   stop_collector
@@ -241,7 +242,7 @@ run_case() {
   printf "%-10s %-8s %9s %9s %8s %6s %6s %7s %8s %8s %8s %8s   %s\n" "$name" "$storm" "$records" \
     "$rate" "$events" "$lost" "$cpu" "$per_event" "$rss_steady" "$rss_after" "$rss" "$switches" \
     "$storm_out"
-  [ -n "$threads" ] && echo "#   threads (cpu_s): $threads"
+  [ -n "$threads" ] && echo "#   threads (cpu_s/minflt/voluntary+involuntary ctxsw): $threads"
   [ -n "$reader_stats" ] && echo "#   $reader_stats"
 }
 
