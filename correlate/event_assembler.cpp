@@ -56,7 +56,8 @@ std::uint64_t mix64(std::uint64_t x) {
   return x;
 }
 
-std::uint64_t hash_key(const EventKey& key) {
+// 32 bits: the index entries stay 8 bytes (the keys themselves settle any collision).
+std::uint32_t hash_key(const EventKey& key) {
   std::uint64_t node_hash = 0;
   if (!key.node.empty()) {
     node_hash = 0xcbf29ce484222325ULL;  // FNV-1a
@@ -64,7 +65,8 @@ std::uint64_t hash_key(const EventKey& key) {
   }
   std::uint64_t h = mix64(key.serial ^ 0x9e3779b97f4a7c15ULL);
   h = mix64(h ^ (key.sec * 1000 + key.msec));
-  return mix64(h ^ node_hash);
+  h = mix64(h ^ node_hash);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
 std::size_t table_capacity_for(std::size_t entries) {
@@ -73,7 +75,7 @@ std::size_t table_capacity_for(std::size_t entries) {
   return capacity;
 }
 
-// Linear-probing hash table from a 64-bit hash to a 32-bit value; the caller resolves hash
+// Linear-probing hash table from a 32-bit hash to a 32-bit value; the caller resolves hash
 // collisions by comparing full keys through `matches(value)`. Erase shifts back, no tombstones.
 // The table holds up to `max_entries` at half load at most. It starts small and doubles as
 // entries are added, and returns to its first size whenever it empties: under a storm an event
@@ -87,7 +89,7 @@ class HashIndex {
   }
 
   template <typename Matches>
-  std::size_t find(std::uint64_t hash, Matches&& matches) const {
+  std::size_t find(std::uint32_t hash, Matches&& matches) const {
     for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Entry& e = entries_[i];
       if (e.value == kNone) return kNotFound;
@@ -96,7 +98,7 @@ class HashIndex {
   }
   std::uint32_t value_at(std::size_t position) const { return entries_[position].value; }
 
-  void insert(std::uint64_t hash, std::uint32_t value) {
+  void insert(std::uint32_t hash, std::uint32_t value) {
     if ((count_ + 1) * 2 > entries_.size() && entries_.size() < max_capacity_)
       rebuild(entries_.size() * 2);
     place(Entry{hash, value});
@@ -125,7 +127,7 @@ class HashIndex {
  private:
   static constexpr std::size_t kFirstCapacity = 16;
   struct Entry {
-    std::uint64_t hash = 0;
+    std::uint32_t hash = 0;
     std::uint32_t value = kNone;
   };
   void place(Entry entry) {
@@ -157,16 +159,16 @@ struct EventAssembler::State {
   struct Slot {
     Event event;
     TimePoint first_arrival{};
-    std::uint64_t hash = 0;
+    std::uint32_t hash = 0;
     std::uint32_t prev = kNone;
     std::uint32_t next = kNone;
   };
-  struct RememberedKey {
+  struct RememberedKey {  // 56 bytes
     std::uint64_t sec = 0;
-    std::uint32_t msec = 0;
     std::uint64_t serial = 0;
     std::string node;
-    std::uint64_t hash = 0;
+    std::uint32_t msec = 0;
+    std::uint32_t hash = 0;
     EventKey key() const { return EventKey{sec, msec, serial, node}; }
   };
 
@@ -198,11 +200,11 @@ struct EventAssembler::State {
 
   Event scratch;  // terminal records never enter the open table
 
-  std::size_t find_open(std::uint64_t hash, const EventKey& key) const {
+  std::size_t find_open(std::uint32_t hash, const EventKey& key) const {
     return open_index.find(
         hash, [&](std::uint32_t slot) { return same_key(slots[slot]->event.key(), key); });
   }
-  bool is_remembered(std::uint64_t hash, const EventKey& key) const {
+  bool is_remembered(std::uint32_t hash, const EventKey& key) const {
     // The kernel numbers events in order: a new event's serial is above every remembered one,
     // and then it needs no lookup.
     if (remembered_count == 0 || key.serial > highest_remembered_serial) return false;
@@ -211,7 +213,7 @@ struct EventAssembler::State {
     }) != HashIndex::kNotFound;
   }
 
-  void remember(std::uint64_t hash, const EventKey& key) {
+  void remember(std::uint32_t hash, const EventKey& key) {
     if (remembered.empty()) return;
     RememberedKey& entry = remembered[remembered_next];
     if (remembered_count == remembered.size()) {
@@ -276,7 +278,7 @@ struct EventAssembler::State {
     slot.prev = slot.next = kNone;
   }
 
-  void open(std::uint32_t index, std::uint64_t hash, TimePoint now) {
+  void open(std::uint32_t index, std::uint32_t hash, TimePoint now) {
     Slot& slot = *slots[index];
     slot.first_arrival = now;
     slot.hash = hash;
@@ -308,7 +310,7 @@ struct EventAssembler::State {
     slot.event.give_back_large_buffers(kKeptEventBytes);
   }
 
-  void emit_alone(const RecordView& record, std::uint64_t hash, bool continuation) {
+  void emit_alone(const RecordView& record, std::uint32_t hash, bool continuation) {
     scratch.reset(record.key);
     scratch.add_record(record.type, record.body);
     scratch.set_completion(Completion::terminal);
@@ -333,7 +335,7 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
     return;
   }
   ++s.counters.records;
-  const std::uint64_t hash = hash_key(record.key);
+  const std::uint32_t hash = hash_key(record.key);
   const std::size_t position = s.find_open(hash, record.key);
 
   if (rule == TypeRule::end_of_event) {
