@@ -1295,7 +1295,8 @@ struct MozdefEncoder::State {
 
   // Bytes of scratch held between documents.
   std::size_t scratch_bytes() {
-    std::size_t bytes = stream.cap + argument_bytes();
+    std::size_t bytes = stream.cap + argument_bytes() + type_list.capacity() +
+                        listed_types.capacity() * sizeof(std::uint32_t);
     for (const std::string* scratch : scratch_strings()) bytes += scratch->capacity();
     return bytes;
   }
@@ -1310,6 +1311,10 @@ struct MozdefEncoder::State {
       std::vector<std::string>().swap(execve.argv);
       std::vector<std::uint8_t>().swap(execve.filled);
       execve.clear();
+    }
+    if (type_list.capacity() + listed_types.capacity() * sizeof(std::uint32_t) > kept_bytes) {
+      std::string().swap(type_list);  // with the types it lists: the list is made again
+      std::vector<std::uint32_t>().swap(listed_types);
     }
   }
 
@@ -1361,41 +1366,53 @@ struct MozdefEncoder::State {
   // auditserial, eventid, recordtypes, completion, continuation: the event's, not its records'.
   void take_event_identity(const correlate::Event& event) {
     const correlate::EventKey& key = event.key();
-    text.clear();
-    append_number(text, key.serial);
-    set(K::auditserial, text, 0, "serial");
+    // eventid is [node:]sec.msec:serial; auditserial is its last part.
     text.clear();
     if (!key.node.empty()) {
       text.append(key.node);
       text.push_back(':');
     }
     append_number(text, key.sec);
-    text.push_back('.');
-    const char ms[3] = {static_cast<char>('0' + key.msec / 100 % 10),
+    const char ms[5] = {'.', static_cast<char>('0' + key.msec / 100 % 10),
                         static_cast<char>('0' + key.msec / 10 % 10),
-                        static_cast<char>('0' + key.msec % 10)};
-    text.append(ms, 3);
-    text.push_back(':');
+                        static_cast<char>('0' + key.msec % 10), ':'};
+    text.append(ms, 5);
+    const std::size_t serial_at = text.size();
     append_number(text, key.serial);
     set(K::eventid, text, 0, "serial");
-    text.clear();
-    for (std::size_t i = 0; i < event.record_count(); ++i) {
-      if (i > 0) text.push_back(',');
-      std::string_view name = correlate::record_type_name(event.record_type(i));
-      if (name.empty()) {
-        text.append("UNKNOWN[");
-        append_number(text, event.record_type(i));
-        text.push_back(']');
-      } else {
-        text.append(name);
-      }
-    }
-    set(K::recordtypes, text, 0, "type");
+    set(K::auditserial, std::string_view(text).substr(serial_at), 0, "serial");
+    set(K::recordtypes, record_type_list(event), 0, "type");
     set(K::completion, to_string(event.completion()), 0, "completion");
     if (event.is_continuation()) {
       set(K::continuation, "true", 0, "continuation");
       ++counters.continuations;
     }
+  }
+  // The event's record types, comma separated; remembered for the last sequence of types (a
+  // busy host repeats a few shapes of event).
+  std::vector<std::uint32_t> listed_types;
+  std::string type_list;
+  std::string_view record_type_list(const correlate::Event& event) {
+    const std::size_t count = event.record_count();
+    bool same = listed_types.size() == count;
+    for (std::size_t i = 0; same && i < count; ++i) same = listed_types[i] == event.record_type(i);
+    if (same) return type_list;
+    listed_types.clear();
+    type_list.clear();
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint32_t type = event.record_type(i);
+      listed_types.push_back(type);
+      if (i > 0) type_list.push_back(',');
+      std::string_view name = correlate::record_type_name(type);
+      if (name.empty()) {
+        type_list.append("UNKNOWN[");
+        append_number(type_list, type);
+        type_list.push_back(']');
+      } else {
+        type_list.append(name);
+      }
+    }
+    return type_list;
   }
 
   void write_details() {
