@@ -245,11 +245,15 @@ struct ByteClassTable {
 };
 constexpr ByteClassTable kByteClass;
 
+// What copy_scanning() found in a value (the byte classes above): 0 for clean ASCII.
+constexpr unsigned kNeedsEscape = 1;
+constexpr unsigned kNotAscii = 2;
+
 // Copies `value` to `out` (room for value.size() bytes) and finds on the way whether it has
 // bytes JSON must escape (< 0x20, '"', '\\') or non-ASCII bytes: eight bytes at a time (values
 // are mostly clean ASCII), the last word overlapping the one before; values under eight bytes
-// go through a table.
-void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_ascii) {
+// go through a table. Returns kNeedsEscape and/or kNotAscii (in a register, not through memory).
+inline unsigned copy_scanning(std::string_view value, char* out) {
   const std::size_t size = value.size();
   const char* in = value.data();
   if (size >= 4 && size < 8) {  // two overlapping 4-byte words
@@ -264,9 +268,7 @@ void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_as
     for (std::uint32_t x : {first, last})
       special |= ((x - kOnes * 0x20) & ~x & kHighs) | has_zero(x ^ (kOnes * '"')) |
                  has_zero(x ^ (kOnes * '\\'));
-    non_ascii = ((first | last) & kHighs) != 0;
-    escape = special != 0;
-    return;
+    return (special != 0 ? kNeedsEscape : 0) | (((first | last) & kHighs) != 0 ? kNotAscii : 0);
   }
   if (size < 8) {
     unsigned classes = 0;
@@ -274,9 +276,7 @@ void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_as
       out[i] = in[i];
       classes |= kByteClass.of[static_cast<unsigned char>(in[i])];
     }
-    escape = (classes & 1) != 0;
-    non_ascii = (classes & 2) != 0;
-    return;
+    return classes;
   }
   constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
   auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
@@ -293,8 +293,7 @@ void copy_scanning(std::string_view value, char* out, bool& escape, bool& non_as
   std::size_t i = 0;
   for (; i + 8 <= size; i += 8) word(i);
   if (i < size) word(size - 8);
-  escape = special != 0;
-  non_ascii = high != 0;
+  return (special != 0 ? kNeedsEscape : 0) | (high != 0 ? kNotAscii : 0);
 }
 
 // One record of the event being encoded: its own fields are State::fields[begin, end) (the
@@ -466,8 +465,17 @@ DetailKey path_field(std::string_view field) {
 }
 
 // Values that say "no value": kept out of the document (documented in the field reference).
-bool is_absent_marker(std::string_view value) {
-  return value.empty() || is(value, "?") || is(value, "(null)") || is(value, "(none)");
+inline bool is_absent_marker(std::string_view value) {
+  switch (value.size()) {
+    case 0:
+      return true;
+    case 1:
+      return value[0] == '?';
+    case 6:
+      return is(value, "(null)") || is(value, "(none)");
+    default:
+      return false;
+  }
 }
 
 // File capability fields of PATH records: "0" (no file capabilities) in nearly every record.
@@ -637,8 +645,10 @@ struct MozdefEncoder::State {
       // Optimistic: copy the bytes behind an opening quote while scanning them; a clean value
       // (the common case) is then done. Otherwise the copy is overwritten below.
       stream.ensure(value.size() + 2);
-      copy_scanning(value, stream.data + stream.len + 1, escape, non_ascii);
-      if (!escape && !non_ascii) {
+      const unsigned found = copy_scanning(value, stream.data + stream.len + 1);
+      escape = (found & kNeedsEscape) != 0;
+      non_ascii = (found & kNotAscii) != 0;
+      if (found == 0) {
         stream.data[stream.len] = '"';
         stream.data[stream.len + 1 + value.size()] = '"';
         stream.len += value.size() + 2;
@@ -764,9 +774,7 @@ struct MozdefEncoder::State {
   // quoted behind it: copies the value there and commits the member if the value is clean.
   bool commit_plain_member(std::size_t key_size, std::string_view value) {
     char* out = stream.data + stream.len + key_size;
-    bool escape = false, non_ascii = false;
-    copy_scanning(value, out + 1, escape, non_ascii);
-    if (escape || non_ascii) return false;
+    if (copy_scanning(value, out + 1) != 0) return false;
     out[0] = '"';
     out[1 + value.size()] = '"';
     stream.len += key_size + value.size() + 2;
