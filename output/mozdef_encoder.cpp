@@ -818,11 +818,17 @@ struct MozdefEncoder::State {
     if (value.data() >= event_text.data() &&
         value.data() + size <= event_text.data() + event_text.size())
       return ValueRef{value.data(), 0, size};
-    ValueRef ref{nullptr, static_cast<std::uint32_t>(arena.size()), size};
+    return store_copy(value);
+  }
+  // (The less common paths are functions of their own, so the common ones stay small.)
+  [[gnu::noinline]] ValueRef store_copy(std::string_view value) {
+    ValueRef ref{nullptr, static_cast<std::uint32_t>(arena.size()),
+                 static_cast<std::uint32_t>(value.size())};
     arena.append(value);
     return ref;
   }
-  bool has(DetailKey key) const { return present.test(static_cast<std::size_t>(key)); }
+  // (present[] rather than test()/set(): every DetailKey is in range, no check needed)
+  bool has(DetailKey key) const { return present[static_cast<std::size_t>(key)]; }
   std::string_view get(DetailKey key) const {
     return has(key) ? view(values[static_cast<std::size_t>(key)]) : std::string_view();
   }
@@ -851,12 +857,16 @@ struct MozdefEncoder::State {
   // is kept in `extra` under its record type and field name.
   void set(DetailKey key, std::string_view value, std::uint32_t type, std::string_view field) {
     auto index = static_cast<std::size_t>(key);
-    if (!present.test(index)) {
+    if (!present[index]) {
       values[index] = store(value);
-      present.set(index);
-    } else if (view(values[index]) != value) {
-      add_extra(type, field, value);
+      present[index] = true;
+      return;
     }
+    set_again(index, value, type, field);
+  }
+  [[gnu::noinline]] void set_again(std::size_t index, std::string_view value, std::uint32_t type,
+                                   std::string_view field) {
+    if (view(values[index]) != value) add_extra(type, field, value);
   }
 
   // --- the event's records ---
@@ -913,6 +923,20 @@ struct MozdefEncoder::State {
   // One field of a record of `type` with the key `field_map` gives it (or `extra` without one).
   void take_field(std::uint32_t type, FieldTarget (*field_map)(std::string_view), const Field& f,
                   const Field* arch) {
+    if (f.form != ValueForm::single_quoted) {
+      const FieldTarget target = field_map(f.key);
+      if (target.key != K::count && target.transform == T::plain) {  // most fields
+        if (!is_absent_marker(f.value)) set(target.key, f.value, type, f.key);
+        return;
+      }
+      take_field_as(type, target, f, arch);
+      return;
+    }
+    take_field_as(type, FieldTarget{K::count, T::plain}, f, arch);
+  }
+  // take_field() for a field that is not a plain value (`target` is its key and transform).
+  [[gnu::noinline]] void take_field_as(std::uint32_t type, FieldTarget target, const Field& f,
+                                       const Field* arch) {
     if (f.form == ValueForm::single_quoted) {
       // A user message's msg='...': its fields follow as nested fields; plain text is a message.
       if (is(f.key, "msg") && f.value.find('=') == std::string_view::npos)
@@ -921,7 +945,6 @@ struct MozdefEncoder::State {
         add_extra(type, f.key, f.value);
       return;
     }
-    FieldTarget target = field_map(f.key);
     if (target.key == K::count) {
       add_extra(type, f.key, field_text(f, decoded));
       return;
