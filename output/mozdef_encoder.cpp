@@ -1446,6 +1446,24 @@ struct MozdefEncoder::State {
     return type_list;
   }
 
+  // A details member that is a list, a boolean, or a string that needs escaping, repair or a
+  // cut (plain_detail_member writes the others).
+  [[gnu::noinline]] void write_detail_member(const DetailKeySpec& spec, std::size_t i) {
+    const auto key = static_cast<DetailKey>(i);
+    write_detail_key(i);
+    if (spec.shape == DetailShape::array) {
+      const std::vector<ValueRef>& list = key == K::paths       ? paths
+                                          : key == K::nametypes ? nametypes
+                                                                : extra;
+      open('[');
+      for (ValueRef ref : list) string(view(ref), spec.name);
+      close(']');
+    } else if (spec.shape == DetailShape::boolean) {
+      literal(view(values[i]));
+    } else {
+      string(view(values[i]), spec.name);
+    }
+  }
   void write_details() {
     // The lists are members too: mark them, then walk the keys that have a value, in order.
     if (!paths.empty()) present.set(static_cast<std::size_t>(K::paths));
@@ -1456,20 +1474,7 @@ struct MozdefEncoder::State {
       const DetailKeySpec& spec = specs[i];
       const bool text = spec.shape == DetailShape::string || spec.shape == DetailShape::ip;
       if (text && plain_detail_member(i, view(values[i]))) continue;
-      const auto key = static_cast<DetailKey>(i);
-      write_detail_key(i);
-      if (spec.shape == DetailShape::array) {
-        const std::vector<ValueRef>& list = key == K::paths       ? paths
-                                            : key == K::nametypes ? nametypes
-                                                                  : extra;
-        open('[');
-        for (ValueRef ref : list) string(view(ref), spec.name);
-        close(']');
-      } else if (spec.shape == DetailShape::boolean) {
-        literal(view(values[i]));
-      } else {
-        string(view(values[i]), spec.name);
-      }
+      write_detail_member(spec, i);
     }
     if (truncation_count > 0) {
       write_detail_key(static_cast<std::size_t>(K::truncated));
