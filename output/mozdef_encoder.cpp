@@ -508,7 +508,8 @@ bool parses_as_ip(std::string_view text) {
 // range of State::arena (values made here: decoded, names, joined), by offset since the arena
 // may grow.
 struct ValueRef {
-  const char* text = nullptr;  // in the event's text; nullptr: in the arena at `offset`
+  const char* text = nullptr;  // where the value lies (the event's text, or memory that outlives
+                               // the document); nullptr: in the arena at `offset`
   std::uint32_t offset = 0;
   std::uint32_t size = 0;
 };
@@ -864,6 +865,18 @@ struct MozdefEncoder::State {
     }
     set_again(index, value, type, field);
   }
+  // set() for a value that outlives the document (a literal, a name from libaudit's tables, the
+  // event's own text, the encoder's remembered type list): kept as a view, never copied.
+  void set_lasting(DetailKey key, std::string_view value, std::uint32_t type,
+                   std::string_view field) {
+    auto index = static_cast<std::size_t>(key);
+    if (!present[index]) {
+      values[index] = ValueRef{value.data(), 0, static_cast<std::uint32_t>(value.size())};
+      present[index] = true;
+      return;
+    }
+    set_again(index, value, type, field);
+  }
   [[gnu::noinline]] void set_again(std::size_t index, std::string_view value, std::uint32_t type,
                                    std::string_view field) {
     if (view(values[index]) != value) add_extra(type, field, value);
@@ -969,9 +982,9 @@ struct MozdefEncoder::State {
         break;
       case T::boolean:
         if (is(value, "yes") || is(value, "success") || is(value, "1"))
-          set(target.key, "true", type, f.key);
+          set_lasting(target.key, "true", type, f.key);
         else if (is(value, "no") || is(value, "failed") || is(value, "fail") || is(value, "0"))
-          set(target.key, "false", type, f.key);
+          set_lasting(target.key, "false", type, f.key);
         else
           add_extra(type, f.key, value);
         break;
@@ -985,13 +998,13 @@ struct MozdefEncoder::State {
         std::uint32_t number = 0;
         std::string_view name;
         if (correlate::parse_hex_u32(value, number)) name = syscalls.arch_name(number);
-        set(target.key, name.empty() ? value : name, type, f.key);
+        set_lasting(target.key, name.empty() ? value : name, type, f.key);
         break;
       }
       case T::syscall_name: {
         std::string_view name;
         if (arch != nullptr) name = syscalls.name(arch->value, value);
-        set(target.key, name.empty() ? value : name, type, f.key);
+        set_lasting(target.key, name.empty() ? value : name, type, f.key);
         break;
       }
     }
@@ -1412,10 +1425,10 @@ struct MozdefEncoder::State {
     append_number(text, key.serial);
     set(K::eventid, text, 0, "serial");
     set(K::auditserial, std::string_view(text).substr(serial_at), 0, "serial");
-    set(K::recordtypes, record_type_list(event), 0, "type");
-    set(K::completion, to_string(event.completion()), 0, "completion");
+    set_lasting(K::recordtypes, record_type_list(event), 0, "type");
+    set_lasting(K::completion, to_string(event.completion()), 0, "completion");
     if (event.is_continuation()) {
-      set(K::continuation, "true", 0, "continuation");
+      set_lasting(K::continuation, "true", 0, "continuation");
       ++counters.continuations;
     }
   }
