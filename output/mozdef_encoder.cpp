@@ -8,7 +8,7 @@
 
 #include <algorithm>
 #include <array>
-#include <bitset>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -552,7 +552,21 @@ struct MozdefEncoder::State {
   std::string arena;
   std::string_view event_text;  // all record bodies of the event being encoded (contiguous)
   std::array<ValueRef, kDetailKeyCount> values{};
-  std::bitset<kDetailKeyCount> present;
+  // Which details keys have a value: a bit per key, walked in key order by for_each.
+  struct KeySet {
+    static constexpr std::size_t kWords = (kDetailKeyCount + 63) / 64;
+    std::array<std::uint64_t, kWords> words{};
+    bool test(std::size_t i) const { return (words[i / 64] >> (i % 64) & 1) != 0; }
+    void set(std::size_t i) { words[i / 64] |= std::uint64_t{1} << (i % 64); }
+    void reset() { words.fill(0); }
+    template <typename Visit>
+    void for_each(Visit&& visit) const {
+      for (std::size_t w = 0; w < kWords; ++w)
+        for (std::uint64_t bits = words[w]; bits != 0; bits &= bits - 1)
+          visit(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+    }
+  };
+  KeySet present;
   std::vector<ValueRef> paths, nametypes, extra;
 
   std::string category;
@@ -828,8 +842,7 @@ struct MozdefEncoder::State {
     arena.append(value);
     return ref;
   }
-  // (present[] rather than test()/set(): every DetailKey is in range, no check needed)
-  bool has(DetailKey key) const { return present[static_cast<std::size_t>(key)]; }
+  bool has(DetailKey key) const { return present.test(static_cast<std::size_t>(key)); }
   std::string_view get(DetailKey key) const {
     return has(key) ? view(values[static_cast<std::size_t>(key)]) : std::string_view();
   }
@@ -858,9 +871,9 @@ struct MozdefEncoder::State {
   // is kept in `extra` under its record type and field name.
   void set(DetailKey key, std::string_view value, std::uint32_t type, std::string_view field) {
     auto index = static_cast<std::size_t>(key);
-    if (!present[index]) {
+    if (!present.test(index)) {
       values[index] = store(value);
-      present[index] = true;
+      present.set(index);
       return;
     }
     set_again(index, value, type, field);
@@ -870,9 +883,9 @@ struct MozdefEncoder::State {
   void set_lasting(DetailKey key, std::string_view value, std::uint32_t type,
                    std::string_view field) {
     auto index = static_cast<std::size_t>(key);
-    if (!present[index]) {
+    if (!present.test(index)) {
       values[index] = ValueRef{value.data(), 0, static_cast<std::uint32_t>(value.size())};
-      present[index] = true;
+      present.set(index);
       return;
     }
     set_again(index, value, type, field);
@@ -1483,12 +1496,12 @@ struct MozdefEncoder::State {
     if (!nametypes.empty()) present.set(static_cast<std::size_t>(K::nametypes));
     if (!extra.empty()) present.set(static_cast<std::size_t>(K::extra));
     const std::span<const DetailKeySpec> specs = detail_keys();
-    for (std::size_t i = present._Find_first(); i < kDetailKeyCount; i = present._Find_next(i)) {
+    present.for_each([&](std::size_t i) {
       const DetailKeySpec& spec = specs[i];
       const bool text = spec.shape == DetailShape::string || spec.shape == DetailShape::ip;
-      if (text && plain_detail_member(i, view(values[i]))) continue;
+      if (text && plain_detail_member(i, view(values[i]))) return;
       write_detail_member(spec, i);
-    }
+    });
     if (truncation_count > 0) {
       write_detail_key(static_cast<std::size_t>(K::truncated));
       open('[');
