@@ -878,6 +878,19 @@ struct MozdefEncoder::State {
     }
     set_again(index, value, type, field);
   }
+  // set() for the value just appended to the arena from `from` on (made in place, not copied).
+  void set_from_arena(DetailKey key, std::size_t from, std::uint32_t type, std::string_view field) {
+    auto index = static_cast<std::size_t>(key);
+    const auto size = static_cast<std::uint32_t>(arena.size() - from);
+    if (!present.test(index)) {
+      values[index] = ValueRef{nullptr, static_cast<std::uint32_t>(from), size};
+      present.set(index);
+      return;
+    }
+    text.assign(arena, from, size);  // add_extra appends to the arena: compare a copy
+    arena.resize(from);
+    set_again(index, text, type, field);
+  }
   // set() for a value that outlives the document (a literal, a name from libaudit's tables, the
   // event's own text, the encoder's remembered type list): kept as a view, never copied.
   void set_lasting(DetailKey key, std::string_view value, std::uint32_t type,
@@ -1068,9 +1081,9 @@ struct MozdefEncoder::State {
   void take_proctitle(std::size_t r) {
     for (const Field& f : record_fields(r)) {
       if (is(f.key, "proctitle")) {
-        text.clear();
-        correlate::decode_proctitle(f, text);
-        set(K::proctitle, text, AUDIT_PROCTITLE, f.key);
+        const std::size_t from = arena.size();
+        correlate::decode_proctitle(f, arena);  // decoded where the document's values are kept
+        set_from_arena(K::proctitle, from, AUDIT_PROCTITLE, f.key);
       } else {
         add_extra(AUDIT_PROCTITLE, f.key, f.value);
       }
