@@ -720,6 +720,20 @@ TEST_F(EncoderTest, HexEncodedPathCwdCommAndProctitle) {
   EXPECT_EQ(top("category"), "read");  // open(2) with a1=0: O_RDONLY
 }
 
+TEST_F(EncoderTest, RepeatedProctitleFirstWinsADifferentOneGoesToExtra) {
+  start();
+  add(kSyscall, syscall_body(2));
+  add(kProctitle, "proctitle=" + hex(std::string("first\0arg", 9)));
+  add(kProctitle, "proctitle=" + hex("second"));
+  add(kProctitle, "proctitle=" + hex(std::string("first\0arg", 9)));  // equal: dropped
+  add(kEoe, "");
+  encode();
+  EXPECT_EQ(detail("proctitle"), "first arg");
+  EXPECT_TRUE(extra_has("PROCTITLE.proctitle=second"));
+  EXPECT_FALSE(extra_has("PROCTITLE.proctitle=first arg"));
+  EXPECT_EQ(detail("recordtypes"), "SYSCALL,PROCTITLE,PROCTITLE,PROCTITLE,EOE");
+}
+
 TEST_F(EncoderTest, DocumentsAppendToOneBatch) {
   start(1);
   add(kUserLogin, "pid=1 uid=0 auid=0 ses=1 msg='op=login res=success'");
