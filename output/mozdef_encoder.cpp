@@ -1422,15 +1422,31 @@ struct MozdefEncoder::State {
       member("processname",
              has(K::processname) ? get(K::processname) : std::string_view("aurelay"));
     }
-    text.clear();
-    append_timestamp(text, key.sec, key.msec);
-    member("timestamp", text);
+    member("timestamp", timestamp_of(key.sec, key.msec));
     write_constant(tags_member, [&] {
       write_key("tags");
       open('[');
       for (const std::string& tag : tags) string(tag, "tags");
       close(']');
     });
+  }
+
+  // The ISO-8601 time of sec.msec, made once per second: within the second only the three
+  // millisecond digits change (append_timestamp's layout is fixed: they follow the 20 bytes of
+  // "YYYY-MM-DDTHH:MM:SS.").
+  std::uint64_t timestamp_sec = 0;
+  std::string timestamp;
+  std::string_view timestamp_of(std::uint64_t sec, std::uint32_t msec) {
+    constexpr std::size_t kMillisecondsAt = 20;
+    if (timestamp.empty() || sec != timestamp_sec) {
+      timestamp.clear();
+      append_timestamp(timestamp, sec, 0);
+      timestamp_sec = sec;
+    }
+    timestamp[kMillisecondsAt] = static_cast<char>('0' + msec / 100 % 10);
+    timestamp[kMillisecondsAt + 1] = static_cast<char>('0' + msec / 10 % 10);
+    timestamp[kMillisecondsAt + 2] = static_cast<char>('0' + msec % 10);
+    return timestamp;
   }
 
   // auditserial, eventid, recordtypes, completion, continuation: the event's, not its records'.
