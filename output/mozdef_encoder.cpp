@@ -973,6 +973,30 @@ struct MozdefEncoder::State {
     }
     take_field_as(type, FieldTarget{K::count, T::plain}, f, arch);
   }
+  // libaudit's names of the arch and the syscall, remembered for the last ones named (a busy
+  // host repeats a few syscalls). Only names are remembered: an unknown number is looked up,
+  // and counted, each time. The names are libaudit's own strings, valid for good.
+  std::string named_arch, named_syscall_arch, named_syscall_number;
+  std::string_view arch_name, syscall_name;
+  std::string_view arch_name_of(std::string_view arch_hex) {
+    if (!arch_name.empty() && arch_hex == named_arch) return arch_name;
+    std::uint32_t number = 0;
+    std::string_view name;
+    if (correlate::parse_hex_u32(arch_hex, number)) name = syscalls.arch_name(number);
+    named_arch.assign(arch_hex);
+    arch_name = name;
+    return name;
+  }
+  std::string_view syscall_name_of(std::string_view arch_hex, std::string_view number) {
+    if (!syscall_name.empty() && number == named_syscall_number && arch_hex == named_syscall_arch)
+      return syscall_name;
+    const std::string_view name = syscalls.name(arch_hex, number);
+    named_syscall_arch.assign(arch_hex);
+    named_syscall_number.assign(number);
+    syscall_name = name;
+    return name;
+  }
+
   // take_field() for a field that is not a plain value (`target` is its key and transform).
   [[gnu::noinline]] void take_field_as(std::uint32_t type, FieldTarget target, const Field& f,
                                        const Field* arch) {
@@ -1021,15 +1045,13 @@ struct MozdefEncoder::State {
           add_extra(type, f.key, value);
         break;
       case T::arch_name: {
-        std::uint32_t number = 0;
-        std::string_view name;
-        if (correlate::parse_hex_u32(value, number)) name = syscalls.arch_name(number);
+        const std::string_view name = arch_name_of(value);
         set_lasting(target.key, name.empty() ? value : name, type, f.key);
         break;
       }
       case T::syscall_name: {
         std::string_view name;
-        if (arch != nullptr) name = syscalls.name(arch->value, value);
+        if (arch != nullptr) name = syscall_name_of(arch->value, value);
         set_lasting(target.key, name.empty() ? value : name, type, f.key);
         break;
       }
