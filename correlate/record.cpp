@@ -287,6 +287,28 @@ inline DigitRun read_digits(const char* p, const char* end) {
   return run;
 }
 
+// "SSSSSSSSSS.mmm:" (ten digits of seconds, the width of every time from 2001 to 2286, and three
+// of milliseconds) at the start of [p, end), followed by a digit: checked and converted as two
+// words. Returns false for any other text.
+bool read_fixed_width_time(const char* p, const char* end, std::uint64_t& sec,
+                           std::uint64_t& msec) {
+  if (end - p < 16) return false;
+  const std::uint64_t high = load_word(p);     // the first eight digits of the seconds
+  const std::uint64_t low = load_word(p + 8);  // "SS.mmm:s"
+  constexpr std::uint64_t kPunctuationBytes = 0x00FF000000FF0000ull;  // bytes 2 and 6
+  constexpr std::uint64_t kPunctuation = std::uint64_t{':'} << 48 | std::uint64_t{'.'} << 16;
+  if ((low & kPunctuationBytes) != kPunctuation) return false;
+  // With '0' in place of '.' and ':', `digits` holds the number SS0mmm0s (s: a digit of the
+  // serial).
+  constexpr std::uint64_t kZeros = kOnes * '0' & kPunctuationBytes;
+  const std::uint64_t digits = low ^ kPunctuation ^ kZeros;
+  if ((bytes_not_digit(high) | bytes_not_digit(digits)) != 0) return false;
+  const std::uint64_t value = eight_digits_value(digits);
+  sec = eight_digits_value(high) * 100 + value / 1000000;
+  msec = value / 100 % 1000;
+  return true;
+}
+
 // The usual timestamp, `sec.msec:serial)` with at most 19 digits in sec and serial and 1-3 in
 // msec, read in one pass. Returns false for anything else, for read_any_timestamp to decide;
 // what it accepts, read_any_timestamp accepts with the same values.
@@ -294,17 +316,27 @@ bool read_usual_timestamp(std::string_view text, EventKey& key, std::size_t& clo
   constexpr std::size_t kMaxDigits = 19;  // 19 digits cannot overflow 64 bits
   const char* const begin = text.data();
   const char* const end = begin + std::min(text.size(), kMaxHeaderInside);
-  const DigitRun sec = read_digits(begin, end);
-  const char* p = begin + sec.count;
-  if (sec.count == 0 || sec.count > kMaxDigits || p == end || *p != '.') return false;
-  const DigitRun msec = read_digits(++p, end);
-  p += msec.count;
-  if (msec.count == 0 || msec.count > 3 || p == end || *p != ':') return false;
-  const DigitRun serial = read_digits(++p, end);
+  std::uint64_t sec = 0;
+  std::uint64_t msec = 0;
+  const char* p = begin + 15;  // after "SSSSSSSSSS.mmm:"
+  if (!read_fixed_width_time(begin, end, sec, msec)) {
+    const DigitRun sec_digits = read_digits(begin, end);
+    p = begin + sec_digits.count;
+    if (sec_digits.count == 0 || sec_digits.count > kMaxDigits || p == end || *p != '.') {
+      return false;
+    }
+    const DigitRun msec_digits = read_digits(++p, end);
+    p += msec_digits.count;
+    if (msec_digits.count == 0 || msec_digits.count > 3 || p == end || *p != ':') return false;
+    ++p;
+    sec = sec_digits.value;
+    msec = msec_digits.value;
+  }
+  const DigitRun serial = read_digits(p, end);
   p += serial.count;
   if (serial.count == 0 || serial.count > kMaxDigits || p == end || *p != ')') return false;
-  key.sec = sec.value;
-  key.msec = static_cast<std::uint32_t>(msec.value);
+  key.sec = sec;
+  key.msec = static_cast<std::uint32_t>(msec);
   key.serial = serial.value;
   close_at = static_cast<std::size_t>(p - begin);
   return true;
