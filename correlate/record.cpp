@@ -190,7 +190,7 @@ struct TypeTables {
   return tables;
 }
 
-const TypeTables& type_tables() {
+[[gnu::always_inline]] inline const TypeTables& type_tables() {
   static const TypeTables tables = build_type_tables();  // thread-safe static initialisation
   return tables;
 }
@@ -538,7 +538,7 @@ struct Splitter {
     out.push_back(
         Field{key, std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin)),
               ValueForm::bare});
-    p = value_end;
+    p = value_end == end ? end : value_end + 1;  // past the delimiter that ended the value
     return true;
   }
 
