@@ -199,14 +199,15 @@ TEST(ParseLogLine, TimestampDigitsOfEveryCount) {
   };
   for (std::size_t sec_count = 1; sec_count <= 21; ++sec_count) {
     for (std::size_t msec_count = 0; msec_count <= 4; ++msec_count) {
-      for (std::size_t serial_count = 0; serial_count <= 21; serial_count += 1) {
+      for (std::size_t serial_count = 0; serial_count <= 21; ++serial_count) {
         for (std::string_view tail : {"", ": a=1 b=2 c=3"}) {
           // 20-digit numbers starting with 9 overflow 64 bits: bad_timestamp, not a wrapped value.
           const std::string sec = digits.substr(0, sec_count);
           const std::string msec = digits.substr(2, msec_count);
           const std::string serial = digits.substr(1, serial_count);
-          const std::string line =
-              "type=SYSCALL msg=audit(" + sec + "." + msec + ":" + serial + ")" + std::string(tail);
+          std::string line = "type=SYSCALL msg=audit(";
+          line.append(sec).append(".").append(msec).append(":").append(serial).append(")");
+          line.append(tail);
           const bool valid = sec_count <= 19 && msec_count >= 1 && msec_count <= 3 &&
                              serial_count >= 1 && serial_count <= 19;
           RecordView record;
