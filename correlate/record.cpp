@@ -423,6 +423,10 @@ constexpr ByteClasses kByteClasses;
 inline bool ends_token(char c) { return kByteClasses.ends_token[static_cast<unsigned char>(c)]; }
 inline bool opens_value(char c) { return kByteClasses.opens_value[static_cast<unsigned char>(c)]; }
 
+// Word-at-a-time search for the scanner's stop bytes (values and keys are mostly short runs of
+// plain bytes). Every token delimiter is below 0x21, so a word is first tested for any byte below
+// 0x21 (rare inside a token); the lowest flagged byte is then checked exactly.
+
 // The first token delimiter in [p, end), or end.
 inline const char* find_token_end(const char* p, const char* end) {
   while (end - p >= 8) {
@@ -528,12 +532,13 @@ struct Splitter {
     }
     if (opens_value(*value_begin)) return false;
     // `below` flags no byte before the '=': its lowest flag, if any, is in the value or ends it.
-    const char* value_end = p + 8;
-    if (below != 0) {
-      value_end = first_flagged(p, below);
-      if (!ends_token(*value_end)) value_end = find_token_end(value_end + 1, end);
+    const char* value_end = nullptr;
+    if (below == 0) {
+      value_end = find_token_end(p + 8, end);  // no delimiter in the word: the value goes on
     } else {
-      value_end = find_token_end(value_end, end);
+      value_end = first_flagged(p, below);
+      // A control byte that is not a delimiter belongs to the value.
+      if (!ends_token(*value_end)) value_end = find_token_end(value_end + 1, end);
     }
     out.push_back(
         Field{key, std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin)),
@@ -554,8 +559,10 @@ struct Splitter {
       while (key_begin < p && *key_begin == '(') ++key_begin;
     }
     const std::string_view key(key_begin, static_cast<std::size_t>(p - key_begin));
-    ++p;                                             // '='
-    if (key.empty()) return find_token_end(p, end);  // "=value" is not a field
+    ++p;  // '='
+    if (key.empty()) {
+      return find_token_end(p, end);  // "=value" is not a field
+    }
     if (p < end && *p == '"') {
       const char* value_begin = p + 1;
       const void* close =
