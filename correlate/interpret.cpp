@@ -34,6 +34,21 @@ bool parse_hex_u32(std::string_view text, std::uint32_t& out) {
 
 bool parse_decimal_u64(std::string_view text, std::uint64_t& out) {
   if (text.empty()) return false;
+  // Up to 19 digits cannot overflow: ids and pids take this loop.
+  if (text.size() <= 19) {
+    std::uint64_t value = 0;
+    std::size_t i = 0;
+    for (; i < text.size(); ++i) {
+      const auto digit = static_cast<unsigned char>(text[i] - '0');
+      if (digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (i == text.size()) {
+      out = value;
+      return true;
+    }
+  }
+  // Anything else (a non-digit, more digits) as from_chars sees it, `out` included.
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size();
 }
@@ -188,14 +203,29 @@ bool decode_proctitle(const Field& field, std::string& out) {
     out.append(field.value);
     return true;
   }
-  std::size_t start = out.size();
+  const std::size_t start = out.size();
   if (!append_hex_decoded(field.value, out)) {
     out.append(field.value);
     return false;
   }
-  while (out.size() > start && out.back() == '\0') out.pop_back();
-  for (std::size_t i = start; i < out.size(); ++i)
-    if (out[i] == '\0') out[i] = ' ';
+  // Trailing NULs go; the NULs between arguments become spaces, eight bytes at a time.
+  std::size_t end = out.size();
+  while (end > start && out[end - 1] == '\0') --end;
+  out.resize(end);
+  char* p = out.data() + start;
+  char* const stop = out.data() + end;
+  constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  for (; stop - p >= 8; p += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    // High bit of each byte: set for a non-zero byte (no carry crosses bytes here).
+    const std::uint64_t nonzero = ((word & kLow7) + kLow7) | word;
+    word |= (~nonzero & ~kLow7) >> 2;  // 0x80 >> 2 == ' ' for each zero byte
+    std::memcpy(p, &word, sizeof word);
+  }
+  for (; p < stop; ++p) {
+    if (*p == '\0') *p = ' ';
+  }
   return true;
 }
 

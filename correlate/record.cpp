@@ -14,11 +14,59 @@ namespace aurelay::correlate {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
+// Word-at-a-time helpers: eight bytes per step for the scans of headers, names and fields.
+// A word holds its first byte in memory as the least significant one. In the masks below the
+// lowest flagged byte is always exact; bytes above it may be flagged wrongly (a borrow or carry
+// only runs upwards), so callers use the lowest one only.
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+
+inline std::uint64_t load_word(const char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  if constexpr (std::endian::native == std::endian::big) x = __builtin_bswap64(x);
+  return x;
+}
+inline std::uint32_t load_u32(const char* p) {
+  std::uint32_t x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+inline std::uint64_t bytes_below_0x21(std::uint64_t x) { return (x - kOnes * 0x21) & ~x & kHighs; }
+inline std::uint64_t bytes_equal(std::uint64_t x, char c) {
+  const std::uint64_t y = x ^ (kOnes * static_cast<unsigned char>(c));
+  return (y - kOnes) & ~y & kHighs;
+}
+// Non-zero in the bytes that are not ASCII digits: high nibble not 3, or 3 but low nibble > 9.
+inline std::uint64_t bytes_not_digit(std::uint64_t x) {
+  constexpr std::uint64_t kHighNibbles = kOnes * 0xF0;
+  return ((x & kHighNibbles) ^ (kOnes * 0x30)) |
+         (((x + kOnes * 0x06) & kHighNibbles) ^ (kOnes * 0x30));
+}
+// Index of the lowest (first in memory) non-zero byte of a non-zero mask.
+inline std::size_t first_flagged_index(std::uint64_t mask) {
+  return static_cast<std::size_t>(std::countr_zero(mask) >> 3);
+}
+inline const char* first_flagged(const char* p, std::uint64_t mask) {
+  return p + first_flagged_index(mask);
+}
+
+// The first `c` in [p, end), or end.
+inline const char* find_byte(const char* p, const char* end, char c) {
+  for (; end - p >= 8; p += 8) {
+    if (const std::uint64_t mask = bytes_equal(load_word(p), c)) return first_flagged(p, mask);
+  }
+  while (p < end && *p != c) ++p;
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Type name tables
 
 constexpr std::uint32_t kFirstTableType = 1000;
 constexpr std::uint32_t kLastTableType = 2999;
-constexpr std::size_t kNameSlots = 1024;  // power of two, > 2 x the ~210 names
+constexpr std::size_t kNameSlots = 1024;  // power of two, > 2 x the ~230 names
 
 // Types the kernel sends (or auditd writes) that libaudit 3.0.9's table lacks
 // (include/uapi/linux/audit.h of recent kernels). Used only where libaudit has no name.
@@ -57,44 +105,73 @@ constexpr HandName kHandNames[] = {
     {1426, "MAC_OBJ_CONTEXTS"},
 };
 
-inline std::uint32_t hash_name(std::string_view name) {
-  std::uint32_t h = 2166136261u;  // FNV-1a
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 16777619u;
+// A name as two words and its length, for hashing and comparing without a byte loop: the first
+// and the last eight bytes (overlapping below 16 bytes), for 4..7 bytes the first and last four,
+// for 1..3 bytes the first, middle and last byte. Names of at most 16 bytes are equal exactly
+// when their NameWords are; longer ones must also compare the bytes in between.
+struct NameWords {
+  std::uint64_t head = 0;
+  std::uint64_t tail = 0;
+  std::uint64_t size = 0;
+  friend bool operator==(const NameWords&, const NameWords&) = default;
+};
+constexpr std::size_t kNameWordsExact = 16;
+
+inline NameWords name_words(std::string_view name) {
+  const char* p = name.data();
+  const std::size_t n = name.size();
+  NameWords words;
+  words.size = n;
+  if (n >= 8) {
+    words.head = load_word(p);
+    words.tail = load_word(p + n - 8);
+  } else if (n >= 4) {
+    words.head = load_u32(p);
+    words.tail = load_u32(p + n - 4);
+  } else if (n > 0) {
+    words.head = static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[n / 2]) << 8 |
+                 static_cast<unsigned char>(p[n - 1]) << 16;
   }
-  return h;
+  return words;
+}
+
+inline std::uint32_t hash_name(const NameWords& words) {
+  const std::uint64_t mixed = (words.head ^ std::rotl(words.tail, 29) ^ words.size) *
+                              0x9E3779B97F4A7C15ull;  // Fibonacci hashing: the top bits
+  return static_cast<std::uint32_t>(mixed >> 32);
 }
 
 struct TypeTables {
   std::array<std::string_view, kLastTableType - kFirstTableType + 1> names{};
   struct Slot {
-    std::string_view name;
+    NameWords words;
     std::uint32_t type = 0;
   };
   std::array<Slot, kNameSlots> slots{};
 
-  void insert(std::string_view name, std::uint32_t type) {
-    for (std::uint32_t i = hash_name(name);; ++i) {
-      Slot& slot = slots[i & (kNameSlots - 1)];
-      if (slot.type == 0) {
-        slot = Slot{name, type};
-        return;
+  std::uint32_t find(std::string_view name) const {
+    const NameWords words = name_words(name);
+    for (std::size_t i = hash_name(words);; ++i) {
+      const Slot& slot = slots[i & (kNameSlots - 1)];
+      if (slot.type == 0) return 0;
+      if (slot.words == words &&
+          (words.size <= kNameWordsExact || names[slot.type - kFirstTableType] == name)) {
+        return slot.type;
       }
-      if (slot.name == name) return;  // first number wins
     }
   }
 
-  std::uint32_t find(std::string_view name) const {
-    for (std::uint32_t i = hash_name(name);; ++i) {
-      const Slot& slot = slots[i & (kNameSlots - 1)];
-      if (slot.type == 0) return 0;
-      if (slot.name == name) return slot.type;
-    }
+  void insert(std::string_view name, std::uint32_t type) {
+    if (find(name) != 0) return;  // first number wins
+    const NameWords words = name_words(name);
+    std::size_t i = hash_name(words);
+    while (slots[i & (kNameSlots - 1)].type != 0) ++i;
+    slots[i & (kNameSlots - 1)] = Slot{words, type};
   }
 };
 
-TypeTables build_type_tables() {
+// Not inlined: built once, straight into type_tables()' static, which stays a cheap check.
+[[gnu::noinline]] TypeTables build_type_tables() {
   TypeTables tables;
   for (std::uint32_t type = kFirstTableType; type <= kLastTableType; ++type) {
     // libaudit returns pointers into its static string table: valid for the process lifetime.
@@ -113,7 +190,7 @@ TypeTables build_type_tables() {
   return tables;
 }
 
-const TypeTables& type_tables() {
+[[gnu::always_inline]] inline const TypeTables& type_tables() {
   static const TypeTables tables = build_type_tables();  // thread-safe static initialisation
   return tables;
 }
@@ -170,21 +247,111 @@ std::uint32_t parse_unknown_type(std::string_view name) {
   return static_cast<std::uint32_t>(number);
 }
 
-// Parses `audit(sec.msec:serial)` followed by an optional ':' and spaces; the rest is the body.
-ParseStatus parse_header(std::string_view text, RecordView& out) {
-  constexpr std::string_view kAudit = "audit(";
-  if (text.size() < kAudit.size() || std::memcmp(text.data(), kAudit.data(), kAudit.size()) != 0) {
-    return ParseStatus::no_header;
+// The value of eight ASCII digits in a word, the most significant first in memory (a leading
+// zero byte counts as a zero digit): three multiply-and-shift steps, two then four then eight
+// digits at a time.
+inline std::uint64_t eight_digits_value(std::uint64_t x) {
+  x = ((x & (kOnes * 0x0F)) * (256 * 10 + 1)) >> 8;
+  x = ((x & 0x00FF00FF00FF00FFull) * (65536 * 100 + 1)) >> 16;
+  return ((x & 0x0000FFFF0000FFFFull) * ((1ull << 32) * 10000 + 1)) >> 32;
+}
+
+constexpr std::uint64_t kPowersOf10[] = {1,      10,      100,      1000,     10000,
+                                         100000, 1000000, 10000000, 100000000};
+
+struct DigitRun {
+  std::size_t count = 0;
+  std::uint64_t value = 0;  // meaningful for up to 19 digits (more may wrap)
+};
+
+// The run of ASCII digits at the start of [p, end), eight at a time.
+inline DigitRun read_digits(const char* p, const char* end) {
+  DigitRun run;
+  for (; end - p >= 8; p += 8) {
+    const std::uint64_t x = load_word(p);
+    if (const std::uint64_t stops = bytes_not_digit(x)) {
+      const std::size_t n = first_flagged_index(stops);
+      if (n > 0) {
+        // The n digits move to the top of the word; the bytes below become leading zeros.
+        run.value = run.value * kPowersOf10[n] + eight_digits_value(x << (64 - 8 * n));
+        run.count += n;
+      }
+      return run;
+    }
+    run.value = run.value * kPowersOf10[8] + eight_digits_value(x);
+    run.count += 8;
   }
-  text.remove_prefix(kAudit.size());
+  for (; p < end && is_digit(*p); ++p, ++run.count) {
+    run.value = run.value * 10 + static_cast<std::uint64_t>(*p - '0');
+  }
+  return run;
+}
+
+// "SSSSSSSSSS.mmm:" (ten digits of seconds, the width of every time from 2001 to 2286, and three
+// of milliseconds) at the start of [p, end), followed by a digit: checked and converted as two
+// words. Returns false for any other text.
+bool read_fixed_width_time(const char* p, const char* end, std::uint64_t& sec,
+                           std::uint64_t& msec) {
+  if (end - p < 16) return false;
+  const std::uint64_t high = load_word(p);     // the first eight digits of the seconds
+  const std::uint64_t low = load_word(p + 8);  // "SS.mmm:s"
+  constexpr std::uint64_t kPunctuationBytes = 0x00FF000000FF0000ull;  // bytes 2 and 6
+  constexpr std::uint64_t kPunctuation = std::uint64_t{':'} << 48 | std::uint64_t{'.'} << 16;
+  if ((low & kPunctuationBytes) != kPunctuation) return false;
+  // With '0' in place of '.' and ':', `digits` holds the number SS0mmm0s (s: a digit of the
+  // serial).
+  constexpr std::uint64_t kZeros = kOnes * '0' & kPunctuationBytes;
+  const std::uint64_t digits = low ^ kPunctuation ^ kZeros;
+  if ((bytes_not_digit(high) | bytes_not_digit(digits)) != 0) return false;
+  const std::uint64_t value = eight_digits_value(digits);
+  sec = eight_digits_value(high) * 100 + value / 1000000;
+  msec = value / 100 % 1000;
+  return true;
+}
+
+// The usual timestamp, `sec.msec:serial)` with at most 19 digits in sec and serial and 1-3 in
+// msec, read in one pass. Returns false for anything else, for read_any_timestamp to decide;
+// what it accepts, read_any_timestamp accepts with the same values.
+bool read_usual_timestamp(std::string_view text, EventKey& key, std::size_t& close_at) {
+  constexpr std::size_t kMaxDigits = 19;  // 19 digits cannot overflow 64 bits
+  const char* const begin = text.data();
+  const char* const end = begin + std::min(text.size(), kMaxHeaderInside);
+  std::uint64_t sec = 0;
+  std::uint64_t msec = 0;
+  const char* p = begin + 15;  // after "SSSSSSSSSS.mmm:"
+  if (!read_fixed_width_time(begin, end, sec, msec)) {
+    const DigitRun sec_digits = read_digits(begin, end);
+    p = begin + sec_digits.count;
+    if (sec_digits.count == 0 || sec_digits.count > kMaxDigits || p == end || *p != '.') {
+      return false;
+    }
+    const DigitRun msec_digits = read_digits(++p, end);
+    p += msec_digits.count;
+    if (msec_digits.count == 0 || msec_digits.count > 3 || p == end || *p != ':') return false;
+    ++p;
+    sec = sec_digits.value;
+    msec = msec_digits.value;
+  }
+  const DigitRun serial = read_digits(p, end);
+  p += serial.count;
+  if (serial.count == 0 || serial.count > kMaxDigits || p == end || *p != ')') return false;
+  key.sec = sec;
+  key.msec = static_cast<std::uint32_t>(msec);
+  key.serial = serial.value;
+  close_at = static_cast<std::size_t>(p - begin);
+  return true;
+}
+
+// Reads `sec.msec:serial)` (the text after "audit(") by the general rules of parse_log_line's
+// statuses: no ')' in 64 bytes, a missing '.' or ':', or numbers that do not parse.
+ParseStatus read_any_timestamp(std::string_view text, EventKey& key, std::size_t& close_at) {
   const std::size_t limit = std::min(text.size(), kMaxHeaderInside);
   const void* close = std::memchr(text.data(), ')', limit);
   if (close == nullptr) {
     // No ')' in reach: a truncated header, or text that merely starts like one.
     return limit == text.size() ? ParseStatus::no_header : ParseStatus::bad_timestamp;
   }
-  const std::size_t close_at =
-      static_cast<std::size_t>(static_cast<const char*>(close) - text.data());
+  close_at = static_cast<std::size_t>(static_cast<const char*>(close) - text.data());
   const std::string_view inside = text.substr(0, close_at);
 
   const std::size_t dot = inside.find('.');
@@ -201,12 +368,28 @@ ParseStatus parse_header(std::string_view text, RecordView& out) {
       !parse_decimal(inside.substr(colon + 1), std::numeric_limits<std::uint64_t>::max(), serial)) {
     return ParseStatus::bad_timestamp;
   }
+  key.sec = sec;
+  key.msec = static_cast<std::uint32_t>(msec);
+  key.serial = serial;
+  return ParseStatus::ok;
+}
 
+inline bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// Parses `audit(sec.msec:serial)` followed by an optional ':' and spaces; the rest is the body.
+ParseStatus parse_header(std::string_view text, RecordView& out) {
+  constexpr std::string_view kAudit = "audit(";
+  if (!starts_with(text, kAudit)) return ParseStatus::no_header;
+  text.remove_prefix(kAudit.size());
+  std::size_t close_at = 0;
+  if (!read_usual_timestamp(text, out.key, close_at)) {
+    const ParseStatus status = read_any_timestamp(text, out.key, close_at);
+    if (status != ParseStatus::ok) return status;
+  }
   std::string_view rest = text.substr(close_at + 1);
   if (!rest.empty() && rest.front() == ':') rest.remove_prefix(1);
-  out.key.sec = sec;
-  out.key.msec = static_cast<std::uint32_t>(msec);
-  out.key.serial = serial;
   out.body = skip_spaces(rest);
   return ParseStatus::ok;
 }
@@ -216,10 +399,6 @@ inline std::string_view strip_line_end(std::string_view line) {
   return line;
 }
 
-inline bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Field splitting
 
@@ -227,43 +406,26 @@ constexpr char kEnrichedSeparator = '\x1d';
 constexpr std::size_t kMaxNestedLists = 4;
 constexpr int kMaxNestingDepth = 2;
 
-// Character classes for the scanner: 1 = ends a bare token (space, separator, end of list).
-struct DelimiterTable {
+// Character classes for the scanner: bytes that end a bare token (space, separator, end of list)
+// and bytes that open a value which has its own end (quotes, brace).
+struct ByteClasses {
   std::array<bool, 256> ends_token{};
-  constexpr DelimiterTable() {
-    ends_token[static_cast<unsigned char>(' ')] = true;
-    ends_token[static_cast<unsigned char>(kEnrichedSeparator)] = true;
-    ends_token[static_cast<unsigned char>('\n')] = true;
-    ends_token[static_cast<unsigned char>('\t')] = true;
+  std::array<bool, 256> opens_value{};
+  constexpr ByteClasses() {
+    for (const char c : {' ', kEnrichedSeparator, '\n', '\t'}) {
+      ends_token[static_cast<unsigned char>(c)] = true;
+    }
+    for (const char c : {'"', '\'', '{'}) opens_value[static_cast<unsigned char>(c)] = true;
   }
 };
-constexpr DelimiterTable kDelimiters;
+constexpr ByteClasses kByteClasses;
 
-inline bool ends_token(char c) { return kDelimiters.ends_token[static_cast<unsigned char>(c)]; }
+inline bool ends_token(char c) { return kByteClasses.ends_token[static_cast<unsigned char>(c)]; }
+inline bool opens_value(char c) { return kByteClasses.opens_value[static_cast<unsigned char>(c)]; }
 
 // Word-at-a-time search for the scanner's stop bytes (values and keys are mostly short runs of
 // plain bytes). Every token delimiter is below 0x21, so a word is first tested for any byte below
-// 0x21 (rare inside a token); a flagged byte is then checked exactly. In these masks the lowest
-// flagged byte is always a real match (a borrow only flags bytes above one).
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-inline std::uint64_t bytes_below_0x21(std::uint64_t x) { return (x - kOnes * 0x21) & ~x & kHighs; }
-inline std::uint64_t bytes_equal(std::uint64_t x, char c) {
-  const std::uint64_t y = x ^ (kOnes * static_cast<unsigned char>(c));
-  return (y - kOnes) & ~y & kHighs;
-}
-inline std::uint64_t load_word(const char* p) {
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  return x;
-}
-inline const char* first_flagged(const char* p, std::uint64_t mask) {
-  if constexpr (std::endian::native == std::endian::little) {
-    return p + (std::countr_zero(mask) >> 3);
-  } else {
-    return p + (std::countl_zero(mask) >> 3);
-  }
-}
+// 0x21 (rare inside a token); the lowest flagged byte is then checked exactly.
 
 // The first token delimiter in [p, end), or end.
 inline const char* find_token_end(const char* p, const char* end) {
@@ -336,63 +498,114 @@ struct Splitter {
     const char* p = text.data();
     const char* const end = p + text.size();
     while (p < end) {
-      while (p < end && ends_token(*p)) ++p;
-      if (p == end) break;
-      // Key: up to '='; a word that reaches a delimiter first is prose and is skipped.
-      const char* key_begin = p;
-      p = find_key_end(p, end);
-      if (p == end || *p != '=') continue;
-      if (nested_list) {
-        while (key_begin < p && *key_begin == '(') ++key_begin;
-      }
-      const std::string_view key(key_begin, static_cast<std::size_t>(p - key_begin));
-      ++p;  // '='
-      if (key.empty()) {
-        p = find_token_end(p, end);  // "=value" is not a field
-        continue;
-      }
-      if (p < end && *p == '"') {
-        const char* value_begin = p + 1;
-        const void* close =
-            std::memchr(value_begin, '"', static_cast<std::size_t>(end - value_begin));
-        const char* value_end = close ? static_cast<const char*>(close) : end;
-        out.push_back(Field{
-            key, std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin)),
-            ValueForm::quoted});
-        p = close ? value_end + 1 : end;
-      } else if (p < end && *p == '\'') {
-        const std::size_t from = static_cast<std::size_t>(p + 1 - text.data());
-        const std::size_t close = find_single_quote_end(text, from);
-        const std::size_t value_end = close == std::string_view::npos ? text.size() : close;
-        const std::string_view value = text.substr(from, value_end - from);
-        out.push_back(Field{key, value, ValueForm::single_quoted});
-        if (depth < kMaxNestingDepth && nested_count < kMaxNestedLists &&
-            value.find('=') != std::string_view::npos) {
-          nested[nested_count++] = value;
-        }
-        p = text.data() + (close == std::string_view::npos ? text.size() : close + 1);
-      } else if (p < end && *p == '{') {
-        // An enriched value in braces (SADDR={ saddr_fam=inet laddr=10.0.0.1 lport=22 }) is one
-        // value, braces included: its inner key=value words are not fields of the record.
-        const void* close = std::memchr(p, '}', static_cast<std::size_t>(end - p));
-        const char* value_end = close ? static_cast<const char*>(close) + 1 : end;
-        out.push_back(Field{key, std::string_view(p, static_cast<std::size_t>(value_end - p)),
-                            ValueForm::bare});
-        p = value_end;
-      } else {
-        const char* value_begin = p;
-        p = find_token_end(p, end);
-        const char* value_end = p;
-        if (nested_list) {
-          while (value_end > value_begin && (value_end[-1] == ',' || value_end[-1] == ')')) {
-            --value_end;
-          }
-        }
-        out.push_back(Field{
-            key, std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin)),
-            ValueForm::bare});
+      if (ends_token(*p)) {
+        ++p;
+      } else if (nested_list || end - p < 8 || !split_short_key_field(p, end)) {
+        p = split_field(p, end, text, nested_list, depth);
       }
     }
+  }
+
+  // The common field, handled from one word: a key of 1..7 bytes (its '=' among the eight bytes
+  // at p) and a bare or double-quoted value. The same word often holds the end of the value
+  // too. Returns false, having done nothing, for anything else (split_field's general rules
+  // decide); what it does handle, it handles exactly as split_field would in an outer list.
+  // Needs eight readable bytes at p, and *p not a delimiter.
+  bool split_short_key_field(const char*& p, const char* end) {
+    const std::uint64_t x = load_word(p);
+    const std::uint64_t below = bytes_below_0x21(x);
+    const std::uint64_t stops = below | bytes_equal(x, '=');
+    if (stops == 0) return false;
+    const std::size_t key_size = first_flagged_index(stops);
+    const char* const value_begin = p + key_size + 1;
+    if (p[key_size] != '=' || key_size == 0 || value_begin == end) return false;
+    const std::string_view key(p, key_size);
+    if (*value_begin == '"') {
+      const char* const quoted = value_begin + 1;
+      const void* close = std::memchr(quoted, '"', static_cast<std::size_t>(end - quoted));
+      const char* const value_end = close ? static_cast<const char*>(close) : end;
+      out.push_back(Field{key,
+                          std::string_view(quoted, static_cast<std::size_t>(value_end - quoted)),
+                          ValueForm::quoted});
+      p = close ? value_end + 1 : end;
+      return true;
+    }
+    if (opens_value(*value_begin)) return false;
+    // `below` flags no byte before the '=': its lowest flag, if any, is in the value or ends it.
+    const char* value_end = nullptr;
+    if (below == 0) {
+      value_end = find_token_end(p + 8, end);  // no delimiter in the word: the value goes on
+    } else {
+      value_end = first_flagged(p, below);
+      // A control byte that is not a delimiter belongs to the value.
+      if (!ends_token(*value_end)) value_end = find_token_end(value_end + 1, end);
+    }
+    out.push_back(
+        Field{key, std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin)),
+              ValueForm::bare});
+    p = value_end == end ? end : value_end + 1;  // past the delimiter that ended the value
+    return true;
+  }
+
+  // Splits the field, or skips the prose word, at p (not a delimiter). Returns where the text
+  // after it starts.
+  const char* split_field(const char* p, const char* end, std::string_view text, bool nested_list,
+                          int depth) {
+    // Key: up to '='; a word that reaches a delimiter first is prose and is skipped.
+    const char* key_begin = p;
+    p = find_key_end(p, end);
+    if (p == end || *p != '=') return p;
+    if (nested_list) {
+      while (key_begin < p && *key_begin == '(') ++key_begin;
+    }
+    const std::string_view key(key_begin, static_cast<std::size_t>(p - key_begin));
+    ++p;  // '='
+    if (key.empty()) {
+      return find_token_end(p, end);  // "=value" is not a field
+    }
+    if (p < end && *p == '"') {
+      const char* value_begin = p + 1;
+      const void* close =
+          std::memchr(value_begin, '"', static_cast<std::size_t>(end - value_begin));
+      const char* value_end = close ? static_cast<const char*>(close) : end;
+      out.push_back(Field{
+          key, std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin)),
+          ValueForm::quoted});
+      return close ? value_end + 1 : end;
+    }
+    if (p < end && *p == '\'') {
+      const std::size_t from = static_cast<std::size_t>(p + 1 - text.data());
+      const std::size_t close = find_single_quote_end(text, from);
+      const std::size_t value_end = close == std::string_view::npos ? text.size() : close;
+      const std::string_view value = text.substr(from, value_end - from);
+      out.push_back(Field{key, value, ValueForm::single_quoted});
+      if (depth < kMaxNestingDepth && nested_count < kMaxNestedLists &&
+          value.find('=') != std::string_view::npos) {
+        nested[nested_count++] = value;
+      }
+      return text.data() + (close == std::string_view::npos ? text.size() : close + 1);
+    }
+    if (p < end && *p == '{') {
+      // An enriched value in braces (SADDR={ saddr_fam=inet laddr=10.0.0.1 lport=22 }) is one
+      // value, braces included: its inner key=value words are not fields of the record.
+      const void* close = std::memchr(p, '}', static_cast<std::size_t>(end - p));
+      const char* value_end = close ? static_cast<const char*>(close) + 1 : end;
+      out.push_back(Field{key, std::string_view(p, static_cast<std::size_t>(value_end - p)),
+                          ValueForm::bare});
+      return value_end;
+    }
+    const char* value_begin = p;
+    p = find_token_end(p, end);
+    const char* value_end = p;
+    if (nested_list) {
+      while (value_end > value_begin && (value_end[-1] == ',' || value_end[-1] == ')')) {
+        --value_end;
+      }
+    }
+    out.push_back(
+        Field{key, std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin)),
+              ValueForm::bare});
+    return p;
   }
 
   // Splits the outer list, then the nested lists it found (each may add one more level).
@@ -441,8 +654,8 @@ ParseStatus parse_log_line(std::string_view line, RecordView& out) {
   constexpr std::string_view kType = "type=";
   if (!starts_with(line, kType)) return ParseStatus::no_type;
   line.remove_prefix(kType.size());
-  std::size_t name_end = line.find(' ');
-  if (name_end == std::string_view::npos) name_end = line.size();
+  const std::size_t name_end = static_cast<std::size_t>(
+      find_byte(line.data(), line.data() + line.size(), ' ') - line.data());
   const std::uint32_t type = record_type_from_name(line.substr(0, name_end));
   if (type == 0) return ParseStatus::unknown_type;
   out.type = type;

@@ -67,6 +67,43 @@ TEST(FieldScan, OtherControlAndHighBytesStayInTheToken) {
   }
 }
 
+TEST(FieldScan, ShortKeysBeforeEveryKindOfValue) {
+  // Keys of 1..9 bytes (the '=' inside or past the first word) before each form of value, the
+  // body ending right after the value or going on.
+  for (std::size_t key_len = 1; key_len <= 9; ++key_len) {
+    const std::string key(key_len, 'k');
+    for (std::string_view rest : {"", " z=9"}) {
+      const std::string quoted = key + "=\"a b\"" + std::string(rest);
+      std::vector<Field> fields = split(quoted);
+      ASSERT_EQ(fields.size(), rest.empty() ? 1u : 2u) << quoted;
+      EXPECT_EQ(fields[0].key, key);
+      EXPECT_EQ(fields[0].value, "a b");
+      EXPECT_EQ(fields[0].form, ValueForm::quoted);
+
+      const std::string single = key + "='op=x res=1'" + std::string(rest);
+      fields = split(single);
+      ASSERT_EQ(fields.size(), rest.empty() ? 3u : 4u) << single;
+      EXPECT_EQ(fields[0].value, "op=x res=1");
+      EXPECT_EQ(fields[0].form, ValueForm::single_quoted);
+
+      const std::string braced = key + "={ a=1 }" + std::string(rest);
+      fields = split(braced);
+      ASSERT_EQ(fields.size(), rest.empty() ? 1u : 2u) << braced;
+      EXPECT_EQ(fields[0].value, "{ a=1 }");
+
+      const std::string unterminated = key + "=\"abc" + std::string(rest);
+      fields = split(unterminated);
+      ASSERT_EQ(fields.size(), 1u) << unterminated;
+      EXPECT_EQ(fields[0].value, "abc" + std::string(rest));
+
+      const std::string empty = key + "=" + std::string(rest);
+      fields = split(empty);
+      ASSERT_EQ(fields.size(), rest.empty() ? 1u : 2u) << empty;
+      EXPECT_EQ(fields[0].value, "");
+    }
+  }
+}
+
 TEST(FieldScan, EnrichedSeparatorEndsAValueInsideAWord) {
   const std::string body = std::string("uid=0123456789") + '\x1d' + "UID=\"root\"";
   std::vector<Field> out;
@@ -106,6 +143,29 @@ TEST(HexDigits, EveryByteValue) {
       EXPECT_EQ(out, std::string("x") + static_cast<char>(reference_digit(c) << 4));
     } else {
       EXPECT_EQ(out, "x");  // nothing appended
+    }
+  }
+}
+
+// Long values decode eight digits at a time: every byte value at every offset of a 20-digit value
+// (two words and a tail) must be accepted or refused exactly as a byte-by-byte decoder would.
+TEST(HexDigits, EveryByteValueAtEveryOffsetOfALongValue) {
+  const std::string good = "0123456789abcdefABCD";
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    for (int c = 0; c < 256; ++c) {
+      std::string hex = good;
+      hex[at] = static_cast<char>(c);
+      std::string expected;
+      bool valid = true;
+      for (std::size_t i = 0; i < hex.size(); i += 2) {
+        const int high = reference_digit(static_cast<unsigned char>(hex[i]));
+        const int low = reference_digit(static_cast<unsigned char>(hex[i + 1]));
+        valid = valid && high >= 0 && low >= 0;
+        expected.push_back(static_cast<char>(high << 4 | (low & 0x0F)));
+      }
+      std::string out = "x";
+      ASSERT_EQ(append_hex_decoded(hex, out), valid) << at << " " << c;
+      EXPECT_EQ(out, valid ? "x" + expected : "x") << at << " " << c;
     }
   }
 }

@@ -25,6 +25,16 @@ TEST(ParseNumbers, HexAndDecimal) {
   EXPECT_FALSE(parse_decimal_u64("12a", n));
   EXPECT_FALSE(parse_decimal_u64("-1", n));
   EXPECT_FALSE(parse_decimal_u64("99999999999999999999999", n));
+  EXPECT_TRUE(parse_decimal_u64("9999999999999999999", n));  // 19 digits
+  EXPECT_EQ(n, 9999999999999999999u);
+  EXPECT_TRUE(parse_decimal_u64("18446744073709551615", n));  // 20 digits, the largest
+  EXPECT_EQ(n, 18446744073709551615u);
+  EXPECT_FALSE(parse_decimal_u64("18446744073709551616", n));
+  EXPECT_TRUE(parse_decimal_u64("0000000000000000000000042", n));  // leading zeros
+  EXPECT_EQ(n, 42u);
+  EXPECT_FALSE(parse_decimal_u64("", n));
+  EXPECT_FALSE(parse_decimal_u64("+1", n));
+  EXPECT_FALSE(parse_decimal_u64("1 ", n));
 }
 
 TEST(SyscallNames, ResolvesPerArchitecture) {
@@ -143,6 +153,36 @@ TEST(DecodeProctitle, JoinsArgvWithSpaces) {
   out.clear();
   EXPECT_FALSE(decode_proctitle(bare("proctitle", "xyz"), out));
   EXPECT_EQ(out, "xyz");
+}
+
+// NULs become spaces eight bytes at a time: a NUL at every offset of a 19-byte title, and
+// trailing NULs of every count, which are dropped.
+TEST(DecodeProctitle, NulsAtEveryOffset) {
+  static constexpr char kHexDigits[] = "0123456789ABCDEF";
+  auto hex_of = [](std::string_view bytes) {
+    std::string hex;
+    for (unsigned char c : bytes) {
+      hex.push_back(kHexDigits[c >> 4]);
+      hex.push_back(kHexDigits[c & 0x0F]);
+    }
+    return hex;
+  };
+  for (std::size_t at = 0; at < 19; ++at) {
+    for (std::size_t trailing = 0; trailing <= 9; ++trailing) {
+      std::string title(19, 'a');
+      title[at] = '\0';
+      std::string expected = title;
+      expected[at] = ' ';
+      if (at == 18) expected.pop_back();  // a NUL at the end is a trailing one
+      const std::string hex = hex_of(title + std::string(trailing, '\0'));
+      std::string out = "p:";
+      ASSERT_TRUE(decode_proctitle(bare("proctitle", hex), out));
+      EXPECT_EQ(out, "p:" + expected) << at << " " << trailing;
+    }
+  }
+  std::string out;
+  ASSERT_TRUE(decode_proctitle(bare("proctitle", "0000000000000000000000"), out));
+  EXPECT_EQ(out, "");
 }
 
 TEST(DecodeProctitle, CorpusValue) {

@@ -188,6 +188,57 @@ TEST(ParseLogLine, TruncatedLines) {
   }
 }
 
+// Headers are read eight digits at a time, with a shortcut for ten-digit seconds and three-digit
+// milliseconds: every digit count, with the text ending right after the header or going on.
+TEST(ParseLogLine, TimestampDigitsOfEveryCount) {
+  const std::string digits = "98765432109876543210987";
+  auto value_of = [](std::string_view text) {
+    std::uint64_t value = 0;
+    for (char c : text) value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    return value;
+  };
+  for (std::size_t sec_count = 1; sec_count <= 21; ++sec_count) {
+    for (std::size_t msec_count = 0; msec_count <= 4; ++msec_count) {
+      for (std::size_t serial_count = 0; serial_count <= 21; ++serial_count) {
+        for (std::string_view tail : {"", ": a=1 b=2 c=3"}) {
+          // 20-digit numbers starting with 9 overflow 64 bits: bad_timestamp, not a wrapped value.
+          const std::string sec = digits.substr(0, sec_count);
+          const std::string msec = digits.substr(2, msec_count);
+          const std::string serial = digits.substr(1, serial_count);
+          std::string line = "type=SYSCALL msg=audit(";
+          line.append(sec).append(".").append(msec).append(":").append(serial).append(")");
+          line.append(tail);
+          const bool valid = sec_count <= 19 && msec_count >= 1 && msec_count <= 3 &&
+                             serial_count >= 1 && serial_count <= 19;
+          RecordView record;
+          ASSERT_EQ(parse(line, record), valid ? ParseStatus::ok : ParseStatus::bad_timestamp)
+              << line;
+          if (!valid) continue;
+          EXPECT_EQ(record.key.sec, value_of(sec)) << line;
+          EXPECT_EQ(record.key.msec, value_of(msec)) << line;
+          EXPECT_EQ(record.key.serial, value_of(serial)) << line;
+          EXPECT_EQ(record.body, tail.empty() ? "" : "a=1 b=2 c=3") << line;
+        }
+      }
+    }
+  }
+}
+
+// The ten-digit shortcut checks every byte it converts: a non-digit anywhere in it is refused.
+TEST(ParseLogLine, FixedWidthTimestampWithANonDigitAnywhere) {
+  const std::string good = "1700000000.123:4567";
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    if (good[at] == '.' || good[at] == ':') continue;
+    for (char bad : {'/', ':', 'a', ' ', '\x80'}) {
+      std::string inside = good;
+      inside[at] = bad;
+      RecordView record;
+      EXPECT_NE(parse("type=SYSCALL msg=audit(" + inside + "): a=1", record), ParseStatus::ok)
+          << inside;
+    }
+  }
+}
+
 TEST(ParseNetlinkPayload, ParsesPayloads) {
   RecordView record;
   ASSERT_EQ(parse_netlink_payload(1307, "audit(1795305789.858:6126):  cwd=\"/root\"", record),
