@@ -1,9 +1,11 @@
 // Storm generators for bench/live_storm.sh.
 //   audit_storm exec SECONDS WORKERS     fork+exec /bin/true in a loop on WORKERS processes
 //   audit_storm getppid SECONDS WORKERS  getppid() in a tight loop on WORKERS processes
-// Prints "operations=N seconds=S" (the sum over the workers).
+// Prints "operations=N seconds=S cpu_s=C switches=V+I" (the sum over the workers: their CPU
+// time, voluntary and involuntary context switches).
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -75,7 +77,12 @@ int main(int argc, char** argv) {
   }
   while (wait(nullptr) > 0) {
   }
-  std::printf("operations=%llu seconds=%.3f\n", static_cast<unsigned long long>(totals->load()),
-              now_seconds() - start);
+  rusage usage{};  // of the workers and what they waited for (the exec storm's programs)
+  getrusage(RUSAGE_CHILDREN, &usage);
+  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  std::printf("operations=%llu seconds=%.3f cpu_s=%.2f switches=%ld+%ld\n",
+              static_cast<unsigned long long>(totals->load()), now_seconds() - start, cpu,
+              usage.ru_nvcsw, usage.ru_nivcsw);
   return 0;
 }

@@ -137,6 +137,12 @@ context_switches() {  # voluntary + involuntary, summed over the live threads
   cat /proc/"$1"/task/*/status 2>/dev/null |
     awk '$1 ~ /_ctxt_switches:$/ { n += $2 } END { print n + 0 }'
 }
+cpu_busy_idle() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; }
+kauditd_ticks() {
+  local pid
+  pid=$(pgrep -x kauditd | head -1)
+  [ -n "$pid" ] && sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }' || echo 0
+}
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "?"; else print v[int((NR + 1) / 2)] }'; }
 
 stop_collector() {  # stop_pid (bench/kernel_bench.sh), then forget the pid
@@ -185,6 +191,9 @@ run_case() {
     perf record -q -g -o "$PERF_DIR/perf-$name-$storm.data" -p "$COLLECTOR_PID" 2>/dev/null &
     perf_pid=$!
   fi
+  local busy0 kauditd0
+  busy0=$(cpu_busy_idle)
+  kauditd0=$(kauditd_ticks)
   "$BUILD_DIR/audit_storm" "$storm" "$DURATION" "$workers" >"$TMP/storm.out" &
   local storm_pid=$! second=0 samples=""
   while kill -0 "$storm_pid" 2>/dev/null; do
@@ -194,6 +203,9 @@ run_case() {
     if [ $((second * 2)) -gt "$DURATION" ]; then samples="$samples $(rss_kb "$COLLECTOR_PID")"; fi
   done
   wait "$storm_pid"
+  local busy1 kauditd1
+  busy1=$(cpu_busy_idle)
+  kauditd1=$(kauditd_ticks)
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; fi
   storm_out=$(cat "$TMP/storm.out")
   auditctl -D -k "$KEY" >/dev/null
@@ -243,6 +255,11 @@ run_case() {
     "$rate" "$events" "$lost" "$cpu" "$per_event" "$rss_steady" "$rss_after" "$rss" "$switches" \
     "$storm_out"
   [ -n "$threads" ] && echo "#   threads (cpu_s/minflt/voluntary+involuntary ctxsw): $threads"
+  # where the machine's CPU went during the storm: all CPUs busy (of $(nproc)), kauditd
+  echo "$busy0 $busy1 $kauditd0 $kauditd1 $(getconf CLK_TCK) $DURATION" | awk '{
+    busy = $3 - $1; idle = $4 - $2
+    printf "#   machine: %.0f%% of the CPUs busy during the storm, kauditd %.2f cpu_s\n",
+      100 * busy / (busy + idle), ($6 - $5) / $7 }'
   [ -n "$reader_stats" ] && echo "#   $reader_stats"
 }
 
