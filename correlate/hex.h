@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "correlate/words.h"
+
 namespace aurelay::correlate {
 
 // Digit values by byte, -1 for a byte that is not a hex digit.
@@ -33,16 +35,9 @@ inline bool is_hex(std::string_view text) {
 
 namespace hex_detail {
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-
-// Eight bytes, the first in memory as the least significant.
-inline std::uint64_t load_le64(const char* p) {
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  if constexpr (std::endian::native == std::endian::big) x = __builtin_bswap64(x);
-  return x;
-}
+using words::kHighs;
+using words::kOnes;
+using words::load_le64;
 
 // Stores the four low bytes of `x`, the least significant first in memory.
 inline void store_le32(char* p, std::uint64_t x) {

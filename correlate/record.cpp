@@ -10,6 +10,8 @@
 #include <cstring>
 #include <limits>
 
+#include "correlate/words.h"
+
 namespace aurelay::correlate {
 namespace {
 
@@ -19,15 +21,9 @@ namespace {
 // lowest flagged byte is always exact; bytes above it may be flagged wrongly (a borrow or carry
 // only runs upwards), so callers use the lowest one only.
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-
-inline std::uint64_t load_word(const char* p) {
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  if constexpr (std::endian::native == std::endian::big) x = __builtin_bswap64(x);
-  return x;
-}
+using words::kHighs;
+using words::kOnes;
+using words::load_le64;
 inline std::uint32_t load_u32(const char* p) {
   std::uint32_t x;
   std::memcpy(&x, p, sizeof x);
@@ -55,7 +51,7 @@ inline const char* first_flagged(const char* p, std::uint64_t mask) {
 // The first `c` in [p, end), or end.
 inline const char* find_byte(const char* p, const char* end, char c) {
   for (; end - p >= 8; p += 8) {
-    if (const std::uint64_t mask = bytes_equal(load_word(p), c)) return first_flagged(p, mask);
+    if (const std::uint64_t mask = bytes_equal(load_le64(p), c)) return first_flagged(p, mask);
   }
   while (p < end && *p != c) ++p;
   return p;
@@ -123,8 +119,8 @@ inline NameWords name_words(std::string_view name) {
   NameWords words;
   words.size = n;
   if (n >= 8) {
-    words.head = load_word(p);
-    words.tail = load_word(p + n - 8);
+    words.head = load_le64(p);
+    words.tail = load_le64(p + n - 8);
   } else if (n >= 4) {
     words.head = load_u32(p);
     words.tail = load_u32(p + n - 4);
@@ -268,7 +264,7 @@ struct DigitRun {
 inline DigitRun read_digits(const char* p, const char* end) {
   DigitRun run;
   for (; end - p >= 8; p += 8) {
-    const std::uint64_t x = load_word(p);
+    const std::uint64_t x = load_le64(p);
     if (const std::uint64_t stops = bytes_not_digit(x)) {
       const std::size_t n = first_flagged_index(stops);
       if (n > 0) {
@@ -293,8 +289,8 @@ inline DigitRun read_digits(const char* p, const char* end) {
 bool read_fixed_width_time(const char* p, const char* end, std::uint64_t& sec,
                            std::uint64_t& msec) {
   if (end - p < 16) return false;
-  const std::uint64_t high = load_word(p);     // the first eight digits of the seconds
-  const std::uint64_t low = load_word(p + 8);  // "SS.mmm:s"
+  const std::uint64_t high = load_le64(p);     // the first eight digits of the seconds
+  const std::uint64_t low = load_le64(p + 8);  // "SS.mmm:s"
   constexpr std::uint64_t kPunctuationBytes = 0x00FF000000FF0000ull;  // bytes 2 and 6
   constexpr std::uint64_t kPunctuation = std::uint64_t{':'} << 48 | std::uint64_t{'.'} << 16;
   if ((low & kPunctuationBytes) != kPunctuation) return false;
@@ -430,7 +426,7 @@ inline bool opens_value(char c) { return kByteClasses.opens_value[static_cast<un
 // The first token delimiter in [p, end), or end.
 inline const char* find_token_end(const char* p, const char* end) {
   while (end - p >= 8) {
-    const std::uint64_t mask = bytes_below_0x21(load_word(p));
+    const std::uint64_t mask = bytes_below_0x21(load_le64(p));
     if (mask == 0) {
       p += 8;
       continue;
@@ -446,7 +442,7 @@ inline const char* find_token_end(const char* p, const char* end) {
 // The first '=' or token delimiter in [p, end), or end.
 inline const char* find_key_end(const char* p, const char* end) {
   while (end - p >= 8) {
-    const std::uint64_t x = load_word(p);
+    const std::uint64_t x = load_le64(p);
     const std::uint64_t mask = bytes_below_0x21(x) | bytes_equal(x, '=');
     if (mask == 0) {
       p += 8;
@@ -512,7 +508,7 @@ struct Splitter {
   // decide); what it does handle, it handles exactly as split_field would in an outer list.
   // Needs eight readable bytes at p, and *p not a delimiter.
   bool split_short_key_field(const char*& p, const char* end) {
-    const std::uint64_t x = load_word(p);
+    const std::uint64_t x = load_le64(p);
     const std::uint64_t below = bytes_below_0x21(x);
     const std::uint64_t stops = below | bytes_equal(x, '=');
     if (stops == 0) return false;
