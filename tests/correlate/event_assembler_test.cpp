@@ -445,6 +445,37 @@ TEST_F(EventAssemblerTest, ManyEventsReuseSlotsAndKeepGroupingRight) {
   EXPECT_EQ(sum, expected_sum);
 }
 
+TEST_F(EventAssemblerTest, IndexGrowsToManyOpenEventsEmptiesAndGrowsAgain) {
+  // The open-event index starts small, doubles while 3000 events are open, goes back to its
+  // first size when the last one completes, and grows again: every event completes whole, once,
+  // by its own EOE, in the order the EOEs came; serials below every remembered one (late EOEs)
+  // are still recognised.
+  EventAssembler assembler({milliseconds(1000), 4096, 4096}, recorder.handler());
+  std::uint64_t serial = 0;
+  for (int burst = 0; burst < 2; ++burst) {
+    const std::uint64_t first = serial + 1;
+    for (int i = 0; i < 3000; ++i) {
+      ++serial;
+      assembler.add(record(kTypeSyscall, serial, "s"), t0);
+      assembler.add(record(kTypePath, serial, "p"), t0);
+    }
+    EXPECT_EQ(assembler.in_flight(), 3000u);
+    for (std::uint64_t s = serial; s >= first; --s) assembler.add(record(kTypeEoe, s, ""), t0);
+    EXPECT_EQ(assembler.in_flight(), 0u);
+    assembler.add(record(kTypeEoe, first, ""), t0);  // late: remembered, nothing to send
+  }
+  ASSERT_EQ(recorder.events.size(), 6000u);
+  for (std::size_t i = 0; i < recorder.events.size(); ++i) {
+    const Captured& e = recorder.events[i];
+    const std::uint64_t burst_last = i < 3000 ? 3000 : 6000;
+    EXPECT_EQ(e.serial, burst_last - i % 3000) << i;
+    EXPECT_EQ(e.completion, Completion::eoe) << i;
+    EXPECT_EQ(e.types.size(), 2u) << i;
+  }
+  EXPECT_EQ(assembler.counters().late_eoe, 2u);
+  EXPECT_EQ(assembler.counters().orphan_eoe, 0u);
+}
+
 TEST(CompletionTest, NamesAreStable) {
   EXPECT_EQ(to_string(Completion::eoe), "eoe");
   EXPECT_EQ(to_string(Completion::terminal), "terminal");
