@@ -752,7 +752,7 @@ TEST_F(EncoderTest, DocumentsAppendToOneBatch) {
 // A burst of large EXECVE events reuses the scratch the first one grew; once the input is
 // quiet the pipeline calls release_idle_memory and only what ordinary documents need is kept.
 TEST_F(EncoderTest, ScratchOfLargeEventsKeptWhileBusyAndGivenBackWhenIdle) {
-  const std::string argument(200 * 1024, 'x');
+  const std::string argument(std::size_t{200} * 1024, 'x');
   for (std::uint64_t serial = 1; serial <= 2; ++serial) {
     start(serial);
     add(kExecve, "argc=2 a0=\"echo\" a1=\"" + argument + "\"");
