@@ -116,4 +116,24 @@ void BM_EncodeUserLogin(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeUserLogin);
 
+// The event of a syscall storm (bench/live_storm.sh's getppid storm): SYSCALL, PROCTITLE, EOE.
+void BM_EncodeSyscallStorm(benchmark::State& state) {
+  std::vector<correlate::Event> events(256);
+  for (std::uint64_t i = 0; i < events.size(); ++i) {
+    events[i].reset(correlate::EventKey{1796188728, 362 + i / 100, 54478434 + i, {}});
+    events[i].set_completion(correlate::Completion::eoe);
+    events[i].add_record(correlate::kTypeSyscall,
+                         "arch=c000003e syscall=110 success=yes exit=1844 a0=0 a1=0 a2=0 a3=0 "
+                         "items=0 ppid=1844 pid=1845 auid=4294967295 uid=0 gid=0 euid=0 suid=0 "
+                         "fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 "
+                         "comm=\"audit_storm\" exe=\"/usr/local/bin/audit_storm\" key=\"storm\"");
+    events[i].add_record(correlate::kTypeProctitle,
+                         "proctitle=2F7573722F6C6F63616C2F62696E2F61756469745F73746F726D00676574"
+                         "7070696400310031");
+    events[i].add_record(correlate::kTypeEoe, "");
+  }
+  run(state, events, events.size() * 3);
+}
+BENCHMARK(BM_EncodeSyscallStorm);
+
 }  // namespace
