@@ -120,7 +120,8 @@ BENCHMARK(BM_EncodeUserLogin);
 void BM_EncodeSyscallStorm(benchmark::State& state) {
   std::vector<correlate::Event> events(256);
   for (std::uint64_t i = 0; i < events.size(); ++i) {
-    events[i].reset(correlate::EventKey{1796188728, 362 + i / 100, 54478434 + i, {}});
+    events[i].reset(correlate::EventKey{
+        1796188728, static_cast<std::uint32_t>(362 + i / 100), 54478434 + i, {}});
     events[i].set_completion(correlate::Completion::eoe);
     events[i].add_record(correlate::kTypeSyscall,
                          "arch=c000003e syscall=110 success=yes exit=1844 a0=0 a1=0 a2=0 a3=0 "
