@@ -23,6 +23,16 @@ using namespace std::chrono_literals;
 using testing::CapturedLog;
 using testing::count_occurrences;
 
+// Appends a USER_LOGIN record (an event complete at once) with `serial` and `op`'s text.
+void append_user_login(correlate::RecordBatch& batch, std::uint64_t serial,
+                       std::string_view op = "login acct=\"root\"") {
+  std::string line = "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
+                     "): pid=1 uid=0 auid=0 ses=1 msg='op=";
+  line.append(op);
+  line.append(" res=success'");
+  batch.append(correlate::RecordBatch::kLogLine, line);
+}
+
 // Produces `events` single-record events (USER_LOGIN, complete at once), as fast as asked.
 class GeneratedSource final : public RecordSource {
  public:
@@ -34,9 +44,7 @@ class GeneratedSource final : public RecordSource {
     if (stopped_ || (!endless_ && next_ >= events_)) return SourceStatus::end;
     std::size_t added = 0;
     while (added < max_records && (endless_ || next_ < events_)) {
-      std::string line = "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(++next_) +
-                         "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" res=success'";
-      batch.append(correlate::RecordBatch::kLogLine, line);
+      append_user_login(batch, ++next_);
       ++added;
     }
     counters_.records += added;
@@ -258,9 +266,7 @@ class BurstThenQuietSource final : public RecordSource {
 
  private:
   void append(correlate::RecordBatch& batch, const std::string& text) {
-    std::string line = "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(++serial_) +
-                       "): pid=1 uid=0 auid=0 ses=1 msg='op=" + text + " res=success'";
-    batch.append(correlate::RecordBatch::kLogLine, line);
+    append_user_login(batch, ++serial_, text);
     ++counters_.records;
   }
 
@@ -320,11 +326,7 @@ class PacedSource final : public RecordSource {
     std::this_thread::sleep_for(pause_);
     if (reads_left_ == 0) return SourceStatus::idle;
     --reads_left_;
-    for (std::size_t i = 0; i < per_read_; ++i) {
-      std::string line = "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(++serial_) +
-                         "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" res=success'";
-      batch.append(correlate::RecordBatch::kLogLine, line);
-    }
+    for (std::size_t i = 0; i < per_read_; ++i) append_user_login(batch, ++serial_);
     counters_.records += per_read_;
     return SourceStatus::records;
   }
