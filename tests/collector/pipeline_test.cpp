@@ -5,13 +5,12 @@
 #include "collector/pipeline.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <mutex>
 #include <set>
-#include <sstream>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "test_support.h"
