@@ -871,20 +871,24 @@ struct MozdefEncoder::State {
   // is kept in `extra` under its record type and field name.
   void set(DetailKey key, std::string_view value, std::uint32_t type, std::string_view field) {
     auto index = static_cast<std::size_t>(key);
-    if (!present.test(index)) {
+    if (claim(index))
       values[index] = store(value);
-      present.set(index);
-      return;
-    }
-    set_again(index, value, type, field);
+    else
+      set_again(index, value, type, field);
+  }
+  // The first value of a key wins: true (and the key marked present) when `index` has none yet,
+  // and the caller stores it; false when it has one (the caller calls set_again).
+  bool claim(std::size_t index) {
+    if (present.test(index)) return false;
+    present.set(index);
+    return true;
   }
   // set() for the value just appended to the arena from `from` on (made in place, not copied).
   void set_from_arena(DetailKey key, std::size_t from, std::uint32_t type, std::string_view field) {
     auto index = static_cast<std::size_t>(key);
     const auto size = static_cast<std::uint32_t>(arena.size() - from);
-    if (!present.test(index)) {
+    if (claim(index)) {
       values[index] = ValueRef{nullptr, static_cast<std::uint32_t>(from), size};
-      present.set(index);
       return;
     }
     text.assign(arena, from, size);  // add_extra appends to the arena: compare a copy
@@ -896,12 +900,10 @@ struct MozdefEncoder::State {
   void set_lasting(DetailKey key, std::string_view value, std::uint32_t type,
                    std::string_view field) {
     auto index = static_cast<std::size_t>(key);
-    if (!present.test(index)) {
+    if (claim(index))
       values[index] = ValueRef{value.data(), 0, static_cast<std::uint32_t>(value.size())};
-      present.set(index);
-      return;
-    }
-    set_again(index, value, type, field);
+    else
+      set_again(index, value, type, field);
   }
   [[gnu::noinline]] void set_again(std::size_t index, std::string_view value, std::uint32_t type,
                                    std::string_view field) {
@@ -1375,7 +1377,7 @@ struct MozdefEncoder::State {
     }
   }
 
-  // The string scratch buffers, and the bytes the execve arguments hold.
+  // The string scratch buffers, and the bytes the execve arguments and the type list hold.
   std::array<std::string*, 6> scratch_strings() {
     return {&arena, &text, &decoded, &sanitized, &summary, &truncation};
   }
@@ -1385,10 +1387,13 @@ struct MozdefEncoder::State {
     return bytes;
   }
 
+  std::size_t type_list_bytes() const {
+    return type_list.capacity() + listed_types.capacity() * sizeof(std::uint32_t);
+  }
+
   // Bytes of scratch held between documents.
   std::size_t scratch_bytes() {
-    std::size_t bytes = stream.cap + argument_bytes() + type_list.capacity() +
-                        listed_types.capacity() * sizeof(std::uint32_t);
+    std::size_t bytes = stream.cap + argument_bytes() + type_list_bytes();
     for (const std::string* scratch : scratch_strings()) bytes += scratch->capacity();
     return bytes;
   }
@@ -1404,7 +1409,7 @@ struct MozdefEncoder::State {
       std::vector<std::uint8_t>().swap(execve.filled);
       execve.clear();
     }
-    if (type_list.capacity() + listed_types.capacity() * sizeof(std::uint32_t) > kept_bytes) {
+    if (type_list_bytes() > kept_bytes) {
       std::string().swap(type_list);  // with the types it lists: the list is made again
       std::vector<std::uint32_t>().swap(listed_types);
     }
