@@ -362,11 +362,13 @@ void Pipeline::correlator_loop() {
     hand_over_documents(true);
     last_hand_over = Clock::now();
   };
+  auto may_hand_over_early = [&](Clock::time_point now) {
+    return config_.live && now - last_hand_over >= early_spacing;
+  };
   auto hand_over_when_due = [&](Clock::time_point now, bool caught_up) {
     if (current_documents_->empty()) return;
     if (now - batch_started >= config_.document_linger ||
-        (config_.live && caught_up && now - last_hand_over >= early_spacing &&
-         shipper_takes_documents_now()))
+        (caught_up && may_hand_over_early(now) && shipper_takes_documents_now()))
       hand_over();
   };
   while (true) {
@@ -396,7 +398,7 @@ void Pipeline::correlator_loop() {
     publish_correlator_metrics(assembler);
     if (!full_documents_.empty()) wake_shipper();  // a replay's last batches
     auto wait = config_.idle_tick;
-    const bool early_allowed = config_.live && now - last_hand_over >= early_spacing;
+    const bool early_allowed = may_hand_over_early(now);
     if (!current_documents_->empty()) {
       Clock::time_point due = batch_started + config_.document_linger;
       if (config_.live && !early_allowed) due = std::min(due, last_hand_over + early_spacing);
