@@ -29,11 +29,8 @@ inline std::uint32_t load_u32(const char* p) {
   std::memcpy(&x, p, sizeof x);
   return x;
 }
-inline std::uint64_t bytes_below_0x21(std::uint64_t x) { return (x - kOnes * 0x21) & ~x & kHighs; }
-inline std::uint64_t bytes_equal(std::uint64_t x, char c) {
-  const std::uint64_t y = x ^ (kOnes * static_cast<unsigned char>(c));
-  return (y - kOnes) & ~y & kHighs;
-}
+using words::bytes_equal;
+inline std::uint64_t bytes_below_0x21(std::uint64_t x) { return words::bytes_below(x, 0x21); }
 // Non-zero in the bytes that are not ASCII digits: high nibble not 3, or 3 but low nibble > 9.
 inline std::uint64_t bytes_not_digit(std::uint64_t x) {
   constexpr std::uint64_t kHighNibbles = kOnes * 0xF0;

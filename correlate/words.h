@@ -19,4 +19,15 @@ inline std::uint64_t load_le64(const char* p) {
   return x;
 }
 
+// Masks with the high bit set in the bytes of `x` below `bound` (at most 0x80) and in the bytes
+// equal to `c`. The lowest flagged byte is always exact; bytes above it may be flagged wrongly
+// (a borrow only runs upwards), so a mask says exactly whether there is such a byte, and where
+// the first one is. Bytes of 0x80 and above are never flagged below a bound.
+inline std::uint64_t bytes_below(std::uint64_t x, unsigned char bound) {
+  return (x - kOnes * bound) & ~x & kHighs;
+}
+inline std::uint64_t bytes_equal(std::uint64_t x, char c) {
+  return bytes_below(x ^ (kOnes * static_cast<unsigned char>(c)), 1);
+}
+
 }  // namespace aurelay::correlate::words

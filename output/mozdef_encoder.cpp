@@ -20,6 +20,7 @@
 #include "correlate/interpret.h"
 #include "correlate/process_table.h"
 #include "correlate/record.h"
+#include "correlate/words.h"
 #include "output/mozdef_details.h"
 
 namespace aurelay::output {
@@ -251,8 +252,9 @@ constexpr unsigned kNotAscii = 2;
 
 // Copies `value` to `out` (room for value.size() bytes) and finds on the way whether it has
 // bytes JSON must escape (< 0x20, '"', '\\') or non-ASCII bytes: eight bytes at a time (values
-// are mostly clean ASCII), the last word overlapping the one before; values under eight bytes
-// go through a table. Returns kNeedsEscape and/or kNotAscii (in a register, not through memory).
+// are mostly clean ASCII), the last word overlapping the one before; 4 to 7 bytes as two
+// overlapping 4-byte words, fewer through a table. Returns kNeedsEscape and/or kNotAscii (in a
+// register, not through memory).
 inline unsigned copy_scanning(std::string_view value, char* out) {
   const std::size_t size = value.size();
   const char* in = value.data();
@@ -278,17 +280,14 @@ inline unsigned copy_scanning(std::string_view value, char* out) {
     }
     return classes;
   }
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
-  auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
   std::uint64_t special = 0, high = 0;
   auto word = [&](std::size_t i) {
-    std::uint64_t x;
+    std::uint64_t x;  // in host order: only whether a byte is flagged matters here
     std::memcpy(&x, in + i, 8);
     std::memcpy(out + i, &x, 8);
-    high |= x & kHighs;
-    // bytes < 0x20 (only meaningful for ASCII bytes; high bytes are caught above)
-    special |= (x - kOnes * 0x20) & ~x & kHighs;
-    special |= has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'));
+    high |= x & correlate::words::kHighs;
+    special |= correlate::words::bytes_below(x, 0x20) | correlate::words::bytes_equal(x, '"') |
+               correlate::words::bytes_equal(x, '\\');
   };
   std::size_t i = 0;
   for (; i + 8 <= size; i += 8) word(i);
