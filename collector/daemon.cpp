@@ -26,6 +26,7 @@
 #include "collector/rate_limited_log.h"
 #include "collector/startup_steps.h"
 #include "collector/state_file.h"
+#include "collector/written_directories.h"
 #include "netlink/audit_control.h"
 #include "netlink/rule_set_guard.h"
 #include "output/amqp_sink.h"
@@ -464,8 +465,7 @@ class Reports {
           Metrics& metrics)
       : config_(config),
         live_(live),
-        // Replaying a file writes a state file only when asked to.
-        state_file_wanted_(live || config.is_set("state_file")),
+        state_file_wanted_(writes_state_file(config, live)),
         started_(started),
         metrics_(metrics),
         kernel_status_(control, metrics) {}
@@ -564,6 +564,21 @@ Status take_signals(DaemonContext& daemon) {
 }
 void close_signals(DaemonContext& daemon) { daemon.signals.reset(); }
 
+// The directories of the spool, the state and metrics files, a file output and the dead
+// letters, created where missing (owned by `user`, who writes there after the privilege drop).
+Status create_directories(DaemonContext& daemon) {
+  const Config& config = daemon.config;
+  std::optional<UserIds> owner;
+  if (!config.user.empty()) {
+    Result<UserIds> ids = look_up_user(config.user);
+    if (!ids) return fail_with(daemon, kExitRuntimeFailure, "user: " + ids.error());
+    owner = *ids;
+  }
+  if (Status created = create_written_directories(config, daemon.live, owner); !created)
+    return fail_with(daemon, kExitRuntimeFailure, created.error());
+  return {};
+}
+
 // Output first: a bad destination fails before the kernel is touched.
 Status open_output(DaemonContext& daemon) {
   Result<std::unique_ptr<output::Sink>> sink = make_sink(daemon.config);
@@ -658,15 +673,9 @@ void unload_rules(DaemonContext& daemon) {
 Status drop_privileges_to_user(DaemonContext& daemon) {
   const Config& config = daemon.config;
   if (config.user.empty()) return {};
-  // Directories the unprivileged process still writes to.
-  for (const std::string& file : {config.state_file, config.dead_letter_file}) {
-    if (file.empty()) continue;
-    if (Status prepared = prepare_directory_for_user(
-            std::filesystem::path(file).parent_path().string(), config.user);
-        !prepared)
-      spdlog::warn("directory of {}: {}", file, prepared.error());
-  }
-  if (!config.spool_dir.empty())
+  // The spool directory is aurelay's own: the unprivileged process writes and deletes there.
+  // Other directories it created itself (create_directories); existing ones stay the operator's.
+  if (writes_spool(config))
     if (Status prepared = prepare_directory_for_user(config.spool_dir, config.user); !prepared)
       spdlog::warn("spool directory {}: {}", config.spool_dir, prepared.error());
   if (Status dropped = drop_privileges(config.user); !dropped)
@@ -773,6 +782,7 @@ Status serve_signals_and_timers(DaemonContext& daemon) {
 constexpr StartupStep<DaemonContext> kDaemonSteps[] = {
     {"set up logging", &set_up_logging, &log_exit_summary},
     {"take signals through a signalfd", &take_signals, &close_signals},
+    {"create the directories it writes to", &create_directories, nullptr},
     {"open the output", &open_output, &close_output},
     {"open the audit control socket", &open_audit_control, &close_audit_control},
     {"apply the configured kernel settings", &apply_kernel_settings, &restore_kernel_settings},

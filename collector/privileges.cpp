@@ -17,13 +17,6 @@
 
 namespace aurelay::collector {
 
-namespace {
-
-struct UserIds {
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
 Result<UserIds> look_up_user(const std::string& user) {
   std::vector<char> buffer(16384);
   struct passwd entry {};
@@ -37,6 +30,8 @@ Result<UserIds> look_up_user(const std::string& user) {
   }
   return UserIds{entry.pw_uid, entry.pw_gid};
 }
+
+namespace {
 
 // Threads of this process, from /proc/self/status; 0 when unknown.
 int thread_count() {

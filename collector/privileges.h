@@ -3,11 +3,22 @@
 // CAP_AUDIT_READ (multicast), with an empty bounding set otherwise (libcap-ng).
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "correlate/result.h"
 
 namespace aurelay::collector {
+
+// A user's uid and primary gid.
+struct UserIds {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// The ids of `user` from the password database, or why it has none.
+Result<UserIds> look_up_user(const std::string& user);
 
 // Switches the process to `user` (uid, primary gid, supplementary groups of that user) keeping
 // only CAP_AUDIT_CONTROL and CAP_AUDIT_READ in the permitted and effective sets and the bounding

@@ -54,10 +54,11 @@ TEST(DegradedWarnings, RejectedDocumentGoesToTheDeadLetterFileWithAWarning) {
   for (int serial = 1; serial <= 10; ++serial)
     input += login_event(serial, serial == 5 ? "rejectme" : "root");
   write_file(dir / "input.log", input);
-  CommandResult run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
-                                   (dir / "input.log").string(), "--output", server.url("/_bulk"),
-                                   "--dead_letter_file", (dir / "dead.ndjson").string(),
-                                   "--metrics_file", (dir / "aurelay.prom").string()});
+  CommandResult run =
+      run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+                   (dir / "input.log").string(), "--output", server.url("/_bulk"), "--spool_dir",
+                   (dir / "spool").string(), "--dead_letter_file", (dir / "dead.ndjson").string(),
+                   "--metrics_file", (dir / "aurelay.prom").string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("rejected a document with HTTP 400"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("written to " + (dir / "dead.ndjson").string()), std::string::npos)
