@@ -3,9 +3,13 @@
 # TSan, the parser and encoder fuzzers for a bounded time, clang-tidy (.clang-tidy) with zero
 # findings, then the whole suite (kernel tests included when
 # running as root) on the release build. The last thing printed is ctest's summary.
+# The tests run under tools/hermetic.sh: default system paths (/etc/aurelay, /var/lib/aurelay,
+# /var/log/aurelay, /run/aurelay) are hidden behind empty mounts, and a test that writes there
+# fails the run.
 # Environment: AURELAY_FUZZ_SECONDS (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export AURELAY_BUILD_TARGETS=all  # tools/build.sh: the tests and benchmarks too
 jobs=$(nproc)
 fuzz_seconds=${AURELAY_FUZZ_SECONDS:-60}
 
@@ -17,14 +21,14 @@ echo "all C++ files are clang-formatted"
 
 section "ASan+UBSan build and unit tests"
 tools/build.sh build-asan -DAURELAY_SANITIZE=address,undefined -DAURELAY_BUILD_BENCH=OFF
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tools/hermetic.sh \
   ctest --test-dir build-asan -j "$jobs" -LE 'kernel' --output-on-failure --timeout 600
 
 section "TSan build: rings and pipeline"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAURELAY_SANITIZE=thread \
   -DAURELAY_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j "$jobs" --target collector_tests
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j "$jobs" -L 'collector' \
+TSAN_OPTIONS=halt_on_error=1 tools/hermetic.sh ctest --test-dir build-tsan -j "$jobs" -L 'collector' \
   --output-on-failure --timeout 600
 
 section "Fuzzing the record parser and the record-to-document path for ${fuzz_seconds}s each"
@@ -56,4 +60,4 @@ echo "clang-tidy: no findings"
 section "All tests"
 [ "$(id -u)" = 0 ] || echo "not root: the kernel tests will skip"
 # Kernel tests carry RUN_SERIAL: ctest runs them alone, one at a time.
-ctest --test-dir build -j "$jobs" --output-on-failure --timeout 600
+tools/hermetic.sh ctest --test-dir build -j "$jobs" --output-on-failure --timeout 600
