@@ -3,6 +3,8 @@
 # Idempotent. Never leaves an auditd running that it started (it would take the audit pid), nor
 # the system RabbitMQ (the tests start a private broker of their own).
 set -euo pipefail
+# Everything it prints goes to stderr: stdout stays for the documents of a command that follows.
+exec 1>&2
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup.sh: run as root (apt-get install)" >&2
