@@ -43,8 +43,8 @@ void BM_ProcessTableSteadyHits(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["hit_ratio"] =
-      static_cast<double>(table.counters().hits) /
-      static_cast<double>(table.counters().hits + table.counters().misses);
+      static_cast<double>(table.stats().parent_known.load()) /
+      static_cast<double>(table.stats().parent_known.load() + table.stats().parent_unknown.load());
 }
 BENCHMARK(BM_ProcessTableSteadyHits)->Arg(64)->Arg(4096)->Arg(kCapacity);
 
@@ -68,10 +68,10 @@ void BM_ProcessTableChurn(benchmark::State& state) {
     ++event;
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["evictions"] = static_cast<double>(table.counters().evictions);
+  state.counters["evictions"] = static_cast<double>(table.stats().process_table_evictions.load());
   state.counters["hit_ratio"] =
-      static_cast<double>(table.counters().hits) /
-      static_cast<double>(table.counters().hits + table.counters().misses);
+      static_cast<double>(table.stats().parent_known.load()) /
+      static_cast<double>(table.stats().parent_known.load() + table.stats().parent_unknown.load());
 }
 BENCHMARK(BM_ProcessTableChurn);
 
@@ -84,7 +84,7 @@ void BM_ProcessTableProcRead(benchmark::State& state) {
   std::uint32_t i = 0;
   for (auto _ : state) benchmark::DoNotOptimize(table.name_of(pids[i++ & 1]));
   state.SetItemsProcessed(state.iterations());
-  state.counters["proc_failures"] = static_cast<double>(table.counters().proc_failures);
+  state.counters["proc_failures"] = static_cast<double>(table.proc_failures());
 }
 BENCHMARK(BM_ProcessTableProcRead);
 

@@ -253,8 +253,8 @@ void warn_where_rules_file_won(const Config& config, netlink::AuditControl& cont
 // Polls AUDIT_GET and publishes the kernel's view (lost as a delta that survives resets).
 class KernelStatusMonitor {
  public:
-  KernelStatusMonitor(netlink::AuditControl& control, Metrics& metrics)
-      : control_(control), metrics_(metrics) {}
+  KernelStatusMonitor(netlink::AuditControl& control, KernelStats& stats)
+      : control_(control), stats_(stats) {}
 
   void poll(Clock::time_point now) {
     Result<netlink::AuditStatus> status = control_.get_status();
@@ -264,11 +264,11 @@ class KernelStatusMonitor {
       return;
     }
     std::uint64_t added = lost_.update(status->lost);
-    metrics_.kernel_enabled.store(status->enabled, std::memory_order_relaxed);
-    metrics_.kernel_audit_pid.store(status->pid, std::memory_order_relaxed);
-    metrics_.kernel_lost.store(lost_.total(), std::memory_order_relaxed);
-    metrics_.kernel_backlog.store(status->backlog, std::memory_order_relaxed);
-    metrics_.kernel_backlog_limit.store(status->backlog_limit, std::memory_order_relaxed);
+    set(stats_.kernel_enabled, status->enabled);
+    set(stats_.kernel_audit_pid, status->pid);
+    stats_.kernel_lost.store(lost_.total(), std::memory_order_relaxed);
+    set(stats_.kernel_backlog, status->backlog);
+    set(stats_.kernel_backlog_limit, status->backlog_limit);
     std::uint64_t suppressed = 0;
     if (added > 0 && lost_warning_.allow(now, suppressed))
       spdlog::warn(
@@ -279,7 +279,7 @@ class KernelStatusMonitor {
 
  private:
   netlink::AuditControl& control_;
-  Metrics& metrics_;
+  KernelStats& stats_;
   netlink::LostCounter lost_;
   RateLimitedLog warning_;
   RateLimitedLog lost_warning_;
@@ -305,7 +305,7 @@ class LoadedRules {
   LoadedRules& operator=(const LoadedRules&) = delete;
 
   // Fails when the load failed (the partial load is undone).
-  Status load(const Config& config, Metrics& metrics) {
+  Status load(const Config& config, RulesStats& stats) {
     if (Status taken = rule_set_.snapshot(); !taken)
       return fail("before loading " + config.rules_file + ": " + taken.error());
     if (Status taken = settings_.snapshot(); !taken)
@@ -317,7 +317,7 @@ class LoadedRules {
       return {};
     }
     loaded_ = true;
-    metrics.rules_failed_lines.store(result.line_errors.size(), std::memory_order_relaxed);
+    set(stats.rules_failed_lines, static_cast<std::int64_t>(result.line_errors.size()));
     if (!result.ok) {
       for (const rules::RuleLineError& line : result.line_errors)
         spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
@@ -345,7 +345,7 @@ class LoadedRules {
       }
     }
     if (Result<std::vector<std::string>> added = rule_set_.added(); added) {
-      metrics.rules_loaded.store(added->size(), std::memory_order_relaxed);
+      set(stats.rules_loaded, static_cast<std::int64_t>(added->size()));
       spdlog::info("loaded {} audit rules from {} ({} lines failed)", added->size(),
                    config.rules_file, result.line_errors.size());
     } else {
@@ -624,14 +624,15 @@ Status open_input(DaemonContext& daemon) {
   const Config& config = daemon.config;
   std::string error;
   if (!daemon.live) {
-    Result<std::unique_ptr<LogFileSource>> file = LogFileSource::open(config.input);
+    Result<std::unique_ptr<LogFileSource>> file =
+        LogFileSource::open(config.input, &daemon.metrics);
     if (!file) return fail_with(daemon, kExitRuntimeFailure, file.error());
     daemon.source = std::move(file).value();
     return {};
   }
   netlink::DataSocketOptions options = make_data_socket_options(config);
   netlink::OpenError open_error = netlink::OpenError::none;
-  daemon.source = NetlinkSource::open(options, error, open_error);
+  daemon.source = NetlinkSource::open(options, error, open_error, &daemon.metrics);
   if (!daemon.source)
     return fail_with(
         daemon,

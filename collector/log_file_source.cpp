@@ -18,16 +18,17 @@ constexpr std::size_t kReadChunk = 128 << 10;
 constexpr std::size_t kBatchBytes = 64 << 10;
 }  // namespace
 
-Result<std::unique_ptr<LogFileSource>> LogFileSource::open(const std::string& path) {
+Result<std::unique_ptr<LogFileSource>> LogFileSource::open(const std::string& path,
+                                                           ReceiveStats* stats) {
   if (path == "-" || path == "stdin")
-    return std::unique_ptr<LogFileSource>(new LogFileSource(STDIN_FILENO, false, "stdin"));
+    return std::unique_ptr<LogFileSource>(new LogFileSource(STDIN_FILENO, false, "stdin", stats));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail("cannot open input " + path + ": " + std::strerror(errno));
-  return std::unique_ptr<LogFileSource>(new LogFileSource(fd, true, path));
+  return std::unique_ptr<LogFileSource>(new LogFileSource(fd, true, path, stats));
 }
 
-LogFileSource::LogFileSource(int fd, bool owns_fd, std::string name)
-    : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)) {
+LogFileSource::LogFileSource(int fd, bool owns_fd, std::string name, ReceiveStats* stats)
+    : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)), stats_(stats) {
   reserve_space(kReadChunk);
 }
 
@@ -76,7 +77,7 @@ bool LogFileSource::fill(int max_wait_ms) {
     return false;
   }
   end_ += static_cast<std::size_t>(n);
-  counters_.bytes += static_cast<std::uint64_t>(n);
+  increment(stats_->bytes_received, static_cast<std::uint64_t>(n));
   return true;
 }
 
@@ -91,7 +92,7 @@ SourceStatus LogFileSource::read(correlate::RecordBatch& batch, std::size_t max_
     if (newline == std::string_view::npos) {
       if (pending.size() > kMaxLine) {
         // Drop the over-long line's bytes seen so far; skip to its end.
-        ++counters_.truncated;
+        increment(stats_->records_truncated);
         skipping_long_line_ = true;
         begin_ = end_;
         continue;
@@ -103,7 +104,7 @@ SourceStatus LogFileSource::read(correlate::RecordBatch& batch, std::size_t max_
         if (!skipping_long_line_) {
           batch.append(correlate::RecordBatch::kLogLine,
                        std::string_view(buffer_.get() + begin_, end_ - begin_));
-          ++counters_.records;
+          increment(stats_->records_received);
           ++added;
         }
         begin_ = end_;
@@ -117,12 +118,12 @@ SourceStatus LogFileSource::read(correlate::RecordBatch& batch, std::size_t max_
       continue;
     }
     if (line.size() > kMaxLine) {
-      ++counters_.truncated;
+      increment(stats_->records_truncated);
       continue;
     }
     if (line.empty()) continue;
     batch.append(correlate::RecordBatch::kLogLine, line);
-    ++counters_.records;
+    increment(stats_->records_received);
     ++added;
   }
   if (added > 0) return SourceStatus::records;

@@ -14,19 +14,21 @@ class LogFileSource final : public RecordSource {
   // Longest line kept; a longer one is counted as truncated and skipped.
   static constexpr std::size_t kMaxLine = 1 << 20;
 
-  // Opens `path`, or standard input for "-" / "stdin"; fails saying why.
-  static Result<std::unique_ptr<LogFileSource>> open(const std::string& path);
+  // Opens `path`, or standard input for "-" / "stdin"; fails saying why. Counts into `stats`
+  // when given (the daemon's Metrics), otherwise into its own.
+  static Result<std::unique_ptr<LogFileSource>> open(const std::string& path,
+                                                     ReceiveStats* stats = nullptr);
   ~LogFileSource() override;
 
   SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records,
                     int max_wait_ms) override;
   // Stops reading (stdin may never close); lines already buffered are still delivered.
   void stop_intake() override { at_end_ = true; }
-  SourceCounters counters() const override { return counters_; }
+  const ReceiveStats& stats() const override { return *stats_; }
   const std::string& error() const override { return error_; }
 
  private:
-  LogFileSource(int fd, bool owns_fd, std::string name);
+  LogFileSource(int fd, bool owns_fd, std::string name, ReceiveStats* stats);
   bool fill(int max_wait_ms);         // reads more bytes into buffer_; false on end or failure
   void reserve_space(std::size_t n);  // room for n more bytes after end_
   void resize_buffer(std::size_t new_capacity);
@@ -40,7 +42,7 @@ class LogFileSource final : public RecordSource {
   std::size_t begin_ = 0;  // first unconsumed byte of buffer_
   bool at_end_ = false;
   bool skipping_long_line_ = false;
-  SourceCounters counters_;
+  StatsStorage<ReceiveStats> stats_;
   std::string error_;
 };
 

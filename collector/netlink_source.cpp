@@ -10,8 +10,9 @@ namespace aurelay::collector {
 
 std::unique_ptr<NetlinkSource> NetlinkSource::open(const netlink::DataSocketOptions& options,
                                                    std::string& error,
-                                                   netlink::OpenError& open_error) {
-  std::unique_ptr<NetlinkSource> source(new NetlinkSource());
+                                                   netlink::OpenError& open_error,
+                                                   ReceiveStats* stats) {
+  std::unique_ptr<NetlinkSource> source(new NetlinkSource(stats));
   if (!source->socket_.open(options, error)) {
     open_error = source->socket_.open_error();
     return nullptr;
@@ -33,7 +34,7 @@ bool NetlinkSource::drain(correlate::RecordBatch& batch, std::size_t max_records
 }
 
 void NetlinkSource::sleep_for(std::chrono::nanoseconds pause) {
-  ++waits_;
+  increment(stats_->reader_waits);
   timespec ts{static_cast<time_t>(pause.count() / 1'000'000'000),
               static_cast<long>(pause.count() % 1'000'000'000)};
   ::nanosleep(&ts, nullptr);
@@ -53,7 +54,7 @@ SourceStatus NetlinkSource::read(correlate::RecordBatch& batch, std::size_t max_
     flowing_ = false;
     // Nothing queued: after stop_intake() that is the end, otherwise wait for the kernel.
     if (intake_stopped_) return SourceStatus::end;
-    ++waits_;
+    increment(stats_->reader_waits);
     pollfd pfd{socket_.fd(), POLLIN, 0};
     if (::poll(&pfd, 1, max_wait_ms) <= 0) return SourceStatus::idle;
     if (!intake_stopped_) sleep_for(linger_);
@@ -72,25 +73,6 @@ void NetlinkSource::stop_intake() {
   // The kernel stops sending once the pid is back; what it already queued is still drained.
   std::string error;
   if (!socket_.release(error) && !error.empty()) error_ = error;
-}
-
-SourceCounters NetlinkSource::counters() const {
-  const netlink::ReceiveCounters& counters = socket_.counters();
-  SourceCounters result;
-  result.records = counters.records;
-  result.bytes = counters.bytes;
-  result.enobufs = counters.enobufs;
-  result.truncated = counters.truncated;
-  result.replace_probes = counters.replace_probes;
-  result.datagrams = counters.datagrams;
-  result.non_records = counters.non_records;
-  result.malformed = counters.malformed;
-  result.foreign_sender = counters.foreign_sender;
-  result.receive_errors = counters.receive_errors;
-  result.reads = counters.reads;
-  result.empty_reads = counters.empty_reads;
-  result.waits = waits_;
-  return result;
 }
 
 }  // namespace aurelay::collector

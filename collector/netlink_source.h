@@ -12,9 +12,11 @@ namespace aurelay::collector {
 
 class NetlinkSource final : public RecordSource {
  public:
-  // Opens the data socket; on failure returns nullptr with `error` and `open_error` set.
+  // Opens the data socket; on failure returns nullptr with `error` and `open_error` set. Counts
+  // into `stats` when given (the daemon's Metrics), otherwise into its own.
   static std::unique_ptr<NetlinkSource> open(const netlink::DataSocketOptions& options,
-                                             std::string& error, netlink::OpenError& open_error);
+                                             std::string& error, netlink::OpenError& open_error,
+                                             ReceiveStats* stats = nullptr);
 
   // How long records may wait in the socket for more to join them.
   static constexpr std::chrono::milliseconds kDefaultLinger{5};
@@ -27,22 +29,22 @@ class NetlinkSource final : public RecordSource {
   SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records,
                     int max_wait_ms) override;
   void stop_intake() override;
-  SourceCounters counters() const override;
+  const ReceiveStats& stats() const override { return *stats_; }
   const std::string& error() const override { return error_; }
 
  private:
-  NetlinkSource() = default;
+  explicit NetlinkSource(ReceiveStats* stats) : stats_(stats), socket_(&*stats_) {}
 
   // Receives what the socket holds into `batch` (up to `max_records` in all); false on a receive
   // error (error_ set).
   bool drain(correlate::RecordBatch& batch, std::size_t max_records, std::size_t& added);
   void sleep_for(std::chrono::nanoseconds pause);
 
+  StatsStorage<ReceiveStats> stats_;
   netlink::AuditDataSocket socket_;
   static constexpr int kMaxReadsAfterStop = 1024;
   std::chrono::nanoseconds linger_{kDefaultLinger};
   std::size_t max_batch_bytes_ = kDefaultMaxBatchBytes;
-  std::uint64_t waits_ = 0;
   bool flowing_ = false;  // the last read took records without filling the batch
   bool intake_stopped_ = false;
   int reads_after_stop_ = 0;

@@ -55,7 +55,7 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
       source_(std::move(source)),
       sink_(std::move(sink)),
       metrics_(metrics),
-      encoder_(std::make_unique<output::MozdefEncoder>(config_.encoder)),
+      encoder_(std::make_unique<output::MozdefEncoder>(config_.encoder, &metrics, &metrics)),
       full_records_(config_.record_batches),
       free_records_(config_.record_batches),
       full_documents_(config_.document_batches),
@@ -123,7 +123,6 @@ std::string Pipeline::source_error() const {
 
 void Pipeline::reader_loop() {
   correlate::RecordBatch overflow;  // queue_full_action=drop reads into this and discards it
-  std::uint64_t dropped = 0;
   RateLimitedLog full_warning;
   RateLimitedLog enobufs_warning;
   std::uint64_t enobufs_warned = 0;
@@ -160,7 +159,7 @@ void Pipeline::reader_loop() {
                                                                          : "dropping records",
                      suppressed);
       if (config_.queue_full_action == QueueFullAction::block) {
-        metrics_.ring_full_waits.fetch_add(1, std::memory_order_relaxed);
+        increment(metrics_.ring_full_waits);
         records_ready_.notify();  // a replay may not have woken the correlator yet
         records_free_.wait_until([this] { return !free_records_.empty(); },
                                  std::chrono::milliseconds(kReaderWaitMs));
@@ -168,43 +167,28 @@ void Pipeline::reader_loop() {
       }
       overflow.clear();
       SourceStatus status = source_->read(overflow, config_.max_records_per_batch, 0);
-      dropped += overflow.size();
-      store(metrics_.ring_full_dropped, dropped);
+      increment(metrics_.ring_full_dropped, overflow.size());
       if (status == SourceStatus::end || status == SourceStatus::failed) break;
       continue;
     }
     SourceStatus status =
         source_->read(*batch, config_.max_records_per_batch, intake_stopped ? 0 : kReaderWaitMs);
-    SourceCounters counters = source_->counters();
-    store(metrics_.records_received, counters.records);
-    store(metrics_.bytes_received, counters.bytes);
-    store(metrics_.receive_enobufs, counters.enobufs);
-    store(metrics_.records_truncated, counters.truncated);
-    store(metrics_.replace_probes_ignored, counters.replace_probes);
-    store(metrics_.netlink_datagrams, counters.datagrams);
-    store(metrics_.netlink_non_records, counters.non_records);
-    store(metrics_.netlink_malformed, counters.malformed);
-    store(metrics_.netlink_foreign_sender, counters.foreign_sender);
-    store(metrics_.receive_errors, counters.receive_errors);
-    store(metrics_.netlink_reads, counters.reads);
-    store(metrics_.netlink_empty_reads, counters.empty_reads);
-    store(metrics_.reader_waits, counters.waits);
-    if (counters.enobufs > enobufs_warned) {
+    const std::uint64_t enobufs = value_of(source_->stats().receive_enobufs);
+    if (enobufs > enobufs_warned) {
       std::uint64_t suppressed = 0;
       if (enobufs_warning.allow(Clock::now(), suppressed))
         spdlog::warn(
             "audit socket overrun (ENOBUFS): the kernel dropped records ({} overruns in all; raise "
             "receive_buffer_bytes), {} more since last warning",
-            counters.enobufs, suppressed);
-      enobufs_warned = counters.enobufs;
+            enobufs, suppressed);
+      enobufs_warned = enobufs;
     }
     if (!batch->empty()) {
       full_records_.push_within_capacity(batch);
-      metrics_.record_batches_handed_over.fetch_add(1, std::memory_order_relaxed);
+      increment(metrics_.record_batches_handed_over);
       std::int64_t depth = static_cast<std::int64_t>(full_records_.size());
-      store(metrics_.ring_depth, depth);
-      if (depth > metrics_.ring_max_depth.load(std::memory_order_relaxed))
-        store(metrics_.ring_max_depth, depth);
+      set(metrics_.ring_depth, depth);
+      if (depth > value_of(metrics_.ring_max_depth)) set(metrics_.ring_max_depth, depth);
       // A replay wakes the correlator once a few batches are queued (or the input paused):
       // one thread switch per batch would cost more than the batch on a single core.
       if (config_.live || static_cast<std::size_t>(depth) >= record_wake_batches_ ||
@@ -277,34 +261,6 @@ void Pipeline::hand_over_documents(bool wake_now) {
   current_documents_ = acquire_document_batch();
 }
 
-void Pipeline::publish_correlator_metrics(const correlate::EventAssembler& assembler) {
-  const correlate::AssemblerCounters& counters = assembler.counters();
-  store(metrics_.events_completed, counters.events);
-  store(metrics_.events_by_eoe, counters.by_eoe);
-  store(metrics_.events_by_terminal, counters.by_terminal);
-  store(metrics_.events_timed_out, counters.by_timeout);
-  store(metrics_.events_evicted, counters.by_overflow);
-  store(metrics_.late_records, counters.late_records);
-  store(metrics_.continuation_events, counters.continuations);
-  store(metrics_.correlator_replace_ignored, counters.replace_ignored);
-  store(metrics_.events_at_end_of_input, counters.by_end_of_input);
-  store(metrics_.late_eoe, counters.late_eoe);
-  store(metrics_.orphan_eoe, counters.orphan_eoe);
-  store(metrics_.events_in_flight, static_cast<std::int64_t>(assembler.in_flight()));
-  const output::EncoderCounters& encoded = encoder_->counters();
-  store(metrics_.documents_encoded, encoded.documents);
-  store(metrics_.continuation_documents, encoded.continuations);
-  store(metrics_.invalid_utf8_fixed, encoded.invalid_utf8_fixed);
-  store(metrics_.unknown_syscalls, encoded.unknown_syscalls);
-  store(metrics_.id_lookups, encoded.id_lookups);
-  store(metrics_.values_truncated, encoded.truncated_values);
-  store(metrics_.extra_fields, encoded.extra_fields);
-  store(metrics_.parent_known, encoded.parent_hits);
-  store(metrics_.parent_unknown, encoded.parent_misses);
-  store(metrics_.parent_proc_reads, encoded.parent_proc_reads);
-  store(metrics_.process_table_evictions, encoded.parent_evictions);
-}
-
 void Pipeline::process_record_batch(correlate::RecordBatch& batch,
                                     correlate::EventAssembler& assembler, Clock::time_point now) {
   correlate::RecordView record;
@@ -328,8 +284,8 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
     ++parsed;
     assembler.add(record, now);
   }
-  metrics_.records_parsed.fetch_add(parsed, std::memory_order_relaxed);
-  if (errors) metrics_.parse_errors.fetch_add(errors, std::memory_order_relaxed);
+  increment(metrics_.records_parsed, parsed);
+  if (errors != 0) increment(metrics_.parse_errors, errors);
 }
 
 void Pipeline::correlator_loop() {
@@ -339,15 +295,18 @@ void Pipeline::correlator_loop() {
   // wake-up of this thread.
   Clock::time_point batch_started{};
   Clock::time_point last_hand_over{};  // when documents last went to the shipper
-  correlate::EventAssembler assembler(config_.assembler, [&](const correlate::Event& event) {
-    encoder_->encode(event, *current_documents_);
-    if (current_documents_->count() == 1) batch_started = Clock::now();
-    if (current_documents_->count() >= config_.max_documents_per_batch ||
-        current_documents_->byte_size() >= config_.max_document_batch_bytes) {
-      hand_over_documents(config_.live);
-      last_hand_over = Clock::now();
-    }
-  });
+  correlate::EventAssembler assembler(
+      config_.assembler,
+      [&](const correlate::Event& event) {
+        encoder_->encode(event, *current_documents_);
+        if (current_documents_->count() == 1) batch_started = Clock::now();
+        if (current_documents_->count() >= config_.max_documents_per_batch ||
+            current_documents_->byte_size() >= config_.max_document_batch_bytes) {
+          hand_over_documents(config_.live);
+          last_hand_over = Clock::now();
+        }
+      },
+      &metrics_);
   bool busy_since_trim = false;    // records arrived since the last malloc_trim
   Clock::time_point idle_since{};  // when the correlator last found nothing to do
   // Live input: documents go to an idle shipper as soon as the correlator has caught up,
@@ -384,10 +343,9 @@ void Pipeline::correlator_loop() {
       // A reader blocked on a full ring is woken once 3/4 of it is free, not per batch.
       if (free_records_.size() >= record_wake_batches_) records_free_.notify();
       const std::size_t queued = full_records_.size();
-      store(metrics_.ring_depth, static_cast<std::int64_t>(queued));
+      set(metrics_.ring_depth, static_cast<std::int64_t>(queued));
       assembler.expire(now);
       hand_over_when_due(now, queued == 0);
-      publish_correlator_metrics(assembler);
       continue;
     }
     if (reader_done_.load(std::memory_order_acquire) && full_records_.empty()) break;
@@ -395,7 +353,6 @@ void Pipeline::correlator_loop() {
     Clock::time_point now = Clock::now();
     assembler.expire(now);
     hand_over_when_due(now, true);
-    publish_correlator_metrics(assembler);
     if (!full_documents_.empty()) wake_shipper();  // a replay's last batches
     auto wait = config_.idle_tick;
     const bool early_allowed = may_hand_over_early(now);
@@ -417,7 +374,7 @@ void Pipeline::correlator_loop() {
         idle_since = {};
       }
     }
-    metrics_.correlator_waits.fetch_add(1, std::memory_order_relaxed);
+    increment(metrics_.correlator_waits);
     // Holding documents (live): the shipper wakes this thread when it goes idle. Announced
     // before the shipper's state is checked, so one of the two sees the other.
     const bool pending = early_allowed && !current_documents_->empty();
@@ -431,7 +388,6 @@ void Pipeline::correlator_loop() {
   }
   assembler.flush();
   hand_over_documents(true);
-  publish_correlator_metrics(assembler);
   correlator_done_.store(true, std::memory_order_release);
   documents_ready_.notify();
   sink_->wakeup();

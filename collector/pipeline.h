@@ -93,7 +93,6 @@ class Pipeline {
   output::DocumentBatch* acquire_document_batch();
   // After a burst, once quiet: lets the buffers of the empty document batches go.
   void release_idle_document_batches();
-  void publish_correlator_metrics(const correlate::EventAssembler& assembler);
   void publish_sink_metrics(bool force = false);
 
   PipelineConfig config_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "correlate/record_batch.h"
+#include "netlink/audit_socket.h"
 
 namespace aurelay::collector {
 
@@ -16,22 +17,9 @@ enum class SourceStatus : std::uint8_t {
   failed,   // unrecoverable; error() says why
 };
 
-struct SourceCounters {
-  std::uint64_t records = 0;
-  std::uint64_t bytes = 0;
-  std::uint64_t enobufs = 0;
-  std::uint64_t truncated = 0;  // records cut short (netlink MSG_TRUNC, over-long lines)
-  std::uint64_t replace_probes = 0;
-  // netlink only
-  std::uint64_t datagrams = 0;       // everything received, records or not
-  std::uint64_t non_records = 0;     // acks and replies on the data socket (ignored)
-  std::uint64_t malformed = 0;       // shorter than a netlink header (dropped)
-  std::uint64_t foreign_sender = 0;  // not sent by the kernel (dropped)
-  std::uint64_t receive_errors = 0;  // receive errors other than ENOBUFS
-  std::uint64_t reads = 0;           // receive system calls (recvmmsg)
-  std::uint64_t empty_reads = 0;     // receive calls that found nothing
-  std::uint64_t waits = 0;           // sleeps: for the first record, or for more to accumulate
-};
+// A source counts what it takes in (records_received, bytes_received, records_truncated; netlink
+// sources the rest) into its ReceiveStats (netlink/audit_socket.h), written by the reader thread.
+using netlink::ReceiveStats;
 
 class RecordSource {
  public:
@@ -42,7 +30,7 @@ class RecordSource {
   // Graceful stop: take in nothing new (netlink: give the audit pid back), so that read() drains
   // what is already queued and then reports `end`.
   virtual void stop_intake() = 0;
-  virtual SourceCounters counters() const = 0;
+  virtual const ReceiveStats& stats() const = 0;
   virtual const std::string& error() const = 0;
 };
 

@@ -177,9 +177,10 @@ struct EventAssembler::State {
     EventKey key() const { return EventKey{sec, msec, serial, node}; }
   };
 
-  State(AssemblerConfig c, EventHandler h)
+  State(AssemblerConfig c, EventHandler h, AssemblerStats* external_stats)
       : config(c),
         handler(std::move(h)),
+        stats(external_stats),
         open_index(std::max<std::size_t>(c.max_in_flight, 1)),
         remembered_index(std::max<std::size_t>(c.remembered_completed, 1)) {
     config.max_in_flight = std::max<std::size_t>(config.max_in_flight, 1);
@@ -188,7 +189,8 @@ struct EventAssembler::State {
 
   AssemblerConfig config;
   EventHandler handler;
-  AssemblerCounters counters;
+  StatsStorage<AssemblerStats> stats;
+  std::uint64_t records_accepted = 0;
 
   std::vector<std::unique_ptr<Slot>> slots;  // grows to the largest number in flight
   std::vector<std::uint32_t> free_slots;
@@ -249,22 +251,22 @@ struct EventAssembler::State {
   }
 
   void count_completion(Completion completion) {
-    ++counters.events;
+    increment(stats->events_completed);
     switch (completion) {
       case Completion::eoe:
-        ++counters.by_eoe;
+        increment(stats->events_by_eoe);
         break;
       case Completion::terminal:
-        ++counters.by_terminal;
+        increment(stats->events_by_terminal);
         break;
       case Completion::timeout:
-        ++counters.by_timeout;
+        increment(stats->events_timed_out);
         break;
       case Completion::overflow:
-        ++counters.by_overflow;
+        increment(stats->events_evicted);
         break;
       case Completion::end_of_input:
-        ++counters.by_end_of_input;
+        increment(stats->events_at_end_of_input);
         break;
     }
   }
@@ -305,6 +307,7 @@ struct EventAssembler::State {
     newest = index;
     open_index.insert(hash, index);
     ++open_count;
+    set(stats->events_in_flight, static_cast<std::int64_t>(open_count));
   }
 
   // Completes the open event in `index` (whose table position is `position`, or kNotFound to
@@ -316,6 +319,7 @@ struct EventAssembler::State {
     open_index.erase_at(position);
     unlink(index);
     --open_count;
+    set(stats->events_in_flight, static_cast<std::int64_t>(open_count));
     free_slots.push_back(index);
     const bool remembers = !slot.event.is_continuation();
     if (remembers) prepare_to_remember(slot.hash);
@@ -339,8 +343,8 @@ struct EventAssembler::State {
   }
 };
 
-EventAssembler::EventAssembler(AssemblerConfig config, EventHandler handler)
-    : state_(std::make_unique<State>(config, std::move(handler))) {}
+EventAssembler::EventAssembler(AssemblerConfig config, EventHandler handler, AssemblerStats* stats)
+    : state_(std::make_unique<State>(config, std::move(handler), stats)) {}
 
 EventAssembler::~EventAssembler() = default;
 
@@ -348,10 +352,10 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
   State& s = *state_;
   const TypeRule rule = completion_rule(record.type);
   if (rule == TypeRule::ignored) {
-    ++s.counters.replace_ignored;
+    increment(s.stats->correlator_replace_ignored);
     return;
   }
-  ++s.counters.records;
+  ++s.records_accepted;
   const std::uint32_t hash = hash_key(record.key);
   const std::size_t position = s.find_open(hash, record.key);
 
@@ -359,16 +363,16 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
     if (position != HashIndex::kNotFound)
       s.complete(s.open_index.value_at(position), position, Completion::eoe);
     else if (s.is_remembered(hash, record.key))
-      ++s.counters.late_eoe;
+      increment(s.stats->late_eoe);
     else
-      ++s.counters.orphan_eoe;
+      increment(s.stats->orphan_eoe);
     return;
   }
 
   if (position != HashIndex::kNotFound) {
     std::uint32_t index = s.open_index.value_at(position);
     Event& event = s.slots[index]->event;
-    if (event.is_continuation()) ++s.counters.late_records;
+    if (event.is_continuation()) increment(s.stats->late_records);
     event.add_record(record.type, record.body);
     if (rule == TypeRule::terminal) s.complete(index, position, Completion::terminal);
     return;
@@ -376,8 +380,8 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
 
   const bool continuation = s.is_remembered(hash, record.key);
   if (continuation) {
-    ++s.counters.late_records;
-    ++s.counters.continuations;
+    increment(s.stats->late_records);
+    increment(s.stats->continuation_events);
   }
   if (rule == TypeRule::terminal) {
     s.emit_alone(record, hash, continuation);
@@ -407,6 +411,8 @@ void EventAssembler::flush() {
 
 std::size_t EventAssembler::in_flight() const { return state_->open_count; }
 
-const AssemblerCounters& EventAssembler::counters() const { return state_->counters; }
+const AssemblerStats& EventAssembler::stats() const { return *state_->stats; }
+
+std::uint64_t EventAssembler::records_accepted() const { return state_->records_accepted; }
 
 }  // namespace aurelay::correlate

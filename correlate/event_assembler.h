@@ -24,6 +24,7 @@
 
 #include "correlate/event.h"
 #include "correlate/record.h"
+#include "correlate/stats.h"
 
 namespace aurelay::correlate {
 
@@ -38,19 +39,26 @@ struct AssemblerConfig {
   std::size_t remembered_completed = 4096;
 };
 
-struct AssemblerCounters {
-  std::uint64_t records = 0;          // records accepted (EOE included, AUDIT_REPLACE not)
-  std::uint64_t replace_ignored = 0;  // AUDIT_REPLACE probes dropped
-  std::uint64_t events = 0;           // events emitted, all reasons (continuations included)
-  std::uint64_t by_eoe = 0;
-  std::uint64_t by_terminal = 0;
-  std::uint64_t by_timeout = 0;
-  std::uint64_t by_overflow = 0;
-  std::uint64_t by_end_of_input = 0;
-  std::uint64_t late_records = 0;   // records for an already emitted event (in continuations)
-  std::uint64_t continuations = 0;  // continuation events opened
-  std::uint64_t late_eoe = 0;       // EOE for an already emitted event (nothing to send)
-  std::uint64_t orphan_eoe = 0;     // EOE for a key neither open nor remembered (nothing to send)
+// clang-format off
+#define AURELAY_ASSEMBLER_STATS(COUNTER, GAUGE)                                                   \
+  COUNTER(correlator_replace_ignored, "replace records ignored by correlator", "AUDIT_REPLACE records dropped by the correlator") \
+  COUNTER(events_completed, "events completed", "Events completed, all reasons")               \
+  COUNTER(events_by_eoe, "events completed by EOE", "Events completed by their EOE record")    \
+  COUNTER(events_by_terminal, "events completed by terminal record", "Events completed by a record that ends its event") \
+  COUNTER(events_timed_out, "events timed out", "Events completed by eoe_timeout_ms")          \
+  COUNTER(events_evicted, "events evicted (too many in flight)", "Events completed early because too many were in flight") \
+  COUNTER(events_at_end_of_input, "events completed at end of input", "Events completed because the input ended") \
+  COUNTER(late_records, "late records", "Records for an event already emitted (sent as continuations)") \
+  COUNTER(late_eoe, "late EOE records", "EOE records for an event already emitted")            \
+  COUNTER(orphan_eoe, "orphan EOE records", "EOE records for an event never seen")             \
+  COUNTER(continuation_events, "continuation events", "Events of records that came after their event was emitted") \
+  GAUGE(events_in_flight, "events in flight", "Events waiting for more records")
+// clang-format on
+
+// events_completed counts every event emitted (continuations included); late_eoe and orphan_eoe
+// EOE records have nothing to send.
+struct AssemblerStats {
+  AURELAY_STATS_MEMBERS(AURELAY_ASSEMBLER_STATS)
 };
 
 // Receives each completed event. The event is only valid during the call.
@@ -64,7 +72,8 @@ class EventAssembler {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
 
-  EventAssembler(AssemblerConfig config, EventHandler handler);
+  // Counts into `stats` when given (the daemon's Metrics), otherwise into its own.
+  EventAssembler(AssemblerConfig config, EventHandler handler, AssemblerStats* stats = nullptr);
   ~EventAssembler();
   EventAssembler(const EventAssembler&) = delete;
   EventAssembler& operator=(const EventAssembler&) = delete;
@@ -80,7 +89,9 @@ class EventAssembler {
   void flush();
 
   std::size_t in_flight() const;
-  const AssemblerCounters& counters() const;
+  const AssemblerStats& stats() const;
+  // Records accepted (EOE included, AUDIT_REPLACE not).
+  std::uint64_t records_accepted() const;
 
  private:
   struct State;

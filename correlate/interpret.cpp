@@ -83,7 +83,7 @@ SyscallNames::Table& SyscallNames::table(std::uint32_t arch) {
 std::string_view SyscallNames::name(std::uint32_t arch, std::uint64_t number) {
   const Table& t = table(arch);
   if (number < t.names.size() && !t.names[number].empty()) return t.names[number];
-  ++unknown_;
+  increment(*unknown_);
   return {};
 }
 
@@ -91,7 +91,7 @@ std::string_view SyscallNames::name(std::string_view arch_hex, std::string_view 
   std::uint32_t arch = 0;
   std::uint64_t value = 0;
   if (!parse_hex_u32(arch_hex, arch) || !parse_decimal_u64(number, value)) {
-    ++unknown_;
+    increment(*unknown_);
     return {};
   }
   return name(arch, value);
@@ -109,10 +109,11 @@ std::string_view IdNames::group(std::string_view gid_text) {
   return resolve(groups_, false, gid_text);
 }
 
-IdNames::IdNames(std::size_t capacity, std::vector<std::string> account_files)
+IdNames::IdNames(std::size_t capacity, std::vector<std::string> account_files, Counter* lookups)
     : capacity_(capacity),
       account_files_(std::move(account_files)),
-      fingerprint_(account_files_fingerprint()) {}
+      fingerprint_(account_files_fingerprint()),
+      lookups_(lookups) {}
 
 void IdNames::invalidate() {
   users_.clear();
@@ -156,7 +157,7 @@ std::string_view IdNames::resolve(std::unordered_map<std::uint32_t, std::string>
     cache.clear();
     ++evictions_;
   }
-  ++lookups_;
+  increment(*lookups_);
   if (buffer_.empty()) {
     long size = sysconf(is_user ? _SC_GETPW_R_SIZE_MAX : _SC_GETGR_R_SIZE_MAX);
     buffer_.resize(size > 0 ? static_cast<std::size_t>(size) : 16384);

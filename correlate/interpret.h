@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "correlate/record.h"
+#include "correlate/stats.h"
 
 namespace aurelay::correlate {
 
@@ -30,6 +31,9 @@ class SyscallNames {
  public:
   static constexpr int kMaxSyscall = 1024;
 
+  // Counts lookups that found no name into `unknown` when given (the encoder's statistics).
+  explicit SyscallNames(Counter* unknown = nullptr) : unknown_(unknown) {}
+
   // Name of syscall `number` on the architecture `arch` (AUDIT_ARCH_* value); empty when
   // libaudit does not know the architecture or the number.
   std::string_view name(std::uint32_t arch, std::uint64_t number);
@@ -38,7 +42,7 @@ class SyscallNames {
   // Short machine name of an architecture ("x86_64", "i386", "aarch64"); empty when unknown.
   std::string_view arch_name(std::uint32_t arch);
 
-  std::uint64_t unknown() const { return unknown_; }  // lookups that found no name
+  std::uint64_t unknown() const { return value_of(*unknown_); }  // lookups that found no name
 
  private:
   struct Table {
@@ -51,7 +55,7 @@ class SyscallNames {
 
   std::vector<Table> tables_;  // a handful of architectures at most
   std::size_t last_ = 0;       // index of the last table used (events come in runs)
-  std::uint64_t unknown_ = 0;
+  StatsStorage<Counter> unknown_;
 };
 
 // uid/gid -> name through a bounded cache in front of getpwuid_r/getgrgid_r.
@@ -67,8 +71,12 @@ class SyscallNames {
 // Returned views stay valid until the next call on this object.
 class IdNames {
  public:
+  static std::vector<std::string> default_account_files() { return {"/etc/passwd", "/etc/group"}; }
+
+  // Counts system lookups into `lookups` when given (the encoder's statistics).
   explicit IdNames(std::size_t capacity = 4096,
-                   std::vector<std::string> account_files = {"/etc/passwd", "/etc/group"});
+                   std::vector<std::string> account_files = default_account_files(),
+                   Counter* lookups = nullptr);
 
   std::string_view user(std::string_view uid_text);
   std::string_view group(std::string_view gid_text);
@@ -77,7 +85,7 @@ class IdNames {
   // cache was last emptied (or created). Returns whether it did.
   bool invalidate_if_changed();
 
-  std::uint64_t lookups() const { return lookups_; }  // system lookups (cache misses)
+  std::uint64_t lookups() const { return value_of(*lookups_); }  // system lookups (cache misses)
   std::uint64_t evictions() const { return evictions_; }
 
  private:
@@ -92,7 +100,7 @@ class IdNames {
   std::unordered_map<std::uint32_t, std::string> users_;
   std::unordered_map<std::uint32_t, std::string> groups_;
   std::vector<char> buffer_;  // getpwuid_r/getgrgid_r scratch
-  std::uint64_t lookups_ = 0;
+  StatsStorage<Counter> lookups_;
   std::uint64_t evictions_ = 0;
 };
 

@@ -23,7 +23,8 @@ std::uint64_t hash_exe(std::string_view exe) { return std::hash<std::string_view
 
 }  // namespace
 
-ProcessTable::ProcessTable(ProcessTableConfig config) : config_(std::move(config)) {
+ProcessTable::ProcessTable(ProcessTableConfig config, ProcessTableStats* stats)
+    : config_(std::move(config)), stats_(stats) {
   const std::size_t capacity = std::max<std::size_t>(config_.capacity, 1);
   capacity_ = std::min<std::size_t>(capacity, kNone - 1);
   slots_.reserve(capacity_);
@@ -49,7 +50,7 @@ void ProcessTable::observe(std::uint32_t pid, std::uint32_t ppid, std::string_vi
     Slot& slot = slots_[index];
     const bool same_comm = std::string_view(slot.comm, slot.comm_size) == comm;
     const bool same_image = slot.from_proc || (slot.ppid == ppid && slot.exe_hash == exe_hash);
-    if (!same_comm || !same_image) ++counters_.replaced;
+    if (!same_comm || !same_image) ++replaced_;
     touch(index);
   }
   Slot& slot = slots_[index];
@@ -64,17 +65,17 @@ std::string_view ProcessTable::name_of(std::uint32_t pid) {
   if (pid == 0) return {};
   std::uint32_t index = find(pid);
   if (index != kNone) {
-    ++counters_.hits;
+    increment(stats_->parent_known);
     touch(index);
     return std::string_view(slots_[index].comm, slots_[index].comm_size);
   }
-  ++counters_.misses;
+  increment(stats_->parent_unknown);
   if (!config_.proc_fallback) return {};
-  ++counters_.proc_reads;
+  increment(stats_->parent_proc_reads);
   char comm[kMaxCommBytes];
   std::size_t size = 0;
   if (!read_proc_comm(pid, comm, size)) {
-    ++counters_.proc_failures;
+    ++proc_failures_;
     return {};
   }
   index = insert(pid);
@@ -137,7 +138,7 @@ std::uint32_t ProcessTable::insert(std::uint32_t pid) {
     index = oldest_;
     unlink(index);
     index_remove(slots_[index].pid);
-    ++counters_.evictions;
+    increment(stats_->process_table_evictions);
   }
   slots_[index].pid = pid;
   std::uint32_t position = home_of(pid, index_mask_);

@@ -14,7 +14,7 @@
 // Memory: 48 bytes a slot plus 8 bytes of index per slot (16384 entries: about 900 KiB).
 //
 // Replacement: a record that shows a known pid with another ppid, comm or exe replaces its entry
-// (counted in `replaced`): that is how pid reuse, an execve (new image) and a rename
+// (counted in replaced()): that is how pid reuse, an execve (new image) and a rename
 // (PR_SET_NAME) show up. An entry that came from /proc (ppid and exe unknown) is refreshed
 // silently by the first record of its pid, and counted as replaced only when the comm differs.
 //
@@ -45,6 +45,8 @@
 #include <string_view>
 #include <vector>
 
+#include "correlate/stats.h"
+
 namespace aurelay::correlate {
 
 // Default of process_table_size (the option table formats this same constant).
@@ -57,16 +59,20 @@ struct ProcessTableConfig {
   std::string proc_root = "/proc";  // injectable for tests
 };
 
-// Every lookup of a pid other than 0 is either a hit or a miss (the table had no entry). Of the
-// misses, `proc_reads` went to /proc (fallback on) and `proc_failures` of those gave no name, so
-// the names found are hits + proc_reads - proc_failures.
-struct ProcessTableCounters {
-  std::uint64_t hits = 0;
-  std::uint64_t misses = 0;
-  std::uint64_t evictions = 0;      // entries dropped to make room (least recently seen)
-  std::uint64_t proc_reads = 0;     // /proc/<pid>/comm reads attempted
-  std::uint64_t proc_failures = 0;  // of those, no name (no such process, empty, error)
-  std::uint64_t replaced = 0;       // entries whose pid showed another ppid, comm or exe
+// Every lookup of a pid other than 0 is either known (a hit) or unknown (the table had no entry).
+// Of the unknown, `parent_proc_reads` went to /proc (fallback on) and proc_failures() of those gave
+// no name, so the names found are parent_known + parent_proc_reads - proc_failures(). The encoder
+// looks up only parents, hence the names.
+// clang-format off
+#define AURELAY_PROCESS_TABLE_STATS(COUNTER, GAUGE)                                              \
+  COUNTER(parent_known, "parent process known", "Events whose parent was in the process table") \
+  COUNTER(parent_unknown, "parent process unknown", "Events whose parent was unknown")         \
+  COUNTER(parent_proc_reads, "parent process /proc reads", "Reads of /proc/PPID/comm for parents not yet seen") \
+  COUNTER(process_table_evictions, "process table evictions", "Process table entries evicted")
+// clang-format on
+
+struct ProcessTableStats {
+  AURELAY_STATS_MEMBERS(AURELAY_PROCESS_TABLE_STATS)
 };
 
 class ProcessTable {
@@ -76,7 +82,8 @@ class ProcessTable {
   static constexpr std::size_t kMaxCommBytes = 16;
   static constexpr std::size_t kMaxProcReadBytes = 64;
 
-  explicit ProcessTable(ProcessTableConfig config);
+  // Counts into `stats` when given (the daemon's Metrics), otherwise into its own.
+  explicit ProcessTable(ProcessTableConfig config, ProcessTableStats* stats = nullptr);
 
   // Records what a SYSCALL record shows: pid, ppid, comm (decoded bytes) and exe (decoded
   // bytes; only its hash is kept). pid 0 is ignored.
@@ -87,7 +94,11 @@ class ProcessTable {
   // counted). The view points into the table: use it before the next observe() or name_of().
   std::string_view name_of(std::uint32_t pid);
 
-  const ProcessTableCounters& counters() const { return counters_; }
+  const ProcessTableStats& stats() const { return *stats_; }
+  // /proc reads that gave no name (no such process, empty, error).
+  std::uint64_t proc_failures() const { return proc_failures_; }
+  // Entries whose pid showed another ppid, comm or exe.
+  std::uint64_t replaced() const { return replaced_; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
 
@@ -114,7 +125,9 @@ class ProcessTable {
   bool read_proc_comm(std::uint32_t pid, char* out, std::size_t& size);
 
   ProcessTableConfig config_;
-  ProcessTableCounters counters_;
+  StatsStorage<ProcessTableStats> stats_;
+  std::uint64_t proc_failures_ = 0;
+  std::uint64_t replaced_ = 0;
   std::vector<Slot> slots_;  // grows as processes are seen (reserved: untouched until used)
   std::size_t capacity_ = 0;
   std::vector<std::uint32_t> index_;  // open addressing (linear probing): slot index or kNone

@@ -84,7 +84,6 @@ bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error)
   options_ = options;
   options_.datagrams_per_call = std::max<std::size_t>(1, options_.datagrams_per_call);
   open_error_ = OpenError::none;
-  counters_ = ReceiveCounters{};
   early_records_.clear();
   early_next_ = 0;
 
@@ -151,18 +150,18 @@ void AuditDataSocket::count_discarded(DatagramKind kind) {
     case DatagramKind::record:
       break;
     case DatagramKind::replace_probe:
-      ++counters_.replace_probes;
+      increment(stats_->replace_probes_ignored);
       break;
     case DatagramKind::truncated:
-      ++counters_.truncated;
+      increment(stats_->records_truncated);
       break;
     case DatagramKind::malformed:
-      ++counters_.malformed;
+      increment(stats_->netlink_malformed);
       break;
     case DatagramKind::ack:
     case DatagramKind::status_reply:
     case DatagramKind::other_reply:
-      ++counters_.non_records;
+      increment(stats_->netlink_non_records);
       break;
   }
 }
@@ -209,15 +208,15 @@ bool AuditDataSocket::register_pid(std::string& error) {
     if (received < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       if (errno == ENOBUFS) {
-        ++counters_.enobufs;
+        increment(stats_->receive_enobufs);
         continue;
       }
       int saved = errno;
       return fail(classify_errno(saved), saved, "waiting for the AUDIT_SET answer", error);
     }
-    ++counters_.datagrams;
+    increment(stats_->netlink_datagrams);
     if (sender.nl_pid != 0) {
-      ++counters_.foreign_sender;
+      increment(stats_->netlink_foreign_sender);
       continue;
     }
     Datagram datagram = classify_datagram(buffer, static_cast<std::size_t>(received),
@@ -276,8 +275,8 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std:
     batch.append(early_records_.type(early_next_), text);
     ++early_next_;
     ++result.records;
-    ++counters_.records;
-    counters_.bytes += text.size();
+    increment(stats_->records_received);
+    increment(stats_->bytes_received, text.size());
   }
   if (early_next_ == early_records_.size() && early_next_ != 0) {
     early_records_.clear();
@@ -294,26 +293,26 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std:
       messages_[i].msg_len = 0;
     }
     int received = ::recvmmsg(fd_, messages_.data(), count, MSG_DONTWAIT, nullptr);
-    ++counters_.reads;
+    increment(stats_->netlink_reads);
     if (received < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        ++counters_.empty_reads;
+        increment(stats_->netlink_empty_reads);
         result.would_block = true;
         break;
       }
       if (errno == ENOBUFS) {  // the kernel dropped datagrams; the socket keeps working
-        ++counters_.enobufs;
+        increment(stats_->receive_enobufs);
         continue;
       }
-      ++counters_.receive_errors;
+      increment(stats_->receive_errors);
       result.error = errno;
       break;
     }
     for (int i = 0; i < received; ++i) {
-      ++counters_.datagrams;
+      increment(stats_->netlink_datagrams);
       if (!kernel_only_ && senders_[i].nl_pid != 0) {
-        ++counters_.foreign_sender;
+        increment(stats_->netlink_foreign_sender);
         continue;
       }
       const char* data = slots_.get() + static_cast<std::size_t>(i) * kSlotSize;
@@ -325,8 +324,8 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std:
       }
       batch.append(datagram.type, datagram.payload);
       ++result.records;
-      ++counters_.records;
-      counters_.bytes += datagram.payload.size();
+      increment(stats_->records_received);
+      increment(stats_->bytes_received, datagram.payload.size());
     }
     if (static_cast<unsigned>(received) < count) {
       result.would_block = true;  // drained; a datagram arriving now makes poll() wake us

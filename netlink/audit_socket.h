@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "correlate/record_batch.h"
+#include "correlate/stats.h"
 #include "netlink/audit_message.h"
 
 namespace aurelay::netlink {
@@ -50,19 +51,27 @@ enum class OpenError : std::uint8_t {
 
 std::string_view to_string(OpenError error);
 
-struct ReceiveCounters {
-  std::uint64_t datagrams = 0;       // everything received, records or not
-  std::uint64_t records = 0;         // records put into batches
-  std::uint64_t bytes = 0;           // record payload bytes put into batches
-  std::uint64_t enobufs = 0;         // the socket buffer overran: the kernel dropped datagrams
-  std::uint64_t truncated = 0;       // datagrams larger than the receive slot (dropped)
-  std::uint64_t replace_probes = 0;  // AUDIT_REPLACE probes (ignored)
-  std::uint64_t non_records = 0;     // acks and replies on the data socket (ignored)
-  std::uint64_t malformed = 0;       // shorter than a netlink header (dropped)
-  std::uint64_t foreign_sender = 0;  // not sent by the kernel (dropped)
-  std::uint64_t receive_errors = 0;  // other receive errors (returned in ReceiveResult::error)
-  std::uint64_t reads = 0;           // recvmmsg calls
-  std::uint64_t empty_reads = 0;     // recvmmsg calls that found the socket empty (EAGAIN)
+// What the reader takes in: records and bytes from any input, the rest from the netlink socket
+// (reader_waits from the collector's netlink source, which sleeps between reads).
+// clang-format off
+#define AURELAY_RECEIVE_STATS(COUNTER, GAUGE)                                                     \
+  COUNTER(records_received, "records received", "Audit records read from the input")           \
+  COUNTER(bytes_received, "bytes received", "Bytes of audit records read from the input")      \
+  COUNTER(receive_enobufs, "receive ENOBUFS", "Netlink socket overruns (the kernel dropped records)") \
+  COUNTER(records_truncated, "records truncated", "Records cut short or too long for a receive slot") \
+  COUNTER(replace_probes_ignored, "replace probes ignored", "AUDIT_REPLACE probes ignored by the reader") \
+  COUNTER(netlink_datagrams, "netlink datagrams received", "Netlink datagrams received, records or not") \
+  COUNTER(netlink_non_records, "netlink non-record messages ignored", "Netlink acks and replies on the data socket") \
+  COUNTER(netlink_malformed, "netlink malformed messages", "Netlink messages shorter than a header (dropped)") \
+  COUNTER(netlink_foreign_sender, "netlink foreign sender messages", "Netlink messages not sent by the kernel (dropped)") \
+  COUNTER(receive_errors, "receive errors", "Input receive errors other than ENOBUFS")          \
+  COUNTER(netlink_reads, "netlink reads", "recvmmsg calls on the audit socket (records per read: records received / (reads - empty reads))") \
+  COUNTER(netlink_empty_reads, "netlink empty reads", "recvmmsg calls that found the audit socket empty") \
+  COUNTER(reader_waits, "reader waits", "Times the reader slept: for the first record, or letting more records queue behind it")
+// clang-format on
+
+struct ReceiveStats {
+  AURELAY_STATS_MEMBERS(AURELAY_RECEIVE_STATS)
 };
 
 struct ReceiveResult {
@@ -73,7 +82,8 @@ struct ReceiveResult {
 
 class AuditDataSocket {
  public:
-  AuditDataSocket() = default;
+  // Counts into `stats` when given (the daemon's Metrics), otherwise into its own.
+  explicit AuditDataSocket(ReceiveStats* stats = nullptr) : stats_(stats) {}
   ~AuditDataSocket();
   AuditDataSocket(const AuditDataSocket&) = delete;
   AuditDataSocket& operator=(const AuditDataSocket&) = delete;
@@ -99,7 +109,7 @@ class AuditDataSocket {
   ReceiveResult receive_batch(correlate::RecordBatch& batch, std::size_t max_records,
                               std::size_t max_bytes = SIZE_MAX);
 
-  const ReceiveCounters& counters() const { return counters_; }
+  const ReceiveStats& stats() const { return *stats_; }
 
   // Unicast: gives the audit pid back (AUDIT_SET pid 0) if this process still holds it. After
   // this, records already queued on the socket can still be drained with receive_batch().
@@ -121,7 +131,7 @@ class AuditDataSocket {
   bool registered_ = false;
   OpenError open_error_ = OpenError::none;
   int granted_buffer_bytes_ = 0;
-  ReceiveCounters counters_;
+  StatsStorage<ReceiveStats> stats_;
 
   // recvmmsg slots: one header + payload region per datagram. Not zero-filled: a slot's pages
   // are touched only as far as datagrams reach (most records are far smaller than a slot).

@@ -532,7 +532,7 @@ FieldTarget (*field_map_of(std::uint32_t type))(std::string_view);
 
 struct MozdefEncoder::State {
   EncoderConfig config;
-  EncoderCounters counters;
+  StatsStorage<EncoderStats> stats;
   std::vector<std::string> tags;
   std::string own_pid;
 
@@ -585,8 +585,13 @@ struct MozdefEncoder::State {
   JsonWriter escaper;
   bool need_comma = false;
 
-  explicit State(EncoderConfig c)
-      : config(std::move(c)), ids(config.id_cache_size), processes(config.process_table) {
+  State(EncoderConfig c, EncoderStats* external_stats,
+        correlate::ProcessTableStats* process_table_stats)
+      : config(std::move(c)),
+        stats(external_stats),
+        syscalls(&stats->unknown_syscalls),
+        ids(config.id_cache_size, correlate::IdNames::default_account_files(), &stats->id_lookups),
+        processes(config.process_table, process_table_stats) {
     std::string_view rest = config.tags;
     while (!rest.empty()) {
       std::size_t comma = rest.find(',');
@@ -625,14 +630,16 @@ struct MozdefEncoder::State {
 
   template <typename Write>
   std::string render_constant(Write write) {
-    const EncoderCounters before = counters;
+    const std::uint64_t truncated_before = value_of(stats->values_truncated);
+    const std::uint64_t fixed_before = value_of(stats->invalid_utf8_fixed);
     stream.begin();
     need_comma = true;
     write();
-    const bool unchanged = counters.truncated_values == before.truncated_values &&
-                           counters.invalid_utf8_fixed == before.invalid_utf8_fixed;
+    const bool unchanged = value_of(stats->values_truncated) == truncated_before &&
+                           value_of(stats->invalid_utf8_fixed) == fixed_before;
     std::string rendered = unchanged ? std::string(stream.data, stream.len) : std::string();
-    counters = before;
+    stats->values_truncated.store(truncated_before, std::memory_order_relaxed);
+    stats->invalid_utf8_fixed.store(fixed_before, std::memory_order_relaxed);
     truncation.clear();
     truncation_count = 0;
     return rendered;
@@ -698,7 +705,7 @@ struct MozdefEncoder::State {
             check += n;
           }
         }
-        ++counters.invalid_utf8_fixed;
+        increment(stats->invalid_utf8_fixed);
         value = sanitized;
       }
     }
@@ -712,7 +719,7 @@ struct MozdefEncoder::State {
     escaper.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
   }
   void note_truncation(std::string_view name, std::size_t original_size) {
-    ++counters.truncated_values;
+    increment(stats->values_truncated);
     ++truncation_count;
     truncation.append(name);
     truncation.push_back(':');
@@ -864,7 +871,7 @@ struct MozdefEncoder::State {
     arena.append(value);
     ref.size = static_cast<std::uint32_t>(arena.size() - ref.offset);
     extra.push_back(ref);
-    ++counters.extra_fields;
+    increment(stats->extra_fields);
   }
   // Sets `key` to `value` unless it has one: an equal second value is dropped, a different one
   // is kept in `extra` under its record type and field name.
@@ -1497,7 +1504,7 @@ struct MozdefEncoder::State {
     set_lasting(K::completion, to_string(event.completion()), 0, "completion");
     if (event.is_continuation()) {
       set_lasting(K::continuation, "true", 0, "continuation");
-      ++counters.continuations;
+      increment(stats->continuation_documents);
     }
   }
   // The event's record types, comma separated; remembered for the last sequence of types (a
@@ -1699,20 +1706,15 @@ void MozdefEncoder::State::describe(const correlate::Event& event) {
   category.assign(described);  // it may view the arena, which grows below
 }
 
-MozdefEncoder::MozdefEncoder(EncoderConfig config)
-    : state_(std::make_unique<State>(std::move(config))) {}
+MozdefEncoder::MozdefEncoder(EncoderConfig config, EncoderStats* stats,
+                             correlate::ProcessTableStats* process_table_stats)
+    : state_(std::make_unique<State>(std::move(config), stats, process_table_stats)) {}
 MozdefEncoder::~MozdefEncoder() = default;
 
-const EncoderCounters& MozdefEncoder::counters() const {
-  State& s = *state_;
-  s.counters.unknown_syscalls = s.syscalls.unknown();
-  s.counters.id_lookups = s.ids.lookups();
-  const correlate::ProcessTableCounters& processes = s.processes.counters();
-  s.counters.parent_hits = processes.hits;
-  s.counters.parent_misses = processes.misses;
-  s.counters.parent_evictions = processes.evictions;
-  s.counters.parent_proc_reads = processes.proc_reads;
-  return s.counters;
+const EncoderStats& MozdefEncoder::stats() const { return *state_->stats; }
+
+const correlate::ProcessTableStats& MozdefEncoder::process_table_stats() const {
+  return state_->processes.stats();
 }
 
 void MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) {
@@ -1723,7 +1725,7 @@ void MozdefEncoder::encode(const correlate::Event& event, DocumentBatch& batch) 
   s.write_document(event);
   batch.buffer().append(s.stream.data, s.stream.len);
   batch.end_document(event.key().sec * 1000 + event.key().msec);
-  ++s.counters.documents;
+  increment(s.stats->documents_encoded);
   // During a burst the scratch a large event grew is kept for the next one (giving it back
   // after each would map and unmap it per event); only a pathological event's is let go at
   // once. What remains goes back when the input is quiet (release_idle_memory).

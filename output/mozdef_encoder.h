@@ -67,23 +67,27 @@ struct EncoderConfig {
   correlate::ProcessTableConfig process_table;          // details.parentprocess
 };
 
-struct EncoderCounters {
-  std::uint64_t documents = 0;
-  std::uint64_t invalid_utf8_fixed = 0;  // values whose invalid UTF-8 bytes were escaped
-  std::uint64_t continuations = 0;       // documents of continuation events
-  std::uint64_t truncated_values = 0;    // values cut to max_value_bytes
-  std::uint64_t extra_fields = 0;        // fields kept in details.extra (no key of their own)
-  std::uint64_t parent_hits = 0;         // parentprocess found in the process table
-  std::uint64_t parent_misses = 0;       // parent unknown (no parentprocess)
-  std::uint64_t parent_evictions = 0;    // process table entries evicted
-  std::uint64_t parent_proc_reads = 0;   // /proc/<ppid>/comm reads (live only)
-  std::uint64_t unknown_syscalls = 0;    // SYSCALL records whose number/arch has no name
-  std::uint64_t id_lookups = 0;          // getpwuid_r/getgrgid_r calls (id cache misses)
+// clang-format off
+#define AURELAY_ENCODER_STATS(COUNTER, GAUGE)                                                     \
+  COUNTER(documents_encoded, "documents encoded", "MozDef documents encoded")                  \
+  COUNTER(continuation_documents, "continuation documents", "Documents of continuation events") \
+  COUNTER(values_truncated, "values truncated", "Values cut to max_value_bytes")               \
+  COUNTER(invalid_utf8_fixed, "values with invalid UTF-8 escaped", "Values whose invalid UTF-8 bytes were escaped") \
+  COUNTER(extra_fields, "fields kept in extra", "Fields kept in details.extra")                \
+  COUNTER(unknown_syscalls, "unknown syscalls", "SYSCALL records whose number has no name")     \
+  COUNTER(id_lookups, "uid/gid name lookups", "User and group name lookups (id cache misses)")
+// clang-format on
+
+struct EncoderStats {
+  AURELAY_STATS_MEMBERS(AURELAY_ENCODER_STATS)
 };
 
 class MozdefEncoder {
  public:
-  explicit MozdefEncoder(EncoderConfig config);
+  // Counts into `stats` and `process_table_stats` when given (the daemon's Metrics), otherwise
+  // into its own.
+  explicit MozdefEncoder(EncoderConfig config, EncoderStats* stats = nullptr,
+                         correlate::ProcessTableStats* process_table_stats = nullptr);
   ~MozdefEncoder();
   MozdefEncoder(const MozdefEncoder&) = delete;
   MozdefEncoder& operator=(const MozdefEncoder&) = delete;
@@ -97,7 +101,9 @@ class MozdefEncoder {
   // Bytes of scratch the encoder holds between documents.
   std::size_t scratch_bytes() const;
 
-  const EncoderCounters& counters() const;
+  const EncoderStats& stats() const;
+  // Lookups of parent processes (details.parentprocess).
+  const correlate::ProcessTableStats& process_table_stats() const;
 
   struct State;  // defined in the .cpp
 

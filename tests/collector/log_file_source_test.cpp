@@ -29,10 +29,9 @@ class LogFileSourceTest : public ::testing::Test {
     out << content;
   }
 
-  // Reads every line, in batches of at most `per_batch` records.
-  std::vector<std::string> read_all(SourceCounters* counters = nullptr,
-                                    std::size_t per_batch = 1000) {
-    Result<std::unique_ptr<LogFileSource>> opened = LogFileSource::open(path_);
+  // Reads every line, in batches of at most `per_batch` records, counting into `stats` when given.
+  std::vector<std::string> read_all(ReceiveStats* stats = nullptr, std::size_t per_batch = 1000) {
+    Result<std::unique_ptr<LogFileSource>> opened = LogFileSource::open(path_, stats);
     EXPECT_TRUE(opened.ok()) << opened.error();
     std::vector<std::string> lines;
     if (!opened) return lines;
@@ -47,7 +46,6 @@ class LogFileSourceTest : public ::testing::Test {
       }
       if (status == SourceStatus::end || status == SourceStatus::failed) break;
     }
-    if (counters) *counters = source->counters();
     return lines;
   }
 
@@ -66,11 +64,11 @@ TEST_F(LogFileSourceTest, LinesAcrossReadChunksArriveWhole) {
     content += line + "\n";
   }
   write_file(content);
-  SourceCounters counters;
-  EXPECT_EQ(read_all(&counters, 333), expected);
-  EXPECT_EQ(counters.records, expected.size());
-  EXPECT_EQ(counters.bytes, content.size());
-  EXPECT_EQ(counters.truncated, 0u);
+  ReceiveStats stats;
+  EXPECT_EQ(read_all(&stats, 333), expected);
+  EXPECT_EQ(stats.records_received.load(), expected.size());
+  EXPECT_EQ(stats.bytes_received.load(), content.size());
+  EXPECT_EQ(stats.records_truncated.load(), 0u);
 }
 
 TEST_F(LogFileSourceTest, LastLineWithoutNewlineAndEmptyLines) {
@@ -81,9 +79,9 @@ TEST_F(LogFileSourceTest, LastLineWithoutNewlineAndEmptyLines) {
 TEST_F(LogFileSourceTest, OverLongLinesAreSkippedAndCounted) {
   const std::string long_line(LogFileSource::kMaxLine + 10, 'x');
   write_file("before\n" + long_line + "\nafter\n" + long_line);
-  SourceCounters counters;
-  EXPECT_EQ(read_all(&counters), (std::vector<std::string>{"before", "after"}));
-  EXPECT_EQ(counters.truncated, 2u);
+  ReceiveStats stats;
+  EXPECT_EQ(read_all(&stats), (std::vector<std::string>{"before", "after"}));
+  EXPECT_EQ(stats.records_truncated.load(), 2u);
 }
 
 TEST_F(LogFileSourceTest, EmptyFileEnds) {

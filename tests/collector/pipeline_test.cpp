@@ -36,8 +36,10 @@ void append_user_login(correlate::RecordBatch& batch, std::uint64_t serial,
 class GeneratedSource final : public RecordSource {
  public:
   // `enobufs_every`: count a socket overrun every that many reads (0 = never).
-  explicit GeneratedSource(std::uint64_t events, bool endless = false, int enobufs_every = 0)
-      : events_(events), endless_(endless), enobufs_every_(enobufs_every) {}
+  // Counts into `stats` (the pipeline's Metrics, as the daemon's sources do) when given.
+  explicit GeneratedSource(std::uint64_t events, bool endless = false, int enobufs_every = 0,
+                           ReceiveStats* stats = nullptr)
+      : events_(events), endless_(endless), enobufs_every_(enobufs_every), stats_(stats) {}
 
   SourceStatus read(correlate::RecordBatch& batch, std::size_t max_records, int) override {
     if (stopped_ || (!endless_ && next_ >= events_)) return SourceStatus::end;
@@ -46,12 +48,12 @@ class GeneratedSource final : public RecordSource {
       append_user_login(batch, ++next_);
       ++added;
     }
-    counters_.records += added;
-    if (enobufs_every_ > 0 && ++reads_ % enobufs_every_ == 0) ++counters_.enobufs;
+    increment(stats_->records_received, added);
+    if (enobufs_every_ > 0 && ++reads_ % enobufs_every_ == 0) increment(stats_->receive_enobufs);
     return SourceStatus::records;
   }
   void stop_intake() override { stopped_ = true; }
-  SourceCounters counters() const override { return counters_; }
+  const ReceiveStats& stats() const override { return *stats_; }
   const std::string& error() const override { return error_; }
 
  private:
@@ -61,7 +63,7 @@ class GeneratedSource final : public RecordSource {
   std::uint64_t reads_ = 0;
   std::uint64_t next_ = 0;
   bool stopped_ = false;
-  SourceCounters counters_;
+  StatsStorage<ReceiveStats> stats_{nullptr};
   std::string error_;
 };
 
@@ -142,8 +144,8 @@ TEST(Pipeline, DeliversEveryEventExactlyOnce) {
   Metrics metrics;
   auto sink = std::make_unique<RecordingSink>();
   RecordingSink* recording = sink.get();
-  Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(50000), std::move(sink),
-                    metrics);
+  Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(50000, false, 0, &metrics),
+                    std::move(sink), metrics);
   pipeline.start();
   wait_finished(pipeline);
   EXPECT_EQ(recording->documents(), 50000u);
@@ -193,7 +195,7 @@ TEST(Pipeline, SlowSinkWithDropCountsWhatItDrops) {
 TEST(Pipeline, SocketOverrunsAreCountedAndWarnedAboutOnce) {
   CapturedLog log;
   Metrics metrics;
-  Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(5000, false, 10),
+  Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(5000, false, 10, &metrics),
                     std::make_unique<RecordingSink>(), metrics);
   pipeline.start();
   wait_finished(pipeline);
@@ -218,8 +220,8 @@ TEST(Pipeline, StopDrainsWhatWasReadAndEnds) {
   Metrics metrics;
   auto sink = std::make_unique<RecordingSink>();
   RecordingSink* recording = sink.get();
-  Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(0, true), std::move(sink),
-                    metrics);
+  Pipeline pipeline(small_config(), std::make_unique<GeneratedSource>(0, true, 0, &metrics),
+                    std::move(sink), metrics);
   pipeline.start();
   ASSERT_TRUE(aurelay::testing::wait_for([&] { return recording->documents() > 0; }, 30s));
   pipeline.request_stop();
@@ -253,10 +255,7 @@ class BurstThenQuietSource final : public RecordSource {
     return SourceStatus::end;
   }
   void stop_intake() override {}
-  SourceCounters counters() const override {
-    std::lock_guard lock(mutex_);
-    return counters_;
-  }
+  const ReceiveStats& stats() const override { return *stats_; }
   const std::string& error() const override { return error_; }
   std::size_t capacity_after_quiet() {
     std::lock_guard lock(mutex_);
@@ -266,14 +265,14 @@ class BurstThenQuietSource final : public RecordSource {
  private:
   void append(correlate::RecordBatch& batch, const std::string& text) {
     append_user_login(batch, ++serial_, text);
-    ++counters_.records;
+    increment(stats_->records_received);
   }
 
   mutable std::mutex mutex_;
   int reads_ = 0;
   std::uint64_t serial_ = 0;
   std::size_t capacity_after_quiet_ = SIZE_MAX;
-  SourceCounters counters_;
+  StatsStorage<ReceiveStats> stats_{nullptr};
   std::string error_;
 };
 
@@ -326,11 +325,11 @@ class PacedSource final : public RecordSource {
     if (reads_left_ == 0) return SourceStatus::idle;
     --reads_left_;
     for (std::size_t i = 0; i < per_read_; ++i) append_user_login(batch, ++serial_);
-    counters_.records += per_read_;
+    increment(stats_->records_received, per_read_);
     return SourceStatus::records;
   }
   void stop_intake() override { stopped_ = true; }
-  SourceCounters counters() const override { return counters_; }
+  const ReceiveStats& stats() const override { return *stats_; }
   const std::string& error() const override { return error_; }
 
  private:
@@ -339,7 +338,7 @@ class PacedSource final : public RecordSource {
   std::chrono::milliseconds pause_;
   std::uint64_t serial_ = 0;
   bool stopped_ = false;
-  SourceCounters counters_;
+  StatsStorage<ReceiveStats> stats_{nullptr};
   std::string error_;
 };
 

@@ -94,9 +94,9 @@ TEST_F(EventAssemblerTest, CompletesOnEoeWithoutStoringIt) {
   EXPECT_EQ(e.types, (std::vector<std::uint32_t>{kTypeSyscall, kTypeExecve, kTypeProctitle}));
   EXPECT_EQ(e.bodies[1], "argc=1 a0=\"ls\"");
   EXPECT_EQ(assembler.in_flight(), 0u);
-  EXPECT_EQ(assembler.counters().records, 4u);
-  EXPECT_EQ(assembler.counters().by_eoe, 1u);
-  EXPECT_EQ(assembler.counters().events, 1u);
+  EXPECT_EQ(assembler.records_accepted(), 4u);
+  EXPECT_EQ(assembler.stats().events_by_eoe.load(), 1u);
+  EXPECT_EQ(assembler.stats().events_completed.load(), 1u);
 }
 
 TEST_F(EventAssemblerTest, TerminalTypesCompleteAtOnce) {
@@ -111,7 +111,7 @@ TEST_F(EventAssemblerTest, TerminalTypesCompleteAtOnce) {
     EXPECT_EQ(recorder.events[i].types, std::vector<std::uint32_t>{terminal[i]});
   }
   EXPECT_EQ(assembler.in_flight(), 0u);
-  EXPECT_EQ(assembler.counters().by_terminal, std::size(terminal));
+  EXPECT_EQ(assembler.stats().events_by_terminal.load(), std::size(terminal));
 }
 
 TEST_F(EventAssemblerTest, CompletionRuleTable) {
@@ -207,7 +207,7 @@ TEST_F(EventAssemblerTest, MissingEoeCompletesOnTimeoutFromFirstRecord) {
   assembler.expire(t0 + milliseconds(10000));
   ASSERT_EQ(recorder.events.size(), 2u);
   EXPECT_EQ(recorder.events[1].serial, 31u);
-  EXPECT_EQ(assembler.counters().by_timeout, 2u);
+  EXPECT_EQ(assembler.stats().events_timed_out.load(), 2u);
   EXPECT_EQ(assembler.in_flight(), 0u);
 }
 
@@ -244,13 +244,13 @@ TEST_F(EventAssemblerTest, LateRecordsFormOneContinuationEventCompletedByTheUsua
   EXPECT_EQ(recorder.events[1].completion, Completion::eoe);
   EXPECT_EQ(recorder.events[1].serial, 40u);
   EXPECT_EQ(recorder.events[1].bodies, (std::vector<std::string>{"late", "late2"}));
-  EXPECT_EQ(assembler.counters().late_records, 2u);
-  EXPECT_EQ(assembler.counters().continuations, 1u);
-  EXPECT_EQ(assembler.counters().events, 2u);
+  EXPECT_EQ(assembler.stats().late_records.load(), 2u);
+  EXPECT_EQ(assembler.stats().continuation_events.load(), 1u);
+  EXPECT_EQ(assembler.stats().events_completed.load(), 2u);
   // An EOE for the emitted key with nothing open is only counted.
   assembler.add(record(kTypeEoe, 40, ""), t0 + milliseconds(150));
   EXPECT_EQ(recorder.events.size(), 2u);
-  EXPECT_EQ(assembler.counters().late_eoe, 1u);
+  EXPECT_EQ(assembler.stats().late_eoe.load(), 1u);
 }
 
 TEST_F(EventAssemblerTest, UserMessageFollowedByItsSyscallGivesTwoEventsNotOnePerRecord) {
@@ -293,7 +293,7 @@ TEST_F(EventAssemblerTest, ContinuationWithoutEoeCompletesOnTimeoutAndAtEndOfInp
   ASSERT_EQ(recorder.events.size(), 5u);
   EXPECT_TRUE(recorder.events[4].continuation);
   EXPECT_EQ(recorder.events[4].completion, Completion::terminal);
-  EXPECT_EQ(assembler.counters().continuations, 3u);
+  EXPECT_EQ(assembler.stats().continuation_events.load(), 3u);
 }
 
 TEST_F(EventAssemblerTest, RememberedKeysAreBounded) {
@@ -302,21 +302,21 @@ TEST_F(EventAssemblerTest, RememberedKeysAreBounded) {
   assembler.add(record(kUserAcct, 2), t0);
   assembler.add(record(kUserAcct, 3), t0);  // pushes key 1 out of the ring
   assembler.add(record(kTypeSyscall, 3), t0);
-  EXPECT_EQ(assembler.counters().late_records, 1u);  // 3 is remembered
+  EXPECT_EQ(assembler.stats().late_records.load(), 1u);  // 3 is remembered
   assembler.add(record(kTypeSyscall, 1), t0);
-  EXPECT_EQ(assembler.counters().late_records, 1u);  // 1 is forgotten: a new event opens
+  EXPECT_EQ(assembler.stats().late_records.load(), 1u);  // 1 is forgotten: a new event opens
   EXPECT_EQ(assembler.in_flight(), 2u);              // 3's continuation and the new event 1
-  EXPECT_EQ(assembler.counters().continuations, 1u);
+  EXPECT_EQ(assembler.stats().continuation_events.load(), 1u);
   assembler.add(record(kTypeEoe, 99, ""), t0);
-  EXPECT_EQ(assembler.counters().orphan_eoe, 1u);
+  EXPECT_EQ(assembler.stats().orphan_eoe.load(), 1u);
 }
 
 TEST_F(EventAssemblerTest, ZeroRememberedKeysNeverContinues) {
   EventAssembler assembler({milliseconds(100), 16, 0}, recorder.handler());
   assembler.add(record(kUserAcct, 1), t0);
   assembler.add(record(kUserAcct, 1), t0);
-  EXPECT_EQ(assembler.counters().late_records, 0u);
-  EXPECT_EQ(assembler.counters().by_terminal, 2u);
+  EXPECT_EQ(assembler.stats().late_records.load(), 0u);
+  EXPECT_EQ(assembler.stats().events_by_terminal.load(), 2u);
 }
 
 TEST_F(EventAssemblerTest, OverflowCompletesTheOldestFirst) {
@@ -331,13 +331,14 @@ TEST_F(EventAssemblerTest, OverflowCompletesTheOldestFirst) {
   EXPECT_EQ(recorder.events[0].completion, Completion::overflow);
   EXPECT_EQ(recorder.events[0].bodies, (std::vector<std::string>{"b", "b2"}));
   EXPECT_EQ(assembler.in_flight(), 2u);
-  EXPECT_EQ(assembler.counters().by_overflow, 1u);
+  EXPECT_EQ(assembler.stats().events_evicted.load(), 1u);
   // Terminal records and EOE do not open events, so they never cause overflow.
   assembler.add(record(kUserAcct, 53), t0);
   assembler.add(record(kTypeEoe, 50, ""), t0);
-  EXPECT_EQ(assembler.counters().by_overflow, 1u);
+  EXPECT_EQ(assembler.stats().events_evicted.load(), 1u);
   assembler.add(record(kTypePath, 51, "late"), t0);
-  EXPECT_EQ(assembler.counters().continuations, 1u);  // 51 was emitted: a continuation opens
+  // 51 was emitted: a continuation opens
+  EXPECT_EQ(assembler.stats().continuation_events.load(), 1u);
 }
 
 TEST_F(EventAssemblerTest, FlushCompletesEverythingInArrivalOrder) {
@@ -351,7 +352,7 @@ TEST_F(EventAssemblerTest, FlushCompletesEverythingInArrivalOrder) {
   EXPECT_EQ(recorder.events[1].serial, 1u);
   EXPECT_EQ(recorder.events[2].serial, 2u);
   for (const Captured& e : recorder.events) EXPECT_EQ(e.completion, Completion::end_of_input);
-  EXPECT_EQ(assembler.counters().by_end_of_input, 3u);
+  EXPECT_EQ(assembler.stats().events_at_end_of_input.load(), 3u);
   EXPECT_EQ(assembler.in_flight(), 0u);
   assembler.flush();
   EXPECT_EQ(recorder.events.size(), 3u);
@@ -388,8 +389,8 @@ TEST_F(EventAssemblerTest, ReplaceProbesAreIgnoredAndCounted) {
   assembler.add(record(kTypeEoe, 61, ""), t0);
   ASSERT_EQ(recorder.events.size(), 1u);
   EXPECT_EQ(recorder.events[0].types, std::vector<std::uint32_t>{kTypeSyscall});
-  EXPECT_EQ(assembler.counters().replace_ignored, 2u);
-  EXPECT_EQ(assembler.counters().records, 2u);
+  EXPECT_EQ(assembler.stats().correlator_replace_ignored.load(), 2u);
+  EXPECT_EQ(assembler.records_accepted(), 2u);
 }
 
 TEST_F(EventAssemblerTest, UnknownTypesFollowTheirRange) {
@@ -472,8 +473,8 @@ TEST_F(EventAssemblerTest, IndexGrowsToManyOpenEventsEmptiesAndGrowsAgain) {
     EXPECT_EQ(e.completion, Completion::eoe) << i;
     EXPECT_EQ(e.types.size(), 2u) << i;
   }
-  EXPECT_EQ(assembler.counters().late_eoe, 2u);
-  EXPECT_EQ(assembler.counters().orphan_eoe, 0u);
+  EXPECT_EQ(assembler.stats().late_eoe.load(), 2u);
+  EXPECT_EQ(assembler.stats().orphan_eoe.load(), 0u);
 }
 
 TEST(CompletionTest, NamesAreStable) {
@@ -500,7 +501,7 @@ std::string raw_event_id(std::string_view line) {
 
 struct Replay {
   std::vector<Captured> events;
-  AssemblerCounters counters;
+  std::unique_ptr<AssemblerStats> stats = std::make_unique<AssemblerStats>();
   std::size_t lines = 0;
   std::size_t parse_failures = 0;
   std::set<std::string> distinct_ids;
@@ -510,7 +511,7 @@ struct Replay {
 Replay replay_file(const std::filesystem::path& path) {
   Replay replay;
   Recorder recorder;
-  EventAssembler assembler({}, recorder.handler());
+  EventAssembler assembler({}, recorder.handler(), replay.stats.get());
   const std::string text = testing::read_file(path);
   TimePoint now{};
   std::size_t position = 0;
@@ -534,7 +535,6 @@ Replay replay_file(const std::filesystem::path& path) {
   }
   assembler.flush();
   replay.events = std::move(recorder.events);
-  replay.counters = assembler.counters();
   return replay;
 }
 
@@ -556,15 +556,15 @@ void expect_one_event_per_id(const Replay& replay) {
   }
   EXPECT_EQ(emitted, replay.distinct_ids);
   EXPECT_EQ(records, replay.lines - replay.eoe_lines);
-  EXPECT_EQ(replay.counters.late_records, 0u);
-  EXPECT_EQ(replay.counters.orphan_eoe, 0u);
+  EXPECT_EQ(replay.stats->late_records.load(), 0u);
+  EXPECT_EQ(replay.stats->orphan_eoe.load(), 0u);
 }
 
 // Netlink form: every syscall event ends with EOE; user messages are complete at once (terminal);
 // the kernel records that come alone without EOE (SECCOMP, ANOM_ABEND: unaudited syscall) wait
 // for the timeout, here the final flush. Returns how many did.
 std::size_t expect_netlink_completions(const Replay& replay) {
-  EXPECT_EQ(replay.counters.by_eoe, replay.eoe_lines);
+  EXPECT_EQ(replay.stats->events_by_eoe.load(), replay.eoe_lines);
   std::size_t alone_without_eoe = 0;
   for (const Captured& e : replay.events) {
     if (e.completion != Completion::end_of_input) continue;
@@ -574,7 +574,8 @@ std::size_t expect_netlink_completions(const Replay& replay) {
       EXPECT_TRUE(e.types[0] == kSeccomp || e.types[0] == kAnomAbend) << e.types[0];
     }
   }
-  EXPECT_EQ(replay.counters.by_eoe + replay.counters.by_terminal + alone_without_eoe,
+  EXPECT_EQ(replay.stats->events_by_eoe.load() + replay.stats->events_by_terminal.load() +
+                alone_without_eoe,
             replay.events.size());
   return alone_without_eoe;
 }
@@ -603,7 +604,8 @@ TEST(EventAssemblerCorpusTest, NetlinkCaptureGivesOneEventPerId) {
   EXPECT_EQ(interleaved_ids(path), 48u);
   expect_one_event_per_id(replay);
   EXPECT_EQ(expect_netlink_completions(replay), 0u);
-  EXPECT_EQ(replay.counters.by_terminal, 10u);  // the user and group management messages
+  // the user and group management messages
+  EXPECT_EQ(replay.stats->events_by_terminal.load(), 10u);
 }
 
 TEST(EventAssemblerCorpusTest, SharedNetlinkCorpusGivesOneEventPerIdWhenPresent) {
@@ -623,9 +625,9 @@ TEST(EventAssemblerCorpusTest, AuditdLogGivesOneEventPerId) {
     EXPECT_EQ(replay.distinct_ids.size(), 205u);
     expect_one_event_per_id(replay);
     EXPECT_EQ(replay.eoe_lines, 0u);
-    EXPECT_EQ(replay.counters.by_eoe, 0u);
-    EXPECT_EQ(replay.counters.by_terminal, 1u);  // the user message
-    EXPECT_EQ(replay.counters.by_end_of_input, 204u);
+    EXPECT_EQ(replay.stats->events_by_eoe.load(), 0u);
+    EXPECT_EQ(replay.stats->events_by_terminal.load(), 1u);  // the user message
+    EXPECT_EQ(replay.stats->events_at_end_of_input.load(), 204u);
   }
   const std::filesystem::path path = testing::corpus_path("real-small.log");
   if (path.empty()) return;  // an extra input of a development checkout
@@ -635,8 +637,8 @@ TEST(EventAssemblerCorpusTest, AuditdLogGivesOneEventPerId) {
   EXPECT_EQ(replay.distinct_ids.size(), 1657u);
   expect_one_event_per_id(replay);
   EXPECT_EQ(replay.eoe_lines, 0u);
-  EXPECT_EQ(replay.counters.by_eoe, 0u);
-  EXPECT_GT(replay.counters.by_end_of_input, 1500u);
+  EXPECT_EQ(replay.stats->events_by_eoe.load(), 0u);
+  EXPECT_GT(replay.stats->events_at_end_of_input.load(), 1500u);
 }
 
 Event to_event(const Captured& c) {

@@ -52,9 +52,9 @@ void write_comm(const TempDir& root, std::uint32_t pid, const std::string& conte
 TEST(ProcessTableTest, UnknownPidIsAMiss) {
   ProcessTable table(table_config(8));
   EXPECT_EQ(table.name_of(42), "");
-  EXPECT_EQ(table.counters().misses, 1u);
-  EXPECT_EQ(table.counters().hits, 0u);
-  EXPECT_EQ(table.counters().proc_reads, 0u);
+  EXPECT_EQ(table.stats().parent_unknown.load(), 1u);
+  EXPECT_EQ(table.stats().parent_known.load(), 0u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 0u);
 }
 
 TEST(ProcessTableTest, ObservedPidIsAHit) {
@@ -62,15 +62,15 @@ TEST(ProcessTableTest, ObservedPidIsAHit) {
   table.observe(100, 1, "bash", "/usr/bin/bash");
   EXPECT_EQ(table.name_of(100), "bash");
   EXPECT_EQ(table.name_of(100), "bash");
-  EXPECT_EQ(table.counters().hits, 2u);
-  EXPECT_EQ(table.counters().misses, 0u);
+  EXPECT_EQ(table.stats().parent_known.load(), 2u);
+  EXPECT_EQ(table.stats().parent_unknown.load(), 0u);
   EXPECT_EQ(table.size(), 1u);
 }
 
 TEST(ProcessTableTest, TheSameProcessAgainIsNoReplacement) {
   ProcessTable table(table_config(8));
   for (int i = 0; i < 3; ++i) table.observe(100, 1, "bash", "/usr/bin/bash");
-  EXPECT_EQ(table.counters().replaced, 0u);
+  EXPECT_EQ(table.replaced(), 0u);
   EXPECT_EQ(table.size(), 1u);
 }
 
@@ -78,9 +78,9 @@ TEST(ProcessTableTest, PidReuseWithAnotherParentReplaces) {
   ProcessTable table(table_config(8));
   table.observe(100, 1, "bash", "/usr/bin/bash");
   table.observe(100, 7, "bash", "/usr/bin/bash");  // same name and image, another parent
-  EXPECT_EQ(table.counters().replaced, 1u);
+  EXPECT_EQ(table.replaced(), 1u);
   table.observe(100, 7, "cron", "/usr/sbin/cron");  // reused by another program
-  EXPECT_EQ(table.counters().replaced, 2u);
+  EXPECT_EQ(table.replaced(), 2u);
   EXPECT_EQ(table.name_of(100), "cron");
   EXPECT_EQ(table.size(), 1u);
 }
@@ -90,14 +90,14 @@ TEST(ProcessTableTest, ExecveOfANewImageReplaces) {
   table.observe(200, 100, "bash", "/usr/bin/bash");  // fork of the shell, audited
   table.observe(200, 100, "ssh", "/usr/bin/ssh");    // its execve: the record shows the new image
   EXPECT_EQ(table.name_of(200), "ssh");
-  EXPECT_EQ(table.counters().replaced, 1u);
+  EXPECT_EQ(table.replaced(), 1u);
 }
 
 TEST(ProcessTableTest, SameNameAnotherImageReplaces) {
   ProcessTable table(table_config(8));
   table.observe(200, 100, "python3", "/usr/bin/python3.11");
   table.observe(200, 100, "python3", "/opt/python/bin/python3.12");
-  EXPECT_EQ(table.counters().replaced, 1u);
+  EXPECT_EQ(table.replaced(), 1u);
 }
 
 TEST(ProcessTableTest, RenameReplaces) {
@@ -105,7 +105,7 @@ TEST(ProcessTableTest, RenameReplaces) {
   table.observe(300, 1, "systemd", "/usr/lib/systemd/systemd");
   table.observe(300, 1, "(sd-pam)", "/usr/lib/systemd/systemd");
   EXPECT_EQ(table.name_of(300), "(sd-pam)");
-  EXPECT_EQ(table.counters().replaced, 1u);
+  EXPECT_EQ(table.replaced(), 1u);
 }
 
 TEST(ProcessTableTest, PidZeroIsNoProcess) {
@@ -113,7 +113,7 @@ TEST(ProcessTableTest, PidZeroIsNoProcess) {
   table.observe(0, 0, "swapper", "");
   EXPECT_EQ(table.size(), 0u);
   EXPECT_EQ(table.name_of(0), "");
-  EXPECT_EQ(table.counters().hits + table.counters().misses, 0u);
+  EXPECT_EQ(table.stats().parent_known.load() + table.stats().parent_unknown.load(), 0u);
 }
 
 TEST(ProcessTableTest, CommIsCutToSixteenBytes) {
@@ -132,7 +132,7 @@ TEST(ProcessTableTest, CapacityEvictsTheLeastRecentlySeen) {
   table.observe(3, 0, "three", "/3");
   EXPECT_EQ(table.name_of(1), "one");  // a lookup counts as seen: 2 is now the oldest
   table.observe(4, 0, "four", "/4");
-  EXPECT_EQ(table.counters().evictions, 1u);
+  EXPECT_EQ(table.stats().process_table_evictions.load(), 1u);
   EXPECT_EQ(table.size(), 3u);
   EXPECT_EQ(table.name_of(2), "");
   EXPECT_EQ(table.name_of(1), "one");
@@ -141,10 +141,10 @@ TEST(ProcessTableTest, CapacityEvictsTheLeastRecentlySeen) {
   table.observe(3, 0, "three", "/3");  // observing counts as seen too: 1 is now the oldest
   table.observe(5, 0, "five", "/5");
   EXPECT_EQ(table.name_of(1), "");
-  EXPECT_EQ(table.counters().evictions, 2u);
-  EXPECT_EQ(table.counters().hits, 4u);
-  EXPECT_EQ(table.counters().misses, 2u);
-  EXPECT_EQ(table.counters().replaced, 0u);
+  EXPECT_EQ(table.stats().process_table_evictions.load(), 2u);
+  EXPECT_EQ(table.stats().parent_known.load(), 4u);
+  EXPECT_EQ(table.stats().parent_unknown.load(), 2u);
+  EXPECT_EQ(table.replaced(), 0u);
 }
 
 TEST(ProcessTableTest, ZeroCapacityStillHoldsOne) {
@@ -154,7 +154,7 @@ TEST(ProcessTableTest, ZeroCapacityStillHoldsOne) {
   table.observe(2, 0, "two", "/2");
   EXPECT_EQ(table.name_of(2), "two");
   EXPECT_EQ(table.name_of(1), "");
-  EXPECT_EQ(table.counters().evictions, 1u);
+  EXPECT_EQ(table.stats().process_table_evictions.load(), 1u);
 }
 
 // A plain least-recently-seen map to check the table against under churn: every answer and
@@ -245,11 +245,11 @@ TEST(ProcessTableTest, ChurnAgreesWithAReferenceModel) {
       }
     }
     EXPECT_EQ(table.size(), reference.size());
-    EXPECT_EQ(table.counters().hits, hits);
-    EXPECT_EQ(table.counters().misses, misses);
-    EXPECT_EQ(table.counters().evictions, reference.evictions);
-    EXPECT_EQ(table.counters().replaced, reference.replaced);
-    EXPECT_GT(table.counters().evictions, 0u);
+    EXPECT_EQ(table.stats().parent_known.load(), hits);
+    EXPECT_EQ(table.stats().parent_unknown.load(), misses);
+    EXPECT_EQ(table.stats().process_table_evictions.load(), reference.evictions);
+    EXPECT_EQ(table.replaced(), reference.replaced);
+    EXPECT_GT(table.stats().process_table_evictions.load(), 0u);
     EXPECT_GT(hits, 0u);
   }
 }
@@ -261,26 +261,26 @@ TEST(ProcessTableProcFallbackTest, ReadsCommOnceAndKeepsIt) {
   write_comm(root, 123, "sftp\n");
   ProcessTable table(fallback_config(root.path()));
   EXPECT_EQ(table.name_of(123), "sftp");
-  EXPECT_EQ(table.counters().misses, 1u);
-  EXPECT_EQ(table.counters().proc_reads, 1u);
-  EXPECT_EQ(table.counters().proc_failures, 0u);
+  EXPECT_EQ(table.stats().parent_unknown.load(), 1u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 1u);
+  EXPECT_EQ(table.proc_failures(), 0u);
   std::filesystem::remove_all(root / "123");
   EXPECT_EQ(table.name_of(123), "sftp");  // kept: a hit, no second read
-  EXPECT_EQ(table.counters().hits, 1u);
-  EXPECT_EQ(table.counters().proc_reads, 1u);
+  EXPECT_EQ(table.stats().parent_known.load(), 1u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 1u);
 }
 
 TEST(ProcessTableProcFallbackTest, MissingProcessIsAFailureAndNotCached) {
   TempDir root;
   ProcessTable table(fallback_config(root.path()));
   EXPECT_EQ(table.name_of(999), "");
-  EXPECT_EQ(table.counters().proc_reads, 1u);
-  EXPECT_EQ(table.counters().proc_failures, 1u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 1u);
+  EXPECT_EQ(table.proc_failures(), 1u);
   write_comm(root, 999, "late\n");  // the process shows up: the next lookup finds it
   EXPECT_EQ(table.name_of(999), "late");
-  EXPECT_EQ(table.counters().proc_reads, 2u);
-  EXPECT_EQ(table.counters().proc_failures, 1u);
-  EXPECT_EQ(table.counters().misses, 2u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 2u);
+  EXPECT_EQ(table.proc_failures(), 1u);
+  EXPECT_EQ(table.stats().parent_unknown.load(), 2u);
 }
 
 TEST(ProcessTableProcFallbackTest, EmptyCommIsAFailure) {
@@ -290,7 +290,7 @@ TEST(ProcessTableProcFallbackTest, EmptyCommIsAFailure) {
   ProcessTable table(fallback_config(root.path()));
   EXPECT_EQ(table.name_of(7), "");
   EXPECT_EQ(table.name_of(8), "");
-  EXPECT_EQ(table.counters().proc_failures, 2u);
+  EXPECT_EQ(table.proc_failures(), 2u);
   EXPECT_EQ(table.size(), 0u);
 }
 
@@ -319,8 +319,8 @@ TEST(ProcessTableProcFallbackTest, OffNeverReadsTheFilesystem) {
   config.proc_fallback = false;
   ProcessTable table(config);
   EXPECT_EQ(table.name_of(123), "");
-  EXPECT_EQ(table.counters().misses, 1u);
-  EXPECT_EQ(table.counters().proc_reads, 0u);
+  EXPECT_EQ(table.stats().parent_unknown.load(), 1u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 0u);
   EXPECT_EQ(table.size(), 0u);
 }
 
@@ -330,7 +330,7 @@ TEST(ProcessTableProcFallbackTest, AHitNeverReadsProc) {
   ProcessTable table(fallback_config(root.path()));
   table.observe(123, 1, "alpha", "/usr/bin/alpha");  // what the stream showed last
   EXPECT_EQ(table.name_of(123), "alpha");            // the documented stale answer
-  EXPECT_EQ(table.counters().proc_reads, 0u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 0u);
 }
 
 TEST(ProcessTableProcFallbackTest, ARecordRefreshesAProcEntry) {
@@ -341,11 +341,11 @@ TEST(ProcessTableProcFallbackTest, ARecordRefreshesAProcEntry) {
   EXPECT_EQ(table.name_of(123), "sftp");
   EXPECT_EQ(table.name_of(124), "sftp");
   table.observe(123, 1, "sftp", "/usr/bin/sftp");  // same name: ppid and exe just learnt
-  EXPECT_EQ(table.counters().replaced, 0u);
+  EXPECT_EQ(table.replaced(), 0u);
   table.observe(123, 1, "sftp", "/usr/bin/sftp");
-  EXPECT_EQ(table.counters().replaced, 0u);
+  EXPECT_EQ(table.replaced(), 0u);
   table.observe(124, 1, "ssh", "/usr/bin/ssh");  // another name: replaced
-  EXPECT_EQ(table.counters().replaced, 1u);
+  EXPECT_EQ(table.replaced(), 1u);
   EXPECT_EQ(table.name_of(124), "ssh");
 }
 
@@ -357,9 +357,9 @@ TEST(ProcessTableProcFallbackTest, ProcEntriesCountTowardsTheCapacity) {
   EXPECT_EQ(table.name_of(2), "p2");
   EXPECT_EQ(table.name_of(3), "p3");
   EXPECT_EQ(table.size(), 2u);
-  EXPECT_EQ(table.counters().evictions, 1u);
+  EXPECT_EQ(table.stats().process_table_evictions.load(), 1u);
   EXPECT_EQ(table.name_of(1), "p1");  // evicted, read again
-  EXPECT_EQ(table.counters().proc_reads, 4u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 4u);
 }
 
 // --- real processes through the real /proc ----------------------------------------------------
@@ -420,8 +420,8 @@ TEST(ProcessTableRealProcTest, NamesARenamedChild) {
   ASSERT_GT(child.pid(), 0);
   ProcessTable table(real_proc_config());
   EXPECT_EQ(table.name_of(child.upid()), "aurelay-pt-kid");
-  EXPECT_EQ(table.counters().proc_reads, 1u);
-  EXPECT_EQ(table.counters().proc_failures, 0u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 1u);
+  EXPECT_EQ(table.proc_failures(), 0u);
   std::ifstream self("/proc/self/comm");
   std::string own_name;
   std::getline(self, own_name);
@@ -439,11 +439,11 @@ TEST(ProcessTableRealProcTest, AReapedProcessIsUnknownButItsLastNameIsKept) {
   // /proc has nothing any more (what audisp-json would have read) ...
   ProcessTable fresh(real_proc_config());
   EXPECT_EQ(fresh.name_of(pid), "");
-  EXPECT_EQ(fresh.counters().proc_reads, 1u);
-  EXPECT_EQ(fresh.counters().proc_failures, 1u);
+  EXPECT_EQ(fresh.stats().parent_proc_reads.load(), 1u);
+  EXPECT_EQ(fresh.proc_failures(), 1u);
   // ... the table still names the parent it saw.
   EXPECT_EQ(seen_alive.name_of(pid), "aurelay-pt-gone");
-  EXPECT_EQ(seen_alive.counters().proc_reads, 1u);
+  EXPECT_EQ(seen_alive.stats().parent_proc_reads.load(), 1u);
 }
 
 TEST(ProcessTableRealProcTest, AZombieStillAnswers) {
@@ -544,13 +544,13 @@ TEST(ProcessTableRealProcTest, PidReuseGivesTheStaleNameUntilARecordReplacesIt) 
   ASSERT_EQ(line["pid"], std::to_string(pid)) << "pid " << pid << " taken again meanwhile";
   // The same pid, another process: the table still says what it saw (documented staleness) ...
   EXPECT_EQ(table.name_of(pid), "pt-alpha");
-  EXPECT_EQ(table.counters().proc_reads, 1u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 1u);
   // ... /proc says the new owner ...
   ProcessTable fresh(real_proc_config());
   EXPECT_EQ(fresh.name_of(pid), "pt-beta");
   // ... and the new owner's first audited record replaces the entry.
   table.observe(pid, static_cast<std::uint32_t>(beta.launcher()), "pt-beta", AURELAY_SPAWN_TREE);
-  EXPECT_EQ(table.counters().replaced, 1u);
+  EXPECT_EQ(table.replaced(), 1u);
   EXPECT_EQ(table.name_of(pid), "pt-beta");
   EXPECT_EQ(beta.release(), 0);
 }
@@ -573,7 +573,7 @@ TEST(ProcessTableRealProcTest, AnOrphanNamesItsReaperNotItsDeadParent) {
   ProcessTable table(real_proc_config());
   EXPECT_EQ(table.name_of(static_cast<std::uint32_t>(std::stoul(child["ppid"]))), "spawn_tree");
   EXPECT_EQ(table.name_of(dead_parent), "");
-  EXPECT_EQ(table.counters().proc_failures, 1u);
+  EXPECT_EQ(table.proc_failures(), 1u);
   EXPECT_EQ(tree.release(), 0);
 }
 

@@ -174,8 +174,8 @@ TEST(NetlinkKernel, UnicastReceivesTheMarkerExecve) {
   std::string tail = "a1=\"" + marker + "\"";
   ASSERT_GE(event->execve.size(), tail.size());
   EXPECT_EQ(event->execve.substr(event->execve.size() - tail.size()), tail) << event->execve;
-  EXPECT_EQ(socket.counters().truncated, 0u);
-  EXPECT_GT(socket.counters().records, 2u);
+  EXPECT_EQ(socket.stats().records_truncated.load(), 0u);
+  EXPECT_GT(socket.stats().records_received.load(), 2u);
 
   socket.close();
   EXPECT_EQ(guard.status().pid, 0u) << "close() must give the pid back";
@@ -237,12 +237,12 @@ TEST(NetlinkKernel, SecondSocketInTheSameProcessGetsEexistNamingThePid) {
 
   // The kernel probed the healthy daemon with AUDIT_REPLACE before refusing: ignored, counted.
   correlate::RecordBatch batch;
-  for (int i = 0; i < 20 && first.counters().replace_probes == 0; ++i) {
+  for (int i = 0; i < 20 && first.stats().replace_probes_ignored.load() == 0; ++i) {
     pollfd pfd{first.fd(), POLLIN, 0};
     poll(&pfd, 1, 50);
     first.receive_batch(batch, 1024);
   }
-  EXPECT_GE(first.counters().replace_probes, 1u);
+  EXPECT_GE(first.stats().replace_probes_ignored.load(), 1u);
   for (std::size_t i = 0; i < batch.size(); ++i) EXPECT_NE(batch.type(i), 1329u);
 
   std::string release_error;

@@ -58,7 +58,7 @@ Replay replay(const fs::path& path) {
   }
   assembler.flush();
   result.distinct_ids = ids.size();
-  result.continuations = assembler.counters().continuations;
+  result.continuations = assembler.stats().continuation_events.load();
   for (std::size_t i = 0; i < batch.count(); ++i) result.documents.emplace_back(batch.document(i));
   return result;
 }

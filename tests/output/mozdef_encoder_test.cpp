@@ -200,8 +200,8 @@ TEST_F(EncoderTest, ExecveEvent) {
   EXPECT_TRUE(extra_has("PATH1.mode=0100755"));
   EXPECT_FALSE(has("item"));
   EXPECT_EQ(detail("extra").find("cap_fp"), std::string::npos);  // 0: no file capabilities
-  EXPECT_EQ(encoder_.counters().documents, 1u);
-  EXPECT_EQ(encoder_.counters().invalid_utf8_fixed, 0u);
+  EXPECT_EQ(encoder_.stats().documents_encoded.load(), 1u);
+  EXPECT_EQ(encoder_.stats().invalid_utf8_fixed.load(), 0u);
 }
 
 TEST_F(EncoderTest, UnsetAuidIsUnsetUser) {
@@ -307,7 +307,7 @@ TEST_F(EncoderTest, UnknownSyscallNumberKeepsTheNumber) {
   EXPECT_EQ(top("category"), "syscall");
   EXPECT_EQ(top("summary"), "Syscall 999 by bash");
   EXPECT_EQ(detail("syscall"), "999");
-  EXPECT_EQ(encoder_.counters().unknown_syscalls, 1u);
+  EXPECT_EQ(encoder_.stats().unknown_syscalls.load(), 1u);
   // A malformed number (found by the encoder fuzzer) is no category either: categories are
   // lower-case words.
   start();
@@ -531,7 +531,7 @@ TEST_F(EncoderTest, ContinuationIsMarkedAndNamesNoProcess) {
   EXPECT_EQ(detail("completion"), "eoe");
   EXPECT_EQ(top("category"), "path");
   EXPECT_EQ(detail("path"), "/etc/late");
-  EXPECT_EQ(encoder_.counters().continuations, 1u);
+  EXPECT_EQ(encoder_.stats().continuation_documents.load(), 1u);
   // No record names a process: no process fields (never aurelay's own).
   EXPECT_FALSE(has("pid"));
   EXPECT_FALSE(has("processname"));
@@ -574,7 +574,7 @@ TEST_F(EncoderTest, EveryControlByteEscapedAndRoundTrips) {
     EXPECT_EQ(std::string_view(text_).find(static_cast<char>(c)), std::string::npos) << c;
   EXPECT_EQ(detail("command"), "echo " + argument);
   EXPECT_EQ(top("summary"), "Execve: echo " + argument);
-  EXPECT_EQ(encoder_.counters().invalid_utf8_fixed, 0u);
+  EXPECT_EQ(encoder_.stats().invalid_utf8_fixed.load(), 0u);
 }
 
 TEST_F(EncoderTest, InvalidUtf8BytesBecomeLatin1CodePoints) {
@@ -601,7 +601,7 @@ TEST_F(EncoderTest, InvalidUtf8BytesBecomeLatin1CodePoints) {
     EXPECT_EQ(detail("command"), c.expected) << hex(c.in);
     ++fixed;
     // command, summary: two values fixed per event.
-    EXPECT_EQ(encoder_.counters().invalid_utf8_fixed, 2 * fixed) << hex(c.in);
+    EXPECT_EQ(encoder_.stats().invalid_utf8_fixed.load(), 2 * fixed) << hex(c.in);
   }
 }
 
@@ -612,7 +612,7 @@ TEST_F(EncoderTest, ValidUtf8KeptAsIs) {
   add(kEoe, "");
   encode();
   EXPECT_EQ(detail("command"), "echo h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");
-  EXPECT_EQ(encoder_.counters().invalid_utf8_fixed, 0u);
+  EXPECT_EQ(encoder_.stats().invalid_utf8_fixed.load(), 0u);
 }
 
 // A 100 KB argument in 7,500-byte hex chunks.
@@ -668,7 +668,7 @@ TEST_F(EncoderTest, ValuesOverMaxValueBytesAreCutAndNamed) {
   EXPECT_EQ(detail("command"), ("cat " + big).substr(0, 32000));
   EXPECT_EQ(detail("truncated"),
             "summary:" + std::to_string(full + 8) + "|command:" + std::to_string(full));
-  EXPECT_EQ(encoder_.counters().truncated_values, 2u);
+  EXPECT_EQ(encoder_.stats().values_truncated.load(), 2u);
   EXPECT_LE(text_.size(), 2 * 32000u + 4096);
 }
 
@@ -746,7 +746,7 @@ TEST_F(EncoderTest, DocumentsAppendToOneBatch) {
   EXPECT_NE(batch_.document(1).find("\"auditserial\":\"2\""), std::string::npos);
   EXPECT_EQ(batch_.data().size(), batch_.document(0).size() + batch_.document(1).size() + 2);
   EXPECT_EQ(batch_.oldest_event_ms(), 1795305789998u);
-  EXPECT_EQ(encoder_.counters().documents, 2u);
+  EXPECT_EQ(encoder_.stats().documents_encoded.load(), 2u);
 }
 
 // A burst of large EXECVE events reuses the scratch the first one grew; once the input is
