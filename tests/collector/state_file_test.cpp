@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -98,6 +99,128 @@ TEST(MetricList, NamesAndLabelsAreUniqueAndPrometheusSafe) {
         << metric.name << ": _total is added for counters";
     EXPECT_EQ(metric.label.find(" = "), std::string_view::npos) << metric.label;
   }
+}
+
+// The metrics as operators, dashboards and the kernel tests know them: each component declares its
+// own list, and their concatenation keeps every name, label and type, in this order.
+TEST(MetricList, ConcatenationKeepsEveryNameLabelTypeAndTheirOrder) {
+  struct Known {
+    std::string_view name;
+    std::string_view label;
+    MetricType type;
+  };
+  // clang-format off
+  const Known known[] = {
+      {"kernel_enabled", "kernel enabled", MetricType::gauge},
+      {"kernel_audit_pid", "kernel audit pid", MetricType::gauge},
+      {"kernel_lost", "kernel lost", MetricType::counter},
+      {"kernel_backlog", "kernel backlog", MetricType::gauge},
+      {"kernel_backlog_limit", "kernel backlog limit", MetricType::gauge},
+      {"rules_loaded", "rules loaded", MetricType::gauge},
+      {"rules_failed_lines", "rules failed lines", MetricType::gauge},
+      {"records_received", "records received", MetricType::counter},
+      {"bytes_received", "bytes received", MetricType::counter},
+      {"receive_enobufs", "receive ENOBUFS", MetricType::counter},
+      {"records_truncated", "records truncated", MetricType::counter},
+      {"replace_probes_ignored", "replace probes ignored", MetricType::counter},
+      {"netlink_datagrams", "netlink datagrams received", MetricType::counter},
+      {"netlink_non_records", "netlink non-record messages ignored", MetricType::counter},
+      {"netlink_malformed", "netlink malformed messages", MetricType::counter},
+      {"netlink_foreign_sender", "netlink foreign sender messages", MetricType::counter},
+      {"receive_errors", "receive errors", MetricType::counter},
+      {"netlink_reads", "netlink reads", MetricType::counter},
+      {"netlink_empty_reads", "netlink empty reads", MetricType::counter},
+      {"reader_waits", "reader waits", MetricType::counter},
+      {"record_batches_handed_over", "record batches handed over", MetricType::counter},
+      {"ring_full_waits", "ring full waits", MetricType::counter},
+      {"ring_full_dropped", "ring full records dropped", MetricType::counter},
+      {"ring_depth", "ring depth", MetricType::gauge},
+      {"ring_max_depth", "ring max depth", MetricType::gauge},
+      {"correlator_waits", "correlator waits", MetricType::counter},
+      {"records_parsed", "records parsed", MetricType::counter},
+      {"parse_errors", "record parse errors", MetricType::counter},
+      {"correlator_replace_ignored", "replace records ignored by correlator", MetricType::counter},
+      {"events_completed", "events completed", MetricType::counter},
+      {"events_by_eoe", "events completed by EOE", MetricType::counter},
+      {"events_by_terminal", "events completed by terminal record", MetricType::counter},
+      {"events_timed_out", "events timed out", MetricType::counter},
+      {"events_evicted", "events evicted (too many in flight)", MetricType::counter},
+      {"events_at_end_of_input", "events completed at end of input", MetricType::counter},
+      {"late_records", "late records", MetricType::counter},
+      {"late_eoe", "late EOE records", MetricType::counter},
+      {"orphan_eoe", "orphan EOE records", MetricType::counter},
+      {"continuation_events", "continuation events", MetricType::counter},
+      {"events_in_flight", "events in flight", MetricType::gauge},
+      {"documents_encoded", "documents encoded", MetricType::counter},
+      {"continuation_documents", "continuation documents", MetricType::counter},
+      {"values_truncated", "values truncated", MetricType::counter},
+      {"invalid_utf8_fixed", "values with invalid UTF-8 escaped", MetricType::counter},
+      {"extra_fields", "fields kept in extra", MetricType::counter},
+      {"unknown_syscalls", "unknown syscalls", MetricType::counter},
+      {"id_lookups", "uid/gid name lookups", MetricType::counter},
+      {"parent_known", "parent process known", MetricType::counter},
+      {"parent_unknown", "parent process unknown", MetricType::counter},
+      {"parent_proc_reads", "parent process /proc reads", MetricType::counter},
+      {"process_table_evictions", "process table evictions", MetricType::counter},
+      {"output_queued_documents", "output queued documents", MetricType::gauge},
+      {"output_batches_in_flight", "output batches in flight", MetricType::gauge},
+      {"spool_bytes", "spool bytes", MetricType::gauge},
+      {"spool_segments", "spool segments", MetricType::gauge},
+      {"documents_delivered", "documents delivered", MetricType::counter},
+      {"batches_delivered", "batches delivered", MetricType::counter},
+      {"output_bytes_written", "output bytes written", MetricType::counter},
+      {"output_requests", "HTTP requests", MetricType::counter},
+      {"output_transport_errors", "HTTP transport errors", MetricType::counter},
+      {"batches_retried", "batches retried", MetricType::counter},
+      {"documents_retried", "documents retried", MetricType::counter},
+      {"output_write_errors", "output write errors", MetricType::counter},
+      {"output_reopens", "output reopens", MetricType::counter},
+      {"documents_rejected", "documents rejected", MetricType::counter},
+      {"rejected_splits", "rejected batches split", MetricType::counter},
+      {"documents_dead_lettered", "documents dead-lettered", MetricType::counter},
+      {"dead_letter_errors", "dead letter write errors", MetricType::counter},
+      {"documents_spooled", "documents spooled", MetricType::counter},
+      {"documents_unspooled", "documents read from spool", MetricType::counter},
+      {"spool_corrupt_records", "spool corrupt records", MetricType::counter},
+      {"spool_corrupt_bytes", "spool corrupt bytes", MetricType::counter},
+      {"spool_write_errors", "spool write errors", MetricType::counter},
+      {"documents_dropped_spool_full", "documents dropped spool full", MetricType::counter},
+      {"documents_dropped_queue_full", "documents dropped queue full", MetricType::counter},
+      {"documents_dropped_output", "documents dropped output", MetricType::counter},
+      {"last_http_status", "last HTTP status", MetricType::gauge},
+      {"delivery_latency_p50_ms", "delivery latency p50 ms", MetricType::gauge},
+      {"delivery_latency_p99_ms", "delivery latency p99 ms", MetricType::gauge},
+      {"amqp_published", "amqp messages published", MetricType::counter},
+      {"amqp_confirmed", "amqp messages confirmed", MetricType::counter},
+      {"amqp_nacked", "amqp messages nacked", MetricType::counter},
+      {"amqp_returned", "amqp messages returned", MetricType::counter},
+      {"amqp_in_flight", "amqp messages in flight", MetricType::gauge},
+      {"amqp_reconnects", "amqp reconnects", MetricType::counter},
+      {"amqp_current_broker", "amqp current broker index", MetricType::gauge},
+  };
+  // clang-format on
+  ASSERT_EQ(kMetricDescriptors.size(), std::size(known));
+  for (std::size_t i = 0; i < std::size(known); ++i) {
+    EXPECT_EQ(kMetricDescriptors[i].name, known[i].name) << i;
+    EXPECT_EQ(kMetricDescriptors[i].label, known[i].label) << i;
+    EXPECT_EQ(kMetricDescriptors[i].type, known[i].type) << known[i].name;
+  }
+}
+
+// A component handed its part of Metrics writes there; the main thread reads it with no copy.
+TEST(MetricList, ComponentsWriteTheirPartOfMetrics) {
+  Metrics metrics;
+  correlate::ProcessTable table({}, &metrics);
+  table.observe(10, 1, "sh", "/bin/sh");
+  EXPECT_EQ(table.name_of(10), "sh");
+  EXPECT_EQ(table.name_of(11), "");
+  EXPECT_EQ(metrics.parent_known.load(), 1u);
+  EXPECT_EQ(metrics.parent_unknown.load(), 1u);
+  EXPECT_EQ(&table.stats().parent_known, &metrics.parent_known);
+  // Unknown until asked.
+  EXPECT_EQ(metrics.kernel_enabled.load(), -1);
+  EXPECT_EQ(metrics.kernel_audit_pid.load(), -1);
+  EXPECT_EQ(metrics.amqp_current_broker.load(), -1);
 }
 
 TEST_F(StateFileTest, WritesAtomicallyWithMode0640CreatingTheDirectory) {
