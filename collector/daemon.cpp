@@ -673,8 +673,17 @@ void unload_rules(DaemonContext& daemon) {
 Status drop_privileges_to_user(DaemonContext& daemon) {
   const Config& config = daemon.config;
   if (config.user.empty()) return {};
-  // The spool directory is aurelay's own: the unprivileged process writes and deletes there.
-  // Other directories it created itself (create_directories); existing ones stay the operator's.
+  // Directories the unprivileged process still writes to (the state file and the dead letters
+  // are replaced or appended there; the spool's segments created and deleted).
+  for (const auto& [file, written] :
+       {std::pair{config.state_file, writes_state_file(config, daemon.live)},
+        std::pair{config.dead_letter_file, writes_spool(config)}}) {
+    if (file.empty() || !written) continue;
+    if (Status prepared = prepare_directory_for_user(
+            std::filesystem::path(file).parent_path().string(), config.user);
+        !prepared)
+      spdlog::warn("directory of {}: {}", file, prepared.error());
+  }
   if (writes_spool(config))
     if (Status prepared = prepare_directory_for_user(config.spool_dir, config.user); !prepared)
       spdlog::warn("spool directory {}: {}", config.spool_dir, prepared.error());
