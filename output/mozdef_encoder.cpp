@@ -22,7 +22,9 @@
 #include "correlate/record.h"
 #include "correlate/words.h"
 #include "output/decimal.h"
+#include "output/describe.h"
 #include "output/details_store.h"
+#include "output/field_text.h"
 #include "output/json_writer.h"
 #include "output/mozdef_details.h"
 #include "output/mozdef_field_map.h"
@@ -33,52 +35,6 @@ namespace {
 
 using correlate::Field;
 using correlate::ValueForm;
-
-// `text == literal`, with the literal's length known at compile time (compiles to a few loads
-// and compares; field names are compared millions of times).
-template <std::size_t N>
-[[gnu::always_inline]] inline bool is(std::string_view text, const char (&literal)[N]) {
-  return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
-}
-
-// Keys whose values the kernel or user space hex-encodes when they hold special bytes.
-bool is_encoded_key(std::string_view key) {
-  switch (key.size()) {
-    case 2:
-      return is(key, "vm") || is(key, "sw");
-    case 3:
-      return is(key, "cwd") || is(key, "exe") || is(key, "key") || is(key, "cmd") ||
-             is(key, "dir") || is(key, "grp");
-    case 4:
-      return is(key, "name") || is(key, "comm") || is(key, "acct") || is(key, "data") ||
-             is(key, "path");
-    case 5:
-      return is(key, "ocomm") || is(key, "watch");
-    case 6:
-      return is(key, "cgroup");
-    case 8:
-      return is(key, "root_dir");
-    case 9:
-      return is(key, "new_group") || is(key, "old_group") || is(key, "proctitle") ||
-             is(key, "new-group") || is(key, "old-group");
-    default:
-      return false;
-  }
-}
-
-std::string_view lower_type_name(std::uint32_t type, std::string& scratch) {
-  std::string_view name = correlate::record_type_name(type);
-  scratch.clear();
-  if (name.empty()) {
-    scratch.append("unknown");
-    char buf[12];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, type);
-    scratch.append(buf, static_cast<std::size_t>(end - buf));
-    return scratch;
-  }
-  for (char c : name) scratch.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
-  return scratch;
-}
 
 // Appends the ISO-8601 UTC time of sec.msec: 2026-11-22T10:03:09.858+00:00.
 void append_timestamp(std::string& out, std::uint64_t sec, std::uint32_t msec) {
@@ -120,36 +76,6 @@ void append_timestamp(std::string& out, std::uint64_t sec, std::uint32_t msec) {
   std::memcpy(p, "+00:00", 6);
   p += 6;
   out.append(buf, static_cast<std::size_t>(p - buf));
-}
-
-// audisp-json's categories by syscall name (it matched name prefixes; the lists here name the
-// syscalls those prefixes meant, plus the obvious siblings it missed).
-std::string_view syscall_category(std::string_view name) {
-  auto starts = [&](std::string_view prefix) { return name.starts_with(prefix); };
-  auto one_of = [&](std::initializer_list<std::string_view> names) {
-    for (std::string_view n : names)
-      if (n == name) return true;
-    return false;
-  };
-  if (starts("execve")) return "execve";
-  if (starts("write") || starts("pwrite") || starts("unlink") || starts("rename") ||
-      one_of({"truncate", "ftruncate", "creat"}))
-    return "write";
-  if (starts("read") || starts("pread") || starts("open") || starts("link") || starts("mmap") ||
-      starts("sendfile"))
-    return "read";
-  if (one_of({"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
-              "setxattrat", "removexattrat"}))
-    return "attribute";
-  if (one_of({"chmod", "fchmod", "fchmodat", "fchmodat2"})) return "chmod";
-  if (starts("chown") || starts("fchown") || starts("lchown")) return "chown";
-  if (is(name, "ptrace")) return "ptrace";
-  if (one_of({"adjtimex", "settimeofday", "clock_settime", "clock_adjtime", "stime"}))
-    return "time";
-  if (starts("mknod")) return "specialfiles";
-  if (one_of({"socket", "socketpair"})) return "socket";
-  if (is(name, "listen")) return "listen";
-  return {};
 }
 
 // One record of the event being encoded: its own fields are State::fields[begin, end) (the
@@ -255,10 +181,9 @@ struct MozdefEncoder::State {
 
   std::string category;
   std::string syscall;
-  std::string summary;
-  std::string text;       // general scratch (ids, timestamps)
-  std::string decoded;    // hex decoding scratch
-  std::string type_name;  // lower-case type name scratch
+  EventDescriber describer{details, syscall};  // category and summary
+  std::string text;                            // general scratch (ids, timestamps)
+  std::string decoded;                         // hex decoding scratch
 
   JsonDocumentWriter json{counters};
 
@@ -367,11 +292,6 @@ struct MozdefEncoder::State {
     for (const Field& f : record_fields(r))
       if (f.key == k) return &f;
     return nullptr;
-  }
-  static std::string_view field_text(const Field& f, std::string& scratch) {
-    if (f.form == ValueForm::bare && is_encoded_key(f.key))
-      return correlate::decode_maybe_hex(f, scratch);
-    return f.value;
   }
 
   // --- what each record type contributes (kRecordRoles below lists which type does what) ---
@@ -615,199 +535,11 @@ struct MozdefEncoder::State {
     if (!parent.empty()) details.set(K::parentprocess, parent, AUDIT_SYSCALL, "ppid");
   }
 
-  // --- category and summary ---
-
   void describe(const correlate::Event& event);  // after the record roles
-
-  void summarize_by_process() {
-    std::string_view name = details.get(K::processname);
-    if (name.empty()) name = details.get(K::process);
-    if (!name.empty()) {
-      summary.append(" by ");
-      summary.append(name);
-    }
-  }
-  void summarize_capitalized(std::string_view word) {
-    if (word.empty()) return;
-    char c = word[0];
-    summary.push_back((c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c);
-    summary.append(word.substr(1));
-  }
-
-  // The record types that say what happened, whether or not the syscall that caused it is in
-  // the event too.
-  void describe_config_change(std::string_view& category) {
-    category = "config_change";
-    std::string_view op = details.get(K::operation);
-    if (is(op, "add_rule"))
-      summary.append("Audit rule added");
-    else if (is(op, "remove_rule"))
-      summary.append("Audit rule removed");
-    else
-      summary.append("Audit configuration changed");
-    summarize_by_process();
-    if (details.has(K::rulekey)) {
-      summary.append(": key ");
-      summary.append(details.get(K::rulekey));
-    } else if (!op.empty() && !is(op, "add_rule") && !is(op, "remove_rule")) {
-      summary.append(": ");
-      summary.append(op);
-    }
-    if (details.has(K::rulelist)) {
-      summary.append(" list ");
-      summary.append(details.get(K::rulelist));
-    }
-  }
-  void describe_netfilter_change(std::string_view& category) {
-    category = "netfilter_cfg";
-    summary.append("Netfilter table ");
-    summary.append(details.has(K::nftable) ? details.get(K::nftable) : std::string_view("?"));
-    summary.append(" changed");
-    if (details.has(K::operation)) {
-      summary.append(" (");
-      summary.append(details.get(K::operation));
-      summary.push_back(')');
-    }
-    summarize_by_process();
-  }
-  void describe_login(std::string_view& category) {
-    category = "login";
-    summary.append("Login: session ");
-    summary.append(details.get(K::session));
-    summary.append(" for ");
-    summary.append(details.has(K::originaluser) ? details.get(K::originaluser)
-                                                : details.get(K::originaluid));
-    summarize_by_process();
-  }
-  void describe_promiscuous(std::string_view& category) {
-    category = "promiscuous";
-    summary.append("Promisc: Interface ");
-    summary.append(details.get(K::dev));
-    summary.append(" set promiscuous ");
-    summary.append(details.has(K::promiscuous) && details.get(K::promiscuous) != "0" ? "on"
-                                                                                     : "off");
-    summarize_by_process();
-  }
-
-  // A syscall event: audisp-json's category of the syscall (or "syscall"), and a summary that
-  // names the command, path or address it acted on.
-  // The category the syscall's name alone gives (empty: the name itself), remembered for the
-  // last name: a busy host repeats a few syscalls, and the name tests cost more than the rest
-  // of describing the event.
-  std::string categorized_syscall;
-  std::string_view categorized_as;
-  bool categorized = false;
-  std::string_view category_of_name() {
-    if (categorized && syscall == categorized_syscall) return categorized_as;
-    std::string_view category =
-        syscall.empty() ? std::string_view("syscall") : syscall_category(syscall);
-    // A name libaudit gave is lower case letters, digits and '_'; anything else (a number
-    // unknown for the arch, a malformed value) is no category.
-    if (syscall.empty() ||
-        syscall.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
-            std::string_view::npos ||
-        syscall.find_first_not_of("0123456789") == std::string_view::npos)
-      category = "syscall";
-    categorized_syscall.assign(syscall);
-    categorized_as = category;  // a literal, never a view of the name
-    categorized = true;
-    return category;
-  }
-  std::string_view syscall_event_category() {
-    std::string_view category = category_of_name();
-    if (category.empty()) category = syscall;
-    // audisp-json called every open "read"; an open that may write is a write.
-    if (is(category, "read") && (is(syscall, "open") || is(syscall, "openat"))) {
-      std::string_view flags = details.get(is(syscall, "open") ? K::a1 : K::a2);
-      std::uint32_t value = 0;
-      constexpr std::uint32_t kMayWrite = 03 | 0100 | 01000;  // O_WRONLY|O_RDWR|O_CREAT|O_TRUNC
-      if (correlate::parse_hex_u32(flags, value) && (value & kMayWrite) != 0) category = "write";
-    }
-    return category;
-  }
-  void describe_syscall(std::string_view& category) {
-    category = syscall_event_category();
-    const std::string_view path = details.get(K::path);
-    if (is(category, "execve")) {
-      summary.append("Execve: ");
-      summary.append(details.has(K::command) ? details.get(K::command) : path);
-    } else if (is(category, "write") || is(category, "read") || is(category, "attribute") ||
-               is(category, "chmod") || is(category, "chown")) {
-      summarize_capitalized(category);
-      if (path.empty()) {
-        summary.append(" by ");
-        summary.append(details.get(K::processname));
-      } else {
-        summary.append(": ");
-        summary.append(path);
-      }
-    } else if (is(category, "ptrace")) {
-      summary.append("Ptrace");
-    } else if (is(category, "time")) {
-      summary.append("time has been modified");
-    } else if (is(category, "specialfiles")) {
-      summary.append("special file has been created");
-    } else if (is(category, "socket")) {
-      summary.append("Socket");
-    } else if (is(category, "listen")) {
-      summary.append("Listen");
-    } else {
-      if (is(category, "syscall")) {
-        summary.append("Syscall ");
-        summary.append(syscall);
-      } else {
-        summarize_capitalized(syscall);
-      }
-      if (!path.empty()) {
-        summary.append(": ");
-        summary.append(path);
-      } else if (details.has(K::address)) {
-        summary.append(": ");
-        summarize_address();
-      } else {
-        summary.append(" by ");
-        summary.append(details.get(K::processname));
-      }
-    }
-  }
-  // "127.0.0.1:443", "[::1]:443", "/run/socket"; other families say theirs ("netlink:0").
-  void summarize_address() {
-    std::string_view family = details.get(K::family);
-    if (!is(family, "inet") && !is(family, "inet6") && !is(family, "unix")) {
-      summary.append(family);
-      summary.push_back(':');
-    }
-    bool v6 = is(family, "inet6") && details.has(K::port);
-    if (v6) summary.push_back('[');
-    summary.append(details.get(K::address));
-    if (v6) summary.push_back(']');
-    if (details.has(K::port)) {
-      summary.push_back(':');
-      summary.append(details.get(K::port));
-    }
-  }
-  // Any other event: the lower-case type name of its first record, and "<TYPE>: op=... res=...".
-  void describe_by_type(std::uint32_t type, std::string_view& category) {
-    category = lower_type_name(type, type_name);
-    std::string_view name = correlate::record_type_name(type);
-    if (name.empty()) name = category;
-    summary.append(name);
-    summary.push_back(':');
-    if (outline.first_record == EventOutline::kNone) return;
-    for (std::string_view k :
-         {"op", "acct", "id", "cmd", "auid", "comm", "exe", "dev", "key", "res"}) {
-      const Field* f = find(outline.first_record, k);
-      if (f == nullptr) continue;
-      summary.push_back(' ');
-      summary.append(k);
-      summary.push_back('=');
-      summary.append(field_text(*f, decoded));
-    }
-  }
 
   // The string scratch buffers, and the bytes the execve arguments and the type list hold.
   std::array<std::string*, 6> scratch_strings() {
-    return {&details.arena, &text, &decoded, &json.sanitized, &summary, &json.truncation};
+    return {&details.arena, &text, &decoded, &json.sanitized, &describer.summary, &json.truncation};
   }
   std::size_t argument_bytes() const {
     std::size_t bytes = 0;
@@ -860,7 +592,7 @@ struct MozdefEncoder::State {
   // category, summary, severity, hostname, processid, processname, timestamp, tags.
   void write_header(const correlate::EventKey& key) {
     json.member("category", category);
-    json.member("summary", summary);
+    json.member("summary", describer.summary);
     write_constant(severity_member, [&] { json.member("severity", config.severity); });
     if (key.node.empty())
       write_constant(hostname_member, [&] { json.member("hostname", config.hostname); });
@@ -1015,7 +747,7 @@ struct RecordRole {
   std::uint32_t type;
   const FieldMap* fields;
   void (State::*take)(std::size_t record);
-  void (State::*describe)(std::string_view& category);
+  void (EventDescriber::*describe)(std::string_view& category);
   bool accounts;
 };
 
@@ -1032,10 +764,13 @@ constexpr RecordRole kRecordRoles[] = {
     {AUDIT_SECCOMP, &kSeccompFields, &State::take_fields_with_arch, nullptr, false},
     {AUDIT_OBJ_PID, &kTargetProcessFields, nullptr, nullptr, false},
     {AUDIT_ANOM_ABEND, &kAbendFields, nullptr, nullptr, false},
-    {AUDIT_ANOM_PROMISCUOUS, &kPromiscuousFields, nullptr, &State::describe_promiscuous, false},
-    {AUDIT_CONFIG_CHANGE, &kConfigChangeFields, nullptr, &State::describe_config_change, false},
-    {AUDIT_NETFILTER_CFG, &kNetfilterFields, nullptr, &State::describe_netfilter_change, false},
-    {AUDIT_LOGIN, &kLoginFields, nullptr, &State::describe_login, false},
+    {AUDIT_ANOM_PROMISCUOUS, &kPromiscuousFields, nullptr, &EventDescriber::describe_promiscuous,
+     false},
+    {AUDIT_CONFIG_CHANGE, &kConfigChangeFields, nullptr, &EventDescriber::describe_config_change,
+     false},
+    {AUDIT_NETFILTER_CFG, &kNetfilterFields, nullptr, &EventDescriber::describe_netfilter_change,
+     false},
+    {AUDIT_LOGIN, &kLoginFields, nullptr, &EventDescriber::describe_login, false},
     {AUDIT_USER_CMD, &kUserCommandFields, nullptr, nullptr, false},
     {AUDIT_USER_MGMT, nullptr, nullptr, nullptr, true},
     {AUDIT_ADD_USER, nullptr, nullptr, nullptr, true},
@@ -1114,7 +849,7 @@ void MozdefEncoder::State::collect_details(const correlate::Event& event) {
 // What happened: the first record's own description (CONFIG_CHANGE, LOGIN, ...), else a
 // promiscuous mode change anywhere in the event, else the syscall's, else the first record's type.
 void MozdefEncoder::State::describe(const correlate::Event& event) {
-  summary.clear();
+  describer.summary.clear();
   std::uint32_t first_type = 0;
   if (outline.first_record != EventOutline::kNone)
     first_type = event.record_type(outline.first_record);
@@ -1123,13 +858,17 @@ void MozdefEncoder::State::describe(const correlate::Event& event) {
   std::string_view described;
   const RecordRole* first = role_of(first_type);
   if (first != nullptr && first->describe != nullptr)
-    (this->*first->describe)(described);
+    (describer.*first->describe)(described);
   else if (event.find(AUDIT_ANOM_PROMISCUOUS) < event.record_count())
-    describe_promiscuous(described);
+    describer.describe_promiscuous(described);
   else if (outline.syscall_record != EventOutline::kNone)
-    describe_syscall(described);
+    describer.describe_syscall(described);
   else
-    describe_by_type(first_type, described);
+    describer.describe_by_type(first_type,
+                               outline.first_record != EventOutline::kNone
+                                   ? record_fields(outline.first_record)
+                                   : std::span<const Field>(),
+                               decoded, described);
   category.assign(described);  // it may view the arena, which grows below
 }
 
