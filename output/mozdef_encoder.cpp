@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <libaudit.h>
 #include <netinet/in.h>
-#include <rapidjson/writer.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +19,6 @@
 #include "correlate/interpret.h"
 #include "correlate/process_table.h"
 #include "correlate/record.h"
-#include "correlate/words.h"
 #include "output/decimal.h"
 #include "output/describe.h"
 #include "output/details_store.h"
