@@ -10,6 +10,7 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -414,6 +415,9 @@ struct MozdefEncoder::State {
 
   void take_nothing(std::size_t /*record*/) {}
 
+  static_assert(has_row(AUDIT_EXECVE, "a0..aN", K::command) &&
+                has_row(AUDIT_EXECVE, "argc", K::argc) &&
+                has_row(AUDIT_EXECVE, "argc", K::argcomplete));
   // The arguments of every EXECVE record of the event, joined (taken once, right after the
   // SYSCALL record, so they win over a command a later record names).
   void take_execve_arguments(const correlate::Event& event) {
@@ -479,6 +483,11 @@ struct MozdefEncoder::State {
     }
   }
 
+  static_assert(std::ranges::all_of(
+      std::initializer_list<DetailKey>{K::family, K::address, K::port, K::saddr,
+                                       K::destinationipaddress, K::destinationport,
+                                       K::sourceipaddress, K::sourceport},
+      [](DetailKey key) { return has_row(AUDIT_SOCKADDR, "saddr", key); }));
   // saddr decoded to family, address and port; the peer of a connect or accept as the
   // destination or source address.
   void take_sockaddr(std::size_t r) {

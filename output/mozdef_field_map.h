@@ -137,6 +137,14 @@ inline constexpr FieldRow kFieldRows[] = {
 inline constexpr std::uint32_t kOwnRowsOnly[] = {AUDIT_OBJ_PID, AUDIT_PATH, AUDIT_CWD,
                                                  AUDIT_PROCTITLE};
 
+// Whether kFieldRows has the row {record_type, field, key}: the code that reads a record itself
+// (EXECVE, SOCKADDR) checks with it that each key it sets is listed, so the docs name it.
+constexpr bool has_row(std::uint32_t record_type, std::string_view field, DetailKey key) {
+  return std::ranges::any_of(kFieldRows, [&](const FieldRow& row) {
+    return row.record_type == record_type && row.field == field && row.key == key;
+  });
+}
+
 // Called only when a FieldMap cannot be built: not constexpr, so the build fails there.
 inline void field_map_cannot_be_built(const char* /*reason*/) {}
 
