@@ -168,7 +168,8 @@ inline unsigned copy_scanning(std::string_view value, char* out) {
 // every member or element but the first of its container. RapidJSON's writer only escapes the
 // strings that need escaping (as a root value of its own, after a Reset).
 struct JsonDocumentWriter {
-  explicit JsonDocumentWriter(EncoderCounters& counters) : counters(counters) {}
+  JsonDocumentWriter(EncoderCounters& counters, std::size_t max_value_bytes)
+      : max_value_bytes(max_value_bytes), counters(counters) {}
 
   BufferStream stream;
   RapidJsonEscaper escaper;
