@@ -119,6 +119,11 @@ const FieldMap& field_map_of(std::uint32_t type);
 
 }  // namespace
 
+// One event becomes one document in four steps (encode()): its records are split and outlined,
+// their fields taken into the details store as kFieldRows and each record type's role say
+// (collect_details), the describer gives category and summary, and the layout writes the
+// document through the JSON writer. The parts: output/details_store.h, output/mozdef_field_map.h,
+// output/describe.h, output/document_layout.h, output/json_writer.h.
 struct MozdefEncoder::State {
   EncoderConfig config;
   EncoderCounters counters;

@@ -199,7 +199,8 @@ TEST(MozdefConformance, TheCheckCatchesWhatElasticsearchRefuses) {
 TEST(FieldReference, FromColumnIsTheFieldRows) {
   EXPECT_EQ(field_sources(DetailKey::arch), "SYSCALL arch; SECCOMP arch");
   EXPECT_EQ(field_sources(DetailKey::user), "name of uid");
-  EXPECT_EQ(field_sources(DetailKey::success), "SYSCALL success; res (yes/no; success/failed, 1/0)");
+  EXPECT_EQ(field_sources(DetailKey::success),
+            "SYSCALL success; res (yes/no; success/failed, 1/0)");
   EXPECT_EQ(field_sources(DetailKey::command), "EXECVE a0..aN; USER_CMD cmd");
   EXPECT_EQ(field_sources(DetailKey::completion), "assembler");
   for (const FieldRow& row : kFieldRows) {
