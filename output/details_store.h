@@ -19,6 +19,18 @@
 
 namespace aurelay::output {
 
+// Appends a record type's name, or "UNKNOWN[1234]" for a number libaudit does not name.
+inline void append_record_type_name(std::string& out, std::uint32_t type) {
+  const std::string_view name = correlate::record_type_name(type);
+  if (!name.empty()) {
+    out.append(name);
+    return;
+  }
+  out.append("UNKNOWN[");
+  append_decimal(out, type);
+  out.push_back(']');
+}
+
 // A value of this document: a view into the event's own text (which outlives the encoding), or a
 // range of DetailsStore::arena (values made here: decoded, names, joined), by offset since the
 // arena may grow.
@@ -93,14 +105,7 @@ struct DetailsStore {
   void add_extra(std::uint32_t type, std::string_view field, std::string_view value,
                  std::string_view item = {}) {
     ValueRef ref{nullptr, static_cast<std::uint32_t>(arena.size()), 0};
-    std::string_view name = correlate::record_type_name(type);
-    if (name.empty()) {
-      arena.append("UNKNOWN[");
-      append_decimal(arena, type);
-      arena.push_back(']');
-    } else {
-      arena.append(name);
-    }
+    append_record_type_name(arena, type);
     arena.append(item);
     arena.push_back('.');
     arena.append(field);

@@ -552,14 +552,7 @@ struct MozdefEncoder::State {
       const std::uint32_t type = event.record_type(i);
       listed_types.push_back(type);
       if (i > 0) type_list.push_back(',');
-      std::string_view name = correlate::record_type_name(type);
-      if (name.empty()) {
-        type_list.append("UNKNOWN[");
-        append_decimal(type_list, type);
-        type_list.push_back(']');
-      } else {
-        type_list.append(name);
-      }
+      append_record_type_name(type_list, type);
     }
     return type_list;
   }
