@@ -34,8 +34,8 @@ Config config_with(const std::vector<std::pair<std::string, std::string>>& setti
   std::string text;
   for (const auto& [key, value] : settings) text += key + " = " + value + "\n";
   Config config;
-  ConfigResult parsed = parse_config_text(text, "test.conf", config);
-  EXPECT_TRUE(parsed.ok) << parsed.error;
+  Status parsed = parse_config_text(text, "test.conf", config);
+  EXPECT_TRUE(parsed.ok()) << parsed.error();
   return config;
 }
 
