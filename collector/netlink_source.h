@@ -6,15 +6,16 @@
 #include <string>
 
 #include "collector/record_source.h"
+#include "correlate/result.h"
 #include "netlink/audit_socket.h"
 
 namespace aurelay::collector {
 
 class NetlinkSource final : public RecordSource {
  public:
-  // Opens the data socket; on failure returns nullptr with `error` and `open_error` set.
-  static std::unique_ptr<NetlinkSource> open(const netlink::DataSocketOptions& options,
-                                             std::string& error, netlink::OpenError& open_error);
+  // Opens the data socket. Fails as AuditDataSocket::open does (exit code kExitAuditPidHeld when
+  // another process holds the audit pid).
+  static Result<std::unique_ptr<NetlinkSource>> open(const netlink::DataSocketOptions& options);
 
   // How long records may wait in the socket for more to join them.
   static constexpr std::chrono::milliseconds kDefaultLinger{5};
