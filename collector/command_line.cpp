@@ -15,20 +15,12 @@ namespace aurelay::collector {
 
 namespace {
 
-CommandLineResult usage_error(std::string message) {
-  CommandLineResult result;
-  result.action = CommandLineAction::kError;
-  result.error = "aurelay: " + std::move(message) + "\nTry 'aurelay --help'.\n";
-  result.exit_code = kExitConfigError;
-  return result;
+Failure usage_error(const std::string& message) {
+  return fail(kExitConfigError, "aurelay: " + message + "\nTry 'aurelay --help'.\n");
 }
 
-CommandLineResult config_error(std::string message) {
-  CommandLineResult result;
-  result.action = CommandLineAction::kError;
-  result.error = "aurelay: " + std::move(message) + "\n";
-  result.exit_code = kExitConfigError;
-  return result;
+Failure config_error(const std::string& message) {
+  return fail(kExitConfigError, "aurelay: " + message + "\n");
 }
 
 bool looks_like_bool(std::string_view text) {
@@ -40,7 +32,7 @@ bool looks_like_bool(std::string_view text) {
 
 }  // namespace
 
-CommandLineResult parse_command_line(int argc, char** argv) {
+Result<CommandLine> parse_command_line(int argc, char** argv) {
   CommandLineAction action = CommandLineAction::kRun;
   std::string config_path(kDefaultConfigPath);
   bool config_path_given = false;
@@ -111,7 +103,7 @@ CommandLineResult parse_command_line(int argc, char** argv) {
     }
   }
 
-  CommandLineResult result;
+  CommandLine result;
   result.action = action;
   switch (action) {
     case CommandLineAction::kHelp:
@@ -135,15 +127,14 @@ CommandLineResult parse_command_line(int argc, char** argv) {
   const bool exists = ::stat(config_path.c_str(), &st) == 0 || errno != ENOENT;
   if (config_path_given || exists) {
     if (config_path.empty()) return usage_error("--config needs a file name");
-    ConfigResult loaded = load_config_file(config_path, config);
-    if (!loaded.ok) return config_error(loaded.error);
+    if (Status loaded = load_config_file(config_path, config); !loaded)
+      return config_error(loaded.error());
   }
   for (const auto& [spec, value] : overrides) {
-    ConfigResult applied = set_option(config, *spec, value, "command line");
-    if (!applied.ok) return usage_error(applied.error);
+    if (Status applied = set_option(config, *spec, value, "command line"); !applied)
+      return usage_error(applied.error());
   }
-  ConfigResult valid = validate_config(config);
-  if (!valid.ok) return config_error(valid.error);
+  if (Status valid = validate_config(config); !valid) return config_error(valid.error());
 
   if (action == CommandLineAction::kCheckConfig) {
     result.output = "aurelay: configuration OK (" +
@@ -154,16 +145,19 @@ CommandLineResult parse_command_line(int argc, char** argv) {
   return result;
 }
 
-bool finish_without_running(const CommandLineResult& result) {
-  if (result.action == CommandLineAction::kRun) return false;
-  if (!result.output.empty()) {
-    std::fwrite(result.output.data(), 1, result.output.size(), stdout);
+std::optional<int> finish_without_running(const Result<CommandLine>& command_line) {
+  if (!command_line) {
+    const std::string& error = command_line.error();
+    std::fwrite(error.data(), 1, error.size(), stderr);
+    return command_line.exit_code_or(kExitConfigError);
+  }
+  if (command_line->action == CommandLineAction::kRun) return std::nullopt;
+  const std::string& output = command_line->output;
+  if (!output.empty()) {
+    std::fwrite(output.data(), 1, output.size(), stdout);
     std::fflush(stdout);
   }
-  if (!result.error.empty()) {
-    std::fwrite(result.error.data(), 1, result.error.size(), stderr);
-  }
-  return true;
+  return kExitOk;
 }
 
 }  // namespace aurelay::collector

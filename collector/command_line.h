@@ -4,26 +4,28 @@
 // defaults < config file < command line.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "collector/config.h"
+#include "correlate/result.h"
 
 namespace aurelay::collector {
 
-enum class CommandLineAction { kRun, kHelp, kVersion, kCheckConfig, kDumpConfig, kDumpMan, kError };
+enum class CommandLineAction { kRun, kHelp, kVersion, kCheckConfig, kDumpConfig, kDumpMan };
 
-struct CommandLineResult {
+struct CommandLine {
   CommandLineAction action = CommandLineAction::kRun;
-  Config config;            // merged; meaningful for kRun and kCheckConfig
-  std::string output;       // text for stdout (help, version, dumps, check-config summary)
-  std::string error;        // text for stderr when action == kError
-  int exit_code = kExitOk;  // what main returns for every action but kRun
+  Config config;       // merged; meaningful for kRun and kCheckConfig
+  std::string output;  // text for stdout (help, version, dumps, check-config summary)
 };
 
-CommandLineResult parse_command_line(int argc, char** argv);
+// A bad command line or config fails with kExitConfigError and an error() that is the text for
+// stderr ("aurelay: MESSAGE\n", with a hint at --help after a usage error).
+Result<CommandLine> parse_command_line(int argc, char** argv);
 
-// For main: prints `output` to stdout or `error` to stderr and returns true when the action is
-// not kRun (main then returns result.exit_code).
-bool finish_without_running(const CommandLineResult& result);
+// For main: unless the command line says to run, prints its output to stdout (or its error to
+// stderr) and returns the exit code main returns; std::nullopt when the daemon is to run.
+std::optional<int> finish_without_running(const Result<CommandLine>& command_line);
 
 }  // namespace aurelay::collector

@@ -544,11 +544,11 @@ std::string Config::effective_output() const {
   return output;
 }
 
-ConfigResult set_option(Config& config, const OptionSpec& spec, std::string_view raw,
-                        const std::string& where) {
+Status set_option(Config& config, const OptionSpec& spec, std::string_view raw,
+                  const std::string& where) {
   const std::string_view text = trim(raw);
   auto fail = [&](const std::string& why) {
-    return ConfigResult::failure(where + ": " + std::string(spec.name) + ": " + why);
+    return aurelay::fail(kExitConfigError, where + ": " + std::string(spec.name) + ": " + why);
   };
   auto bad_value = [&]() {
     return fail("invalid value '" + output::redact_url_credentials(text) + "', expected " +
@@ -600,7 +600,7 @@ ConfigResult set_option(Config& config, const OptionSpec& spec, std::string_view
   return {};
 }
 
-ConfigResult parse_config_text(std::string_view text, const std::string& path, Config& config) {
+Status parse_config_text(std::string_view text, const std::string& path, Config& config) {
   std::map<std::string, int, std::less<>> seen_at;
   int line_number = 0;
   while (!text.empty()) {
@@ -613,30 +613,30 @@ ConfigResult parse_config_text(std::string_view text, const std::string& path, C
     const std::string where = path + ":" + std::to_string(line_number);
     const auto equals = line.find('=');
     if (equals == std::string_view::npos) {
-      return ConfigResult::failure(where + ": expected 'key = value', got '" + std::string(line) +
-                                   "'");
+      return fail(kExitConfigError,
+                  where + ": expected 'key = value', got '" + std::string(line) + "'");
     }
     const std::string_view key = trim(line.substr(0, equals));
     const OptionSpec* spec = key.find('-') == std::string_view::npos ? find_option(key) : nullptr;
     if (spec == nullptr) {
-      return ConfigResult::failure(where + ": unknown key '" + std::string(key) + "'");
+      return fail(kExitConfigError, where + ": unknown key '" + std::string(key) + "'");
     }
     if (auto it = seen_at.find(spec->name); it != seen_at.end()) {
-      return ConfigResult::failure(where + ": " + std::string(key) + " is already set on line " +
-                                   std::to_string(it->second));
+      return fail(kExitConfigError, where + ": " + std::string(key) + " is already set on line " +
+                                        std::to_string(it->second));
     }
     seen_at.emplace(std::string(spec->name), line_number);
-    ConfigResult result = set_option(config, *spec, line.substr(equals + 1), where);
-    if (!result.ok) return result;
+    if (Status applied = set_option(config, *spec, line.substr(equals + 1), where); !applied)
+      return applied;
   }
   config.config_file = path;
   return {};
 }
 
-ConfigResult load_config_file(const std::string& path, Config& config) {
+Status load_config_file(const std::string& path, Config& config) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return ConfigResult::failure(path + ": cannot open: " + std::strerror(errno));
+    return fail(kExitConfigError, path + ": cannot open: " + std::strerror(errno));
   }
   struct stat st {};
   std::string problem;
@@ -668,15 +668,15 @@ ConfigResult load_config_file(const std::string& path, Config& config) {
     }
   }
   ::close(fd);
-  if (!problem.empty()) return ConfigResult::failure(path + ": " + problem);
+  if (!problem.empty()) return fail(kExitConfigError, path + ": " + problem);
   return parse_config_text(text, path, config);
 }
 
-ConfigResult validate_config(const Config& config) {
+Status validate_config(const Config& config) {
   auto fail = [&](std::string_view key, const std::string& why) {
     auto it = config.origin.find(key);
     const std::string where = it == config.origin.end() ? "default" : it->second;
-    return ConfigResult::failure(where + ": " + std::string(key) + ": " + why);
+    return aurelay::fail(kExitConfigError, where + ": " + std::string(key) + ": " + why);
   };
   if (!is_keyword_or_path(config.input, {"netlink", "multicast", "stdin"})) {
     return fail("input", "'" + config.input +
@@ -684,7 +684,7 @@ ConfigResult validate_config(const Config& config) {
                              config.input + " for a file in the current directory)");
   }
   // Values are quoted without their credentials.
-  auto check_output = [&](std::string_view key, const std::string& value) -> ConfigResult {
+  auto check_output = [&](std::string_view key, const std::string& value) -> Status {
     if (value.empty()) return {};
     const std::string shown = output::redact_url_credentials(value);
     if (key != "mozdef_url" && output::is_amqp_url(value)) {
@@ -715,8 +715,7 @@ ConfigResult validate_config(const Config& config) {
        {std::pair<std::string_view, const std::string&>{"output", config.output},
         {"mozdef_url", config.mozdef_url},
         {"amqp_url", config.amqp_url}}) {
-    ConfigResult result = check_output(key, value);
-    if (!result.ok) return result;
+    if (Status checked = check_output(key, value); !checked) return checked;
   }
   // bulk_format against what MozDef's loginput does at the URL (output/bulk_format.h).
   const std::string destination = config.effective_output();

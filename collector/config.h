@@ -2,7 +2,8 @@
 // command line), validation, --help, the shipped commented aurelay.conf and the aurelay(8) man
 // page. The file format is auditd.conf's: `key = value` lines, '#' starts a comment line.
 //
-// Errors are values: every loader returns a ConfigResult whose `error` names the file and line.
+// Errors are values: every loader returns a Status whose error() names the file and line (or the
+// option) and whose exit code is kExitConfigError.
 #pragma once
 
 #include <cstdint>
@@ -13,17 +14,14 @@
 #include <variant>
 
 #include "collector/choices.h"
+#include "correlate/result.h"
 #include "output/bulk_format.h"
 #include "output/spool.h"
 
 namespace aurelay::collector {
 
-// Process exit codes (documented in --help and the man page; the unit's RestartPreventExitStatus
-// lists the ones a restart cannot fix).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRuntimeFailure = 1;
-inline constexpr int kExitConfigError = 2;   // bad config file or command line
-inline constexpr int kExitAuditPidHeld = 3;  // another process (auditd) is the audit daemon
+// The process exit codes (kExitOk, kExitConfigError, ...) are in correlate/result.h: a failure
+// carries the one it ends the process with.
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/aurelay/aurelay.conf";
 
@@ -150,32 +148,24 @@ std::span<const OptionSpec> option_table();
 const OptionSpec* find_option(std::string_view name);  // accepts '-' for '_'
 std::string_view section_title(OptionSection section);
 
-// It carries the exit code with the message, so it stays beside aurelay::Status.
-struct [[nodiscard]] ConfigResult {
-  bool ok = true;
-  std::string error;  // "FILE:LINE: message" or "--option: message"
-  int exit_code = kExitOk;
-
-  static ConfigResult failure(std::string message) {
-    return ConfigResult{false, std::move(message), kExitConfigError};
-  }
-};
+// The loaders below fail with kExitConfigError and an error() of the form "FILE:LINE: message"
+// or "WHERE: option: message" (WHERE: the file and line, "command line" or "default").
 
 // Parses `text` for `spec` and stores it in `config`. `where` prefixes the error.
-ConfigResult set_option(Config& config, const OptionSpec& spec, std::string_view text,
-                        const std::string& where);
+Status set_option(Config& config, const OptionSpec& spec, std::string_view text,
+                  const std::string& where);
 
 // Reads a config file into `config` (over what it holds). Checks the file first the way auditd
 // checks auditd.conf: a regular file, not world-writable, owned by root when running as root
 // (by root or the running user otherwise). Duplicate keys are an error.
-ConfigResult load_config_file(const std::string& path, Config& config);
+Status load_config_file(const std::string& path, Config& config);
 
 // Parses config file text (no permission checks); `path` is used in error messages.
-ConfigResult parse_config_text(std::string_view text, const std::string& path, Config& config);
+Status parse_config_text(std::string_view text, const std::string& path, Config& config);
 
 // Checks that hold across options (retry_base_ms <= retry_max_ms, ring_capacity a power of two,
 // input/output forms …). Run after all sources are merged.
-ConfigResult validate_config(const Config& config);
+Status validate_config(const Config& config);
 
 // The current value of an option as config-file text.
 std::string format_option_value(const Config& config, const OptionSpec& spec);

@@ -422,10 +422,10 @@ class SignalChannel {
 void reload_config(const Config& running) {
   if (running.config_file.empty()) return;
   Config reread;
-  ConfigResult loaded = load_config_file(running.config_file, reread);
-  if (loaded.ok) loaded = validate_config(reread);
-  if (!loaded.ok) {
-    spdlog::error("config not reloaded: {}", loaded.error);
+  Status loaded = load_config_file(running.config_file, reread);
+  if (loaded) loaded = validate_config(reread);
+  if (!loaded) {
+    spdlog::error("config not reloaded: {}", loaded.error());
     return;
   }
   std::string needs_restart;
@@ -515,8 +515,9 @@ struct DaemonContext {
   const Config& config;
   const bool live = is_live_input(config.input);
   const std::time_t started = std::time(nullptr);
-  // kExitOk until a step fails (the step says with which code) or a teardown fails (then 1).
-  int exit_code = kExitOk;
+  // A teardown failed (logged there): the exit code is 1 unless a step failed first (a failing
+  // step's Status carries its own code).
+  bool teardown_failed = false;
   Metrics metrics;
   std::optional<SignalChannel> signals;
   // The sink and the source belong to the step that opened them until the pipeline starts, and
@@ -530,16 +531,8 @@ struct DaemonContext {
   std::unique_ptr<Pipeline> pipeline;
 };
 
-// A failing step's message, with the exit code it asks for.
-Failure fail_with(DaemonContext& daemon, int exit_code, std::string message) {
-  daemon.exit_code = exit_code;
-  return fail(std::move(message));
-}
-
 // A failing teardown makes the exit code 1, unless a step failed first (its code stays).
-void note_teardown_failure(DaemonContext& daemon) {
-  if (daemon.exit_code == kExitOk) daemon.exit_code = kExitRuntimeFailure;
-}
+void note_teardown_failure(DaemonContext& daemon) { daemon.teardown_failed = true; }
 
 // --- The steps, each with its teardown ---------------------------------------------------------
 
@@ -571,18 +564,18 @@ Status create_directories(DaemonContext& daemon) {
   std::optional<UserIds> owner;
   if (!config.user.empty()) {
     Result<UserIds> ids = look_up_user(config.user);
-    if (!ids) return fail_with(daemon, kExitRuntimeFailure, "user: " + ids.error());
+    if (!ids) return fail(kExitRuntimeFailure, "user: " + ids.error());
     owner = *ids;
   }
   if (Status created = create_written_directories(config, daemon.live, owner); !created)
-    return fail_with(daemon, kExitRuntimeFailure, created.error());
+    return fail(kExitRuntimeFailure, created.error());
   return {};
 }
 
 // Output first: a bad destination fails before the kernel is touched.
 Status open_output(DaemonContext& daemon) {
   Result<std::unique_ptr<output::Sink>> sink = make_sink(daemon.config);
-  if (!sink) return fail_with(daemon, kExitRuntimeFailure, "output: " + sink.error());
+  if (!sink) return fail(kExitRuntimeFailure, "output: " + sink.error());
   daemon.sink = std::move(sink).value();
   return {};
 }
@@ -592,7 +585,7 @@ void close_output(DaemonContext& daemon) { daemon.sink.reset(); }
 Status open_audit_control(DaemonContext& daemon) {
   if (!daemon.live) return {};
   if (Status opened = daemon.control.open(); !opened)
-    return fail_with(daemon, kExitRuntimeFailure, "audit control socket: " + opened.error());
+    return fail(kExitRuntimeFailure, "audit control socket: " + opened.error());
   return {};
 }
 void close_audit_control(DaemonContext& daemon) { daemon.control.close(); }
@@ -605,7 +598,7 @@ Status apply_kernel_settings(DaemonContext& daemon) {
       !applied) {
     (void)daemon.kernel_settings->restore();  // what this step set before the failure
     daemon.kernel_settings.reset();
-    return fail_with(daemon, kExitRuntimeFailure, "kernel audit settings: " + applied.error());
+    return fail(kExitRuntimeFailure, "kernel audit settings: " + applied.error());
   }
   return {};
 }
@@ -622,22 +615,17 @@ void restore_kernel_settings(DaemonContext& daemon) {
 // or a log file.
 Status open_input(DaemonContext& daemon) {
   const Config& config = daemon.config;
-  std::string error;
   if (!daemon.live) {
     Result<std::unique_ptr<LogFileSource>> file =
         LogFileSource::open(config.input, &daemon.metrics);
-    if (!file) return fail_with(daemon, kExitRuntimeFailure, file.error());
+    if (!file) return fail(kExitRuntimeFailure, file.error());
     daemon.source = std::move(file).value();
     return {};
   }
-  netlink::DataSocketOptions options = make_data_socket_options(config);
-  netlink::OpenError open_error = netlink::OpenError::none;
-  daemon.source = NetlinkSource::open(options, error, open_error, &daemon.metrics);
-  if (!daemon.source)
-    return fail_with(
-        daemon,
-        open_error == netlink::OpenError::pid_taken ? kExitAuditPidHeld : kExitRuntimeFailure,
-        error);
+  Result<std::unique_ptr<NetlinkSource>> socket =
+      NetlinkSource::open(make_data_socket_options(config), &daemon.metrics);
+  if (!socket) return fail(socket.exit_code_or(kExitRuntimeFailure), socket.error());
+  daemon.source = std::move(socket).value();
   return {};
 }
 // Closes the source, wherever it is now: closing the netlink socket gives the audit pid back, so
@@ -660,7 +648,7 @@ Status load_rules(DaemonContext& daemon) {
   }
   daemon.rules.emplace(daemon.control);
   if (Status loaded = daemon.rules->load(config, daemon.metrics); !loaded)
-    return fail_with(daemon, kExitConfigError, "rules: " + loaded.error());
+    return fail(kExitConfigError, "rules: " + loaded.error());
   warn_where_rules_file_won(config, daemon.control);
   return {};
 }
@@ -674,14 +662,22 @@ void unload_rules(DaemonContext& daemon) {
 Status drop_privileges_to_user(DaemonContext& daemon) {
   const Config& config = daemon.config;
   if (config.user.empty()) return {};
-  // The spool directory is aurelay's own: the unprivileged process writes and deletes there.
-  // Other directories it created itself (create_directories); existing ones stay the operator's.
+  // Directories the unprivileged process still writes to (the state file and the dead letters
+  // are replaced or appended there; the spool's segments created and deleted).
+  for (const auto& [file, written] :
+       {std::pair{config.state_file, writes_state_file(config, daemon.live)},
+        std::pair{config.dead_letter_file, writes_spool(config)}}) {
+    if (file.empty() || !written) continue;
+    if (Status prepared = prepare_directory_for_user(
+            std::filesystem::path(file).parent_path().string(), config.user);
+        !prepared)
+      spdlog::warn("directory of {}: {}", file, prepared.error());
+  }
   if (writes_spool(config))
     if (Status prepared = prepare_directory_for_user(config.spool_dir, config.user); !prepared)
       spdlog::warn("spool directory {}: {}", config.spool_dir, prepared.error());
   if (Status dropped = drop_privileges(config.user); !dropped)
-    return fail_with(daemon, kExitRuntimeFailure,
-                     "privilege drop to " + config.user + ": " + dropped.error());
+    return fail(kExitRuntimeFailure, "privilege drop to " + config.user + ": " + dropped.error());
   return {};
 }
 
@@ -800,8 +796,8 @@ constexpr StartupStep<DaemonContext> kDaemonSteps[] = {
 int run_daemon(const Config& config) {
   DaemonContext daemon(config);
   Status lived = run_steps<DaemonContext>(kDaemonSteps, daemon);
-  if (!lived && daemon.exit_code == kExitOk) daemon.exit_code = kExitRuntimeFailure;
-  return daemon.exit_code;
+  if (!lived) return lived.exit_code_or(kExitRuntimeFailure);
+  return daemon.teardown_failed ? kExitRuntimeFailure : kExitOk;
 }
 
 }  // namespace aurelay::collector

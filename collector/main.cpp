@@ -3,8 +3,9 @@
 #include "collector/daemon.h"
 
 int main(int argc, char** argv) {
-  aurelay::collector::CommandLineResult command_line =
+  const aurelay::Result<aurelay::collector::CommandLine> command_line =
       aurelay::collector::parse_command_line(argc, argv);
-  if (aurelay::collector::finish_without_running(command_line)) return command_line.exit_code;
-  return aurelay::collector::run_daemon(command_line.config);
+  if (const std::optional<int> exit_code = aurelay::collector::finish_without_running(command_line))
+    return *exit_code;
+  return aurelay::collector::run_daemon(command_line->config);
 }

@@ -8,16 +8,10 @@
 
 namespace aurelay::collector {
 
-std::unique_ptr<NetlinkSource> NetlinkSource::open(const netlink::DataSocketOptions& options,
-                                                   std::string& error,
-                                                   netlink::OpenError& open_error,
-                                                   ReceiveStats* stats) {
+Result<std::unique_ptr<NetlinkSource>> NetlinkSource::open(
+    const netlink::DataSocketOptions& options, ReceiveStats* stats) {
   std::unique_ptr<NetlinkSource> source(new NetlinkSource(stats));
-  if (!source->socket_.open(options, error)) {
-    open_error = source->socket_.open_error();
-    return nullptr;
-  }
-  open_error = netlink::OpenError::none;
+  if (Status opened = source->socket_.open(options); !opened) return opened.failure();
   return source;
 }
 
@@ -71,8 +65,7 @@ void NetlinkSource::stop_intake() {
   if (intake_stopped_) return;
   intake_stopped_ = true;
   // The kernel stops sending once the pid is back; what it already queued is still drained.
-  std::string error;
-  if (!socket_.release(error) && !error.empty()) error_ = error;
+  if (Status released = socket_.release(); !released) error_ = released.error();
 }
 
 }  // namespace aurelay::collector

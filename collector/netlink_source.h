@@ -6,17 +6,18 @@
 #include <string>
 
 #include "collector/record_source.h"
+#include "correlate/result.h"
 #include "netlink/audit_socket.h"
 
 namespace aurelay::collector {
 
 class NetlinkSource final : public RecordSource {
  public:
-  // Opens the data socket; on failure returns nullptr with `error` and `open_error` set. Counts
-  // into `stats` when given (the daemon's Metrics), otherwise into its own.
-  static std::unique_ptr<NetlinkSource> open(const netlink::DataSocketOptions& options,
-                                             std::string& error, netlink::OpenError& open_error,
-                                             ReceiveStats* stats = nullptr);
+  // Opens the data socket. Fails as AuditDataSocket::open does (exit code kExitAuditPidHeld when
+  // another process holds the audit pid). Counts into `stats` when given (the daemon's Metrics),
+  // otherwise into its own.
+  static Result<std::unique_ptr<NetlinkSource>> open(const netlink::DataSocketOptions& options,
+                                                     ReceiveStats* stats = nullptr);
 
   // How long records may wait in the socket for more to join them.
   static constexpr std::chrono::milliseconds kDefaultLinger{5};

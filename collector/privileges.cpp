@@ -132,6 +132,10 @@ Status prepare_directory_for_user(const std::string& directory, const std::strin
   if (ec) {
     return fail("cannot create " + directory + ": " + ec.message());
   }
+  // A directory everyone may write to (/tmp) is not aurelay's to take, and the user can already
+  // create its files there.
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) == 0 && (info.st_mode & S_IWOTH) != 0) return {};
   if (::chown(directory.c_str(), ids->uid, ids->gid) != 0 ||
       ::chmod(directory.c_str(), 0750) != 0) {
     return fail("cannot give " + directory + " to " + user + ": " + std::strerror(errno));

@@ -30,7 +30,8 @@ Result<UserIds> look_up_user(const std::string& user);
 Status drop_privileges(const std::string& user);
 
 // Creates `directory` (and parents) when missing and gives it to `user` with mode 0750, so the
-// process can still write there after drop_privileges (state file, spool). Call before dropping.
+// process can still write there after drop_privileges (state file, spool). A world-writable
+// directory (/tmp) is left as it is. Call before dropping.
 Status prepare_directory_for_user(const std::string& directory, const std::string& user);
 
 }  // namespace aurelay::collector

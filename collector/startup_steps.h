@@ -26,7 +26,7 @@ template <typename Context>
 struct StartupStep {
   std::string_view name;
   // Does the step's job. A failure's message is logged as it is (the step words it for the
-  // operator) and ends the start-up.
+  // operator) and ends the start-up; its exit code, if it carries one, is the process's.
   Status (*run)(Context&) = nullptr;
   // Undoes the step; runs only when `run` succeeded. nullptr: nothing to undo.
   void (*teardown)(Context&) = nullptr;

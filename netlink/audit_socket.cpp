@@ -28,69 +28,36 @@ std::string process_name(std::uint32_t pid) {
   return name;
 }
 
-OpenError classify_errno(int error_number) {
-  switch (error_number) {
-    case EEXIST:
-      return OpenError::pid_taken;
-    case EPERM:
-    case EACCES:
-      return OpenError::permission;
-    case EPROTONOSUPPORT:
-    case ECONNREFUSED:
-    case EAFNOSUPPORT:
-      return OpenError::not_supported;
-    case ETIMEDOUT:
-      return OpenError::no_answer;
-    default:
-      return OpenError::socket_error;
-  }
-}
-
 }  // namespace
-
-std::string_view to_string(OpenError error) {
-  switch (error) {
-    case OpenError::none:
-      return "none";
-    case OpenError::pid_taken:
-      return "pid_taken";
-    case OpenError::permission:
-      return "permission";
-    case OpenError::not_supported:
-      return "not_supported";
-    case OpenError::no_answer:
-      return "no_answer";
-    case OpenError::socket_error:
-      return "socket_error";
-  }
-  return "unknown";
-}
 
 AuditDataSocket::~AuditDataSocket() { close(); }
 
-bool AuditDataSocket::fail(OpenError kind, int error_number, std::string message,
-                           std::string& error) {
-  open_error_ = kind;
-  error = std::move(message);
-  if (error_number != 0) error += std::string(": ") + std::strerror(error_number);
+Failure AuditDataSocket::abandon_open(std::optional<int> exit_code, int error_number,
+                                      std::string message) {
+  if (error_number != 0) message += std::string(": ") + std::strerror(error_number);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   registered_ = false;
-  return false;
+  return Failure{std::move(message), exit_code};
 }
 
-bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error) {
+Failure AuditDataSocket::abandon_open(int error_number, std::string message) {
+  const std::optional<int> exit_code =
+      error_number == EEXIST ? std::optional<int>(kExitAuditPidHeld) : std::nullopt;
+  return abandon_open(exit_code, error_number, std::move(message));
+}
+
+Status AuditDataSocket::open(const DataSocketOptions& options) {
   close();
   options_ = options;
   options_.datagrams_per_call = std::max<std::size_t>(1, options_.datagrams_per_call);
-  open_error_ = OpenError::none;
   early_records_.clear();
   early_next_ = 0;
 
   fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
   if (fd_ < 0) {
     int saved = errno;
-    return fail(classify_errno(saved), saved, "audit netlink socket", error);
+    return abandon_open(saved, "audit netlink socket");
   }
   if (options_.receive_buffer_bytes > 0) {
     int size = options_.receive_buffer_bytes;
@@ -111,11 +78,9 @@ bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error)
   }
   if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0) {
     int saved = errno;
-    return fail(classify_errno(saved), saved,
-                options_.mode == DataSocketMode::multicast
-                    ? "joining the audit multicast group (needs CAP_AUDIT_READ)"
-                    : "audit netlink bind",
-                error);
+    return abandon_open(saved, options_.mode == DataSocketMode::multicast
+                                   ? "joining the audit multicast group (needs CAP_AUDIT_READ)"
+                                   : "audit netlink bind");
   }
 
   // Unicast: connected to the kernel, the socket takes unicasts from the kernel only (the kernel
@@ -141,8 +106,8 @@ bool AuditDataSocket::open(const DataSocketOptions& options, std::string& error)
     messages_[i].msg_hdr.msg_namelen = kernel_only_ ? 0 : sizeof(sockaddr_nl);
   }
 
-  if (options_.mode == DataSocketMode::unicast && !register_pid(error)) return false;
-  return true;
+  if (options_.mode == DataSocketMode::unicast) return register_pid();
+  return {};
 }
 
 void AuditDataSocket::count_discarded(DatagramKind kind) {
@@ -170,7 +135,7 @@ void AuditDataSocket::keep_early_record(std::uint32_t type, std::string_view pay
   early_records_.append(type, payload);
 }
 
-bool AuditDataSocket::register_pid(std::string& error) {
+Status AuditDataSocket::register_pid() {
   audit_status status{};
   status.mask = AUDIT_STATUS_PID;
   status.pid = static_cast<std::uint32_t>(getpid());
@@ -181,8 +146,7 @@ bool AuditDataSocket::register_pid(std::string& error) {
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd_, request, length, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) {
     int saved = errno;
-    return fail(classify_errno(saved), saved, "registering as the audit daemon (AUDIT_SET pid)",
-                error);
+    return abandon_open(saved, "registering as the audit daemon (AUDIT_SET pid)");
   }
 
   // Wait for the ack. The kernel may start flushing its hold queue to us before the ack: keep
@@ -212,7 +176,7 @@ bool AuditDataSocket::register_pid(std::string& error) {
         continue;
       }
       int saved = errno;
-      return fail(classify_errno(saved), saved, "waiting for the AUDIT_SET answer", error);
+      return abandon_open(saved, "waiting for the AUDIT_SET answer");
     }
     increment(stats_->netlink_datagrams);
     if (sender.nl_pid != 0) {
@@ -229,7 +193,7 @@ bool AuditDataSocket::register_pid(std::string& error) {
     if (datagram.kind == DatagramKind::ack && datagram.seq == seq) {
       if (datagram.error == 0) {
         registered_ = true;
-        return true;
+        return {};
       }
       if (datagram.error == EEXIST) {
         std::string holder = "another process";
@@ -241,14 +205,13 @@ bool AuditDataSocket::register_pid(std::string& error) {
           holder = "process " + std::to_string(current->pid) +
                    (name.empty() ? std::string() : " (" + name + ")");
         }
-        return fail(OpenError::pid_taken, 0,
-                    "the kernel refused to register this process as the audit daemon: " + holder +
-                        " is already registered (EEXIST); stop it (e.g. systemctl stop "
-                        "auditd) or read beside it with --input multicast",
-                    error);
+        return abandon_open(
+            kExitAuditPidHeld, 0,
+            "the kernel refused to register this process as the audit daemon: " + holder +
+                " is already registered (EEXIST); stop it (e.g. systemctl stop "
+                "auditd) or read beside it with --input multicast");
       }
-      return fail(classify_errno(datagram.error), datagram.error,
-                  "registering as the audit daemon (AUDIT_SET pid)", error);
+      return abandon_open(datagram.error, "registering as the audit daemon (AUDIT_SET pid)");
     }
   }
   // No ack in time (it may have been lost to an overrun): ask the kernel who holds the pid.
@@ -257,9 +220,9 @@ bool AuditDataSocket::register_pid(std::string& error) {
       control.open() ? control.get_status() : Result<AuditStatus>(aurelay::fail("not open"));
   if (current && current->pid == static_cast<std::uint32_t>(getpid())) {
     registered_ = true;
-    return true;
+    return {};
   }
-  return fail(OpenError::no_answer, ETIMEDOUT, "no answer from the kernel to AUDIT_SET pid", error);
+  return abandon_open(ETIMEDOUT, "no answer from the kernel to AUDIT_SET pid");
 }
 
 ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std::size_t max_records,
@@ -335,26 +298,19 @@ ReceiveResult AuditDataSocket::receive_batch(correlate::RecordBatch& batch, std:
   return result;
 }
 
-bool AuditDataSocket::release(std::string& error) {
-  if (!registered_) return true;
+Status AuditDataSocket::release() {
+  if (!registered_) return {};
   registered_ = false;
   AuditControl control;
-  Status opened = control.open();
-  Result<AuditStatus> status =
-      opened ? control.get_status() : Result<AuditStatus>(aurelay::fail(opened.error()));
-  if (!status) {
-    error = status.error();
-    return false;
-  }
-  if (status->pid != static_cast<std::uint32_t>(getpid())) return true;  // no longer ours
-  Status cleared = control.clear_pid();
-  if (!cleared) error = cleared.error();
-  return cleared.ok();
+  if (Status opened = control.open(); !opened) return opened;
+  Result<AuditStatus> status = control.get_status();
+  if (!status) return status.failure();
+  if (status->pid != static_cast<std::uint32_t>(getpid())) return {};  // no longer ours
+  return control.clear_pid();
 }
 
 void AuditDataSocket::close() {
-  std::string ignored;
-  release(ignored);
+  (void)release();  // closing has no caller to tell of a failure
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }

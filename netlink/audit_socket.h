@@ -10,11 +10,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "correlate/record_batch.h"
+#include "correlate/result.h"
 #include "correlate/stats.h"
 #include "netlink/audit_message.h"
 
@@ -38,18 +40,6 @@ struct DataSocketOptions {
   // How long open() waits for the kernel's answer to AUDIT_SET.
   int registration_timeout_ms = 2000;
 };
-
-// Why open() failed.
-enum class OpenError : std::uint8_t {
-  none,
-  pid_taken,      // EEXIST: another process is the audit daemon
-  permission,     // EPERM / EACCES: needs CAP_AUDIT_CONTROL (unicast) or CAP_AUDIT_READ
-  not_supported,  // EPROTONOSUPPORT / ECONNREFUSED: no audit here (container, namespace)
-  no_answer,      // the kernel did not answer AUDIT_SET in time
-  socket_error,   // anything else
-};
-
-std::string_view to_string(OpenError error);
 
 // What the reader takes in: records and bytes from any input, the rest from the netlink socket
 // (reader_waits from the collector's netlink source, which sleeps between reads).
@@ -89,12 +79,12 @@ class AuditDataSocket {
   AuditDataSocket& operator=(const AuditDataSocket&) = delete;
 
   // Opens the socket. Unicast: AUDIT_SET pid=getpid() from this socket and waits for the ack;
-  // when another process holds the pid, fails with OpenError::pid_taken and an `error` naming
-  // that pid. Records that arrive before the ack (the kernel flushes its hold queue on
-  // registration) are kept and returned by the first receive_batch().
-  bool open(const DataSocketOptions& options, std::string& error);
+  // when another process holds the pid, fails with exit code kExitAuditPidHeld and an error()
+  // naming that pid (other failures carry no exit code). Records that arrive before the ack (the
+  // kernel flushes its hold queue on registration) are kept and returned by the first
+  // receive_batch().
+  Status open(const DataSocketOptions& options);
 
-  OpenError open_error() const { return open_error_; }
   int fd() const { return fd_; }
   bool is_open() const { return fd_ >= 0; }
   bool registered() const { return registered_; }
@@ -113,15 +103,19 @@ class AuditDataSocket {
 
   // Unicast: gives the audit pid back (AUDIT_SET pid 0) if this process still holds it. After
   // this, records already queued on the socket can still be drained with receive_batch().
-  // Does nothing for multicast or when not registered. Returns false with `error` on failure.
-  bool release(std::string& error);
+  // Does nothing for multicast or when not registered.
+  Status release();
 
   // release() if needed, then closes the socket.
   void close();
 
  private:
-  bool fail(OpenError kind, int error_number, std::string message, std::string& error);
-  bool register_pid(std::string& error);
+  // Closes the half-opened socket and returns the failure: `message`, then strerror of
+  // `error_number` unless it is 0.
+  Failure abandon_open(std::optional<int> exit_code, int error_number, std::string message);
+  // abandon_open() for a failed system call: EEXIST (the audit pid is taken) exits 3.
+  Failure abandon_open(int error_number, std::string message);
+  Status register_pid();
   void keep_early_record(std::uint32_t type, std::string_view payload);
   // Counts a datagram that is not a record (probe, truncated, malformed, ack or reply).
   void count_discarded(DatagramKind kind);
@@ -129,7 +123,6 @@ class AuditDataSocket {
   DataSocketOptions options_;
   int fd_ = -1;
   bool registered_ = false;
-  OpenError open_error_ = OpenError::none;
   int granted_buffer_bytes_ = 0;
   StatsStorage<ReceiveStats> stats_;
 

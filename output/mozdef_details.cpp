@@ -2,6 +2,9 @@
 
 #include <array>
 
+#include "correlate/record.h"
+#include "output/mozdef_field_map.h"
+
 namespace aurelay::output {
 
 namespace {
@@ -17,11 +20,44 @@ constexpr std::array<DetailKeySpec, kDetailKeyCount> kDetailKeys = {{
 
 std::span<const DetailKeySpec> detail_keys() { return kDetailKeys; }
 
+std::string field_sources(DetailKey key) {
+  std::string sources;
+  auto next = [&] {
+    if (!sources.empty()) sources += "; ";
+  };
+  for (const FieldRow& row : kFieldRows) {
+    const bool names_id =
+        row.transform == Transform::with_user || row.transform == Transform::with_group;
+    const bool feeds_key = row.key == key;
+    const bool feeds_name =
+        names_id && static_cast<std::size_t>(row.key) + 1 == static_cast<std::size_t>(key);
+    if (!feeds_key && !feeds_name) continue;
+    const std::string listed = row.record_type == kAnyRecord
+                                   ? std::string(row.field)
+                                   : std::string(correlate::record_type_name(row.record_type)) +
+                                         " " + std::string(row.field);
+    if (sources.ends_with(listed)) continue;  // one field feeding several keys of one record
+    next();
+    if (feeds_name) sources += "name of ";
+    sources += listed;
+  }
+  const std::string_view source = detail_key(key).source;
+  if (!source.empty()) {
+    if (!source.starts_with('('))
+      next();
+    else if (!sources.empty())
+      sources += ' ';
+    sources += source;
+  }
+  return sources;
+}
+
 std::string render_field_reference() {
   std::string out =
       "# MozDef document fields\n"
       "\n"
-      "Generated from `output/mozdef_details.h` by `tools/generate_docs.sh`; do not edit.\n"
+      "Generated from `output/mozdef_details.h` and `output/mozdef_field_map.h` by "
+      "`tools/generate_docs.sh`; do not edit.\n"
       "\n"
       "Every aurelay document is one JSON object that MozDef's loginput, esworker, plugins and\n"
       "alerts take as they took audisp-json's:\n"
@@ -71,7 +107,8 @@ std::string render_field_reference() {
       "\n"
       "| key | type | meaning | from | example |\n"
       "|---|---|---|---|---|\n";
-  for (const DetailKeySpec& key : kDetailKeys) {
+  for (std::size_t i = 0; i < kDetailKeyCount; ++i) {
+    const DetailKeySpec& key = kDetailKeys[i];
     out += "| `";
     out += key.name;
     out += "` | ";
@@ -92,7 +129,7 @@ std::string render_field_reference() {
     out += " | ";
     out += key.meaning;
     out += " | ";
-    out += key.source;
+    out += field_sources(static_cast<DetailKey>(i));
     out += " | `";
     out += key.example;
     out += "` |\n";

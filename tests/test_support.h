@@ -77,11 +77,13 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// An empty configuration file (mode 0600) in `dir`, so a test run ignores any installed
-// /etc/aurelay/aurelay.conf and starts from the defaults.
-inline std::string empty_config(const TempDir& dir) {
-  std::filesystem::path path = dir / "empty.conf";
-  write_file(path, "");
+// A configuration file (mode 0600) in `dir` that keeps a test run off the host's default paths:
+// it replaces any installed /etc/aurelay/aurelay.conf, and the spool and the dead letters (which
+// default to /var/lib/aurelay) go to `dir`. Everything else is at its default.
+inline std::string private_config(const TempDir& dir) {
+  std::filesystem::path path = dir / "private.conf";
+  write_file(path, "spool_dir = " + (dir / "spool").string() + "\n" +
+                       "dead_letter_file = " + (dir / "dead-letter.ndjson").string() + "\n");
   std::filesystem::permissions(
       path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return path.string();

@@ -48,7 +48,7 @@ done
 status=0
 "$@" || status=$?
 for path in "${covered[@]}"; do
-  written=$(find "$path" -mindepth 1 -print -quit)
+  written=$(find "$path" -mindepth 1 -print -quit 2>/dev/null || true)
   if [ -n "$written" ]; then
     echo "hermetic.sh: the tests wrote into $path, a default system path ($written)" >&2
     [ "$status" = 0 ] && status=1

@@ -77,7 +77,7 @@ std::string login_events(int first, int count) {
 }
 
 std::vector<std::string> aurelay_args(const TempDir& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv{AURELAY_BINARY,          "--config", empty_config(dir),
+  std::vector<std::string> argv{AURELAY_BINARY,          "--config", private_config(dir),
                                 "--log_level",           "info",     "--state_file",
                                 (dir / "state").string()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -210,7 +210,7 @@ TEST(AmqpDelivery, WrongPasswordIsAClearErrorWithoutThePassword) {
 
   // A configuration error quotes the URL without its credentials.
   CommandResult check =
-      run_command({AURELAY_BINARY, "--config", empty_config(dir), "--output",
+      run_command({AURELAY_BINARY, "--config", private_config(dir), "--output",
                    "amqp://guest:not-the-password@127.0.0.1:port/", "--check-config"});
   EXPECT_EQ(check.exit_code, 2) << check.output();
   EXPECT_EQ(check.output().find("not-the-password"), std::string::npos) << check.output();

@@ -54,9 +54,9 @@ TEST(ChoiceOptions, EveryListedValueParsesToItsOwnEnumValue) {
     std::set<std::string> read_back;
     for (const std::string& value : values) {
       Config config;
-      const ConfigResult result =
+      const Status result =
           parse_config_text(std::string(spec->name) + " = " + value + "\n", "/c", config);
-      ASSERT_TRUE(result.ok) << result.error;
+      ASSERT_TRUE(result.ok()) << result.error();
       // Reading the enum value back gives the name it was parsed from: two names of one value
       // would read back as the same name.
       EXPECT_EQ(format_option_value(config, *spec), value);
@@ -71,15 +71,15 @@ TEST(ChoiceOptions, EveryListedValueParsesToItsOwnEnumValue) {
 TEST(ChoiceOptions, AValueTheTableDoesNotListIsRefusedWithFileAndLine) {
   for (const OptionSpec* spec : choice_options()) {
     Config config;
-    const ConfigResult result = parse_config_text(
+    const Status result = parse_config_text(
         "# comment\n" + std::string(spec->name) + " = not_a_choice\n", "/etc/a.conf", config);
-    EXPECT_FALSE(result.ok) << spec->name;
-    EXPECT_EQ(result.exit_code, kExitConfigError) << spec->name;
-    EXPECT_EQ(result.error.rfind("/etc/a.conf:2: " + std::string(spec->name) +
-                                     ": invalid value 'not_a_choice', expected one of ",
-                                 0),
+    EXPECT_FALSE(result.ok()) << spec->name;
+    EXPECT_EQ(result.exit_code(), kExitConfigError) << spec->name;
+    EXPECT_EQ(result.error().rfind("/etc/a.conf:2: " + std::string(spec->name) +
+                                       ": invalid value 'not_a_choice', expected one of ",
+                                   0),
               0u)
-        << result.error;
+        << result.error();
   }
 }
 
@@ -135,7 +135,7 @@ TEST(ChoiceOptions, EveryValueOfAComponentOptionChangesTheComponentConfig) {
     for (const std::string& value : listed_values(*spec)) {
       Config config;
       ASSERT_TRUE(
-          parse_config_text(std::string(spec->name) + " = " + value + "\n", "/c", config).ok);
+          parse_config_text(std::string(spec->name) + " = " + value + "\n", "/c", config).ok());
       seen.insert(field->second(config));
     }
     EXPECT_EQ(seen.size(), listed_values(*spec).size());
@@ -145,7 +145,7 @@ TEST(ChoiceOptions, EveryValueOfAComponentOptionChangesTheComponentConfig) {
     ASSERT_TRUE(
         parse_config_text(std::string(spec->name) + " = " + std::string(spec->default_value) + "\n",
                           "/c", parsed_default)
-            .ok);
+            .ok());
     EXPECT_EQ(field->second(defaults), field->second(parsed_default));
   }
   // The struct defaults agree with the table.
@@ -165,9 +165,9 @@ TEST(ChoiceOptions, EveryValueOfAComponentOptionChangesTheComponentConfig) {
 // The values spool_fsync had in the table before it listed what the spool implements.
 TEST(ChoiceOptions, SpoolFsyncListsWhatTheSpoolDoes) {
   Config config;
-  ASSERT_TRUE(parse_config_text("spool_fsync = always\n", "/c", config).ok);
+  ASSERT_TRUE(parse_config_text("spool_fsync = always\n", "/c", config).ok());
   EXPECT_EQ(config.spool_fsync, output::SpoolFsync::always);
-  EXPECT_FALSE(parse_config_text("spool_fsync = segment\n", "/c", config).ok);
+  EXPECT_FALSE(parse_config_text("spool_fsync = segment\n", "/c", config).ok());
 }
 
 TEST(ChoiceOptions, CheckConfigStopsAtAnUnknownValueWithFileAndLine) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-CommandLineResult parse(std::initializer_list<std::string> args) {
+Result<CommandLine> parse(std::initializer_list<std::string> args) {
   std::vector<std::string> storage = {"aurelay"};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -43,39 +44,41 @@ class ConfigFileFixture : public ::testing::Test {
 };
 
 TEST(CommandLine, InformationalActionsExitZeroWithText) {
-  CommandLineResult help = parse({"--help"});
-  EXPECT_EQ(help.action, CommandLineAction::kHelp);
-  EXPECT_EQ(help.exit_code, 0);
-  EXPECT_EQ(help.output, render_help("aurelay"));
+  Result<CommandLine> help = parse({"--help"});
+  ASSERT_TRUE(help.ok()) << help.error();
+  EXPECT_EQ(help->action, CommandLineAction::kHelp);
+  EXPECT_EQ(help->output, render_help("aurelay"));
 
-  CommandLineResult version = parse({"--version"});
-  EXPECT_EQ(version.action, CommandLineAction::kVersion);
-  EXPECT_EQ(version.output, "aurelay " AURELAY_VERSION "\n");
+  Result<CommandLine> version = parse({"--version"});
+  ASSERT_TRUE(version.ok()) << version.error();
+  EXPECT_EQ(version->action, CommandLineAction::kVersion);
+  EXPECT_EQ(version->output, "aurelay " AURELAY_VERSION "\n");
 
-  EXPECT_EQ(parse({"--dump-config"}).output, render_config_file());
-  EXPECT_EQ(parse({"--dump-man"}).output, render_man_page());
+  EXPECT_EQ(parse({"--dump-config"})->output, render_config_file());
+  EXPECT_EQ(parse({"--dump-man"})->output, render_man_page());
 }
 
 TEST(CommandLine, OptionsOverrideDefaultsInBothSpellings) {
-  CommandLineResult result =
+  Result<CommandLine> result =
       parse({"--config", "/nonexistent-is-fine-only-for-default", "--input", "multicast"});
   // An explicit missing config file is an error.
-  EXPECT_EQ(result.action, CommandLineAction::kError);
-  EXPECT_EQ(result.exit_code, kExitConfigError);
-  EXPECT_NE(result.error.find("/nonexistent-is-fine-only-for-default: cannot open"),
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.exit_code(), kExitConfigError);
+  EXPECT_NE(result.error().find("/nonexistent-is-fine-only-for-default: cannot open"),
             std::string::npos);
 
-  CommandLineResult run =
+  Result<CommandLine> run =
       parse({"--input", "stdin", "--output=/tmp/out.json", "--queue-full-action", "drop",
              "--curl_verbose", "--ssl-verify", "no", "--receive_buffer_bytes=1M"});
-  ASSERT_EQ(run.action, CommandLineAction::kRun) << run.error;
-  EXPECT_EQ(run.config.input, "stdin");
-  EXPECT_EQ(run.config.output, "/tmp/out.json");
-  EXPECT_EQ(run.config.queue_full_action, QueueFullAction::drop);
-  EXPECT_TRUE(run.config.curl_verbose);
-  EXPECT_FALSE(run.config.ssl_verify);
-  EXPECT_EQ(run.config.receive_buffer_bytes, 1024u * 1024);
-  EXPECT_EQ(run.config.origin.at("input"), "command line");
+  ASSERT_TRUE(run.ok()) << run.error();
+  ASSERT_EQ(run->action, CommandLineAction::kRun);
+  EXPECT_EQ(run->config.input, "stdin");
+  EXPECT_EQ(run->config.output, "/tmp/out.json");
+  EXPECT_EQ(run->config.queue_full_action, QueueFullAction::drop);
+  EXPECT_TRUE(run->config.curl_verbose);
+  EXPECT_FALSE(run->config.ssl_verify);
+  EXPECT_EQ(run->config.receive_buffer_bytes, 1024u * 1024);
+  EXPECT_EQ(run->config.origin.at("input"), "command line");
 }
 
 TEST(CommandLine, UsageErrorsExitTwo) {
@@ -87,60 +90,74 @@ TEST(CommandLine, UsageErrorsExitTwo) {
                                                          {"--input", "netlnk"}}) {
     std::vector<char*> argv = {const_cast<char*>("aurelay")};
     for (auto& arg : args) argv.push_back(arg.data());
-    CommandLineResult result = parse_command_line(static_cast<int>(argv.size()), argv.data());
-    EXPECT_EQ(result.action, CommandLineAction::kError) << args[0];
-    EXPECT_EQ(result.exit_code, kExitConfigError) << args[0];
-    EXPECT_FALSE(result.error.empty());
+    Result<CommandLine> result = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    EXPECT_FALSE(result.ok()) << args[0];
+    EXPECT_EQ(result.exit_code(), kExitConfigError) << args[0];
+    EXPECT_FALSE(result.error().empty());
   }
-  EXPECT_EQ(parse({"--no-such-option", "1"}).error,
+  EXPECT_EQ(parse({"--no-such-option", "1"}).error(),
             "aurelay: unknown option '--no-such-option'\nTry 'aurelay --help'.\n");
 }
 
 TEST_F(ConfigFileFixture, CommandLineOverridesFileOverridesDefaults) {
   const std::string file = write("input = stdin\noutput = /var/log/a.json\nlog_level = debug\n");
-  CommandLineResult result = parse({"--output", "stdout", "--config", file});
-  ASSERT_EQ(result.action, CommandLineAction::kRun) << result.error;
-  EXPECT_EQ(result.config.input, "stdin");              // file
-  EXPECT_EQ(result.config.output, "stdout");            // command line, even before --config
-  EXPECT_EQ(result.config.log_level, LogLevel::debug);  // file
-  EXPECT_EQ(result.config.queue_full_action, QueueFullAction::block);  // default
-  EXPECT_EQ(result.config.config_file, file);
+  Result<CommandLine> result = parse({"--output", "stdout", "--config", file});
+  ASSERT_TRUE(result.ok()) << result.error();
+  ASSERT_EQ(result->action, CommandLineAction::kRun);
+  EXPECT_EQ(result->config.input, "stdin");              // file
+  EXPECT_EQ(result->config.output, "stdout");            // command line, even before --config
+  EXPECT_EQ(result->config.log_level, LogLevel::debug);  // file
+  EXPECT_EQ(result->config.queue_full_action, QueueFullAction::block);  // default
+  EXPECT_EQ(result->config.config_file, file);
 }
 
 TEST_F(ConfigFileFixture, CheckConfigValidatesAndReports) {
   const std::string good = write("input = stdin\n");
-  CommandLineResult ok = parse({"--check-config", "--config", good});
-  EXPECT_EQ(ok.action, CommandLineAction::kCheckConfig);
-  EXPECT_EQ(ok.exit_code, 0);
-  EXPECT_EQ(ok.output, "aurelay: configuration OK (" + good + ")\n");
+  Result<CommandLine> ok = parse({"--check-config", "--config", good});
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  EXPECT_EQ(ok->action, CommandLineAction::kCheckConfig);
+  EXPECT_EQ(ok->output, "aurelay: configuration OK (" + good + ")\n");
 
   const std::string bad = write("input = stdin\nspool_full_action = explode\n");
-  CommandLineResult failed = parse({"--check-config", "--config", bad});
-  EXPECT_EQ(failed.action, CommandLineAction::kError);
-  EXPECT_EQ(failed.exit_code, kExitConfigError);
-  EXPECT_EQ(failed.error.rfind("aurelay: " + bad + ":2: spool_full_action: invalid value", 0), 0u)
-      << failed.error;
+  Result<CommandLine> failed = parse({"--check-config", "--config", bad});
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(failed.exit_code(), kExitConfigError);
+  EXPECT_EQ(failed.error().rfind("aurelay: " + bad + ":2: spool_full_action: invalid value", 0), 0u)
+      << failed.error();
 }
 
 TEST_F(ConfigFileFixture, UnknownBulkFormatIsAConfigErrorNamingFileAndLine) {
   const std::string bad = write("input = stdin\n# json arrays\nbulk_format = json_array\n");
-  CommandLineResult failed = parse({"--check-config", "--config", bad});
-  EXPECT_EQ(failed.action, CommandLineAction::kError);
-  EXPECT_EQ(failed.exit_code, kExitConfigError);
-  EXPECT_EQ(failed.error.rfind("aurelay: " + bad +
-                                   ":3: bulk_format: invalid value 'json_array', expected one of "
-                                   "array, ndjson, single",
-                               0),
+  Result<CommandLine> failed = parse({"--check-config", "--config", bad});
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(failed.exit_code(), kExitConfigError);
+  EXPECT_EQ(failed.error().rfind("aurelay: " + bad +
+                                     ":3: bulk_format: invalid value 'json_array', expected one of "
+                                     "array, ndjson, single",
+                                 0),
             0u)
-      << failed.error;
+      << failed.error();
 }
 
 TEST_F(ConfigFileFixture, WorldWritableConfigIsAnError) {
   const std::string file = write("input = stdin\n", 0666);
   ::chmod(file.c_str(), 0666);
-  CommandLineResult result = parse({"--config", file});
-  EXPECT_EQ(result.exit_code, kExitConfigError);
-  EXPECT_EQ(result.error, "aurelay: " + file + ": is world-writable (chmod o-w)\n");
+  Result<CommandLine> result = parse({"--config", file});
+  EXPECT_EQ(result.exit_code(), kExitConfigError);
+  EXPECT_EQ(result.error(), "aurelay: " + file + ": is world-writable (chmod o-w)\n");
+}
+
+TEST(CommandLine, FinishWithoutRunningPrintsAndReturnsTheExitCode) {
+  EXPECT_EQ(finish_without_running(parse({"--input", "stdin"})), std::nullopt);
+
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(finish_without_running(parse({"--version"})), kExitOk);
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "aurelay " AURELAY_VERSION "\n");
+
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(finish_without_running(parse({"--no-such-option", "1"})), kExitConfigError);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "aurelay: unknown option '--no-such-option'\nTry 'aurelay --help'.\n");
 }
 
 // The binary itself: exit codes and streams as an operator sees them. Skips until main uses
@@ -181,14 +198,14 @@ TEST(CommandLine, UnitExecStartLineParses) {
   std::vector<char*> argv;
   argv.reserve(args.size());
   for (auto& arg : args) argv.push_back(arg.data());
-  const CommandLineResult result = parse_command_line(static_cast<int>(argv.size()), argv.data());
-  if (result.action == CommandLineAction::kError &&
-      result.error.find("not owned by root") != std::string::npos) {
-    GTEST_SKIP() << "source tree not owned by root: " << result.error;
+  const Result<CommandLine> result = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  if (!result && result.error().find("not owned by root") != std::string::npos) {
+    GTEST_SKIP() << "source tree not owned by root: " << result.error();
   }
-  ASSERT_EQ(result.action, CommandLineAction::kRun) << result.error;
-  EXPECT_EQ(result.config.user, "aurelay");
-  EXPECT_EQ(result.config.config_file, args[2]);
+  ASSERT_TRUE(result.ok()) << result.error();
+  ASSERT_EQ(result->action, CommandLineAction::kRun);
+  EXPECT_EQ(result->config.user, "aurelay");
+  EXPECT_EQ(result->config.config_file, args[2]);
 }
 
 }  // namespace

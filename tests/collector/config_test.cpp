@@ -40,14 +40,14 @@ TEST(ConfigTable, EveryDefaultParsesAndMatchesTheDefaultConfig) {
   const Config defaults;
   for (const auto& spec : option_table()) {
     Config config;
-    ConfigResult result = set_option(config, spec, spec.default_value, "test");
-    EXPECT_TRUE(result.ok) << spec.name << ": " << result.error;
+    Status result = set_option(config, spec, spec.default_value, "test");
+    EXPECT_TRUE(result.ok()) << spec.name << ": " << result.error();
     EXPECT_EQ(format_option_value(config, spec), format_option_value(defaults, spec)) << spec.name;
     EXPECT_FALSE(spec.description.empty()) << spec.name;
     EXPECT_FALSE(spec.value_name.empty()) << spec.name;
   }
   EXPECT_TRUE(defaults.origin.empty());
-  EXPECT_TRUE(validate_config(defaults).ok) << validate_config(defaults).error;
+  EXPECT_TRUE(validate_config(defaults).ok()) << validate_config(defaults).error();
 }
 
 TEST(ConfigTable, NamesAreUniqueAndCoverTheIssueKeys) {
@@ -133,8 +133,8 @@ TEST(ConfigParse, ReadsKeyValueLinesCommentsAndBlankLines) {
       "prepend_msg = \"  audit: \"\n"
       "\t# indented comment\r\n"
       "ring_capacity = 4096\r\n";
-  ConfigResult result = parse_config_text(text, "/etc/x.conf", config);
-  ASSERT_TRUE(result.ok) << result.error;
+  Status result = parse_config_text(text, "/etc/x.conf", config);
+  ASSERT_TRUE(result.ok()) << result.error();
   EXPECT_EQ(config.input, "multicast");
   EXPECT_EQ(config.output, "/var/log/aurelay.json");
   EXPECT_EQ(config.receive_buffer_bytes, 8u * 1024 * 1024);
@@ -157,11 +157,11 @@ class ConfigParseError : public ::testing::TestWithParam<BadLine> {};
 
 TEST_P(ConfigParseError, NamesFileLineAndProblem) {
   Config config;
-  ConfigResult result =
+  Status result =
       parse_config_text("# ok\ninput = netlink\n" + GetParam().text + "\n", "/etc/a.conf", config);
-  EXPECT_FALSE(result.ok);
-  EXPECT_EQ(result.exit_code, kExitConfigError);
-  EXPECT_EQ(result.error, GetParam().expected_error);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.exit_code(), kExitConfigError);
+  EXPECT_EQ(result.error(), GetParam().expected_error);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -196,32 +196,34 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ConfigValidate, CrossOptionChecksNameWhereTheValueCameFrom) {
   Config config;
-  ASSERT_TRUE(parse_config_text("ring_capacity = 1000\n", "/c", config).ok);
-  ConfigResult result = validate_config(config);
-  EXPECT_FALSE(result.ok);
-  EXPECT_EQ(result.error, "/c:1: ring_capacity: 1000 is not a power of two");
+  ASSERT_TRUE(parse_config_text("ring_capacity = 1000\n", "/c", config).ok());
+  Status result = validate_config(config);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.error(), "/c:1: ring_capacity: 1000 is not a power of two");
 
   Config retry;
-  ASSERT_TRUE(parse_config_text("retry_max_ms = 50\nretry_base_ms = 100\n", "/c", retry).ok);
-  EXPECT_EQ(validate_config(retry).error, "/c:2: retry_base_ms: is larger than retry_max_ms (50)");
+  ASSERT_TRUE(parse_config_text("retry_max_ms = 50\nretry_base_ms = 100\n", "/c", retry).ok());
+  EXPECT_EQ(validate_config(retry).error(),
+            "/c:2: retry_base_ms: is larger than retry_max_ms (50)");
 
   Config input;
-  ASSERT_TRUE(parse_config_text("input = netlnk\n", "/c", input).ok);
-  EXPECT_EQ(validate_config(input).error,
+  ASSERT_TRUE(parse_config_text("input = netlnk\n", "/c", input).ok());
+  EXPECT_EQ(validate_config(input).error(),
             "/c:1: input: 'netlnk' is not netlink, multicast, stdin or a file path (write "
             "./netlnk for a file in the current directory)");
 
   Config output;
-  ASSERT_TRUE(parse_config_text("output = ftp://x\n", "/c", output).ok);
-  EXPECT_EQ(validate_config(output).error,
+  ASSERT_TRUE(parse_config_text("output = ftp://x\n", "/c", output).ok());
+  EXPECT_EQ(validate_config(output).error(),
             "/c:1: output: 'ftp://x' is not an http(s):// URL or an amqp(s):// URL");
   Config url;
-  ASSERT_TRUE(parse_config_text("mozdef_url = /not/a/url\n", "/c", url).ok);
-  EXPECT_EQ(validate_config(url).error, "/c:1: mozdef_url: '/not/a/url' is not an http(s):// URL");
+  ASSERT_TRUE(parse_config_text("mozdef_url = /not/a/url\n", "/c", url).ok());
+  EXPECT_EQ(validate_config(url).error(),
+            "/c:1: mozdef_url: '/not/a/url' is not an http(s):// URL");
 
   Config tls;
-  ASSERT_TRUE(parse_config_text("ssl_client_cert = /etc/c.pem\n", "/c", tls).ok);
-  EXPECT_FALSE(validate_config(tls).ok);
+  ASSERT_TRUE(parse_config_text("ssl_client_cert = /etc/c.pem\n", "/c", tls).ok());
+  EXPECT_FALSE(validate_config(tls).ok());
 }
 
 // Every value the table lists for bulk_format is one the HTTP sink knows, each its own format,
@@ -238,7 +240,7 @@ TEST(ConfigBulkFormat, EveryListedValueMapsToItsOwnFormat) {
     rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
     ++listed;
     Config config;
-    ASSERT_TRUE(parse_config_text("bulk_format = " + value + "\n", "/c", config).ok) << value;
+    ASSERT_TRUE(parse_config_text("bulk_format = " + value + "\n", "/c", config).ok()) << value;
     EXPECT_EQ(output::bulk_format_name(config.bulk_format), value);
     formats.insert(config.bulk_format);
   }
@@ -270,33 +272,34 @@ TEST(ConfigBulkFormat, AFormatLoginputFailsOrLosesAtTheUrlIsRefused) {
            {"output = /var/log/a.json\nbulk_format = single\n", ""},
        }) {
     Config config;
-    ASSERT_TRUE(parse_config_text(c.text, "/c", config).ok) << c.text;
-    ConfigResult result = validate_config(config);
+    ASSERT_TRUE(parse_config_text(c.text, "/c", config).ok()) << c.text;
+    Status result = validate_config(config);
     if (c.error.empty()) {
-      EXPECT_TRUE(result.ok) << c.text << result.error;
+      EXPECT_TRUE(result.ok()) << c.text << result.error();
     } else {
-      EXPECT_FALSE(result.ok) << c.text;
-      EXPECT_EQ(result.exit_code, kExitConfigError);
-      EXPECT_EQ(result.error.rfind(c.error, 0), 0u) << result.error;
+      EXPECT_FALSE(result.ok()) << c.text;
+      EXPECT_EQ(result.exit_code(), kExitConfigError);
+      EXPECT_EQ(result.error().rfind(c.error, 0), 0u) << result.error();
     }
   }
 }
 
 TEST(ConfigEffectiveOutput, AudispJsonKeysApplyWhenOutputIsNotSet) {
   Config mozdef;
-  ASSERT_TRUE(parse_config_text("mozdef_url = https://m.example/events\n", "/c", mozdef).ok);
+  ASSERT_TRUE(parse_config_text("mozdef_url = https://m.example/events\n", "/c", mozdef).ok());
   EXPECT_EQ(mozdef.effective_output(), "https://m.example/events");
 
   Config file_log;
   ASSERT_TRUE(
       parse_config_text("mozdef_url = https://m.example/events\nfile_log = /var/log/a.json\n", "/c",
                         file_log)
-          .ok);
+          .ok());
   EXPECT_EQ(file_log.effective_output(), "/var/log/a.json");
 
   Config both;
   ASSERT_TRUE(
-      parse_config_text("mozdef_url = https://m.example/events\noutput = stdout\n", "/c", both).ok);
+      parse_config_text("mozdef_url = https://m.example/events\noutput = stdout\n", "/c", both)
+          .ok());
   EXPECT_EQ(both.effective_output(), "stdout");
 }
 
@@ -314,13 +317,13 @@ TEST(ConfigFile, AnAudispJsonConfigLoads) {
                                   "postpend_msg = \n",
                                   0600);
   Config config;
-  ConfigResult result = load_config_file(file.string(), config);
-  ASSERT_TRUE(result.ok) << result.error;
+  Status result = load_config_file(file.string(), config);
+  ASSERT_TRUE(result.ok()) << result.error();
   EXPECT_EQ(config.effective_output(), "https://127.0.0.1:8443/events");
   EXPECT_EQ(config.curl_cainfo, "/etc/ssl/certs/ca-certificates.crt");
   EXPECT_EQ(config.curl_logfile, "/tmp/audisp-json-curl.log");
   EXPECT_EQ(config.config_file, file.string());
-  EXPECT_TRUE(validate_config(config).ok);
+  EXPECT_TRUE(validate_config(config).ok());
 }
 
 TEST(ConfigFile, WorldWritableFileIsRefused) {
@@ -328,23 +331,23 @@ TEST(ConfigFile, WorldWritableFileIsRefused) {
   const fs::path file = dir.write("a.conf", "input = stdin\n", 0666);
   ::chmod(file.c_str(), 0666);
   Config config;
-  ConfigResult result = load_config_file(file.string(), config);
-  EXPECT_FALSE(result.ok);
-  EXPECT_EQ(result.exit_code, kExitConfigError);
-  EXPECT_EQ(result.error, file.string() + ": is world-writable (chmod o-w)");
+  Status result = load_config_file(file.string(), config);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.exit_code(), kExitConfigError);
+  EXPECT_EQ(result.error(), file.string() + ": is world-writable (chmod o-w)");
   EXPECT_EQ(config.input, "netlink");  // nothing applied
 }
 
 TEST(ConfigFile, MissingOrUnreadableFileNamesTheFile) {
   TempDir dir;
   Config config;
-  ConfigResult missing = load_config_file((dir.path() / "absent.conf").string(), config);
-  EXPECT_FALSE(missing.ok);
-  EXPECT_EQ(missing.error,
+  Status missing = load_config_file((dir.path() / "absent.conf").string(), config);
+  EXPECT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error(),
             (dir.path() / "absent.conf").string() + ": cannot open: No such file or directory");
-  ConfigResult directory = load_config_file(dir.path().string(), config);
-  EXPECT_FALSE(directory.ok);
-  EXPECT_NE(directory.error.find(dir.path().string()), std::string::npos);
+  Status directory = load_config_file(dir.path().string(), config);
+  EXPECT_FALSE(directory.ok());
+  EXPECT_NE(directory.error().find(dir.path().string()), std::string::npos);
 }
 
 TEST(ConfigFile, NotOwnedByRootIsRefusedWhenRunningAsRoot) {
@@ -353,14 +356,14 @@ TEST(ConfigFile, NotOwnedByRootIsRefusedWhenRunningAsRoot) {
   const fs::path file = dir.write("a.conf", "input = stdin\n", 0644);
   ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
   Config config;
-  ConfigResult result = load_config_file(file.string(), config);
-  EXPECT_FALSE(result.ok);
-  EXPECT_EQ(result.error, file.string() +
-                              ": is not owned by root (uid 65534); aurelay runs as root and only "
-                              "reads root's config");
+  Status result = load_config_file(file.string(), config);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.error(), file.string() +
+                                ": is not owned by root (uid 65534); aurelay runs as root and only "
+                                "reads root's config");
   ASSERT_EQ(::chown(file.c_str(), 0, 0), 0);
   Config owned;
-  EXPECT_TRUE(load_config_file(file.string(), owned).ok);
+  EXPECT_TRUE(load_config_file(file.string(), owned).ok());
   EXPECT_EQ(owned.input, "stdin");
 }
 
@@ -368,17 +371,17 @@ TEST(ConfigFile, ErrorsInTheFileNameItsLine) {
   TempDir dir;
   const fs::path file = dir.write("a.conf", "input = stdin\n\n# c\nlog_level = loud\n", 0600);
   Config config;
-  ConfigResult result = load_config_file(file.string(), config);
-  EXPECT_FALSE(result.ok);
-  EXPECT_EQ(result.error.rfind(file.string() + ":4: log_level: invalid value 'loud'", 0), 0u)
-      << result.error;
+  Status result = load_config_file(file.string(), config);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.error().rfind(file.string() + ":4: log_level: invalid value 'loud'", 0), 0u)
+      << result.error();
 }
 
 TEST(ConfigRender, GeneratedConfigFileParsesToTheShippedValues) {
   const std::string text = render_config_file();
   Config config;
-  ConfigResult result = parse_config_text(text, "generated", config);
-  ASSERT_TRUE(result.ok) << result.error;
+  Status result = parse_config_text(text, "generated", config);
+  ASSERT_TRUE(result.ok()) << result.error();
   for (const auto& spec : option_table()) {
     // Every key is documented with its default, commented out.
     EXPECT_NE(
@@ -390,7 +393,7 @@ TEST(ConfigRender, GeneratedConfigFileParsesToTheShippedValues) {
     }
   }
   EXPECT_EQ(config.user, "aurelay");
-  EXPECT_TRUE(validate_config(config).ok);
+  EXPECT_TRUE(validate_config(config).ok());
 }
 
 TEST(ConfigRender, HelpAndManPageListEveryOption) {
@@ -421,7 +424,7 @@ TEST(ConfigRender, ShippedFilesAreUpToDate) {
 
 TEST(ConfigRender, EffectiveConfigShowsOrigins) {
   Config config;
-  ASSERT_TRUE(parse_config_text("input = stdin\n", "/c", config).ok);
+  ASSERT_TRUE(parse_config_text("input = stdin\n", "/c", config).ok());
   const std::string text = render_effective_config(config);
   EXPECT_NE(text.find("input = stdin  # /c:1\n"), std::string::npos);
   EXPECT_NE(text.find("output = stdout\n"), std::string::npos);

@@ -166,5 +166,18 @@ TEST_F(PrivilegesTest, PreparedDirectoryBelongsToTheUser) {
   std::filesystem::remove_all(base);
 }
 
+TEST_F(PrivilegesTest, AWorldWritableDirectoryIsNotTaken) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "aurelay-priv-XXXXXX").string();
+  const std::filesystem::path shared = ::mkdtemp(pattern.data());
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);  // like /tmp
+  const Status prepared = prepare_directory_for_user(shared.string(), kTestUser);
+  ASSERT_TRUE(prepared.ok()) << prepared.error();
+  struct stat st {};
+  ASSERT_EQ(::stat(shared.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  std::filesystem::remove_all(shared);
+}
+
 }  // namespace
 }  // namespace aurelay::collector

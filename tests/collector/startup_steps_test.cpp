@@ -28,7 +28,7 @@ void undo_a(Journal& journal) { journal.entries.push_back("undo A"); }
 
 Status run_b(Journal& journal) {
   journal.entries.push_back("run B");
-  if (journal.fail_b) return fail("B: the socket refused");
+  if (journal.fail_b) return fail(kExitAuditPidHeld, "B: the socket refused");
   return {};
 }
 void undo_b(Journal& journal) { journal.entries.push_back("undo B"); }
@@ -88,6 +88,7 @@ TEST(StartupSteps, FailingMiddleStepStopsTheStartUpAndUndoesOnlyTheStepsBeforeIt
   const Status lived = run_steps<Journal>(kSteps, journal);
   ASSERT_FALSE(lived.ok());
   EXPECT_EQ(lived.error(), "B: the socket refused");
+  EXPECT_EQ(lived.exit_code(), kExitAuditPidHeld);  // the step's exit code reaches the caller
   // C never ran; B failed, so it has nothing to undo; A is undone, once.
   EXPECT_EQ(journal.entries, (std::vector<std::string>{"run A", "run N", "run B", "undo A"}));
   EXPECT_EQ(log.text(), "error: B: the socket refused\n");

@@ -25,6 +25,7 @@ mode_t mode_of(const std::filesystem::path& path) {
 
 std::vector<std::string> listed(const std::vector<WrittenDirectory>& directories) {
   std::vector<std::string> lines;
+  lines.reserve(directories.size());
   for (const WrittenDirectory& directory : directories)
     lines.push_back(std::string(directory.option) + " " + directory.path);
   return lines;
@@ -32,10 +33,15 @@ std::vector<std::string> listed(const std::vector<WrittenDirectory>& directories
 
 Config config_with(const std::vector<std::pair<std::string, std::string>>& settings) {
   std::string text;
-  for (const auto& [key, value] : settings) text += key + " = " + value + "\n";
+  for (const auto& [key, value] : settings) {
+    text += key;
+    text += " = ";
+    text += value;
+    text += '\n';
+  }
   Config config;
-  ConfigResult parsed = parse_config_text(text, "test.conf", config);
-  EXPECT_TRUE(parsed.ok) << parsed.error;
+  Status parsed = parse_config_text(text, "test.conf", config);
+  EXPECT_TRUE(parsed.ok()) << parsed.error();
   return config;
 }
 

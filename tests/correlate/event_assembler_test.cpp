@@ -305,7 +305,7 @@ TEST_F(EventAssemblerTest, RememberedKeysAreBounded) {
   EXPECT_EQ(assembler.stats().late_records.load(), 1u);  // 3 is remembered
   assembler.add(record(kTypeSyscall, 1), t0);
   EXPECT_EQ(assembler.stats().late_records.load(), 1u);  // 1 is forgotten: a new event opens
-  EXPECT_EQ(assembler.in_flight(), 2u);              // 3's continuation and the new event 1
+  EXPECT_EQ(assembler.in_flight(), 2u);                  // 3's continuation and the new event 1
   EXPECT_EQ(assembler.stats().continuation_events.load(), 1u);
   assembler.add(record(kTypeEoe, 99, ""), t0);
   EXPECT_EQ(assembler.stats().orphan_eoe.load(), 1u);

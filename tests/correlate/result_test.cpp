@@ -1,5 +1,5 @@
-// Result<T> and Status carry either a value or the message of what failed, and a failure
-// passes up through callers with context added.
+// Result<T> and Status carry either a value or the message of what failed (with the exit code
+// it asks for, if any), and a failure passes up through callers with context added.
 #include "correlate/result.h"
 
 #include <gtest/gtest.h>
@@ -50,6 +50,55 @@ TEST(Result, HoldsMoveOnlyValues) {
   EXPECT_EQ(*taken, 5);
   Result<std::unique_ptr<int>> missing = fail("none");
   EXPECT_EQ(missing.error(), "none");
+}
+
+Result<int> parse_port(const std::string& text) {
+  if (text.empty()) return fail(kExitConfigError, "empty port");
+  return 8080;
+}
+
+Status listen_on(const std::string& text) {
+  Result<int> port = parse_port(text);
+  if (!port) return port.failure("listen: ");
+  return {};
+}
+
+TEST(Result, AFailureWithoutAnExitCodeLeavesItToTheCaller) {
+  Status failed = check_digit('?');
+  EXPECT_FALSE(failed.exit_code().has_value());
+  EXPECT_EQ(failed.exit_code_or(kExitRuntimeFailure), kExitRuntimeFailure);
+}
+
+TEST(Result, CarriesTheExitCodeItFailsWith) {
+  Result<int> port = parse_port("");
+  ASSERT_FALSE(port);
+  EXPECT_EQ(port.error(), "empty port");
+  EXPECT_EQ(port.exit_code(), kExitConfigError);
+  EXPECT_EQ(port.exit_code_or(kExitRuntimeFailure), kExitConfigError);
+
+  Status held = fail(kExitAuditPidHeld, "pid taken");
+  EXPECT_EQ(held.exit_code(), kExitAuditPidHeld);
+  EXPECT_EQ(held.error(), "pid taken");
+}
+
+TEST(Result, TheExitCodeTravelsUpWithContextAdded) {
+  EXPECT_TRUE(listen_on("80").ok());
+  Status failed = listen_on("");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), "listen: empty port");
+  EXPECT_EQ(failed.exit_code(), kExitConfigError);
+
+  // Passed on unchanged to a Result of another type.
+  Result<std::string> again = failed.failure();
+  EXPECT_EQ(again.error(), "listen: empty port");
+  EXPECT_EQ(again.exit_code(), kExitConfigError);
+}
+
+TEST(Result, TheExitCodesKeepTheirDocumentedValues) {
+  EXPECT_EQ(kExitOk, 0);
+  EXPECT_EQ(kExitRuntimeFailure, 1);
+  EXPECT_EQ(kExitConfigError, 2);
+  EXPECT_EQ(kExitAuditPidHeld, 3);
 }
 
 }  // namespace

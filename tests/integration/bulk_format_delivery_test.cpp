@@ -62,7 +62,7 @@ TEST_P(Trickle, EveryEventArrivesAsAWholeDocument) {
   ASSERT_GT(server.port(), 0);
   std::vector<std::string> argv{AURELAY_BINARY,
                                 "--config",
-                                empty_config(dir),
+                                private_config(dir),
                                 "--log_level",
                                 "info",
                                 "--input",
@@ -126,15 +126,15 @@ TEST(BulkFormatConfig, FormatThatCannotWorkAtTheUrlIsAConfigError) {
   TempDir dir;
   for (auto [path, format] : {std::pair{"/events", "array"}, std::pair{"/events/", "ndjson"},
                               std::pair{"/_bulk", "single"}}) {
-    CommandResult run =
-        run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input", "stdin", "--output",
-                     std::string("http://127.0.0.1:9") + path, "--bulk_format", format});
+    CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
+                                     "stdin", "--output", std::string("http://127.0.0.1:9") + path,
+                                     "--bulk_format", format});
     EXPECT_EQ(run.exit_code, 2) << path << " " << format << "\n" << run.err;
     EXPECT_NE(run.err.find("bulk_format: '" + std::string(format) + "'"), std::string::npos)
         << run.err;
   }
   CommandResult unknown =
-      run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input", "stdin", "--output",
+      run_command({AURELAY_BINARY, "--config", private_config(dir), "--input", "stdin", "--output",
                    "http://127.0.0.1:9/_bulk", "--bulk_format", "lines"});
   EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
   EXPECT_NE(unknown.err.find("bulk_format: invalid value 'lines', expected one of array, ndjson, "

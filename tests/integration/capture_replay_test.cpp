@@ -14,7 +14,7 @@ namespace {
 
 std::vector<rapidjson::Document> replay_fixture(const std::string& name, CommandResult& run) {
   TempDir dir;
-  run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+  run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                      fixture_path(name).string(), "--output", (dir / "out.json").string()});
   return documents_in(dir / "out.json");
 }

@@ -29,7 +29,7 @@ TEST(CreatedDirectories, AReplayToMozdefCreatesTheMissingParentsOfEveryPathItWri
   write_file(dir / "input.log", login_event(1) + login_event(2));
   const std::filesystem::path var = dir / "var";  // nothing under it exists yet
   CommandResult run = run_command(
-      {AURELAY_BINARY, "--config", empty_config(dir), "--input", (dir / "input.log").string(),
+      {AURELAY_BINARY, "--config", private_config(dir), "--input", (dir / "input.log").string(),
        "--output", server.url("/_bulk"), "--spool_dir", (var / "lib/aurelay/spool").string(),
        "--dead_letter_file", (var / "lib/aurelay/dead-letter.ndjson").string(), "--state_file",
        (var / "run/aurelay/aurelay.state").string(), "--metrics_file",
@@ -47,7 +47,7 @@ TEST(CreatedDirectories, AFileOutputInAMissingDirectoryIsWritten) {
   TempDir dir;
   write_file(dir / "input.log", login_event(1));
   const std::filesystem::path out = dir / "log/aurelay/events.json";
-  CommandResult run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+  CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                                    (dir / "input.log").string(), "--output", out.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(documents_in(out).size(), 1u);
@@ -59,7 +59,7 @@ TEST(CreatedDirectories, ADirectoryThatCannotBeCreatedIsAnErrorNamingPathAndOpti
   write_file(dir / "input.log", login_event(1));
   write_file(dir / "blocker", "a file where a directory should be\n");
   const std::string spool = (dir / "blocker/spool").string();
-  CommandResult run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+  CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                                    (dir / "input.log").string(), "--output",
                                    "http://127.0.0.1:9/_bulk", "--spool_dir", spool});
   EXPECT_EQ(run.exit_code, 1) << run.err;

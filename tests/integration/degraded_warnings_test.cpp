@@ -38,7 +38,7 @@ TEST(DegradedWarnings, MalformedRecordsAreCountedAndWarnedAboutOnce) {
   }
   write_file(dir / "input.log", input);
   CommandResult run = run_command(
-      {AURELAY_BINARY, "--config", empty_config(dir), "--input", (dir / "input.log").string(),
+      {AURELAY_BINARY, "--config", private_config(dir), "--input", (dir / "input.log").string(),
        "--output", (dir / "out.json").string(), "--metrics_file", (dir / "aurelay.prom").string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(documents_in(dir / "out.json").size(), 20u);
@@ -55,7 +55,7 @@ TEST(DegradedWarnings, RejectedDocumentGoesToTheDeadLetterFileWithAWarning) {
     input += login_event(serial, serial == 5 ? "rejectme" : "root");
   write_file(dir / "input.log", input);
   CommandResult run =
-      run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+      run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                    (dir / "input.log").string(), "--output", server.url("/_bulk"), "--spool_dir",
                    (dir / "spool").string(), "--dead_letter_file", (dir / "dead.ndjson").string(),
                    "--metrics_file", (dir / "aurelay.prom").string()});
@@ -81,7 +81,7 @@ TEST(DegradedWarnings, FullSpoolDropsAreCountedAndWarnedAbout) {
   write_file(dir / "input.log", input);
   AurelayProcess aurelay({AURELAY_BINARY,
                           "--config",
-                          empty_config(dir),
+                          private_config(dir),
                           "--input",
                           (dir / "input.log").string(),
                           "--output",

@@ -94,7 +94,7 @@ void expect_golden(const std::string& capture) {
   ASSERT_TRUE(std::filesystem::exists(expected_path))
       << expected_path << " missing. " << kRegenerate;
   TempDir dir;
-  CommandResult run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+  CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                                    fixture_path(capture + ".log").string(), "--output",
                                    (dir / "out.json").string(), "--hostname", "golden",
                                    // events complete by EOE or end of input, however slow

@@ -39,7 +39,7 @@ std::map<std::string, int> received_event_ids(const std::filesystem::path& recor
 // aurelay in the background with an empty config; its standard input is a pipe the test writes
 // to, its stderr in `dir`/err.
 AurelayProcess shipping_aurelay(const TempDir& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{AURELAY_BINARY, "--config", empty_config(dir), "--log_level",
+  std::vector<std::string> argv{AURELAY_BINARY, "--config", private_config(dir), "--log_level",
                                 "info"};
   argv.insert(argv.end(), args.begin(), args.end());
   return AurelayProcess(argv, dir / "err", AurelayProcess::Stdin::pipe);
@@ -75,7 +75,7 @@ TEST(HttpDelivery, ReplayedCaptureArrivesCompleteExactlyOnce) {
     TempDir dir;
     MozdefTestServer server(dir / "received.ndjson");
     CommandResult run =
-        run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input", input.string(),
+        run_command({AURELAY_BINARY, "--config", private_config(dir), "--input", input.string(),
                      "--output", server.url("/_bulk"), "--spool_dir", (dir / "spool").string()});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     std::map<std::string, int> ids = received_event_ids(dir / "received.ndjson");
@@ -162,7 +162,7 @@ TEST(HttpDelivery, WrongCertificateAuthoritySaysSoAndSpools) {
   MozdefTestServer server(dir / "received.ndjson", {"--cert", (dir / "cert.pem").string(), "--key",
                                                     (dir / "key.pem").string()});
   write_file(dir / "input.log", login_events(1, 100));
-  CommandResult run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+  CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                                    (dir / "input.log").string(), "--output",
                                    "https://127.0.0.1:" + std::to_string(server.port()) + "/_bulk",
                                    "--spool_dir", (dir / "spool").string()});

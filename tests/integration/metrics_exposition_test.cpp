@@ -104,7 +104,7 @@ TEST(MetricsExposition, NodeExporterServesEveryMetricOfTheList) {
   const std::filesystem::path textfiles = dir / "textfile";
   std::filesystem::create_directory(textfiles);
   const std::filesystem::path input = fixture_path("kernel-capture-mozdef.log");
-  CommandResult run = run_command({AURELAY_BINARY, "--config", empty_config(dir), "--input",
+  CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                                    input.string(), "--output", (dir / "out.json").string(),
                                    "--metrics_file", (textfiles / "aurelay.prom").string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;

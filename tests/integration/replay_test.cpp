@@ -41,8 +41,8 @@ struct Replay {
 Replay replay(const std::filesystem::path& input) {
   TempDir dir;
   Replay result;
-  result.run = run_command(
-      {AURELAY_BINARY, "--input", input.string(), "--output", (dir / "out.json").string()});
+  result.run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
+                            input.string(), "--output", (dir / "out.json").string()});
   for (rapidjson::Document& document : documents_in(dir / "out.json")) {
     if (!document.IsObject()) continue;
     result.event_ids.insert(document["details"]["eventid"].GetString());
@@ -110,8 +110,9 @@ TEST(Replay, StdinInputWorksLikeAFile) {
              "fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/bin/ls\" key=(null)\n"
              "type=EXECVE msg=audit(1700000000.123:42): argc=2 a0=\"ls\" a1=\"-l\"\n"
              "type=EOE msg=audit(1700000000.123:42): \n");
-  CommandResult run =
-      run_command({AURELAY_BINARY, "--input", "stdin", "--output", "stdout"}, dir / "in.log");
+  CommandResult run = run_command(
+      {AURELAY_BINARY, "--config", private_config(dir), "--input", "stdin", "--output", "stdout"},
+      dir / "in.log");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::string> lines = lines_of(run.out);
   ASSERT_EQ(lines.size(), 1u) << run.out;
@@ -131,8 +132,9 @@ TEST(Replay, MalformedLinesAreCountedAndSkipped) {
                     "\x01\x02\xff not a record\n" +
                     "type=NO_SUCH_TYPE msg=audit(1700000000.002:8): a=b\n";
   write_file(dir / "in.log", bad + good + bad);
-  CommandResult run = run_command({AURELAY_BINARY, "--input", (dir / "in.log").string(), "--output",
-                                   (dir / "out.json").string()});
+  CommandResult run =
+      run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
+                   (dir / "in.log").string(), "--output", (dir / "out.json").string()});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("malformed"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("6 parse errors"), std::string::npos) << run.err;
@@ -140,8 +142,9 @@ TEST(Replay, MalformedLinesAreCountedAndSkipped) {
 }
 
 TEST(Replay, MissingInputFileFails) {
-  CommandResult run =
-      run_command({AURELAY_BINARY, "--input", "/nonexistent/audit.log", "--output", "stdout"});
+  TempDir dir;
+  CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
+                                   "/nonexistent/audit.log", "--output", "stdout"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("/nonexistent/audit.log"), std::string::npos) << run.err;
 }

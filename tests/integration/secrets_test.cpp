@@ -27,7 +27,7 @@ void expect_no_secret(const std::string& where, const std::string& text) {
 std::vector<std::string> replay_args(const TempDir& dir, const std::string& url) {
   return {AURELAY_BINARY,
           "--config",
-          empty_config(dir),
+          private_config(dir),
           "--input",
           fixture_path("kernel-capture-mozdef.log").string(),
           "--output",
@@ -73,12 +73,12 @@ TEST(Secrets, CheckConfigAndConfigurationErrorsMaskTheUrl) {
   TempDir dir;
   const std::string url = "https://user:" + std::string(kSecret) + "@mozdef.example/_bulk";
   CommandResult check = run_command(
-      {AURELAY_BINARY, "--config", empty_config(dir), "--check-config", "--output", url});
+      {AURELAY_BINARY, "--config", private_config(dir), "--check-config", "--output", url});
   EXPECT_EQ(check.exit_code, 0) << check.output();
   expect_no_secret("--check-config", check.output());
   CommandResult refused =
-      run_command({AURELAY_BINARY, "--config", empty_config(dir), "--check-config", "--output", url,
-                   "--bulk_format", "single"});
+      run_command({AURELAY_BINARY, "--config", private_config(dir), "--check-config", "--output",
+                   url, "--bulk_format", "single"});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.output().find("https://***@mozdef.example/_bulk"), std::string::npos)
       << refused.output();

@@ -117,7 +117,7 @@ TEST(DaemonRules, ShippedRulesLoadPastTheirFailedLinesAndTheKernelIsPutBackAtExi
 
   TempDir dir;
   // enabled = keep: only the file's -e 1 enables auditing, and it must be put back at exit.
-  AurelayProcess aurelay(aurelay_argv(dir, empty_config(dir), {"--enabled", "keep"}),
+  AurelayProcess aurelay(aurelay_argv(dir, private_config(dir), {"--enabled", "keep"}),
                          dir / "stderr.log");
   ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 15s)) << aurelay.stderr_text();
   // The listen rule is the file's last line.
@@ -171,7 +171,7 @@ TEST(DaemonRules, FatalRulesErrorsRefusesTheShippedRulesAndLeavesTheKernelAsFoun
   ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
 
   TempDir dir;
-  AurelayProcess aurelay(aurelay_argv(dir, empty_config(dir), {"--rules_errors", "fatal"}),
+  AurelayProcess aurelay(aurelay_argv(dir, private_config(dir), {"--rules_errors", "fatal"}),
                          dir / "stderr.log");
   EXPECT_EQ(aurelay.wait_exit(30s), 2) << aurelay.stderr_text();
   const std::string log = aurelay.stderr_text();

@@ -6,8 +6,9 @@
 //   ...
 //   EXPECT_EQ(aurelay.stop(), 0);                        // SIGTERM, exit status
 //
-// live_aurelay() prepends the live-test defaults (no rules file, backlog_wait_time 0, state file
-// in `dir`); for argv exactly as given use AurelayProcess(argv, dir / "stderr.log").
+// live_aurelay() prepends the live-test defaults (a private config file, no rules file,
+// backlog_wait_time 0, state file, spool and dead letters in `dir`); for argv exactly as given use
+// AurelayProcess(argv, dir / "stderr.log").
 #pragma once
 
 #include <chrono>
@@ -26,9 +27,17 @@ namespace aurelay::testing {
 // AURELAY_BINARY with the live-test defaults, then `args`; stderr in `dir`/stderr.log, stdin
 // /dev/null.
 inline AurelayProcess live_aurelay(const TempDir& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{
-      AURELAY_BINARY,        "--rules_file", "",    "--backlog_wait_time", "0", "--state_file",
-      dir / "aurelay.state", "--log_level",  "info"};
+  std::vector<std::string> argv{AURELAY_BINARY,
+                                "--config",
+                                private_config(dir),
+                                "--rules_file",
+                                "",
+                                "--backlog_wait_time",
+                                "0",
+                                "--state_file",
+                                dir / "aurelay.state",
+                                "--log_level",
+                                "info"};
   argv.insert(argv.end(), args.begin(), args.end());
   return AurelayProcess(argv, dir / "stderr.log");
 }

@@ -274,7 +274,7 @@ class LiveShippedRules : public ::testing::Test {
     ASSERT_TRUE(write_rules_without_rate_limit(rules_path));
     started_ = true;
     aurelay_ = std::make_unique<AurelayProcess>(
-        std::vector<std::string>{AURELAY_BINARY, "--config", empty_config(dir_), "--input",
+        std::vector<std::string>{AURELAY_BINARY, "--config", private_config(dir_), "--input",
                                  "netlink", "--rules_file", rules_path, "--auditctl",
                                  auditctl_path(), "--backlog_wait_time", "0", "--state_file",
                                  dir_ / "aurelay.state", "--output", dir_ / "out.json",

@@ -104,8 +104,7 @@ class PidHolder {
       close(ready[0]);
       close(stop[1]);
       AuditDataSocket socket;
-      std::string child_error;
-      char ok = socket.open(DataSocketOptions{}, child_error) ? '1' : '0';
+      char ok = socket.open(DataSocketOptions{}).ok() ? '1' : '0';
       (void)!write(ready[1], &ok, 1);
       close(ready[1]);
       correlate::RecordBatch batch;
@@ -153,7 +152,8 @@ TEST(NetlinkKernel, UnicastReceivesTheMarkerExecve) {
   ASSERT_TRUE(succeeded(guard.enable_audit()));
 
   AuditDataSocket socket;
-  ASSERT_TRUE(socket.open(DataSocketOptions{}, error)) << error;
+  const Status opened = socket.open(DataSocketOptions{});
+  ASSERT_TRUE(opened.ok()) << opened.error();
   EXPECT_TRUE(socket.registered());
   EXPECT_GE(socket.receive_buffer_bytes(), 1024 * 1024);
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(getpid()));
@@ -187,7 +187,8 @@ TEST(NetlinkKernel, UnicastSocketRefusesRecordsFromAnotherSocket) {
   std::string error;
   ASSERT_TRUE(succeeded(guard.enable_audit()));
   AuditDataSocket socket;
-  ASSERT_TRUE(socket.open(DataSocketOptions{}, error)) << error;
+  const Status opened = socket.open(DataSocketOptions{});
+  ASSERT_TRUE(opened.ok()) << opened.error();
   sockaddr_nl data{};
   socklen_t length = sizeof(data);
   ASSERT_EQ(getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&data), &length), 0);
@@ -224,13 +225,16 @@ TEST(NetlinkKernel, SecondSocketInTheSameProcessGetsEexistNamingThePid) {
   if (guard.found().pid != 0) GTEST_SKIP() << "audit pid held by " << guard.found().pid;
   std::string error;
   AuditDataSocket first;
-  ASSERT_TRUE(first.open(DataSocketOptions{}, error)) << error;
+  const Status opened = first.open(DataSocketOptions{});
+  ASSERT_TRUE(opened.ok()) << opened.error();
 
   AuditDataSocket second;
-  EXPECT_FALSE(second.open(DataSocketOptions{}, error));
-  EXPECT_EQ(second.open_error(), OpenError::pid_taken);
-  EXPECT_NE(error.find("process " + std::to_string(getpid())), std::string::npos) << error;
-  EXPECT_NE(error.find("multicast"), std::string::npos) << error;
+  const Status refused = second.open(DataSocketOptions{});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.exit_code(), kExitAuditPidHeld);
+  EXPECT_NE(refused.error().find("process " + std::to_string(getpid())), std::string::npos)
+      << refused.error();
+  EXPECT_NE(refused.error().find("multicast"), std::string::npos) << refused.error();
   EXPECT_FALSE(second.is_open());
   second.close();  // never registered: must not give away the first socket's pid
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(getpid()));
@@ -245,8 +249,8 @@ TEST(NetlinkKernel, SecondSocketInTheSameProcessGetsEexistNamingThePid) {
   EXPECT_GE(first.stats().replace_probes_ignored.load(), 1u);
   for (std::size_t i = 0; i < batch.size(); ++i) EXPECT_NE(batch.type(i), 1329u);
 
-  std::string release_error;
-  EXPECT_TRUE(first.release(release_error)) << release_error;
+  const Status released = first.release();
+  EXPECT_TRUE(released.ok()) << released.error();
   EXPECT_EQ(guard.status().pid, 0u);
 }
 
@@ -259,10 +263,12 @@ TEST(NetlinkKernel, EexistFromAnotherProcessNamesThatPid) {
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(holder.pid()));
 
   AuditDataSocket socket;
-  EXPECT_FALSE(socket.open(DataSocketOptions{}, error));
-  EXPECT_EQ(socket.open_error(), OpenError::pid_taken);
-  EXPECT_NE(error.find("process " + std::to_string(holder.pid())), std::string::npos) << error;
-  EXPECT_NE(error.find("EEXIST"), std::string::npos) << error;
+  const Status refused = socket.open(DataSocketOptions{});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.exit_code(), kExitAuditPidHeld);
+  EXPECT_NE(refused.error().find("process " + std::to_string(holder.pid())), std::string::npos)
+      << refused.error();
+  EXPECT_NE(refused.error().find("EEXIST"), std::string::npos) << refused.error();
   socket.close();
   EXPECT_EQ(guard.status().pid, static_cast<std::uint32_t>(holder.pid()));
 
@@ -281,7 +287,8 @@ TEST(NetlinkKernel, MulticastReceivesTheMarkerWhileAnotherProcessHoldsThePid) {
   DataSocketOptions options;
   options.mode = DataSocketMode::multicast;
   AuditDataSocket socket;
-  ASSERT_TRUE(socket.open(options, error)) << error;
+  const Status opened = socket.open(options);
+  ASSERT_TRUE(opened.ok()) << opened.error();
   EXPECT_FALSE(socket.registered());
 
   std::string key =
@@ -361,15 +368,18 @@ TEST(NetlinkKernel, EexistWhileARealAuditdRunsAndMulticastBesideIt) {
   ASSERT_TRUE(auditd.start(guard.control(), error)) << error;
 
   AuditDataSocket unicast;
-  EXPECT_FALSE(unicast.open(DataSocketOptions{}, error));
-  EXPECT_EQ(unicast.open_error(), OpenError::pid_taken);
-  EXPECT_NE(error.find("process " + std::to_string(auditd.pid()) + " (auditd)"), std::string::npos)
-      << error;
+  const Status refused = unicast.open(DataSocketOptions{});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.exit_code(), kExitAuditPidHeld);
+  EXPECT_NE(refused.error().find("process " + std::to_string(auditd.pid()) + " (auditd)"),
+            std::string::npos)
+      << refused.error();
 
   DataSocketOptions options;
   options.mode = DataSocketMode::multicast;
   AuditDataSocket multicast;
-  ASSERT_TRUE(multicast.open(options, error)) << error;
+  const Status opened = multicast.open(options);
+  ASSERT_TRUE(opened.ok()) << opened.error();
   std::string key =
       guard.add_rule({"-a", "always,exit", "-F", "arch=b64", "-S", "execve"}, "auditd", error);
   ASSERT_FALSE(key.empty()) << error;

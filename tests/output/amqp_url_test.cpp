@@ -58,28 +58,28 @@ TEST(AmqpConfig, CredentialsStayOutOfErrorsEffectiveConfigAndState) {
   collector::Config config;
   const collector::OptionSpec* output = collector::find_option("output");
   ASSERT_TRUE(
-      collector::set_option(config, *output, "amqp://aurelay:hunter2@rabbit:5672/", "test").ok);
-  EXPECT_TRUE(collector::validate_config(config).ok);
+      collector::set_option(config, *output, "amqp://aurelay:hunter2@rabbit:5672/", "test").ok());
+  EXPECT_TRUE(collector::validate_config(config).ok());
   EXPECT_EQ(collector::render_effective_config(config).find("hunter2"), std::string::npos);
 
   ASSERT_TRUE(
-      collector::set_option(config, *output, "amqp://aurelay:hunter2@rabbit:port/", "test").ok);
-  collector::ConfigResult bad = collector::validate_config(config);
-  EXPECT_FALSE(bad.ok);
-  EXPECT_EQ(bad.error.find("hunter2"), std::string::npos) << bad.error;
+      collector::set_option(config, *output, "amqp://aurelay:hunter2@rabbit:port/", "test").ok());
+  Status bad = collector::validate_config(config);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().find("hunter2"), std::string::npos) << bad.error();
 
   collector::Config amqp_only;
   const collector::OptionSpec* amqp_url = collector::find_option("amqp_url");
   ASSERT_TRUE(
-      collector::set_option(amqp_only, *amqp_url, "https://u:hunter2@mozdef/_bulk", "test").ok);
+      collector::set_option(amqp_only, *amqp_url, "https://u:hunter2@mozdef/_bulk", "test").ok());
   bad = collector::validate_config(amqp_only);
-  EXPECT_FALSE(bad.ok);
-  EXPECT_EQ(bad.error.find("hunter2"), std::string::npos) << bad.error;
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().find("hunter2"), std::string::npos) << bad.error();
 
   // amqp_url is the destination when output is not set.
   ASSERT_TRUE(
       collector::set_option(amqp_only, *amqp_url, "amqp://u:hunter2@a/,amqp://u:hunter2@b/", "test")
-          .ok);
+          .ok());
   EXPECT_EQ(amqp_only.effective_output(), "amqp://u:hunter2@a/,amqp://u:hunter2@b/");
 
   collector::Metrics metrics;
