@@ -24,12 +24,7 @@ AmqpSink::AmqpSink(AmqpSinkConfig config, Clock& clock)
     : AmqpSink(std::move(config), RetryPolicy::RandomSource(), clock) {}
 
 AmqpSink::AmqpSink(AmqpSinkConfig config, RetryPolicy::RandomSource random, Clock& clock)
-    : AmqpSink(std::make_unique<AmqpSinkConfig>(std::move(config)), std::move(random), clock) {}
-
-AmqpSink::AmqpSink(std::unique_ptr<AmqpSinkConfig> config, RetryPolicy::RandomSource random,
-                   Clock& clock)
-    : DeliveryEngine(delivery_config(*config), std::make_unique<AmqpTransport>(*config, clock),
-                     clock, std::move(random)),
-      amqp_config_(std::move(config)) {}
+    : DeliveryEngine(delivery_config(config), std::make_unique<AmqpTransport>(config, clock), clock,
+                     std::move(random)) {}
 
 }  // namespace aurelay::output

@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "output/amqp_sink.h"
-
 namespace aurelay::output {
 
 // Turns the publisher's reports into resolutions of the window.
@@ -54,8 +52,8 @@ class AmqpTransport::ConfirmHandler final : public AmqpPublisher::Handler {
   AmqpTransport& transport_;
 };
 
-AmqpTransport::AmqpTransport(const AmqpSinkConfig& config, Clock& clock)
-    : config_(config), clock_(clock), publisher_(config.publisher) {}
+AmqpTransport::AmqpTransport(AmqpSinkConfig config, Clock& clock)
+    : config_(std::move(config)), clock_(clock), publisher_(config_.publisher) {}
 
 AmqpTransport::~AmqpTransport() {
   publisher_.drop();

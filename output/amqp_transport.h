@@ -22,10 +22,30 @@
 #include "output/amqp_publisher.h"
 #include "output/clock.h"
 #include "output/delivery_engine.h"
+#include "output/retry_policy.h"
+#include "output/spool.h"
 
 namespace aurelay::output {
 
-struct AmqpSinkConfig;
+// Default of amqp_confirm_window (the option table formats this same constant).
+inline constexpr std::size_t kDefaultAmqpConfirmWindow = 1000;
+
+struct AmqpSinkConfig {
+  std::string urls;  // amqp_url / --output: one URL or a comma-separated list (credentials inside)
+  AmqpPublisherConfig publisher;
+  std::size_t confirm_window = kDefaultAmqpConfirmWindow;  // unconfirmed messages at most
+  // Published messages without any confirm for this long: the connection is given up on and
+  // the documents go to the spool (a broker that stalls is an outage).
+  std::int64_t confirm_timeout_ms = 30000;
+  std::uint64_t retry_base_ms = kDefaultRetryBaseMs;
+  std::uint64_t retry_max_ms = kDefaultRetryMaxMs;
+  std::string spool_dir;  // empty = no spool (memory only; leftovers are dropped and counted)
+  std::uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
+  std::uint64_t spool_segment_bytes = 16ull << 20;
+  SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
+  SpoolFsync spool_fsync = kDefaultSpoolFsync;
+  std::size_t memory_max_documents = 50000;  // queued in memory before batches go to the spool
+};
 
 class AmqpTransport final : public Transport {
  public:
@@ -42,7 +62,7 @@ class AmqpTransport final : public Transport {
     std::int64_t current_broker = -1;  // index in the URL list, -1 = not connected
   };
 
-  AmqpTransport(const AmqpSinkConfig& config, Clock& clock);
+  AmqpTransport(AmqpSinkConfig config, Clock& clock);
   ~AmqpTransport() override;
   AmqpTransport(const AmqpTransport&) = delete;
   AmqpTransport& operator=(const AmqpTransport&) = delete;
@@ -98,7 +118,7 @@ class AmqpTransport final : public Transport {
   void check_confirm_timeout();
   void clear_wakeup();
 
-  const AmqpSinkConfig& config_;
+  AmqpSinkConfig config_;
   Clock& clock_;
   std::vector<AmqpEndpoint> endpoints_;
   AmqpPublisher publisher_;

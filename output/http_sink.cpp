@@ -26,16 +26,11 @@ DeliveryConfig delivery_config(const HttpSinkConfig& http) {
 }  // namespace
 
 HttpSink::HttpSink(HttpSinkConfig config, Clock& clock)
-    : HttpSink(std::make_unique<HttpSinkConfig>(std::move(config)), clock, {}) {}
+    : HttpSink(std::move(config), clock, RetryPolicy::RandomSource()) {}
 
 HttpSink::HttpSink(HttpSinkConfig config, Clock& clock, RetryPolicy::RandomSource random)
-    : HttpSink(std::make_unique<HttpSinkConfig>(std::move(config)), clock, std::move(random)) {}
-
-HttpSink::HttpSink(std::unique_ptr<HttpSinkConfig> config, Clock& clock,
-                   RetryPolicy::RandomSource random)
-    : DeliveryEngine(delivery_config(*config), std::make_unique<HttpTransport>(*config, clock),
-                     clock, std::move(random)),
-      http_config_(std::move(config)) {}
+    : DeliveryEngine(delivery_config(config), std::make_unique<HttpTransport>(config, clock), clock,
+                     std::move(random)) {}
 
 const HttpSinkCounters& HttpSink::counters() {
   const auto& http = static_cast<const HttpTransport&>(transport());
