@@ -139,6 +139,19 @@ class RabbitmqTestBroker {
     }
   }
 
+  // rabbitmqctl against this broker, e.g. {"set_vm_memory_high_watermark", "0"} (a memory
+  // alarm: the broker blocks publishing connections) and {"set_vm_memory_high_watermark",
+  // "0.4"} (cleared). Its output in `output`; true when it exits 0.
+  bool ctl(const std::vector<std::string>& args, std::string& output) const {
+    std::vector<std::string> argv{"/usr/bin/env", "-i"};
+    for (const std::string& entry : environment()) argv.push_back(entry);
+    argv.insert(argv.end(), {"/usr/sbin/rabbitmqctl", "-n", node_});
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult result = run_command(argv);
+    output = result.out + result.err;
+    return result.exit_code == 0;
+  }
+
   int port() const { return port_; }
   int tls_port() const { return tls_port_; }
   std::string url(const std::string& user = "guest", const std::string& password = "guest") const {
