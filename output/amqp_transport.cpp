@@ -219,14 +219,19 @@ void AmqpTransport::complete(Chunk* chunk) {
     return;
   }
   if (done->failed_count == done->batch.count) probing_ = true;
-  OutgoingBatch again;
-  again.ndjson = std::move(done->failed);
-  again.count = done->failed_count;
-  again.oldest_ms = done->batch.oldest_ms;
-  again.seq = done->batch.seq;
-  again.spool_segment = done->batch.spool_segment;
-  reports_->retry(std::move(again), done->confirmed,
+  reports_->retry(take_failed(*done), done->confirmed,
                   failure_.empty() ? std::string("documents not confirmed") : failure_);
+}
+
+// The documents of `chunk` to send again, as a batch of their own.
+OutgoingBatch AmqpTransport::take_failed(Chunk& chunk) {
+  OutgoingBatch again;
+  again.ndjson = std::move(chunk.failed);
+  again.count = chunk.failed_count;
+  again.oldest_ms = chunk.batch.oldest_ms;
+  again.seq = chunk.batch.seq;
+  again.spool_segment = chunk.batch.spool_segment;
+  return again;
 }
 
 void AmqpTransport::trim_window() {
@@ -323,14 +328,8 @@ std::uint64_t AmqpTransport::take_unfinished(std::vector<OutgoingBatch>& out) {
   std::uint64_t confirmed = 0;
   for (auto& chunk : active_) {
     if (chunk->cursor < chunk->batch.ndjson.size()) fail_unpublished(*chunk);
-    OutgoingBatch left;
-    left.ndjson = std::move(chunk->failed);
-    left.count = chunk->failed_count;
-    left.oldest_ms = chunk->batch.oldest_ms;
-    left.seq = chunk->batch.seq;
-    left.spool_segment = chunk->batch.spool_segment;
     confirmed += chunk->confirmed;
-    if (left.count > 0) out.push_back(std::move(left));
+    if (chunk->failed_count > 0) out.push_back(take_failed(*chunk));
   }
   active_.clear();
   publishing_ = nullptr;

@@ -112,6 +112,7 @@ class AmqpTransport final : public Transport {
   void resolve(std::uint64_t tag, bool acked);
   void resolve_up_to(std::uint64_t tag, bool acked);
   void complete(Chunk* chunk);
+  static OutgoingBatch take_failed(Chunk& chunk);
   void trim_window();
   void fail_connection(const std::string& reason, bool channel_only);
   void fail_unpublished(Chunk& chunk);

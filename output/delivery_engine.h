@@ -67,6 +67,22 @@ struct DeliveryConfig {
   std::string dead_letter_file;  // empty = rejected documents are only counted (as dropped)
 };
 
+// The engine's part of a sink's config: the options every sink has under the same names.
+template <typename SinkConfig>
+DeliveryConfig delivery_config_of(std::string name, const SinkConfig& sink) {
+  DeliveryConfig config;
+  config.name = std::move(name);
+  config.retry_base_ms = sink.retry_base_ms;
+  config.retry_max_ms = sink.retry_max_ms;
+  config.spool_dir = sink.spool_dir;
+  config.spool_max_bytes = sink.spool_max_bytes;
+  config.spool_segment_bytes = sink.spool_segment_bytes;
+  config.spool_full_action = sink.spool_full_action;
+  config.spool_fsync = sink.spool_fsync;
+  config.memory_max_documents = sink.memory_max_documents;
+  return config;
+}
+
 // Documents on their way: each followed by '\n'.
 struct OutgoingBatch {
   std::string ndjson;

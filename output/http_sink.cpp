@@ -7,20 +7,13 @@ namespace aurelay::output {
 namespace {
 
 DeliveryConfig delivery_config(const HttpSinkConfig& http) {
-  return {.name = "http sink",
-          .batch_max_events = http.batch_max_events,
-          .batch_max_bytes = http.batch_max_bytes,
-          .batch_flush_ms = http.batch_flush_ms,
-          .one_document_per_send = http.bulk_format == BulkFormat::single,
-          .retry_base_ms = http.retry_base_ms,
-          .retry_max_ms = http.retry_max_ms,
-          .spool_dir = http.spool_dir,
-          .spool_max_bytes = http.spool_max_bytes,
-          .spool_segment_bytes = http.spool_segment_bytes,
-          .spool_full_action = http.spool_full_action,
-          .spool_fsync = http.spool_fsync,
-          .memory_max_documents = http.memory_max_documents,
-          .dead_letter_file = http.dead_letter_file};
+  DeliveryConfig config = delivery_config_of("http sink", http);
+  config.batch_max_events = http.batch_max_events;
+  config.batch_max_bytes = http.batch_max_bytes;
+  config.batch_flush_ms = http.batch_flush_ms;
+  config.one_document_per_send = http.bulk_format == BulkFormat::single;
+  config.dead_letter_file = http.dead_letter_file;
+  return config;
 }
 
 }  // namespace
