@@ -4,10 +4,10 @@
 
 namespace aurelay::output {
 
-AmqpSink::AmqpSink(AmqpSinkConfig config, Clock& clock)
-    : AmqpSink(std::move(config), RetryPolicy::RandomSource(), clock) {}
+AmqpSink::AmqpSink(const AmqpSinkConfig& config, Clock& clock)
+    : AmqpSink(config, RetryPolicy::RandomSource(), clock) {}
 
-AmqpSink::AmqpSink(AmqpSinkConfig config, RetryPolicy::RandomSource random, Clock& clock)
+AmqpSink::AmqpSink(const AmqpSinkConfig& config, RetryPolicy::RandomSource random, Clock& clock)
     : DeliveryEngine(delivery_config_of("amqp sink", config),
                      std::make_unique<AmqpTransport>(config, clock), clock, std::move(random)) {}
 

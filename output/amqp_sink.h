@@ -22,8 +22,8 @@ namespace aurelay::output {
 class AmqpSink final : public DeliveryEngine {
  public:
   // `clock` (backoff, deadlines, rate limits, latency; output/clock.h) must outlive the sink.
-  explicit AmqpSink(AmqpSinkConfig config, Clock& clock = SteadyClock::instance());
-  AmqpSink(AmqpSinkConfig config, RetryPolicy::RandomSource random,
+  explicit AmqpSink(const AmqpSinkConfig& config, Clock& clock = SteadyClock::instance());
+  AmqpSink(const AmqpSinkConfig& config, RetryPolicy::RandomSource random,
            Clock& clock = SteadyClock::instance());
 
   const AmqpTransport::Counters& amqp_counters() const {

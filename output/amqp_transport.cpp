@@ -52,8 +52,8 @@ class AmqpTransport::ConfirmHandler final : public AmqpPublisher::Handler {
   AmqpTransport& transport_;
 };
 
-AmqpTransport::AmqpTransport(AmqpSinkConfig config, Clock& clock)
-    : config_(std::move(config)), clock_(clock), publisher_(config_.publisher) {}
+AmqpTransport::AmqpTransport(const AmqpSinkConfig& config, Clock& clock)
+    : config_(config), clock_(clock), publisher_(config_.publisher) {}
 
 AmqpTransport::~AmqpTransport() {
   publisher_.drop();

@@ -62,7 +62,7 @@ class AmqpTransport final : public Transport {
     std::int64_t current_broker = -1;  // index in the URL list, -1 = not connected
   };
 
-  AmqpTransport(AmqpSinkConfig config, Clock& clock);
+  AmqpTransport(const AmqpSinkConfig& config, Clock& clock);
   ~AmqpTransport() override;
   AmqpTransport(const AmqpTransport&) = delete;
   AmqpTransport& operator=(const AmqpTransport&) = delete;

@@ -345,26 +345,34 @@ void DeliveryEngine::poll(int max_wait_ms) {
 // batches go to the spool and the cause is warned about; it resumes when the cause clears.
 void DeliveryEngine::check_stall() {
   std::string reason = transport_->blocked_reason();
+  const bool blocked = !reason.empty();
   const std::int64_t oldest = transport_->oldest_unanswered_ms();
   const std::int64_t waited = oldest >= 0 ? now_ms() - oldest : 0;
-  if (reason.empty() && oldest >= 0 && waited >= kStallWarningMs) {
+  if (!blocked && oldest >= 0 && waited >= kStallWarningMs) {
     reason = transport_->destination() + " has not answered for " + seconds_text(waited);
   }
   if (reason.empty()) {
-    if (!stall_reason_.empty()) {
+    if (!stall_reason_.empty() && consecutive_failures_ == 0) {
       spdlog::info("{}: {} takes documents again (was: {})", config_.name,
                    transport_->destination(), stall_reason_);
     }
     stall_reason_.clear();
+    stall_blocked_ = false;
     return;
   }
-  if (stall_reason_.empty()) {
-    ++counters_.stalls;
-    last_problem_ = reason;
-  }
+  if (stall_reason_.empty()) ++counters_.stalls;
+  const bool newly_blocked = blocked && !stall_blocked_;
   stall_reason_ = reason;
-  stall_log_.warn(now_ms(), config_.name + ": " + reason + " (new documents go to " +
-                                (spool_ != nullptr ? "the spool" : "memory") + " meanwhile)");
+  stall_blocked_ = blocked;
+  last_problem_ = reason;
+  const std::string warning = config_.name + ": " + reason + " (new documents go to " +
+                              (spool_ != nullptr ? "the spool" : "memory") + " meanwhile)";
+  // The destination's own word that it blocks is news even right after an overdue answer.
+  if (newly_blocked) {
+    spdlog::warn("{}", warning);
+  } else {
+    stall_log_.warn(now_ms(), warning);
+  }
 }
 
 // ------------------------------------------------------------------------------ reports

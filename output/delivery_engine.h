@@ -258,8 +258,9 @@ class DeliveryEngine : public Sink, private DeliveryReports {
 
   std::uint32_t consecutive_failures_ = 0;
   std::int64_t backoff_until_ms_ = 0;
-  std::string stall_reason_;  // non-empty while the transport is stalled
-  std::string last_problem_;  // the last failure or stall, for the exit line
+  std::string stall_reason_;    // non-empty while the transport is stalled
+  bool stall_blocked_ = false;  // ... because the destination said it blocks
+  std::string last_problem_;    // the last failure or stall, for the exit line
 
   LatencyWindow latency_;  // of delivered batches
   RateLimitedLog retry_log_;

@@ -18,10 +18,10 @@ DeliveryConfig delivery_config(const HttpSinkConfig& http) {
 
 }  // namespace
 
-HttpSink::HttpSink(HttpSinkConfig config, Clock& clock)
-    : HttpSink(std::move(config), clock, RetryPolicy::RandomSource()) {}
+HttpSink::HttpSink(const HttpSinkConfig& config, Clock& clock)
+    : HttpSink(config, clock, RetryPolicy::RandomSource()) {}
 
-HttpSink::HttpSink(HttpSinkConfig config, Clock& clock, RetryPolicy::RandomSource random)
+HttpSink::HttpSink(const HttpSinkConfig& config, Clock& clock, RetryPolicy::RandomSource random)
     : DeliveryEngine(delivery_config(config), std::make_unique<HttpTransport>(config, clock), clock,
                      std::move(random)) {}
 

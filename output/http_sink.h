@@ -39,9 +39,9 @@ struct HttpSinkCounters : DeliveryCounters {
 class HttpSink final : public DeliveryEngine {
  public:
   // `clock` must outlive the sink (tests pass a ManualClock).
-  explicit HttpSink(HttpSinkConfig config, Clock& clock = SteadyClock::instance());
+  explicit HttpSink(const HttpSinkConfig& config, Clock& clock = SteadyClock::instance());
   // Tests inject the random source of the backoff.
-  HttpSink(HttpSinkConfig config, Clock& clock, RetryPolicy::RandomSource random);
+  HttpSink(const HttpSinkConfig& config, Clock& clock, RetryPolicy::RandomSource random);
 
   // Gauges are refreshed on each call.
   const HttpSinkCounters& counters();

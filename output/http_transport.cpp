@@ -62,8 +62,8 @@ std::size_t discard_body(char* data, std::size_t size, std::size_t count, void* 
 
 }  // namespace
 
-HttpTransport::HttpTransport(HttpSinkConfig config, Clock& clock)
-    : config_(std::move(config)), clock_(clock) {}
+HttpTransport::HttpTransport(const HttpSinkConfig& config, Clock& clock)
+    : config_(config), clock_(clock) {}
 
 HttpTransport::~HttpTransport() {
   for (auto& transfer : transfers_) {

@@ -64,7 +64,7 @@ struct HttpSinkConfig {
 
 class HttpTransport final : public Transport {
  public:
-  HttpTransport(HttpSinkConfig config, Clock& clock);
+  HttpTransport(const HttpSinkConfig& config, Clock& clock);
   ~HttpTransport() override;
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
