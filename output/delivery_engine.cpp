@@ -266,7 +266,16 @@ bool DeliveryEngine::work_waiting() const {
 }
 
 void DeliveryEngine::start_sending() {
-  if (now_ms() < backoff_until_ms_ || !stall_reason_.empty() || !work_waiting()) return;
+  if (now_ms() < backoff_until_ms_ || !stall_reason_.empty()) return;
+  if (!work_waiting()) {
+    // A spool whose records are all read still wants one more read: it seals its active
+    // segment then, which can go once its records are acked.
+    OutgoingBatch late;
+    if (spool_ != nullptr && !spool_->empty() && next_from_spool(late)) {
+      requeue_front(std::move(late));
+    }
+    if (!work_waiting()) return;
+  }
   if (!transport_->connect(*this)) return;
   // While failing, probe with one send at a time.
   const bool probing = consecutive_failures_ > 0;
