@@ -363,9 +363,10 @@ TEST(AmqpDelivery, BrokerBlockedByAMemoryAlarmIsNamedSpooledAndResumed) {
     std::string output;
     ASSERT_TRUE(broker->ctl({"set_vm_memory_high_watermark", "0"}, output)) << output;
     AurelayProcess aurelay(
-        aurelay_args(dir, {"--input", "stdin", "--output", broker->url(), "--amqp_queue", queue,
-                           "--spool_dir", (dir / "spool").string(), "--retry_base_ms", "100",
-                           "--retry_max_ms", "1000", "--report_interval", "1"}),
+        aurelay_args(
+            dir, {"--input", "stdin", "--output", broker->url(), "--amqp_queue", queue,
+                  "--spool_dir", (dir / "spool").string(), "--retry_base_ms", "100",
+                  "--retry_max_ms", "1000", "--report_interval", "1", "--dead_letter_file", ""}),
         dir / "err", AurelayProcess::Stdin::pipe);
     const auto started = std::chrono::steady_clock::now();
     aurelay.write_stdin(login_events(1, kEvents / 2));

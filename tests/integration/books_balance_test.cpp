@@ -56,8 +56,11 @@ Books read_books(const std::string& state) {
           state_number(state, "documents dead-lettered")};
 }
 
+// `dead_letter_file` empty: rejected documents are only counted (and no default path is
+// written).
 std::vector<std::string> aurelay_args(const TempDir& dir, const std::string& url,
-                                      std::vector<std::string> extra) {
+                                      std::vector<std::string> extra,
+                                      const std::string& dead_letter_file = "") {
   std::vector<std::string> argv{AURELAY_BINARY,
                                 "--config",
                                 empty_config(dir),
@@ -70,7 +73,9 @@ std::vector<std::string> aurelay_args(const TempDir& dir, const std::string& url
                                 "--retry_base_ms",
                                 "100",
                                 "--retry_max_ms",
-                                "500"};
+                                "500",
+                                "--dead_letter_file",
+                                dead_letter_file};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -117,10 +122,10 @@ TEST(BooksBalance, RejectedDocumentsAreDeadLetteredOrCountedAsDropped) {
     TempDir dir;
     MozdefTestServer server(dir / "received.ndjson", {"--reject-marker", "rejectme"});
     write_file(dir / "input.log", login_events(1, kEvents, 17));
-    std::vector<std::string> extra{"--input", (dir / "input.log").string(), "--spool_dir",
-                                   (dir / "spool").string()};
-    if (dead_letter) extra.insert(extra.end(), {"--dead_letter_file", (dir / "dead").string()});
-    CommandResult run = run_command(aurelay_args(dir, server.url("/_bulk"), extra));
+    CommandResult run = run_command(aurelay_args(
+        dir, server.url("/_bulk"),
+        {"--input", (dir / "input.log").string(), "--spool_dir", (dir / "spool").string()},
+        dead_letter ? (dir / "dead").string() : std::string()));
     ASSERT_EQ(run.exit_code, 0) << run.err;
     const std::string state = read_file(dir / "state");
     const Books books = read_books(state);
