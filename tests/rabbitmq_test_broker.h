@@ -38,6 +38,8 @@ namespace aurelay::testing {
 
 inline constexpr const char* kRabbitmqServer = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 inline constexpr const char* kEpmd = "/usr/bin/epmd";
+// The CLI itself: /usr/sbin/rabbitmqctl switches to the rabbitmq user and its cookie.
+inline constexpr const char* kRabbitmqctl = "/usr/lib/rabbitmq/bin/rabbitmqctl";
 
 // A TCP port nobody listens on right now (bound to port 0 and released).
 inline int free_tcp_port() {
@@ -145,7 +147,7 @@ class RabbitmqTestBroker {
   bool ctl(const std::vector<std::string>& args, std::string& output) const {
     std::vector<std::string> argv{"/usr/bin/env", "-i"};
     for (const std::string& entry : environment()) argv.push_back(entry);
-    argv.insert(argv.end(), {"/usr/sbin/rabbitmqctl", "-n", node_});
+    argv.insert(argv.end(), {kRabbitmqctl, "-n", node_});
     argv.insert(argv.end(), args.begin(), args.end());
     CommandResult result = run_command(argv);
     output = result.out + result.err;
