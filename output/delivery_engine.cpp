@@ -481,14 +481,13 @@ std::string DeliveryEngine::unflushed_reason(int deadline_ms) {
   std::string reason = config_.name + ": after " + std::to_string(deadline_ms) + " ms, " +
                        std::to_string(memory_documents()) + " document(s) in memory, " +
                        std::to_string(transport_->documents_in_flight()) + " in flight and " +
-                       std::to_string(spooled_before) + " in the spool were not delivered to " +
-                       transport_->destination();
+                       std::to_string(spooled_before) + " in the spool were not delivered";
   if (!stall_reason_.empty()) {
     reason += ": " + stall_reason_;
   } else if (consecutive_failures_ > 0 || !last_problem_.empty()) {
     reason += ": " + (last_problem_.empty() ? std::string("failing") : last_problem_);
   } else {
-    reason += ": the destination was slower than shutdown_flush_ms";
+    reason += ": " + transport_->destination() + " did not take them in time";
   }
   reason += spool_ != nullptr ? " (kept in the spool for the next start)" : " (no spool: dropped)";
   return reason;
