@@ -63,7 +63,7 @@ std::vector<std::string> aurelay_args(const TempDir& dir, const std::string& url
                                       const std::string& dead_letter_file = "") {
   std::vector<std::string> argv{AURELAY_BINARY,
                                 "--config",
-                                empty_config(dir),
+                                private_config(dir),
                                 "--log_level",
                                 "info",
                                 "--output",

@@ -126,9 +126,9 @@ TEST(BulkFormatConfig, FormatThatCannotWorkAtTheUrlIsAConfigError) {
   TempDir dir;
   for (auto [path, format] : {std::pair{"/events", "array"}, std::pair{"/events/", "ndjson"},
                               std::pair{"/_bulk", "single"}}) {
-    CommandResult run =
-        run_command({AURELAY_BINARY, "--config", private_config(dir), "--input", "stdin", "--output",
-                     std::string("http://127.0.0.1:9") + path, "--bulk_format", format});
+    CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
+                                     "stdin", "--output", std::string("http://127.0.0.1:9") + path,
+                                     "--bulk_format", format});
     EXPECT_EQ(run.exit_code, 2) << path << " " << format << "\n" << run.err;
     EXPECT_NE(run.err.find("bulk_format: '" + std::string(format) + "'"), std::string::npos)
         << run.err;

@@ -77,8 +77,8 @@ TEST(Secrets, CheckConfigAndConfigurationErrorsMaskTheUrl) {
   EXPECT_EQ(check.exit_code, 0) << check.output();
   expect_no_secret("--check-config", check.output());
   CommandResult refused =
-      run_command({AURELAY_BINARY, "--config", private_config(dir), "--check-config", "--output", url,
-                   "--bulk_format", "single"});
+      run_command({AURELAY_BINARY, "--config", private_config(dir), "--check-config", "--output",
+                   url, "--bulk_format", "single"});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.output().find("https://***@mozdef.example/_bulk"), std::string::npos)
       << refused.output();

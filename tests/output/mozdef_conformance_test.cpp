@@ -17,8 +17,8 @@
 #include "correlate/event_assembler.h"
 #include "correlate/record.h"
 #include "output/mozdef_details.h"
-#include "output/mozdef_field_map.h"
 #include "output/mozdef_encoder.h"
+#include "output/mozdef_field_map.h"
 #include "test_support.h"
 
 namespace aurelay::output {
