@@ -32,6 +32,8 @@ namespace aurelay::collector {
 #define AURELAY_OUTPUT_METRICS(COUNTER, GAUGE)                                                    \
   GAUGE(output_queued_documents, "output queued documents", "Documents waiting in memory for the output") \
   GAUGE(output_batches_in_flight, "output batches in flight", "Output batches being sent")     \
+  GAUGE(documents_in_flight, "documents in flight", "Documents handed to the transport and not answered yet") \
+  GAUGE(spool_documents, "spool documents", "Documents in the spool, not in memory or in flight") \
   GAUGE(spool_bytes, "spool bytes", "Bytes in the spool")                                      \
   GAUGE(spool_segments, "spool segments", "Segment files in the spool")                        \
   COUNTER(documents_delivered, "documents delivered", "Documents written or acknowledged by the output") \
@@ -54,7 +56,9 @@ namespace aurelay::collector {
   COUNTER(spool_write_errors, "spool write errors", "Errors writing the spool")                \
   COUNTER(documents_dropped_spool_full, "documents dropped spool full", "Documents dropped because the spool was full") \
   COUNTER(documents_dropped_queue_full, "documents dropped queue full", "Documents dropped because memory was full and there is no spool") \
+  COUNTER(documents_dropped_rejected, "documents dropped rejected", "Rejected documents not written to dead_letter_file") \
   COUNTER(documents_dropped_output, "documents dropped output", "Documents lost by the output, all reasons") \
+  COUNTER(output_stalls, "output stalls", "Times the destination stalled (an answer overdue 2 s, or the broker blocked the connection)") \
   GAUGE(last_http_status, "last HTTP status", "Status of the last HTTP answer (0 none)")       \
   GAUGE(delivery_latency_p50_ms, "delivery latency p50 ms", "Median event-to-delivery latency of recent batches, ms") \
   GAUGE(delivery_latency_p99_ms, "delivery latency p99 ms", "99th percentile event-to-delivery latency of recent batches, ms") \

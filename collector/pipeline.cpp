@@ -423,6 +423,10 @@ void Pipeline::publish_sink_metrics(bool force) {
   store(metrics_.documents_dropped_queue_full, stats.dropped_queue_full);
   store(metrics_.documents_dropped_output, stats.dropped + dropped_at_shutdown_);
   store(metrics_.output_batches_in_flight, static_cast<std::int64_t>(stats.batches_in_flight));
+  store(metrics_.documents_in_flight, static_cast<std::int64_t>(stats.documents_in_flight));
+  store(metrics_.spool_documents, static_cast<std::int64_t>(stats.spool_documents));
+  store(metrics_.documents_dropped_rejected, stats.dropped_rejected);
+  store(metrics_.output_stalls, stats.stalls);
   store(metrics_.spool_bytes, static_cast<std::int64_t>(stats.spool_bytes));
   store(metrics_.spool_segments, static_cast<std::int64_t>(stats.spool_segments));
   store(metrics_.last_http_status, stats.last_status);
@@ -490,7 +494,9 @@ void Pipeline::shipper_loop() {
     }
   }
   if (!sink_->flush(static_cast<int>(config_.shutdown_flush.count())))
-    spdlog::error("output not fully flushed at shutdown: {}", sink_->last_error());
+    spdlog::error("output not fully flushed at shutdown: {}",
+                  sink_->last_error().empty() ? std::string_view("the output gave no reason")
+                                              : std::string_view(sink_->last_error()));
   publish_sink_metrics(true);
   shipper_done_.store(true, std::memory_order_release);
   const std::uint64_t one = 1;

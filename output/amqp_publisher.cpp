@@ -191,9 +191,21 @@ Status AmqpPublisher::connect(const AmqpEndpoint& endpoint) {
   }
   amqp_set_handshake_timeout(state, &timeout);
   amqp_set_rpc_timeout(state, &timeout);
-  amqp_rpc_reply_t reply =
-      amqp_login(state, endpoint.vhost.c_str(), 0, kFrameMax, config_.heartbeat_seconds,
-                 AMQP_SASL_METHOD_PLAIN, endpoint.user.c_str(), endpoint.password.c_str());
+  // Capability connection.blocked: the broker says when it stops reading from publishers (a
+  // memory or disk alarm), so the stall is named instead of guessed.
+  amqp_table_entry_t capability{};
+  capability.key = amqp_cstring_bytes("connection.blocked");
+  capability.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  capability.value.value.boolean = 1;
+  amqp_table_entry_t property{};
+  property.key = amqp_cstring_bytes("capabilities");
+  property.value.kind = AMQP_FIELD_KIND_TABLE;
+  property.value.value.table.num_entries = 1;
+  property.value.value.table.entries = &capability;
+  amqp_table_t properties{1, &property};
+  amqp_rpc_reply_t reply = amqp_login_with_properties(
+      state, endpoint.vhost.c_str(), 0, kFrameMax, config_.heartbeat_seconds, &properties,
+      AMQP_SASL_METHOD_PLAIN, endpoint.user.c_str(), endpoint.password.c_str());
   if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
     // The reply lives in the connection's memory: described before the connection goes.
     std::string reason = "login to " + endpoint.display + " as user " + endpoint.user +
@@ -351,8 +363,16 @@ Status AmqpPublisher::handle_method(const void* frame_pointer, Handler& handler)
       drop();
       return fail(std::move(reason));
     }
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+      const auto* blocked = static_cast<amqp_connection_blocked_t*>(frame.payload.method.decoded);
+      handler.on_blocked(view(blocked->reason));
+      return {};
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+      handler.on_unblocked();
+      return {};
     default:
-      // connection.blocked/unblocked, channel.flow and the like: nothing to do here.
+      // channel.flow and the like: nothing to do here.
       return {};
   }
 }

@@ -85,6 +85,10 @@ class AmqpPublisher {
     virtual void on_nack(std::uint64_t tag, bool multiple) = 0;
     // `tag` is 0 when the returned message carried no tag of ours (not expected).
     virtual void on_return(std::uint64_t tag, int reply_code, std::string_view reply_text) = 0;
+    // connection.blocked (the broker stopped reading from this connection, e.g. a memory
+    // alarm: "low on memory") and connection.unblocked.
+    virtual void on_blocked(std::string_view reason) = 0;
+    virtual void on_unblocked() = 0;
   };
 
   explicit AmqpPublisher(AmqpPublisherConfig config);

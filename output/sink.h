@@ -26,6 +26,8 @@ struct SinkStats {
   std::uint64_t dropped_spool_full = 0;
   std::uint64_t queued = 0;  // documents waiting in memory
   std::uint64_t batches_in_flight = 0;
+  std::uint64_t documents_in_flight = 0;  // sent, answer not there yet
+  std::uint64_t spool_documents = 0;      // in the spool, not in memory or in flight
   std::uint64_t spool_bytes = 0;
   std::uint64_t spool_segments = 0;
   std::int64_t last_status = 0;      // last HTTP status, 0 when none
@@ -48,6 +50,8 @@ struct SinkStats {
   std::uint64_t spool_corrupt_bytes = 0;
   std::uint64_t spool_write_errors = 0;
   std::uint64_t dropped_queue_full = 0;
+  std::uint64_t dropped_rejected = 0;  // rejected and not dead-lettered
+  std::uint64_t stalls = 0;            // times the destination stalled (overdue answer, blocked)
   // AMQP output only (documents; publisher confirms).
   struct Amqp {
     std::uint64_t published = 0;

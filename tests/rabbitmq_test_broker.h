@@ -38,6 +38,8 @@ namespace aurelay::testing {
 
 inline constexpr const char* kRabbitmqServer = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 inline constexpr const char* kEpmd = "/usr/bin/epmd";
+// The CLI itself: /usr/sbin/rabbitmqctl switches to the rabbitmq user and its cookie.
+inline constexpr const char* kRabbitmqctl = "/usr/lib/rabbitmq/bin/rabbitmqctl";
 
 // A TCP port nobody listens on right now (bound to port 0 and released).
 inline int free_tcp_port() {
@@ -137,6 +139,19 @@ class RabbitmqTestBroker {
       wait_for_exit(epmd_pid_);
       epmd_pid_ = -1;
     }
+  }
+
+  // rabbitmqctl against this broker, e.g. {"set_vm_memory_high_watermark", "0"} (a memory
+  // alarm: the broker blocks publishing connections) and {"set_vm_memory_high_watermark",
+  // "0.4"} (cleared). Its output in `output`; true when it exits 0.
+  bool ctl(const std::vector<std::string>& args, std::string& output) const {
+    std::vector<std::string> argv{"/usr/bin/env", "-i"};
+    for (const std::string& entry : environment()) argv.push_back(entry);
+    argv.insert(argv.end(), {kRabbitmqctl, "-n", node_});
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult result = run_command(argv);
+    output = result.out + result.err;
+    return result.exit_code == 0;
   }
 
   int port() const { return port_; }

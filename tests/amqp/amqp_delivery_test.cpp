@@ -333,5 +333,103 @@ TEST(AmqpDelivery, BrokerKilledMidStreamAndRestartedLosesNothing) {
   EXPECT_GT(state_number(state, "spool segments") + state_number(state, "documents delivered"), 0u);
 }
 
+// documents encoded = delivered + queued + in flight + spool documents + dropped + dead-lettered
+std::uint64_t books_accounted(const std::string& state) {
+  return state_number(state, "documents delivered") +
+         state_number(state, "output queued documents") +
+         state_number(state, "documents in flight") + state_number(state, "spool documents") +
+         state_number(state, "documents dropped output") +
+         state_number(state, "documents dead-lettered");
+}
+
+// A memory alarm on the broker (vm_memory_high_watermark 0) blocks publishing connections: the
+// block is named in a warning within about 2 s, new documents go to the spool, the books
+// balance while blocked, and everything is delivered once the alarm clears. A second run stops
+// while the broker blocks: the exit line says why and the books balance at exit.
+TEST(AmqpDelivery, BrokerBlockedByAMemoryAlarmIsNamedSpooledAndResumed) {
+  SHARED_BROKER_OR_SKIP(broker);
+  struct AlarmGuard {
+    RabbitmqTestBroker* broker;
+    ~AlarmGuard() {
+      std::string ignored;
+      broker->ctl({"set_vm_memory_high_watermark", "0.4"}, ignored);
+    }
+  } guard{broker};
+  for (const bool resume : {true, false}) {
+    SCOPED_TRACE(resume ? "alarm cleared while running" : "stop while blocked");
+    constexpr int kEvents = 400;
+    TempDir dir;
+    const std::string queue = std::string("aurelay-test-blocked-") + (resume ? "1" : "2");
+    std::string output;
+    ASSERT_TRUE(broker->ctl({"set_vm_memory_high_watermark", "0"}, output)) << output;
+    AurelayProcess aurelay(
+        aurelay_args(
+            dir, {"--input", "stdin", "--output", broker->url(), "--amqp_queue", queue,
+                  "--spool_dir", (dir / "spool").string(), "--retry_base_ms", "100",
+                  "--retry_max_ms", "1000", "--report_interval", "1", "--dead_letter_file", ""}),
+        dir / "err", AurelayProcess::Stdin::pipe);
+    const auto started = std::chrono::steady_clock::now();
+    aurelay.write_stdin(login_events(1, kEvents / 2));
+    ASSERT_TRUE(wait_for(
+        [&] {
+          return aurelay.stderr_text().find("RabbitMQ blocked the connection") != std::string::npos;
+        },
+        15s, 50ms))
+        << aurelay.stderr_text();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
+    aurelay.write_stdin(login_events(1 + kEvents / 2, kEvents / 2));
+    ASSERT_TRUE(wait_for(
+        [&] {
+          const std::string state = request_state_file(aurelay.pid(), dir / "state");
+          return state_number(state, "documents encoded") == kEvents &&
+                 state_number(state, "spool documents") > 0;
+        },
+        15s, 100ms))
+        << read_file(dir / "state") << aurelay.stderr_text();
+    const std::string blocked = request_state_file(aurelay.pid(), dir / "state");
+    EXPECT_EQ(books_accounted(blocked), state_number(blocked, "documents encoded")) << blocked;
+    // The broker may confirm the first messages it read before it blocks: not all of them.
+    EXPECT_LT(state_number(blocked, "documents delivered"), static_cast<std::uint64_t>(kEvents))
+        << blocked;
+    EXPECT_GE(state_number(blocked, "output stalls"), 1u) << blocked;
+    if (resume) {
+      ASSERT_TRUE(broker->ctl({"set_vm_memory_high_watermark", "0.4"}, output)) << output;
+      ASSERT_TRUE(wait_for(
+          [&] {
+            const std::string state = request_state_file(aurelay.pid(), dir / "state");
+            return state_number(state, "documents delivered") == kEvents;
+          },
+          60s, 200ms))
+          << read_file(dir / "state") << aurelay.stderr_text();
+      EXPECT_NE(aurelay.stderr_text().find("takes documents again"), std::string::npos)
+          << aurelay.stderr_text();
+    }
+    aurelay.close_stdin();
+    EXPECT_EQ(aurelay.wait_exit(60s), 0) << aurelay.stderr_text();
+    const std::string at_exit = read_file(dir / "state");
+    EXPECT_EQ(state_number(at_exit, "documents encoded"), static_cast<std::uint64_t>(kEvents));
+    EXPECT_EQ(books_accounted(at_exit), state_number(at_exit, "documents encoded")) << at_exit;
+    if (resume) {
+      EXPECT_EQ(state_number(at_exit, "documents delivered"), static_cast<std::uint64_t>(kEvents));
+      AmqpTestConsumer consumer(broker->port());
+      ASSERT_TRUE(consumer.connected());
+      std::map<std::string, int> ids;
+      for (const AmqpTestMessage& message : consumer.drain(queue, 3s))
+        ++ids[event_serial(message.body)];
+      EXPECT_EQ(ids.size(), static_cast<std::size_t>(kEvents));
+    } else {
+      EXPECT_EQ(
+          state_number(at_exit, "spool documents") + state_number(at_exit, "documents delivered"),
+          static_cast<std::uint64_t>(kEvents))
+          << at_exit;
+      EXPECT_NE(aurelay.stderr_text().find(
+                    "output not fully flushed at shutdown: amqp sink: after 10000 ms"),
+                std::string::npos)
+          << aurelay.stderr_text();
+      EXPECT_NE(aurelay.stderr_text().find("RabbitMQ blocked the connection"), std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace aurelay::testing
