@@ -696,7 +696,7 @@ Status validate_config(const Config& config) {
     if (key == "amqp_url") {
       return fail(key, "'" + shown + "' is not an amqp:// or amqps:// URL (or a list of them)");
     }
-    if (value.starts_with("http://") || value.starts_with("https://")) {
+    if (output::is_http_url(value)) {
       if (value.size() <= value.find("//") + 2) return fail(key, "URL without a host");
       return {};
     }

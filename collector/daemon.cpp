@@ -30,6 +30,7 @@
 #include "netlink/audit_control.h"
 #include "netlink/rule_set_guard.h"
 #include "output/amqp_sink.h"
+#include "output/bulk_format.h"
 #include "output/file_sink.h"
 #include "output/http_sink.h"
 #include "output/url_credentials.h"
@@ -43,9 +44,6 @@ constexpr auto kKernelPollInterval = std::chrono::seconds(5);
 constexpr int kMainLoopTickMs = 200;
 
 bool is_live_input(const std::string& input) { return input == "netlink" || input == "multicast"; }
-bool is_http_output(const std::string& output) {
-  return output.starts_with("http://") || output.starts_with("https://");
-}
 
 spdlog::level::level_enum spdlog_level(LogLevel level) {
   switch (level) {
@@ -196,7 +194,7 @@ Result<std::unique_ptr<output::Sink>> make_sink(const Config& config) {
     if (Status opened = sink->open(); !opened) return fail(opened.error());
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
-  if (is_http_output(destination)) {
+  if (output::is_http_url(destination)) {
     Result<output::HttpSinkConfig> http = make_http_config(config, destination);
     if (!http) return fail(http.error());
     auto sink = std::make_unique<output::HttpSink>(std::move(http).value());

@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "output/amqp_publisher.h"
+#include "output/bulk_format.h"
+#include "output/file_sink.h"
 
 namespace aurelay::collector {
 namespace {
@@ -16,11 +18,8 @@ namespace {
 constexpr mode_t kCreatedDirectoryMode = 0750;
 
 bool is_network_output(const std::string& output) {
-  return output.starts_with("http://") || output.starts_with("https://") ||
-         output::is_amqp_url(output);
+  return output::is_http_url(output) || output::is_amqp_url(output);
 }
-
-bool is_stdout(const std::string& output) { return output == "stdout" || output == "-"; }
 
 // The directory a file path lies in ("." for a bare name).
 std::string directory_of(const std::string& file) {
@@ -54,7 +53,7 @@ std::vector<WrittenDirectory> written_directories(const Config& config, bool liv
   }
   if (writes_state_file(config, live)) add("state_file", config.state_file);
   add("metrics_file", config.metrics_file);
-  if (!is_network_output(output) && !is_stdout(output)) add("output", output);
+  if (!is_network_output(output) && !output::is_stdout_path(output)) add("output", output);
   return directories;
 }
 

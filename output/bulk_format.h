@@ -62,6 +62,10 @@ constexpr bool url_is_endpoint(std::string_view url, std::string_view endpoint) 
   return path.ends_with('/');
 }
 
+// An http:// or https:// destination (MozDef's loginput).
+constexpr bool is_http_url(std::string_view url) {
+  return url.starts_with("http://") || url.starts_with("https://");
+}
 // MozDef loginput's one-object endpoint: array and NDJSON bodies fail there.
 constexpr bool is_events_url(std::string_view url) { return url_is_endpoint(url, "events"); }
 // MozDef loginput's bulk endpoint: a bare one-object body is lost there.

@@ -7,9 +7,9 @@
 #include <cstring>
 
 namespace aurelay::output {
-namespace {
+bool is_stdout_path(std::string_view path) { return path == "-" || path == "stdout"; }
 
-bool is_stdout(const std::string& path) { return path == "-" || path == "stdout"; }
+namespace {
 
 Result<int> open_for_append(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -20,7 +20,7 @@ Result<int> open_for_append(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<FileSink>> FileSink::open(FileSinkConfig config) {
-  if (is_stdout(config.path))
+  if (is_stdout_path(config.path))
     return std::unique_ptr<FileSink>(new FileSink(std::move(config), STDOUT_FILENO, false));
   Result<int> fd = open_for_append(config.path);
   if (!fd) return fail(fd.error());

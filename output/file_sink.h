@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "correlate/result.h"
 #include "output/sink.h"
@@ -21,6 +22,9 @@ struct FileSinkCounters {
   std::uint64_t write_errors = 0;
   std::uint64_t reopens = 0;
 };
+
+// "stdout" or "-": the file output writes to standard output.
+bool is_stdout_path(std::string_view path);
 
 class FileSink final : public Sink {
  public:
