@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +59,21 @@ inline std::string read_file(const std::filesystem::path& path) {
 inline void write_file(const std::filesystem::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
+}
+
+// One USER_LOGIN record of event `serial` (an event of its own: login records need no EOE),
+// logging in `account`.
+inline std::string login_record(int serial, const std::string& account = "root") {
+  return "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
+         "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"" + account +
+         "\" exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
+}
+
+// The permission bits of `path` (0 when it cannot be read).
+inline mode_t mode_of(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return 0;
+  return info.st_mode & 07777;
 }
 
 // A fresh temporary directory, removed with its contents when the object goes.

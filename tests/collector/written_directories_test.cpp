@@ -14,14 +14,9 @@
 namespace aurelay::collector {
 namespace {
 
+using testing::mode_of;
 using testing::TempDir;
 using testing::write_file;
-
-mode_t mode_of(const std::filesystem::path& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return 0;
-  return info.st_mode & 07777;
-}
 
 std::vector<std::string> listed(const std::vector<WrittenDirectory>& directories) {
   std::vector<std::string> lines;

@@ -24,10 +24,7 @@ using namespace std::chrono_literals;
 std::string login_events(int first, int count, int reject_serial = -1) {
   std::string text;
   for (int serial = first; serial < first + count; ++serial) {
-    text += "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
-            "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"" +
-            (serial == reject_serial ? "rejectme" : "root") +
-            "\" exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
+    text += login_record(serial, serial == reject_serial ? "rejectme" : "root");
   }
   return text;
 }

@@ -17,12 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string login_event(int serial) {
-  return "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
-         "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" "
-         "hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
-}
-
 struct Published {
   std::vector<std::string> event_ids;  // whole documents, in order
   std::vector<std::string> others;     // anything else loginput would have published
@@ -80,7 +74,7 @@ TEST_P(Trickle, EveryEventArrivesAsAWholeDocument) {
   AurelayProcess aurelay(argv, dir / "err", AurelayProcess::Stdin::pipe);
   // One event; wait until the server answered its POST; then the next.
   for (int serial = 1; serial <= 2; ++serial) {
-    aurelay.write_stdin(login_event(serial));
+    aurelay.write_stdin(login_record(serial));
     ASSERT_TRUE(wait_for(
         [&] { return logged_requests(dir / "requests.ndjson").size() >= std::size_t(serial); }, 20s,
         20ms))

@@ -11,22 +11,10 @@
 namespace aurelay::testing {
 namespace {
 
-mode_t mode_of(const std::filesystem::path& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return 0;
-  return info.st_mode & 07777;
-}
-
-std::string login_event(int serial) {
-  return "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
-         "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" "
-         "hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
-}
-
 TEST(CreatedDirectories, AReplayToMozdefCreatesTheMissingParentsOfEveryPathItWrites) {
   TempDir dir;
   MozdefTestServer server(dir / "received.ndjson");
-  write_file(dir / "input.log", login_event(1) + login_event(2));
+  write_file(dir / "input.log", login_record(1) + login_record(2));
   const std::filesystem::path var = dir / "var";  // nothing under it exists yet
   CommandResult run = run_command(
       {AURELAY_BINARY, "--config", private_config(dir), "--input", (dir / "input.log").string(),
@@ -45,7 +33,7 @@ TEST(CreatedDirectories, AReplayToMozdefCreatesTheMissingParentsOfEveryPathItWri
 
 TEST(CreatedDirectories, AFileOutputInAMissingDirectoryIsWritten) {
   TempDir dir;
-  write_file(dir / "input.log", login_event(1));
+  write_file(dir / "input.log", login_record(1));
   const std::filesystem::path out = dir / "log/aurelay/events.json";
   CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
                                    (dir / "input.log").string(), "--output", out.string()});
@@ -56,7 +44,7 @@ TEST(CreatedDirectories, AFileOutputInAMissingDirectoryIsWritten) {
 
 TEST(CreatedDirectories, ADirectoryThatCannotBeCreatedIsAnErrorNamingPathAndOption) {
   TempDir dir;
-  write_file(dir / "input.log", login_event(1));
+  write_file(dir / "input.log", login_record(1));
   write_file(dir / "blocker", "a file where a directory should be\n");
   const std::string spool = (dir / "blocker/spool").string();
   CommandResult run = run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",

@@ -15,12 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string login_event(int serial, const std::string& account = "root") {
-  return "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
-         "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"" + account +
-         "\" exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
-}
-
 // The value of `name` in a Prometheus text file; -1 when absent.
 double metric_value(const std::filesystem::path& file, const std::string& name) {
   const std::string text = "\n" + read_file(file);
@@ -33,7 +27,7 @@ TEST(DegradedWarnings, MalformedRecordsAreCountedAndWarnedAboutOnce) {
   TempDir dir;
   std::string input;
   for (int serial = 1; serial <= 20; ++serial) {
-    input += login_event(serial);
+    input += login_record(serial);
     input += "type=USER_LOGIN msg=audit(garbage\n";  // 20 malformed lines, 1 warning
   }
   write_file(dir / "input.log", input);
@@ -52,7 +46,7 @@ TEST(DegradedWarnings, RejectedDocumentGoesToTheDeadLetterFileWithAWarning) {
   MozdefTestServer server(dir / "received.ndjson", {"--reject-marker", "rejectme"});
   std::string input;
   for (int serial = 1; serial <= 10; ++serial)
-    input += login_event(serial, serial == 5 ? "rejectme" : "root");
+    input += login_record(serial, serial == 5 ? "rejectme" : "root");
   write_file(dir / "input.log", input);
   CommandResult run =
       run_command({AURELAY_BINARY, "--config", private_config(dir), "--input",
@@ -77,7 +71,7 @@ TEST(DegradedWarnings, FullSpoolDropsAreCountedAndWarnedAbout) {
   MozdefTestServer server(dir / "received.ndjson");
   EXPECT_EQ(server.command("refuse"), "ok");
   std::string input;
-  for (int serial = 1; serial <= kEvents; ++serial) input += login_event(serial);
+  for (int serial = 1; serial <= kEvents; ++serial) input += login_record(serial);
   write_file(dir / "input.log", input);
   AurelayProcess aurelay({AURELAY_BINARY,
                           "--config",

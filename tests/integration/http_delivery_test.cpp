@@ -48,10 +48,7 @@ AurelayProcess shipping_aurelay(const TempDir& dir, const std::vector<std::strin
 // `count` single-record events (complete at once) with serials from `first`.
 std::string login_events(int first, int count) {
   std::string text;
-  for (int serial = first; serial < first + count; ++serial)
-    text += "type=USER_LOGIN msg=audit(1700000000.000:" + std::to_string(serial) +
-            "): pid=1 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" "
-            "hostname=? addr=10.0.0.1 terminal=ssh res=success'\n";
+  for (int serial = first; serial < first + count; ++serial) text += login_record(serial);
   return text;
 }
 
