@@ -11,7 +11,7 @@
 #include "correlate/event.h"
 #include "correlate/event_assembler.h"
 #include "correlate/record.h"
-#include "output/mozdef_encoder.h"
+#include "mozdef/encoder.h"
 
 namespace {
 
@@ -47,8 +47,8 @@ std::vector<correlate::Event> corpus_events(std::size_t& records) {
 
 void run(benchmark::State& state, const std::vector<correlate::Event>& events,
          std::size_t records) {
-  output::MozdefEncoder encoder(output::EncoderConfig{"bench-host"});
-  output::DocumentBatch batch;
+  mozdef::MozdefEncoder encoder(mozdef::EncoderConfig{"bench-host"});
+  DocumentBatch batch;
   std::size_t bytes = 0;
   for (auto _ : state) {
     batch.clear();

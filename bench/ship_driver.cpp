@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "output/http_sink.h"
+#include "output/http/http_sink.h"
 
 namespace {
 
@@ -20,7 +20,7 @@ double cpu_seconds() {
 }
 
 // A document shaped like an execve event from the encoder (~600 bytes).
-void append_document(aurelay::output::DocumentBatch& batch, std::uint64_t n, std::uint64_t now) {
+void append_document(aurelay::DocumentBatch& batch, std::uint64_t n, std::uint64_t now) {
   std::string& out = batch.buffer();
   out += R"({"category":"execve","processid":"4242","processname":"bash","severity":"INFO",)";
   out += R"("summary":"Execve: /usr/bin/curl -s https://example.org/api/v1/items?page=)";
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", opened.error().c_str());
     return 1;
   }
-  aurelay::output::DocumentBatch batch;
+  aurelay::DocumentBatch batch;
   const std::uint64_t per_batch = 256;  // what the correlator hands over at a time
   double cpu_start = cpu_seconds();
   auto start = std::chrono::steady_clock::now();

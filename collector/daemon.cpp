@@ -17,22 +17,22 @@
 #include <memory>
 #include <optional>
 
+#include "base/rate_limited_log.h"
 #include "collector/log_file_source.h"
-#include "collector/metrics.h"
 #include "collector/netlink_source.h"
 #include "collector/pipeline.h"
 #include "collector/privileges.h"
-#include "collector/prometheus.h"
-#include "collector/rate_limited_log.h"
 #include "collector/startup_steps.h"
-#include "collector/state_file.h"
+#include "collector/telemetry/metrics.h"
+#include "collector/telemetry/prometheus.h"
+#include "collector/telemetry/state_file.h"
 #include "collector/written_directories.h"
 #include "netlink/audit_control.h"
 #include "netlink/rule_set_guard.h"
-#include "output/amqp_sink.h"
-#include "output/bulk_format.h"
-#include "output/file_sink.h"
-#include "output/http_sink.h"
+#include "output/amqp/amqp_sink.h"
+#include "output/file/file_sink.h"
+#include "output/http/bulk_format.h"
+#include "output/http/http_sink.h"
 #include "output/url_credentials.h"
 #include "rules/rules_loader.h"
 
@@ -257,8 +257,7 @@ class KernelStatusMonitor {
   void poll(Clock::time_point now) {
     Result<netlink::AuditStatus> status = control_.get_status();
     if (!status) {
-      std::uint64_t suppressed = 0;
-      if (warning_.allow(now, suppressed)) spdlog::warn("audit status: {}", status.error());
+      warning_.warn(RateLimitedLog::steady_ms(now), "audit status: " + status.error());
       return;
     }
     std::uint64_t added = lost_.update(status->lost);
@@ -267,12 +266,12 @@ class KernelStatusMonitor {
     stats_.kernel_lost.store(lost_.total(), std::memory_order_relaxed);
     set(stats_.kernel_backlog, status->backlog);
     set(stats_.kernel_backlog_limit, status->backlog_limit);
-    std::uint64_t suppressed = 0;
-    if (added > 0 && lost_warning_.allow(now, suppressed))
-      spdlog::warn(
-          "the kernel lost {} audit records (total {} since start; backlog {}/{}, rate_limit {}/s "
-          "(0 = none))",
-          added, lost_.total(), status->backlog, status->backlog_limit, status->rate_limit);
+    if (added > 0)
+      lost_warning_.warn(RateLimitedLog::steady_ms(now),
+                         fmt::format("the kernel lost {} audit records (total {} since start; "
+                                     "backlog {}/{}, rate_limit {}/s (0 = none))",
+                                     added, lost_.total(), status->backlog, status->backlog_limit,
+                                     status->rate_limit));
   }
 
  private:
@@ -443,7 +442,7 @@ void reload_config(const Config& running) {
                  needs_restart);
 }
 
-// "label value, ..." of every counter that is not 0, in list order (collector/metrics.h).
+// "label value, ..." of every counter that is not 0, in list order (collector/telemetry/metrics.h).
 std::string nonzero_counters(const Metrics& metrics) {
   std::string text;
   visit_metrics(metrics, [&](const MetricDescriptor& metric, const auto& value) {
@@ -491,9 +490,7 @@ class Reports {
     if (config_.metrics_file.empty()) return;
     Status written =
         write_prometheus_file(config_.metrics_file, {&metrics_, AURELAY_VERSION, started_});
-    std::uint64_t suppressed = 0;
-    if (!written && metrics_file_warning_.allow(Clock::now(), suppressed))
-      spdlog::warn("metrics file: {} ({} more since last warning)", written.error(), suppressed);
+    if (!written) metrics_file_warning_.warn("metrics file: " + written.error());
   }
 
   const Config& config_;

@@ -6,12 +6,12 @@
 
 #include <string>
 
-#include "collector/config.h"
+#include "base/result.h"
+#include "collector/config/config.h"
 #include "collector/pipeline.h"
-#include "correlate/result.h"
 #include "netlink/audit_socket.h"
-#include "output/amqp_sink.h"
-#include "output/http_sink.h"
+#include "output/amqp/amqp_sink.h"
+#include "output/http/http_sink.h"
 
 namespace aurelay::collector {
 

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
 #include "collector/record_source.h"
-#include "correlate/result.h"
 
 namespace aurelay::collector {
 

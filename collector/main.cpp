@@ -1,5 +1,5 @@
 // aurelay: audit records (kernel netlink, stdin, or a log file) -> MozDef JSON documents.
-#include "collector/command_line.h"
+#include "collector/config/command_line.h"
 #include "collector/daemon.h"
 
 int main(int argc, char** argv) {

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
 #include "collector/record_source.h"
-#include "correlate/result.h"
 #include "netlink/audit_socket.h"
 
 namespace aurelay::collector {

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "collector/rate_limited_log.h"
+#include "base/rate_limited_log.h"
 #include "correlate/record.h"
 
 namespace aurelay::collector {
@@ -55,7 +55,7 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
       source_(std::move(source)),
       sink_(std::move(sink)),
       metrics_(metrics),
-      encoder_(std::make_unique<output::MozdefEncoder>(config_.encoder, &metrics, &metrics)),
+      encoder_(std::make_unique<mozdef::MozdefEncoder>(config_.encoder, &metrics, &metrics)),
       full_records_(config_.record_batches),
       free_records_(config_.record_batches),
       full_documents_(config_.document_batches),
@@ -150,14 +150,11 @@ void Pipeline::reader_loop() {
     }
     if (batch == nullptr) {
       // Every batch is queued for the correlator: the ring is full.
-      std::uint64_t suppressed = 0;
       // Dropping always warns; waiting only on a live source (a replay outruns the correlator).
       const bool drops = config_.queue_full_action == QueueFullAction::drop;
-      if ((drops || config_.warn_when_ring_full) && full_warning.allow(Clock::now(), suppressed))
-        spdlog::warn("record ring full: correlator is behind ({}), {} more since last warning",
-                     config_.queue_full_action == QueueFullAction::block ? "reading paused"
-                                                                         : "dropping records",
-                     suppressed);
+      if (drops || config_.warn_when_ring_full)
+        full_warning.warn(drops ? "record ring full: correlator is behind (dropping records)"
+                                : "record ring full: correlator is behind (reading paused)");
       if (config_.queue_full_action == QueueFullAction::block) {
         increment(metrics_.ring_full_waits);
         records_ready_.notify();  // a replay may not have woken the correlator yet
@@ -175,12 +172,10 @@ void Pipeline::reader_loop() {
         source_->read(*batch, config_.max_records_per_batch, intake_stopped ? 0 : kReaderWaitMs);
     const std::uint64_t enobufs = value_of(source_->stats().receive_enobufs);
     if (enobufs > enobufs_warned) {
-      std::uint64_t suppressed = 0;
-      if (enobufs_warning.allow(Clock::now(), suppressed))
-        spdlog::warn(
-            "audit socket overrun (ENOBUFS): the kernel dropped records ({} overruns in all; raise "
-            "receive_buffer_bytes), {} more since last warning",
-            enobufs, suppressed);
+      enobufs_warning.warn(
+          fmt::format("audit socket overrun (ENOBUFS): the kernel dropped records ({} overruns in "
+                      "all; raise receive_buffer_bytes)",
+                      enobufs));
       enobufs_warned = enobufs;
     }
     if (!batch->empty()) {
@@ -217,8 +212,8 @@ void Pipeline::reader_loop() {
 
 // ---------------------------------------------------------------- correlator thread
 
-output::DocumentBatch* Pipeline::acquire_document_batch() {
-  output::DocumentBatch* batch = nullptr;
+DocumentBatch* Pipeline::acquire_document_batch() {
+  DocumentBatch* batch = nullptr;
   if (free_documents_.try_pop(batch)) return batch;
   if (!held_documents_.empty()) {
     batch = held_documents_.back();
@@ -226,7 +221,7 @@ output::DocumentBatch* Pipeline::acquire_document_batch() {
     return batch;
   }
   if (document_batch_pool_.size() < config_.document_batches) {
-    document_batch_pool_.push_back(std::make_unique<output::DocumentBatch>());
+    document_batch_pool_.push_back(std::make_unique<DocumentBatch>());
     return document_batch_pool_.back().get();
   }
   wake_shipper();  // a replay may not have woken it yet
@@ -239,9 +234,9 @@ output::DocumentBatch* Pipeline::acquire_document_batch() {
 }
 
 void Pipeline::release_idle_document_batches() {
-  output::DocumentBatch* returned = nullptr;
+  DocumentBatch* returned = nullptr;
   while (free_documents_.try_pop(returned)) held_documents_.push_back(returned);
-  for (output::DocumentBatch* idle : held_documents_)
+  for (DocumentBatch* idle : held_documents_)
     if (idle->byte_capacity() > kKeepBatchBytes) idle->release();
   if (current_documents_->empty() && current_documents_->byte_capacity() > kKeepBatchBytes)
     current_documents_->release();
@@ -275,10 +270,9 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
     if (status == correlate::ParseStatus::empty) continue;
     if (status != correlate::ParseStatus::ok) {
       ++errors;
-      std::uint64_t suppressed = 0;
-      if (parse_warning_.allow(now, suppressed))
-        spdlog::warn("malformed audit record ({}), skipped: {:.200} ({} more since last warning)",
-                     correlate::to_string(status), text, suppressed);
+      parse_warning_.warn(RateLimitedLog::steady_ms(now),
+                          fmt::format("malformed audit record ({}), skipped: {:.200}",
+                                      correlate::to_string(status), text));
       continue;
     }
     ++parsed;
@@ -450,16 +444,13 @@ void Pipeline::shipper_loop() {
   while (true) {
     shipper_beats_.fetch_add(1, std::memory_order_relaxed);
     if (reopen_requested_.exchange(false, std::memory_order_acq_rel)) sink_->reopen();
-    output::DocumentBatch* batch = nullptr;
+    DocumentBatch* batch = nullptr;
     if (full_documents_.try_pop(batch)) {
       store(metrics_.output_queued_documents, static_cast<std::int64_t>(full_documents_.size()));
       // A sink that cannot take the batch is retried until it can: the correlator (and, with
       // queue_full_action=block, the reader) waits meanwhile. Only a stop ends the retries.
       while (sink_->write(*batch) != output::SinkStatus::ok) {
-        std::uint64_t suppressed = 0;
-        if (failure_warning.allow(Clock::now(), suppressed))
-          spdlog::error("output failed, retrying: {} ({} more since last warning)",
-                        sink_->last_error(), suppressed);
+        failure_warning.warn("output failed, retrying: " + sink_->last_error());
         if (stop_requested_.load(std::memory_order_acquire)) {
           dropped_at_shutdown_ += batch->count();
           spdlog::error("shutting down with output failing: {} documents lost", batch->count());

@@ -10,16 +10,16 @@
 #include <thread>
 #include <vector>
 
-#include "collector/choices.h"
-#include "collector/metrics.h"
-#include "collector/parker.h"
-#include "collector/rate_limited_log.h"
+#include "base/document_batch.h"
+#include "base/parker.h"
+#include "base/rate_limited_log.h"
+#include "base/spsc_ring.h"
+#include "collector/config/choices.h"
 #include "collector/record_source.h"
-#include "collector/spsc_ring.h"
+#include "collector/telemetry/metrics.h"
 #include "correlate/event_assembler.h"
 #include "correlate/record_batch.h"
-#include "output/document_batch.h"
-#include "output/mozdef_encoder.h"
+#include "mozdef/encoder.h"
 #include "output/sink.h"
 
 namespace aurelay::collector {
@@ -40,7 +40,7 @@ struct PipelineConfig {
   // documents early: throughput is all that counts there.
   bool live = true;
   correlate::AssemblerConfig assembler;
-  output::EncoderConfig encoder;
+  mozdef::EncoderConfig encoder;
   std::size_t document_batches = 8;  // batches in flight between correlator and shipper
   std::size_t max_documents_per_batch = 2048;
   // Small enough that the few batches in flight stay a small part of the memory; large enough
@@ -90,7 +90,7 @@ class Pipeline {
   // `wake_now`, otherwise only once enough batches are queued to be worth a thread switch.
   void hand_over_documents(bool wake_now);
   void wake_shipper();
-  output::DocumentBatch* acquire_document_batch();
+  DocumentBatch* acquire_document_batch();
   // After a burst, once quiet: lets the buffers of the empty document batches go.
   void release_idle_document_batches();
   void publish_sink_metrics(bool force = false);
@@ -99,7 +99,7 @@ class Pipeline {
   std::unique_ptr<RecordSource> source_;
   std::unique_ptr<output::Sink> sink_;
   Metrics& metrics_;
-  std::unique_ptr<output::MozdefEncoder> encoder_;
+  std::unique_ptr<mozdef::MozdefEncoder> encoder_;
 
   // Record batches: full ones go reader -> correlator, empty ones come back.
   std::vector<std::unique_ptr<correlate::RecordBatch>> record_batch_pool_;
@@ -109,9 +109,9 @@ class Pipeline {
   Parker records_free_;
 
   // Document batches: full ones go correlator -> shipper, empty ones come back.
-  std::vector<std::unique_ptr<output::DocumentBatch>> document_batch_pool_;
-  SpscRing<output::DocumentBatch*> full_documents_;
-  SpscRing<output::DocumentBatch*> free_documents_;
+  std::vector<std::unique_ptr<DocumentBatch>> document_batch_pool_;
+  SpscRing<DocumentBatch*> full_documents_;
+  SpscRing<DocumentBatch*> free_documents_;
   Parker documents_ready_;
   Parker documents_free_;
   // A thread blocked on an empty free ring is woken once this many batches (3/4 of them) are
@@ -125,9 +125,9 @@ class Pipeline {
   // shipper (the shipper wakes it when it goes idle).
   std::atomic<bool> shipper_idle_{false};
   std::atomic<bool> documents_pending_{false};
-  output::DocumentBatch* current_documents_ = nullptr;  // owned by the correlator thread
-  std::vector<output::DocumentBatch*> held_documents_;  // correlator: empty, out of the ring
-  RateLimitedLog parse_warning_;                        // correlator thread
+  DocumentBatch* current_documents_ = nullptr;  // owned by the correlator thread
+  std::vector<DocumentBatch*> held_documents_;  // correlator: empty, out of the ring
+  RateLimitedLog parse_warning_;                // correlator thread
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reopen_requested_{false};

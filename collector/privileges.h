@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "correlate/result.h"
+#include "base/result.h"
 
 namespace aurelay::collector {
 

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "correlate/result.h"
+#include "base/result.h"
 
 namespace aurelay::collector {
 

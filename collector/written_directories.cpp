@@ -8,9 +8,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "output/amqp_publisher.h"
-#include "output/bulk_format.h"
-#include "output/file_sink.h"
+#include "output/amqp/amqp_publisher.h"
+#include "output/file/file_sink.h"
+#include "output/http/bulk_format.h"
 
 namespace aurelay::collector {
 namespace {

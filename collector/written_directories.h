@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "collector/config.h"
+#include "base/result.h"
+#include "collector/config/config.h"
 #include "collector/privileges.h"
-#include "correlate/result.h"
 
 namespace aurelay::collector {
 

@@ -22,9 +22,9 @@
 #include <functional>
 #include <memory>
 
+#include "base/stats.h"
 #include "correlate/event.h"
 #include "correlate/record.h"
-#include "correlate/stats.h"
 
 namespace aurelay::correlate {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "correlate/words.h"
+#include "base/words.h"
 
 namespace aurelay::correlate {
 

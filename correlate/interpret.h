@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/stats.h"
 #include "correlate/record.h"
-#include "correlate/stats.h"
 
 namespace aurelay::correlate {
 

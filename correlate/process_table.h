@@ -45,7 +45,7 @@
 #include <string_view>
 #include <vector>
 
-#include "correlate/stats.h"
+#include "base/stats.h"
 
 namespace aurelay::correlate {
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <limits>
 
-#include "correlate/words.h"
+#include "base/words.h"
 
 namespace aurelay::correlate {
 namespace {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "correlate/result.h"
+#include "base/result.h"
 
 struct mnl_socket;
 

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+#include "base/stats.h"
 #include "correlate/record_batch.h"
-#include "correlate/result.h"
-#include "correlate/stats.h"
 #include "netlink/audit_message.h"
 
 namespace aurelay::netlink {

@@ -29,7 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "correlate/result.h"
+#include "base/rate_limited_log.h"
+#include "base/result.h"
 #include "output/clock.h"
 #include "output/dead_letter.h"
 #include "output/latency_window.h"

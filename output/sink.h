@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "output/document_batch.h"
+#include "base/document_batch.h"
 
 namespace aurelay::output {
 

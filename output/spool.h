@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "correlate/result.h"
-#include "output/choice.h"
+#include "base/choice.h"
+#include "base/result.h"
 
 namespace aurelay::output {
 

@@ -30,19 +30,6 @@ Result<std::unique_ptr<Spool>> open_sink_spool(std::string_view sink_name, Spool
   return spool;
 }
 
-void RateLimitedLog::warn(std::int64_t now_ms, const std::string& message) {
-  if (last_ms_ >= 0 && now_ms - last_ms_ < kIntervalMs) {
-    ++suppressed_;
-    return;
-  }
-  if (suppressed_ > 0)
-    spdlog::warn("{} ({} similar message(s) suppressed)", message, suppressed_);
-  else
-    spdlog::warn("{}", message);
-  last_ms_ = now_ms;
-  suppressed_ = 0;
-}
-
 SpoolWrite spool_batch(Spool& spool, std::uint32_t count, std::uint64_t oldest_ms,
                        std::string_view ndjson) {
   char head[kHeadBytes];

@@ -1,7 +1,7 @@
 // What the two spooling outputs (HttpSink, AmqpSink) share around the disk spool: the payload of
 // a spool record, which is one batch (the oldest event's time as 8 bytes little-endian, then its
 // documents as NDJSON; the same for both outputs, so a spool left by one is sent by the other),
-// what a spool write counts and warns about, and the rate limit of their warnings.
+// and what a spool write counts and warns about.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "correlate/result.h"
+#include "base/result.h"
 #include "output/spool.h"
 
 namespace aurelay::output {
@@ -18,19 +18,6 @@ namespace aurelay::output {
 // Opens the spool of a sink (`sink_name` starts its messages: "http sink"), indexing what a
 // previous run left; when that holds documents the log says so (they are sent first).
 Result<std::unique_ptr<Spool>> open_sink_spool(std::string_view sink_name, SpoolConfig config);
-
-// A warning logged at most once per kIntervalMs; the ones in between are counted, and the next
-// one logged says how many were suppressed.
-class RateLimitedLog {
- public:
-  static constexpr std::int64_t kIntervalMs = 10000;
-
-  void warn(std::int64_t now_ms, const std::string& message);
-
- private:
-  std::int64_t last_ms_ = -1;
-  std::uint64_t suppressed_ = 0;
-};
 
 // What writing one batch to the spool did.
 struct SpoolWrite {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "correlate/result.h"
+#include "base/result.h"
 
 namespace aurelay::output {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "correlate/result.h"
+#include "base/result.h"
 
 namespace aurelay::rules {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "output/mozdef_details.h"
+#include "mozdef/details.h"
 
 namespace aurelay::testing {
 
@@ -67,7 +67,7 @@ inline std::string mozdef_violation(std::string_view text, std::set<std::string>
   if (!doc.HasMember("details") || !doc["details"].IsObject()) return "details not an object";
 
   std::set<std::string> documented, seen;
-  for (const output::DetailKeySpec& spec : output::detail_keys()) documented.emplace(spec.name);
+  for (const mozdef::DetailKeySpec& spec : mozdef::detail_keys()) documented.emplace(spec.name);
   for (auto& member : doc["details"].GetObject()) {
     const std::string key(member.name.GetString(), member.name.GetStringLength());
     if (!documented.contains(key)) return "undocumented details key " + key;

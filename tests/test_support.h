@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "correlate/result.h"
+#include "base/result.h"
 
 extern char** environ;
 

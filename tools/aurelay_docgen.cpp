@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "collector/config.h"
-#include "output/mozdef_details.h"
+#include "collector/config/config.h"
+#include "mozdef/details.h"
 
 int main(int argc, char** argv) {
   const std::string_view what = argc == 2 ? argv[1] : "";
@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   } else if (what == "man") {
     text = aurelay::collector::render_man_page();
   } else if (what == "fields") {
-    text = aurelay::output::render_field_reference();
+    text = aurelay::mozdef::render_field_reference();
   } else {
     std::fputs("usage: aurelay_docgen config|man|fields\n", stderr);
     return 2;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates collector/aurelay.conf and collector/aurelay.8 from the option table
-# (collector/config.cpp) and docs/mozdef-fields.md from output/mozdef_details.h (the keys) and
-# output/mozdef_field_map.h (the record fields that feed them: the `from` column). Unit tests
+# (collector/config/config.cpp) and docs/mozdef-fields.md from mozdef/details.h (the keys) and
+# mozdef/field_map.h (the record fields that feed them: the `from` column). Unit tests
 # (ConfigRender.ShippedFilesAreUpToDate, FieldReference.DocsFileIsUpToDate) fail when they are stale.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "aurelay_process.h"
-#include "collector/config.h"
+#include "collector/config/config.h"
 #include "collector/daemon.h"
 #include "test_support.h"
 

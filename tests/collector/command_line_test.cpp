@@ -1,4 +1,4 @@
-#include "collector/command_line.h"
+#include "collector/config/command_line.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

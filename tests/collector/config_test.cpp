@@ -1,4 +1,4 @@
-#include "collector/config.h"
+#include "collector/config/config.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "output/bulk_format.h"
+#include "output/http/bulk_format.h"
 #include "test_support.h"
 
 namespace aurelay::collector {

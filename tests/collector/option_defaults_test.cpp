@@ -11,14 +11,14 @@
 #include <variant>
 #include <vector>
 
-#include "collector/config.h"
+#include "collector/config/config.h"
 #include "collector/daemon.h"
 #include "correlate/event_assembler.h"
 #include "correlate/process_table.h"
+#include "mozdef/encoder.h"
 #include "netlink/audit_socket.h"
-#include "output/amqp_sink.h"
-#include "output/http_sink.h"
-#include "output/mozdef_encoder.h"
+#include "output/amqp/amqp_sink.h"
+#include "output/http/http_sink.h"
 #include "output/spool.h"
 
 namespace aurelay::collector {
@@ -62,7 +62,7 @@ std::map<std::string, std::vector<Arrival>, std::less<>> arrivals(const Config& 
   out["max_in_flight"] = {{"AssemblerConfig", as_int(pipeline.assembler.max_in_flight),
                            as_int(correlate::AssemblerConfig{}.max_in_flight)}};
   out["max_value_bytes"] = {{"EncoderConfig", as_int(pipeline.encoder.max_value_bytes),
-                             as_int(output::EncoderConfig{}.max_value_bytes)}};
+                             as_int(mozdef::EncoderConfig{}.max_value_bytes)}};
   out["process_table_size"] = {{"ProcessTableConfig",
                                 as_int(pipeline.encoder.process_table.capacity),
                                 as_int(correlate::ProcessTableConfig{}.capacity)}};

@@ -72,7 +72,7 @@ class RecordingSink final : public output::Sink {
  public:
   explicit RecordingSink(std::chrono::milliseconds delay_per_batch = 0ms, int failures = 0)
       : delay_(delay_per_batch), failures_left_(failures) {}
-  output::SinkStatus write(const output::DocumentBatch& batch) override {
+  output::SinkStatus write(const DocumentBatch& batch) override {
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);  // a slow sink is the test
     std::lock_guard lock(mutex_);
     ++writes_;

@@ -1,4 +1,4 @@
-#include "collector/prometheus.h"
+#include "collector/telemetry/prometheus.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "collector/state_file.h"
+#include "collector/telemetry/state_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -11,15 +11,15 @@
 
 #include "correlate/event_assembler.h"
 #include "correlate/record.h"
+#include "mozdef/encoder.h"
 #include "mozdef_conformance.h"
-#include "output/mozdef_encoder.h"
 
 namespace {
 
 using aurelay::correlate::EventAssembler;
 
-aurelay::output::EncoderConfig encoder_config() {
-  aurelay::output::EncoderConfig config;
+aurelay::mozdef::EncoderConfig encoder_config() {
+  aurelay::mozdef::EncoderConfig config;
   config.hostname = "fuzz";
   config.max_value_bytes = 1024;  // small, so cuts happen often
   return config;
@@ -28,8 +28,8 @@ aurelay::output::EncoderConfig encoder_config() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static aurelay::output::MozdefEncoder encoder(encoder_config());
-  aurelay::output::DocumentBatch batch;
+  static aurelay::mozdef::MozdefEncoder encoder(encoder_config());
+  aurelay::DocumentBatch batch;
   EventAssembler assembler({std::chrono::milliseconds(1000), 64, 64},
                            [&](const aurelay::correlate::Event& event) {
                              const std::size_t before = batch.count();

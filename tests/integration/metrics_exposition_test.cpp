@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "aurelay_process.h"
-#include "collector/metrics.h"
-#include "collector/prometheus.h"
+#include "collector/telemetry/metrics.h"
+#include "collector/telemetry/prometheus.h"
 #include "test_support.h"
 
 namespace aurelay::testing {

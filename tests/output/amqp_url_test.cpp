@@ -2,9 +2,9 @@
 // state file and configuration errors go through.
 #include <gtest/gtest.h>
 
-#include "collector/config.h"
-#include "collector/state_file.h"
-#include "output/amqp_publisher.h"
+#include "collector/config/config.h"
+#include "collector/telemetry/state_file.h"
+#include "output/amqp/amqp_publisher.h"
 #include "output/url_credentials.h"
 
 namespace aurelay::output {

@@ -1,7 +1,7 @@
 // The bulk_format values against the MozDef stand-in (tests/mozdef_server.py), which answers as
 // MozDef's loginput does: first the stand-in's fidelity to loginput's quirks (pinned here, since
 // the sink tests rely on it to see a loss), then the body each format posts.
-#include "output/bulk_format.h"
+#include "output/http/bulk_format.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "mozdef_test_server.h"
-#include "output/http_sink.h"
+#include "output/http/http_sink.h"
 #include "test_support.h"
 
 namespace aurelay::output {

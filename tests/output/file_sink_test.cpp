@@ -1,6 +1,6 @@
 // The file and stdout sink: documents as lines, audisp-json's prepend/postpend framing, reopening
 // after logrotate moved the file, and clear errors.
-#include "output/file_sink.h"
+#include "output/file/file_sink.h"
 
 #include <gtest/gtest.h>
 

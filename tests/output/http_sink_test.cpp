@@ -1,5 +1,5 @@
 // HttpSink against the real test server (tests/mozdef_server.py) on 127.0.0.1.
-#include "output/http_sink.h"
+#include "output/http/http_sink.h"
 
 #include <gtest/gtest.h>
 

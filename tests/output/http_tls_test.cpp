@@ -7,7 +7,7 @@
 #include <string>
 
 #include "mozdef_test_server.h"
-#include "output/http_sink.h"
+#include "output/http/http_sink.h"
 #include "test_support.h"
 
 namespace aurelay::output {

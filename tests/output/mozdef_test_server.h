@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "output/document_batch.h"
-#include "output/http_sink.h"
+#include "base/document_batch.h"
+#include "output/http/http_sink.h"
 #include "test_support.h"
 
 namespace aurelay::testing {
@@ -169,9 +169,9 @@ inline long post_body(const std::string& url, const std::string& body,
 }
 
 // Documents {"id":"<prefix><n>",...} numbered from `first`, one DocumentBatch of `count`.
-inline output::DocumentBatch make_batch(const std::string& prefix, int first, int count,
-                                        const std::string& extra = "") {
-  output::DocumentBatch batch;
+inline DocumentBatch make_batch(const std::string& prefix, int first, int count,
+                                const std::string& extra = "") {
+  DocumentBatch batch;
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();

@@ -1,5 +1,4 @@
-// The spool record format both spooling outputs share, what a spool write reports, and the rate
-// limit of their warnings.
+// The spool record format both spooling outputs share and what a spool write reports.
 #include "output/spooled_batch.h"
 
 #include <gtest/gtest.h>
@@ -91,19 +90,6 @@ TEST(SpooledBatch, SinkSpoolSaysWhatAPreviousRunLeft) {
   Result<std::unique_ptr<Spool>> refused = open_sink_spool("http sink", unusable);
   EXPECT_FALSE(refused.ok());
   EXPECT_NE(refused.error().find("/proc/aurelay-no-such-dir/spool"), std::string::npos);
-}
-
-TEST(RateLimitedLog, RepeatsWithinTheIntervalAreCountedAndReported) {
-  CapturedLog log;
-  RateLimitedLog warnings;
-  warnings.warn(1000, "spool full");
-  warnings.warn(1000 + RateLimitedLog::kIntervalMs - 1, "spool full");
-  warnings.warn(1000 + RateLimitedLog::kIntervalMs - 1, "spool full");
-  EXPECT_EQ(count_occurrences(log.text(), "spool full"), 1u) << log.text();
-  warnings.warn(1000 + RateLimitedLog::kIntervalMs, "spool full");
-  EXPECT_EQ(count_occurrences(log.text(), "spool full"), 2u) << log.text();
-  EXPECT_EQ(count_occurrences(log.text(), "spool full (2 similar message(s) suppressed)"), 1u)
-      << log.text();
 }
 
 }  // namespace
