@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   std::uint64_t produced = 0;
   while (produced < documents) {
     // Keep a bounded amount in memory, like a ring in front of the shipper would.
-    while (sink.counters().output_queued > 20000) sink.poll(1);
+    while (sink.queued_documents() > 20000) sink.poll(1);
     batch.clear();
     for (std::uint64_t i = 0; i < per_batch && produced < documents; ++i) {
       append_document(batch, produced++, now_ms);
@@ -89,18 +89,17 @@ int main(int argc, char** argv) {
   bool flushed = sink.flush(120000);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double cpu = cpu_seconds() - cpu_start;
-  const auto& counters = sink.counters();
+  const aurelay::output::OutputStats& counters = sink.stats();
+  const std::uint64_t delivered = aurelay::value_of(counters.documents_delivered);
   std::printf(
       "format=%s inflight=%u batch_events=%zu documents=%llu delivered=%llu requests=%llu "
       "retried=%llu\n",
       argc > 3 ? argv[3] : "array", config.http_max_inflight, config.batch_max_events,
-      static_cast<unsigned long long>(documents),
-      static_cast<unsigned long long>(counters.delivered),
-      static_cast<unsigned long long>(counters.requests),
-      static_cast<unsigned long long>(counters.retried));
+      static_cast<unsigned long long>(documents), static_cast<unsigned long long>(delivered),
+      static_cast<unsigned long long>(aurelay::value_of(counters.output_requests)),
+      static_cast<unsigned long long>(aurelay::value_of(counters.batches_retried)));
   std::printf("wall_s=%.3f cpu_s=%.3f docs_per_s=%.0f docs_per_cpu_s=%.0f cores=%.2f\n", seconds,
-              cpu, double(counters.delivered) / seconds, double(counters.delivered) / cpu,
-              cpu / seconds);
+              cpu, double(delivered) / seconds, double(delivered) / cpu, cpu / seconds);
   if (!flushed) std::fprintf(stderr, "not all delivered: %s\n", sink.last_error().c_str());
-  return flushed && counters.delivered == documents ? 0 : 1;
+  return flushed && delivered == documents ? 0 : 1;
 }

@@ -187,24 +187,26 @@ output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string&
 
 namespace {
 
-Result<std::unique_ptr<output::Sink>> make_sink(const Config& config) {
+// The sink counts into `stats` (the daemon's Metrics).
+Result<std::unique_ptr<output::Sink>> make_sink(const Config& config, output::OutputStats& stats) {
   std::string destination = config.effective_output();
   if (output::is_amqp_url(destination)) {
-    auto sink = std::make_unique<output::AmqpSink>(make_amqp_config(config, destination));
+    auto sink = std::make_unique<output::AmqpSink>(make_amqp_config(config, destination),
+                                                   output::SteadyClock::instance(), &stats);
     if (Status opened = sink->open(); !opened) return fail(opened.error());
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
   if (output::is_http_url(destination)) {
     Result<output::HttpSinkConfig> http = make_http_config(config, destination);
     if (!http) return fail(http.error());
-    auto sink = std::make_unique<output::HttpSink>(std::move(http).value());
+    auto sink = std::make_unique<output::HttpSink>(std::move(http).value(),
+                                                   output::SteadyClock::instance(), &stats);
     if (Status opened = sink->open(); !opened) return fail(opened.error());
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
-  Result<std::unique_ptr<output::FileSink>> sink =
-      output::FileSink::open({.path = destination,
-                              .prepend_msg = config.prepend_msg,
-                              .postpend_msg = config.postpend_msg});
+  Result<std::unique_ptr<output::FileSink>> sink = output::FileSink::open(
+      {.path = destination, .prepend_msg = config.prepend_msg, .postpend_msg = config.postpend_msg},
+      &stats);
   if (!sink) return fail(sink.error());
   return std::unique_ptr<output::Sink>(std::move(sink).value());
 }
@@ -569,7 +571,7 @@ Status create_directories(DaemonContext& daemon) {
 
 // Output first: a bad destination fails before the kernel is touched.
 Status open_output(DaemonContext& daemon) {
-  Result<std::unique_ptr<output::Sink>> sink = make_sink(daemon.config);
+  Result<std::unique_ptr<output::Sink>> sink = make_sink(daemon.config, daemon.metrics);
   if (!sink) return fail(kExitRuntimeFailure, "output: " + sink.error());
   daemon.sink = std::move(sink).value();
   return {};

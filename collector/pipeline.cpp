@@ -42,11 +42,6 @@ void recycle(Batch& batch) {
   }
 }
 
-void store(Counter& counter, std::uint64_t value) {
-  counter.store(value, std::memory_order_relaxed);
-}
-void store(Gauge& gauge, std::int64_t value) { gauge.store(value, std::memory_order_relaxed); }
-
 }  // namespace
 
 Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
@@ -249,10 +244,9 @@ void Pipeline::wake_shipper() {
 
 void Pipeline::hand_over_documents(bool wake_now) {
   if (current_documents_->empty()) return;
+  increment(documents_handed_over_, current_documents_->count());
   full_documents_.push_within_capacity(current_documents_);
-  const std::size_t queued = full_documents_.size();
-  store(metrics_.output_queued_documents, static_cast<std::int64_t>(queued));
-  if (wake_now || queued >= document_wake_batches_) wake_shipper();
+  if (wake_now || full_documents_.size() >= document_wake_batches_) wake_shipper();
   current_documents_ = acquire_document_batch();
 }
 
@@ -394,49 +388,12 @@ void Pipeline::publish_sink_metrics(bool force) {
   Clock::time_point now = Clock::now();
   if (!force && now - last_sink_publish_ < kSinkPublishInterval) return;
   last_sink_publish_ = now;
-  output::SinkStats stats = sink_->stats();
-  store(metrics_.documents_delivered, stats.delivered);
-  store(metrics_.batches_delivered, stats.delivered_batches);
-  store(metrics_.output_bytes_written, stats.bytes_written);
-  store(metrics_.output_requests, stats.requests);
-  store(metrics_.output_transport_errors, stats.transport_errors);
-  store(metrics_.batches_retried, stats.retried);
-  store(metrics_.documents_retried, stats.retried_documents);
-  store(metrics_.output_write_errors, stats.write_errors);
-  store(metrics_.output_reopens, stats.reopens);
-  store(metrics_.documents_rejected, stats.rejected);
-  store(metrics_.rejected_splits, stats.rejected_splits);
-  store(metrics_.documents_dead_lettered, stats.dead_lettered);
-  store(metrics_.dead_letter_errors, stats.dead_letter_errors);
-  store(metrics_.documents_spooled, stats.spooled);
-  store(metrics_.documents_unspooled, stats.unspooled);
-  store(metrics_.spool_corrupt_records, stats.spool_corrupt_records);
-  store(metrics_.spool_corrupt_bytes, stats.spool_corrupt_bytes);
-  store(metrics_.spool_write_errors, stats.spool_write_errors);
-  store(metrics_.documents_dropped_spool_full, stats.dropped_spool_full);
-  store(metrics_.documents_dropped_queue_full, stats.dropped_queue_full);
-  store(metrics_.documents_dropped_output, stats.dropped + dropped_at_shutdown_);
-  store(metrics_.output_batches_in_flight, static_cast<std::int64_t>(stats.batches_in_flight));
-  store(metrics_.documents_in_flight, static_cast<std::int64_t>(stats.documents_in_flight));
-  store(metrics_.spool_documents, static_cast<std::int64_t>(stats.spool_documents));
-  store(metrics_.documents_dropped_rejected, stats.dropped_rejected);
-  store(metrics_.output_stalls, stats.stalls);
-  store(metrics_.spool_bytes, static_cast<std::int64_t>(stats.spool_bytes));
-  store(metrics_.spool_segments, static_cast<std::int64_t>(stats.spool_segments));
-  store(metrics_.last_http_status, stats.last_status);
-  store(metrics_.delivery_latency_p50_ms, static_cast<std::int64_t>(stats.latency_p50_ms));
-  store(metrics_.delivery_latency_p99_ms, static_cast<std::int64_t>(stats.latency_p99_ms));
-  store(metrics_.output_queued_documents,
-        static_cast<std::int64_t>(stats.queued + full_documents_.size()));
-  if (stats.amqp) {
-    store(metrics_.amqp_published, stats.amqp->published);
-    store(metrics_.amqp_confirmed, stats.amqp->confirmed);
-    store(metrics_.amqp_nacked, stats.amqp->nacked);
-    store(metrics_.amqp_returned, stats.amqp->returned);
-    store(metrics_.amqp_in_flight, static_cast<std::int64_t>(stats.amqp->in_flight));
-    store(metrics_.amqp_reconnects, stats.amqp->reconnects);
-    store(metrics_.amqp_current_broker, stats.amqp->current_broker);
-  }
+  sink_->stats();  // brings the sink's gauges (in metrics_: the daemon handed it) up to date
+  // Documents encoded and not yet with the destination: in the ring to the shipper, and in the
+  // sink's memory.
+  const std::uint64_t in_ring = value_of(documents_handed_over_) - value_of(documents_taken_);
+  set(metrics_.output_queued_documents,
+      static_cast<std::int64_t>(in_ring + sink_->queued_documents()));
 }
 
 void Pipeline::shipper_loop() {
@@ -446,13 +403,13 @@ void Pipeline::shipper_loop() {
     if (reopen_requested_.exchange(false, std::memory_order_acq_rel)) sink_->reopen();
     DocumentBatch* batch = nullptr;
     if (full_documents_.try_pop(batch)) {
-      store(metrics_.output_queued_documents, static_cast<std::int64_t>(full_documents_.size()));
+      increment(documents_taken_, batch->count());
       // A sink that cannot take the batch is retried until it can: the correlator (and, with
       // queue_full_action=block, the reader) waits meanwhile. Only a stop ends the retries.
       while (sink_->write(*batch) != output::SinkStatus::ok) {
         failure_warning.warn("output failed, retrying: " + sink_->last_error());
         if (stop_requested_.load(std::memory_order_acquire)) {
-          dropped_at_shutdown_ += batch->count();
+          increment(metrics_.documents_dropped_output, batch->count());
           spdlog::error("shutting down with output failing: {} documents lost", batch->count());
           break;
         }

@@ -137,8 +137,11 @@ class Pipeline {
   std::atomic<std::uint64_t> reader_beats_{0};
   std::atomic<std::uint64_t> correlator_beats_{0};
   std::atomic<std::uint64_t> shipper_beats_{0};
-  std::string source_error_;               // written by the reader before reader_done_
-  std::uint64_t dropped_at_shutdown_ = 0;  // shipper thread: documents a failing sink never took
+  std::string source_error_;  // written by the reader before reader_done_
+  // Documents put into full_documents_ (correlator thread) and taken out (shipper thread): the
+  // difference is what the ring holds.
+  Counter documents_handed_over_{0};
+  Counter documents_taken_{0};
   std::chrono::steady_clock::time_point last_sink_publish_{};  // shipper thread
 
   int finished_fd_ = -1;

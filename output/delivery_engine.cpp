@@ -18,12 +18,15 @@ std::string seconds_text(std::int64_t ms) { return std::to_string((ms + 500) / 1
 }  // namespace
 
 DeliveryEngine::DeliveryEngine(DeliveryConfig config, std::unique_ptr<Transport> transport,
-                               Clock& clock, RetryPolicy::RandomSource random)
-    : config_(std::move(config)),
+                               Clock& clock, RetryPolicy::RandomSource random, OutputStats* stats)
+    : Sink(stats),
+      config_(std::move(config)),
       transport_(std::move(transport)),
       clock_(clock),
       retry_policy_(make_retry_policy(config_, std::move(random))),
-      dead_letter_(config_.dead_letter_file) {}
+      dead_letter_(config_.dead_letter_file) {
+  transport_->attach_stats(counters());
+}
 
 DeliveryEngine::~DeliveryEngine() {
   if (opened_) spill_leftovers();
@@ -139,7 +142,7 @@ void DeliveryEngine::enqueue_sealed(OutgoingBatch&& batch) {
     // memory rather than lose it.
     if (spool_batch(batch) != SpoolAppendResult::io_error) return;
   } else if (spool_ == nullptr && memory_full) {
-    counters_.dropped_queue_full += batch.count;
+    count_dropped(counters().documents_dropped_queue_full, batch.count);
     last_error_ = config_.name + ": memory queue full and no spool: documents dropped";
     spool_log_.warn(now_ms(), last_error_);
     return;
@@ -152,8 +155,8 @@ void DeliveryEngine::enqueue_sealed(OutgoingBatch&& batch) {
 // an I/O error (counted, last_error set).
 SpoolAppendResult DeliveryEngine::spool_batch(const OutgoingBatch& batch) {
   SpoolWrite written = output::spool_batch(*spool_, batch.count, batch.oldest_ms, batch.ndjson);
-  counters_.spooled += written.spooled;
-  counters_.dropped_spool_full += written.dropped_spool_full;
+  increment(counters().documents_spooled, written.spooled);
+  count_dropped(counters().documents_dropped_spool_full, written.dropped_spool_full);
   if (!written.problem.empty()) {
     last_error_ = config_.name + ": " + written.problem;
     spool_log_.warn(now_ms(), last_error_);
@@ -192,7 +195,7 @@ bool DeliveryEngine::next_from_spool(OutgoingBatch& out) {
     out.count = lines;
     out.spool_segment = record.segment_id;
     out.seq = next_seq_++;
-    counters_.unspooled += out.count;
+    increment(counters().documents_unspooled, out.count);
     return true;
   }
   return false;
@@ -369,7 +372,7 @@ void DeliveryEngine::check_stall() {
     stall_blocked_ = false;
     return;
   }
-  if (stall_reason_.empty()) ++counters_.stalls;
+  if (stall_reason_.empty()) increment(counters().output_stalls);
   const bool newly_blocked = blocked && !stall_blocked_;
   stall_reason_ = reason;
   stall_blocked_ = blocked;
@@ -406,8 +409,8 @@ void DeliveryEngine::note_failure(const std::string& reason) {
 }
 
 void DeliveryEngine::delivered(OutgoingBatch&& batch) {
-  counters_.delivered += batch.count;
-  ++counters_.delivered_batches;
+  increment(counters().documents_delivered, batch.count);
+  increment(counters().batches_delivered);
   latency_.record(batch.oldest_ms, clock_.wall_ms());
   ack_spooled(batch);
   note_answer();
@@ -415,9 +418,9 @@ void DeliveryEngine::delivered(OutgoingBatch&& batch) {
 
 void DeliveryEngine::retry(OutgoingBatch&& batch, std::uint32_t delivered_documents,
                            const std::string& reason) {
-  counters_.delivered += delivered_documents;
-  ++counters_.retried;
-  counters_.retried_documents += batch.count;
+  increment(counters().documents_delivered, delivered_documents);
+  increment(counters().batches_retried);
+  increment(counters().documents_retried, batch.count);
   note_failure(reason);
   // A fresh batch goes to the spool (durable, replayed in order); kept in memory only when the
   // spool cannot write. A batch from the spool waits in memory (it is still on disk).
@@ -432,23 +435,23 @@ void DeliveryEngine::rejected(OutgoingBatch&& batch, const std::string& reason) 
   note_answer();
   if (batch.count > 1) {
     // Isolate the rejected documents: send each half again.
-    ++counters_.rejected_splits;
+    increment(counters().rejected_splits);
     split_in_halves(std::move(batch));
     return;
   }
-  counters_.rejected += batch.count;
+  increment(counters().documents_rejected, batch.count);
   last_error_ = config_.name + ": " + reason;
   reject_log_.warn(
       now_ms(), last_error_ + (dead_letter_.enabled() ? " (written to " + dead_letter_.path() + ")"
                                                       : std::string(" (dropped)")));
   if (dead_letter_.write(batch.ndjson, batch.count) && dead_letter_.enabled()) {
-    counters_.dead_lettered += batch.count;
+    increment(counters().documents_dead_lettered, batch.count);
   } else {
     if (dead_letter_.enabled()) {
-      ++counters_.dead_letter_errors;
+      increment(counters().dead_letter_errors);
       reject_log_.warn(now_ms(), config_.name + ": " + dead_letter_.last_error());
     }
-    counters_.dropped_rejected += batch.count;
+    count_dropped(counters().documents_dropped_rejected, batch.count);
   }
   ack_spooled(batch);
 }
@@ -498,7 +501,7 @@ std::string DeliveryEngine::unflushed_reason(int deadline_ms) {
 void DeliveryEngine::spill_leftovers() {
   seal_open();
   std::vector<OutgoingBatch> leftovers;
-  counters_.delivered += transport_->take_unfinished(leftovers);
+  increment(counters().documents_delivered, transport_->take_unfinished(leftovers));
   for (auto& batch : retry_) leftovers.push_back(std::move(batch));
   retry_.clear();
   retry_documents_ = 0;
@@ -516,14 +519,14 @@ void DeliveryEngine::spill_leftovers() {
     }
     if (spool_ == nullptr) {
       lost += batch.count;
-      counters_.dropped_unsent += batch.count;
+      count_dropped(counters().documents_dropped_output, batch.count, /*also_total=*/false);
       continue;
     }
     const SpoolAppendResult result = spool_batch(batch);
     if (result == SpoolAppendResult::dropped_newest) lost += batch.count;  // counted already
     if (result == SpoolAppendResult::io_error) {
       lost += batch.count;
-      counters_.dropped_unsent += batch.count;
+      count_dropped(counters().documents_dropped_output, batch.count, /*also_total=*/false);
     }
   }
   if (lost > 0) {
@@ -534,56 +537,31 @@ void DeliveryEngine::spill_leftovers() {
 
 // ------------------------------------------------------------------------------ counters
 
-const DeliveryCounters& DeliveryEngine::delivery_counters() {
-  counters_.output_queued = memory_documents();
-  counters_.batches_in_flight = transport_->batches_in_flight();
-  counters_.documents_in_flight = transport_->documents_in_flight();
-  if (spool_ != nullptr) {
-    const SpoolCounters& spool = spool_->counters();
-    counters_.spool_documents = spool_->unread_items() + spool_documents_handed_back_;
-    counters_.spool_bytes = spool.bytes;
-    counters_.spool_segments = spool.segments;
-    counters_.spool_corrupt_records = spool.corrupt_records;
-    counters_.spool_corrupt_bytes = spool.corrupt_bytes;
-    counters_.spool_write_errors = spool.write_errors;
-  }
-  counters_.latency_p50_ms = latency_.p50();
-  counters_.latency_p99_ms = latency_.p99();
-  return counters_;
+void DeliveryEngine::count_dropped(Counter& reason, std::uint64_t documents, bool also_total) {
+  increment(reason, documents);
+  if (also_total) increment(counters().documents_dropped_output, documents);
 }
 
-SinkStats DeliveryEngine::stats() {
-  const DeliveryCounters& c = delivery_counters();
-  SinkStats stats;
-  stats.delivered = c.delivered;
-  stats.retried = c.retried;
-  stats.rejected = c.rejected;
-  stats.dropped =
-      c.dropped_queue_full + c.dropped_unsent + c.dropped_spool_full + c.dropped_rejected;
-  stats.dropped_spool_full = c.dropped_spool_full;
-  stats.queued = c.output_queued;
-  stats.batches_in_flight = c.batches_in_flight;
-  stats.documents_in_flight = c.documents_in_flight;
-  stats.spool_documents = c.spool_documents;
-  stats.spool_bytes = c.spool_bytes;
-  stats.spool_segments = c.spool_segments;
-  stats.latency_p50_ms = c.latency_p50_ms;
-  stats.latency_p99_ms = c.latency_p99_ms;
-  stats.delivered_batches = c.delivered_batches;
-  stats.retried_documents = c.retried_documents;
-  stats.rejected_splits = c.rejected_splits;
-  stats.dead_lettered = c.dead_lettered;
-  stats.dead_letter_errors = c.dead_letter_errors;
-  stats.spooled = c.spooled;
-  stats.unspooled = c.unspooled;
-  stats.spool_corrupt_records = c.spool_corrupt_records;
-  stats.spool_corrupt_bytes = c.spool_corrupt_bytes;
-  stats.spool_write_errors = c.spool_write_errors;
-  stats.dropped_queue_full = c.dropped_queue_full;
-  stats.dropped_rejected = c.dropped_rejected;
-  stats.stalls = c.stalls;
-  transport_->add_stats(stats);
-  return stats;
+std::uint64_t DeliveryEngine::queued_documents() const { return memory_documents(); }
+
+void DeliveryEngine::refresh_gauges() {
+  OutputStats& stats = counters();
+  set(stats.output_batches_in_flight, static_cast<std::int64_t>(transport_->batches_in_flight()));
+  set(stats.documents_in_flight, static_cast<std::int64_t>(transport_->documents_in_flight()));
+  if (spool_ != nullptr) {
+    const SpoolCounters& spool = spool_->counters();
+    set(stats.spool_documents,
+        static_cast<std::int64_t>(spool_->unread_items() + spool_documents_handed_back_));
+    set(stats.spool_bytes, static_cast<std::int64_t>(spool.bytes));
+    set(stats.spool_segments, static_cast<std::int64_t>(spool.segments));
+    // The spool counts these itself (it is used alone too); they are its totals, so store them.
+    stats.spool_corrupt_records.store(spool.corrupt_records, std::memory_order_relaxed);
+    stats.spool_corrupt_bytes.store(spool.corrupt_bytes, std::memory_order_relaxed);
+    stats.spool_write_errors.store(spool.write_errors, std::memory_order_relaxed);
+  }
+  set(stats.delivery_latency_p50_ms, static_cast<std::int64_t>(latency_.p50()));
+  set(stats.delivery_latency_p99_ms, static_cast<std::int64_t>(latency_.p99()));
+  transport_->refresh_gauges();
 }
 
 }  // namespace aurelay::output

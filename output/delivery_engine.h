@@ -141,47 +141,25 @@ class Transport {
   // After a complete flush: goodbye to the destination.
   virtual void close() {}
   virtual void reopen() {}
-  // Counters only this transport has.
-  virtual void add_stats(SinkStats& stats) const = 0;
-};
+  // Brings the transport's own gauges up to date (the engine calls it from its refresh).
+  virtual void refresh_gauges() {}
+  // Where the transport counts what only it knows (the engine's OutputStats); called once by
+  // the engine before open().
+  void attach_stats(OutputStats& stats) { stats_ = &stats; }
 
-// The engine's counters (documents unless said otherwise). Gauges are refreshed by counters().
-struct DeliveryCounters {
-  // gauges
-  std::uint64_t output_queued = 0;  // documents waiting in memory (not in flight)
-  std::uint64_t batches_in_flight = 0;
-  std::uint64_t documents_in_flight = 0;
-  std::uint64_t spool_documents = 0;  // in the spool and not in memory or in flight
-  std::uint64_t spool_bytes = 0;
-  std::uint64_t spool_segments = 0;
-  std::uint64_t latency_p50_ms = 0;  // event time (oldest of its batch) -> delivery
-  std::uint64_t latency_p99_ms = 0;
-  // counters
-  std::uint64_t delivered = 0;
-  std::uint64_t delivered_batches = 0;
-  std::uint64_t retried = 0;  // failed sends that will be retried (batches)
-  std::uint64_t retried_documents = 0;
-  std::uint64_t rejected = 0;         // documents refused for good
-  std::uint64_t rejected_splits = 0;  // rejected batches split in halves to isolate documents
-  std::uint64_t dead_lettered = 0;    // rejected documents written to the dead-letter file
-  std::uint64_t dead_letter_errors = 0;
-  std::uint64_t spooled = 0;    // documents written to the spool
-  std::uint64_t unspooled = 0;  // documents read back from the spool
-  std::uint64_t dropped_spool_full = 0;
-  std::uint64_t dropped_queue_full = 0;  // memory full and no spool
-  std::uint64_t dropped_unsent = 0;      // not delivered at stop and not kept in the spool
-  std::uint64_t dropped_rejected = 0;    // rejected and not dead-lettered
-  std::uint64_t spool_corrupt_records = 0;
-  std::uint64_t spool_corrupt_bytes = 0;
-  std::uint64_t spool_write_errors = 0;
-  std::uint64_t stalls = 0;  // times the transport stalled (answer overdue or blocked)
+ protected:
+  OutputStats& stats() const { return *stats_; }
+
+ private:
+  OutputStats* stats_ = nullptr;
 };
 
 class DeliveryEngine : public Sink, private DeliveryReports {
  public:
   // `clock` must outlive the engine (tests pass a ManualClock).
+  // `stats`: where the engine and its transport count (null = their own).
   DeliveryEngine(DeliveryConfig config, std::unique_ptr<Transport> transport, Clock& clock,
-                 RetryPolicy::RandomSource random = {});
+                 RetryPolicy::RandomSource random = {}, OutputStats* stats = nullptr);
   ~DeliveryEngine() override;  // leftovers in memory and in flight go to the spool
   DeliveryEngine(const DeliveryEngine&) = delete;
   DeliveryEngine& operator=(const DeliveryEngine&) = delete;
@@ -193,16 +171,14 @@ class DeliveryEngine : public Sink, private DeliveryReports {
   SinkStatus write(const DocumentBatch& batch) override;
   void poll(int max_wait_ms) override;
   // Tries to deliver everything for up to `deadline_ms`. What is not delivered by then goes to
-  // the spool for the next start (without a spool: counted in dropped_unsent), last_error() says
-  // why, and false is returned.
+  // the spool for the next start (without a spool: counted in documents_dropped_output),
+  // last_error() says why, and false is returned.
   bool flush(int deadline_ms) override;
   void reopen() override;
   bool has_own_wait() const override { return true; }
   void wakeup() override { transport_->wakeup(); }
   const std::string& last_error() const override { return last_error_; }
-  SinkStats stats() override;
-
-  const DeliveryCounters& delivery_counters();
+  std::uint64_t queued_documents() const override;
   // True when nothing is waiting in memory, in flight or in the spool.
   bool idle() const;
 
@@ -210,6 +186,8 @@ class DeliveryEngine : public Sink, private DeliveryReports {
   const Transport& transport() const { return *transport_; }
 
  private:
+  void refresh_gauges() override;
+  void count_dropped(Counter& reason, std::uint64_t documents, bool also_total = true);
   void delivered(OutgoingBatch&& batch) override;
   void retry(OutgoingBatch&& batch, std::uint32_t delivered_documents,
              const std::string& reason) override;
@@ -268,7 +246,6 @@ class DeliveryEngine : public Sink, private DeliveryReports {
   RateLimitedLog reject_log_;
   RateLimitedLog spool_log_;
   RateLimitedLog stall_log_;
-  DeliveryCounters counters_;
   std::string last_error_;
 };
 

@@ -2,10 +2,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include "base/document_batch.h"
+#include "base/stats.h"
+#include "output/output_stats.h"
 
 namespace aurelay::output {
 
@@ -17,56 +18,10 @@ enum class SinkStatus : std::uint8_t {
   failed,  // the sink took nothing; `last_error()` says why; write the batch again
 };
 
-// What a sink reports about its progress, in the shape the collector's metrics take.
-struct SinkStats {
-  std::uint64_t delivered = 0;  // documents confirmed written or acknowledged
-  std::uint64_t retried = 0;    // failed attempts that will be tried again
-  std::uint64_t rejected = 0;   // documents refused for good (e.g. HTTP 4xx)
-  std::uint64_t dropped = 0;    // documents lost (spool full, shutdown without spool)
-  std::uint64_t dropped_spool_full = 0;
-  std::uint64_t queued = 0;  // documents waiting in memory
-  std::uint64_t batches_in_flight = 0;
-  std::uint64_t documents_in_flight = 0;  // sent, answer not there yet
-  std::uint64_t spool_documents = 0;      // in the spool, not in memory or in flight
-  std::uint64_t spool_bytes = 0;
-  std::uint64_t spool_segments = 0;
-  std::int64_t last_status = 0;      // last HTTP status, 0 when none
-  std::uint64_t latency_p50_ms = 0;  // event time -> delivery
-  std::uint64_t latency_p99_ms = 0;
-  // What only some sinks have (0 otherwise).
-  std::uint64_t delivered_batches = 0;
-  std::uint64_t bytes_written = 0;  // file
-  std::uint64_t write_errors = 0;   // file
-  std::uint64_t reopens = 0;        // file
-  std::uint64_t requests = 0;       // HTTP requests finished, any outcome
-  std::uint64_t transport_errors = 0;
-  std::uint64_t retried_documents = 0;
-  std::uint64_t rejected_splits = 0;
-  std::uint64_t dead_lettered = 0;
-  std::uint64_t dead_letter_errors = 0;
-  std::uint64_t spooled = 0;
-  std::uint64_t unspooled = 0;
-  std::uint64_t spool_corrupt_records = 0;
-  std::uint64_t spool_corrupt_bytes = 0;
-  std::uint64_t spool_write_errors = 0;
-  std::uint64_t dropped_queue_full = 0;
-  std::uint64_t dropped_rejected = 0;  // rejected and not dead-lettered
-  std::uint64_t stalls = 0;            // times the destination stalled (overdue answer, blocked)
-  // AMQP output only (documents; publisher confirms).
-  struct Amqp {
-    std::uint64_t published = 0;
-    std::uint64_t confirmed = 0;
-    std::uint64_t nacked = 0;
-    std::uint64_t returned = 0;
-    std::uint64_t in_flight = 0;
-    std::uint64_t reconnects = 0;
-    std::int64_t current_broker = -1;  // index in the URL list, -1 = not connected
-  };
-  std::optional<Amqp> amqp;
-};
-
 class Sink {
  public:
+  // `stats`: where the sink counts (the daemon's Metrics); null = the sink's own.
+  explicit Sink(OutputStats* stats = nullptr) : stats_(stats) {}
   virtual ~Sink() = default;
   // Takes a batch. A sink that ships asynchronously copies or queues what it needs.
   virtual SinkStatus write(const DocumentBatch& batch) = 0;
@@ -81,7 +36,21 @@ class Sink {
   virtual bool has_own_wait() const { return false; }
   virtual void wakeup() {}
   virtual const std::string& last_error() const = 0;
-  virtual SinkStats stats() { return {}; }
+  // The sink's counters and gauges, its gauges brought up to date first (a few times a second
+  // is enough: the latency percentiles cost a sort).
+  OutputStats& stats() {
+    refresh_gauges();
+    return *stats_;
+  }
+  // Documents the sink holds in memory, not yet handed to the destination.
+  virtual std::uint64_t queued_documents() const { return 0; }
+
+ protected:
+  virtual void refresh_gauges() {}
+  OutputStats& counters() const { return *stats_; }  // for the sink's own writes
+
+ private:
+  StatsStorage<OutputStats> stats_;
 };
 
 }  // namespace aurelay::output

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "collector/pipeline.h"
+#include "collector/pipeline.h"  // the ring capacity default
 #include "correlate/event_assembler.h"
 #include "correlate/process_table.h"
 #include "mozdef/encoder.h"

@@ -22,13 +22,11 @@ namespace aurelay::output {
 class AmqpSink final : public DeliveryEngine {
  public:
   // `clock` (backoff, deadlines, rate limits, latency; output/clock.h) must outlive the sink.
-  explicit AmqpSink(const AmqpSinkConfig& config, Clock& clock = SteadyClock::instance());
+  // `stats`: where it counts (the daemon's Metrics); null = its own.
+  explicit AmqpSink(const AmqpSinkConfig& config, Clock& clock = SteadyClock::instance(),
+                    OutputStats* stats = nullptr);
   AmqpSink(const AmqpSinkConfig& config, RetryPolicy::RandomSource random,
-           Clock& clock = SteadyClock::instance());
-
-  const AmqpTransport::Counters& amqp_counters() const {
-    return static_cast<const AmqpTransport&>(transport()).counters();
-  }
+           Clock& clock = SteadyClock::instance(), OutputStats* stats = nullptr);
 };
 
 }  // namespace aurelay::output

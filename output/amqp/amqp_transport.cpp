@@ -30,10 +30,10 @@ class AmqpTransport::ConfirmHandler final : public AmqpPublisher::Handler {
       transport_.resolve_up_to(tag, false);
     else
       transport_.resolve(tag, false);
-    transport_.counters_.nacked += before - transport_.unresolved_;
+    increment(transport_.stats().amqp_nacked, before - transport_.unresolved_);
   }
   void on_return(std::uint64_t tag, int reply_code, std::string_view reply_text) override {
-    ++transport_.counters_.returned;
+    increment(transport_.stats().amqp_returned);
     if (tag >= transport_.first_tag_ && tag - transport_.first_tag_ < transport_.window_.size())
       transport_.window_[tag - transport_.first_tag_].returned = true;
     transport_.failure_ = "broker " + transport_.destination() +
@@ -43,7 +43,6 @@ class AmqpTransport::ConfirmHandler final : public AmqpPublisher::Handler {
                           transport_.config_.publisher.routing_key + "')";
   }
   void on_blocked(std::string_view reason) override {
-    ++transport_.counters_.blocks;
     transport_.blocked_ = reason.empty() ? std::string("no reason given") : std::string(reason);
   }
   void on_unblocked() override { transport_.blocked_.clear(); }
@@ -120,20 +119,19 @@ bool AmqpTransport::connect(DeliveryReports& reports) {
   const AmqpEndpoint& endpoint = endpoints_[broker_index_];
   const bool channel_only = publisher_.connection_open();
   if (Status connected = publisher_.connect(endpoint); !connected) {
-    ++counters_.connect_failures;
-    counters_.current_broker = -1;
+    set(stats().amqp_current_broker, -1);
     if (!publisher_.connection_open()) broker_index_ = (broker_index_ + 1) % endpoints_.size();
     reports.unavailable(connected.error());
     return false;
   }
   if (!channel_only) {
-    if (ever_connected_) ++counters_.reconnects;
+    if (ever_connected_) increment(stats().amqp_reconnects);
     blocked_.clear();
     spdlog::info("amqp sink: connected to {}, publishing to exchange '{}' with routing key '{}'",
                  endpoint.display, config_.publisher.exchange, config_.publisher.routing_key);
   }
   ever_connected_ = true;
-  counters_.current_broker = static_cast<std::int64_t>(broker_index_);
+  set(stats().amqp_current_broker, static_cast<std::int64_t>(broker_index_));
   window_.clear();
   first_tag_ = publisher_.next_tag();
   unresolved_ = 0;
@@ -173,7 +171,7 @@ void AmqpTransport::publish_window() {
     window_.push_back(Pending{publishing_, static_cast<std::uint32_t>(chunk.cursor),
                               static_cast<std::uint32_t>(document.size()), false, false});
     ++unresolved_;
-    ++counters_.published;
+    increment(stats().amqp_published);
     ++chunk.published;
     chunk.cursor = end + 1;
     if (chunk.published >= chunk.batch.count) publishing_ = nullptr;
@@ -188,7 +186,7 @@ void AmqpTransport::resolve(std::uint64_t tag, bool acked) {
   --unresolved_;
   Chunk& chunk = *pending.chunk;
   if (acked && !pending.returned) {
-    ++counters_.confirmed;
+    increment(stats().amqp_confirmed);
     ++chunk.confirmed;
     probing_ = false;
   } else {
@@ -255,12 +253,8 @@ void AmqpTransport::fail_unpublished(Chunk& chunk) {
 // The channel (or the whole connection) failed: every document not acked yet goes back to the
 // engine; the broker moves to the next one of the list when the connection is gone.
 void AmqpTransport::fail_connection(const std::string& reason, bool channel_only) {
-  if (channel_only)
-    ++counters_.channel_errors;
-  else
-    counters_.current_broker = -1;
+  if (!channel_only) set(stats().amqp_current_broker, -1);
   if (!publisher_.connection_open()) blocked_.clear();
-  counters_.failed_unconfirmed += unresolved_;
   failure_ = reason;
   probing_ = true;
   const bool nothing_sent = active_.empty();
@@ -334,14 +328,12 @@ std::uint64_t AmqpTransport::take_unfinished(std::vector<OutgoingBatch>& out) {
   active_.clear();
   publishing_ = nullptr;
   publisher_.drop();
-  counters_.current_broker = -1;
+  set(stats().amqp_current_broker, -1);
   return confirmed;
 }
 
-void AmqpTransport::add_stats(SinkStats& stats) const {
-  stats.amqp = SinkStats::Amqp{counters_.published,     counters_.confirmed, counters_.nacked,
-                               counters_.returned,      unresolved_,         counters_.reconnects,
-                               counters_.current_broker};
+void AmqpTransport::refresh_gauges() {
+  set(stats().amqp_in_flight, static_cast<std::int64_t>(unresolved_));
 }
 
 }  // namespace aurelay::output

@@ -49,19 +49,6 @@ struct AmqpSinkConfig {
 
 class AmqpTransport final : public Transport {
  public:
-  struct Counters {
-    std::uint64_t published = 0;
-    std::uint64_t confirmed = 0;  // acked and not returned
-    std::uint64_t nacked = 0;
-    std::uint64_t returned = 0;            // unroutable (no queue bound with the routing key)
-    std::uint64_t failed_unconfirmed = 0;  // unconfirmed when the channel or connection failed
-    std::uint64_t reconnects = 0;          // successful (re)connections after the first
-    std::uint64_t connect_failures = 0;
-    std::uint64_t channel_errors = 0;
-    std::uint64_t blocks = 0;          // connection.blocked received
-    std::int64_t current_broker = -1;  // index in the URL list, -1 = not connected
-  };
-
   AmqpTransport(const AmqpSinkConfig& config, Clock& clock);
   ~AmqpTransport() override;
   AmqpTransport(const AmqpTransport&) = delete;
@@ -82,8 +69,7 @@ class AmqpTransport final : public Transport {
   std::string blocked_reason() const override;
   std::uint64_t take_unfinished(std::vector<OutgoingBatch>& out) override;
   void close() override { publisher_.close(); }
-  void add_stats(SinkStats& stats) const override;
-  const Counters& counters() const { return counters_; }
+  void refresh_gauges() override;
 
  private:
   // A batch being published and confirmed, document by document.
@@ -138,7 +124,6 @@ class AmqpTransport final : public Transport {
 
   std::size_t broker_index_ = 0;
   bool ever_connected_ = false;
-  Counters counters_;
 };
 
 }  // namespace aurelay::output

@@ -19,16 +19,16 @@ Result<int> open_for_append(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<FileSink>> FileSink::open(FileSinkConfig config) {
+Result<std::unique_ptr<FileSink>> FileSink::open(FileSinkConfig config, OutputStats* stats) {
   if (is_stdout_path(config.path))
-    return std::unique_ptr<FileSink>(new FileSink(std::move(config), STDOUT_FILENO, false));
+    return std::unique_ptr<FileSink>(new FileSink(std::move(config), STDOUT_FILENO, false, stats));
   Result<int> fd = open_for_append(config.path);
   if (!fd) return fail(fd.error());
-  return std::unique_ptr<FileSink>(new FileSink(std::move(config), *fd, true));
+  return std::unique_ptr<FileSink>(new FileSink(std::move(config), *fd, true, stats));
 }
 
-FileSink::FileSink(FileSinkConfig config, int fd, bool owns_fd)
-    : config_(std::move(config)), fd_(fd), owns_fd_(owns_fd) {}
+FileSink::FileSink(FileSinkConfig config, int fd, bool owns_fd, OutputStats* stats)
+    : Sink(stats), config_(std::move(config)), fd_(fd), owns_fd_(owns_fd) {}
 
 FileSink::~FileSink() {
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
@@ -39,7 +39,8 @@ bool FileSink::write_all(std::string_view bytes) {
     ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      ++counters_.write_errors;
+      increment(counters().output_write_errors);
+      increment(counters().batches_retried);  // the shipper writes the batch again
       error_ = "write to " + config_.path + ": " + std::strerror(errno);
       return false;
     }
@@ -68,8 +69,8 @@ SinkStatus FileSink::write(const DocumentBatch& batch) {
     if (start >= 0 && ::ftruncate(fd_, start) != 0) error_ += " (and the partial batch stays)";
     return SinkStatus::failed;
   }
-  counters_.documents += batch.count();
-  counters_.bytes += bytes.size();
+  increment(counters().documents_delivered, batch.count());
+  increment(counters().output_bytes_written, bytes.size());
   return SinkStatus::ok;
 }
 
@@ -82,27 +83,17 @@ bool FileSink::flush(int) {
   return true;
 }
 
-SinkStats FileSink::stats() {
-  SinkStats stats;
-  stats.delivered = counters_.documents;
-  stats.retried = counters_.write_errors;
-  stats.bytes_written = counters_.bytes;
-  stats.write_errors = counters_.write_errors;
-  stats.reopens = counters_.reopens;
-  return stats;
-}
-
 void FileSink::reopen() {
   if (!owns_fd_) return;
   Result<int> fd = open_for_append(config_.path);
   if (!fd) {
     error_ = fd.error();  // keep writing to the old file rather than lose documents
-    ++counters_.write_errors;
+    increment(counters().output_write_errors);
     return;
   }
   ::close(fd_);
   fd_ = *fd;
-  ++counters_.reopens;
+  increment(counters().output_reopens);
 }
 
 }  // namespace aurelay::output

@@ -18,20 +18,12 @@ DeliveryConfig delivery_config(const HttpSinkConfig& http) {
 
 }  // namespace
 
-HttpSink::HttpSink(const HttpSinkConfig& config, Clock& clock)
-    : HttpSink(config, clock, RetryPolicy::RandomSource()) {}
+HttpSink::HttpSink(const HttpSinkConfig& config, Clock& clock, OutputStats* stats)
+    : HttpSink(config, clock, RetryPolicy::RandomSource(), stats) {}
 
-HttpSink::HttpSink(const HttpSinkConfig& config, Clock& clock, RetryPolicy::RandomSource random)
+HttpSink::HttpSink(const HttpSinkConfig& config, Clock& clock, RetryPolicy::RandomSource random,
+                   OutputStats* stats)
     : DeliveryEngine(delivery_config(config), std::make_unique<HttpTransport>(config, clock), clock,
-                     std::move(random)) {}
-
-const HttpSinkCounters& HttpSink::counters() {
-  const auto& http = static_cast<const HttpTransport&>(transport());
-  static_cast<DeliveryCounters&>(http_counters_) = delivery_counters();
-  http_counters_.requests = http.requests();
-  http_counters_.transport_errors = http.transport_errors();
-  http_counters_.last_http_status = http.last_http_status();
-  return http_counters_;
-}
+                     std::move(random), stats) {}
 
 }  // namespace aurelay::output

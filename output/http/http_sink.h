@@ -29,25 +29,15 @@
 
 namespace aurelay::output {
 
-// The engine's counters and the HTTP transport's (same names as the collector's metrics).
-struct HttpSinkCounters : DeliveryCounters {
-  std::uint64_t requests = 0;          // POSTs finished (any outcome)
-  std::uint64_t transport_errors = 0;  // POSTs without an HTTP answer (refused, timeout, TLS)
-  std::int64_t last_http_status = 0;   // 0 = no answer (transport error) or nothing sent yet
-};
-
 class HttpSink final : public DeliveryEngine {
  public:
   // `clock` must outlive the sink (tests pass a ManualClock).
-  explicit HttpSink(const HttpSinkConfig& config, Clock& clock = SteadyClock::instance());
+  // `stats`: where it counts (the daemon's Metrics); null = its own.
+  explicit HttpSink(const HttpSinkConfig& config, Clock& clock = SteadyClock::instance(),
+                    OutputStats* stats = nullptr);
   // Tests inject the random source of the backoff.
-  HttpSink(const HttpSinkConfig& config, Clock& clock, RetryPolicy::RandomSource random);
-
-  // Gauges are refreshed on each call.
-  const HttpSinkCounters& counters();
-
- private:
-  HttpSinkCounters http_counters_;
+  HttpSink(const HttpSinkConfig& config, Clock& clock, RetryPolicy::RandomSource random,
+           OutputStats* stats = nullptr);
 };
 
 }  // namespace aurelay::output

@@ -258,15 +258,15 @@ void HttpTransport::finish(Transfer& transfer, CURLcode code, DeliveryReports& r
   long status = 0;
   curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
   const bool transport_error = code != CURLE_OK;
-  ++requests_;
-  last_http_status_ = transport_error ? 0 : status;
+  increment(stats().output_requests);
+  set(stats().last_http_status, transport_error ? 0 : status);
   switch (classify_delivery(status, transport_error)) {
     case DeliveryOutcome::delivered:
       reports.delivered(std::move(batch));
       return;
     case DeliveryOutcome::retry:
       if (transport_error) {
-        ++transport_errors_;
+        increment(stats().output_transport_errors);
         reports.retry(std::move(batch), 0,
                       display_url_ + ": " +
                           (transfer.error[0] != '\0' ? std::string(transfer.error)
@@ -311,12 +311,6 @@ std::uint64_t HttpTransport::take_unfinished(std::vector<OutgoingBatch>& out) {
     transfer->batch = OutgoingBatch();
   }
   return 0;  // a POST is answered as a whole
-}
-
-void HttpTransport::add_stats(SinkStats& stats) const {
-  stats.requests = requests_;
-  stats.transport_errors = transport_errors_;
-  stats.last_status = last_http_status_;
 }
 
 }  // namespace aurelay::output

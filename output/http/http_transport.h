@@ -82,11 +82,6 @@ class HttpTransport final : public Transport {
   std::int64_t oldest_unanswered_ms() const override;
   std::uint64_t take_unfinished(std::vector<OutgoingBatch>& out) override;
   void reopen() override;  // curl log file
-  void add_stats(SinkStats& stats) const override;
-
-  std::uint64_t requests() const { return requests_; }
-  std::uint64_t transport_errors() const { return transport_errors_; }
-  std::int64_t last_http_status() const { return last_http_status_; }
 
  private:
   struct Transfer {
@@ -114,10 +109,6 @@ class HttpTransport final : public Transport {
   FILE* curl_log_ = nullptr;
   std::string display_url_;  // url without its credentials, for logs and errors
   std::vector<std::unique_ptr<Transfer>> transfers_;
-
-  std::uint64_t requests_ = 0;  // POSTs finished (any outcome)
-  std::uint64_t transport_errors_ = 0;
-  std::int64_t last_http_status_ = 0;  // 0 = no answer (transport error) or nothing sent yet
 };
 
 }  // namespace aurelay::output

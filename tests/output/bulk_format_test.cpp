@@ -141,7 +141,7 @@ Shipped ship_one_then_three(BulkFormat format, const std::string& path) {
   EXPECT_TRUE(sink.flush(10000)) << sink.last_error();
   EXPECT_EQ(sink.write(make_batch("three-", 0, 3)), SinkStatus::ok);
   EXPECT_TRUE(sink.flush(10000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 4u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 4u);
   return {server.published(), logged_requests(dir.path() / "requests.ndjson")};
 }
 
@@ -219,7 +219,7 @@ TEST(BulkFormatBodies, SingleSplitsBatchesSpooledByAnotherFormat) {
     ASSERT_TRUE(opened.ok()) << opened.error();
     ASSERT_EQ(sink.write(make_batch("spooled-", 0, 5)), SinkStatus::ok);
     EXPECT_FALSE(sink.flush(300));
-    EXPECT_GT(sink.counters().spooled, 0u);
+    EXPECT_GT(value_of(sink.stats().documents_spooled), 0u);
   }
   ASSERT_EQ(server.command("accept"), "ok");
   config.url = server.url("/events");
@@ -233,7 +233,7 @@ TEST(BulkFormatBodies, SingleSplitsBatchesSpooledByAnotherFormat) {
       (std::set<std::string>{"spooled-0", "spooled-1", "spooled-2", "spooled-3", "spooled-4"}));
   for (const LoggedRequest& request : logged_requests(dir.path() / "requests.ndjson"))
     EXPECT_EQ(request.status, 200) << request.body;
-  EXPECT_EQ(sink.counters().retried, 0u);
+  EXPECT_EQ(value_of(sink.stats().batches_retried), 0u);
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ TEST(FileSink, WritesOneDocumentPerLineAndAppends) {
   EXPECT_EQ(sink->write(batch_of({R"({"c":3})"})), SinkStatus::ok);
   EXPECT_TRUE(sink->flush(1000));
   EXPECT_EQ(read_file(dir / "out.json"), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
-  EXPECT_EQ(sink->stats().delivered, 3u);
+  EXPECT_EQ(value_of(sink->stats().documents_delivered), 3u);
 }
 
 TEST(FileSink, PrependAndPostpendFrameEachDocument) {
@@ -56,7 +56,7 @@ TEST(FileSink, ReopenFollowsLogrotate) {
   EXPECT_EQ(sink->write(batch_of({"{\"after\":1}"})), SinkStatus::ok);
   EXPECT_EQ(read_file(dir / "out.json.1"), "{\"before\":1}\n{\"still-old\":1}\n");
   EXPECT_EQ(read_file(dir / "out.json"), "{\"after\":1}\n");
-  EXPECT_EQ(sink->counters().reopens, 1u);
+  EXPECT_EQ(value_of(sink->stats().output_reopens), 1u);
 }
 
 TEST(FileSink, ReopenFailureKeepsTheOldFile) {
@@ -85,7 +85,7 @@ TEST(FileSink, FullDeviceFailsTheWriteWithTheReason) {
   auto sink = std::move(opened).value();
   EXPECT_EQ(sink->write(batch_of({"{}"})), SinkStatus::failed);
   EXPECT_NE(sink->last_error().find("No space left"), std::string::npos) << sink->last_error();
-  EXPECT_EQ(sink->counters().write_errors, 1u);
+  EXPECT_EQ(value_of(sink->stats().output_write_errors), 1u);
 }
 
 TEST(FileSink, BatchThatFillsTheDiskHalfWayIsTakenBackWhole) {
@@ -109,7 +109,7 @@ TEST(FileSink, BatchThatFillsTheDiskHalfWayIsTakenBackWhole) {
   ASSERT_EQ(sink->write(batch_of({first})), SinkStatus::ok);
   EXPECT_EQ(sink->write(batch_of({second})), SinkStatus::failed);
   EXPECT_EQ(read_file(mount_point + "/out.json"), first + "\n");
-  EXPECT_EQ(sink->counters().documents, 1u);
+  EXPECT_EQ(value_of(sink->stats().documents_delivered), 1u);
 }
 
 }  // namespace

@@ -83,18 +83,20 @@ TEST_P(HttpSinkFormats, EveryDocumentArrivesExactlyOnce) {
     sink.poll(0);
   }
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, static_cast<std::uint64_t>(total));
-  EXPECT_EQ(sink.counters().retried, 0u);
-  EXPECT_EQ(sink.counters().spooled, 0u);
-  EXPECT_EQ(sink.counters().last_http_status, 200);
-  EXPECT_EQ(sink.counters().output_queued, 0u);
-  EXPECT_EQ(sink.counters().batches_in_flight, 0u);
-  EXPECT_LT(sink.counters().latency_p99_ms, 15000u);
-  EXPECT_LE(sink.counters().latency_p50_ms, sink.counters().latency_p99_ms);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), static_cast<std::uint64_t>(total));
+  EXPECT_EQ(value_of(sink.stats().batches_retried), 0u);
+  EXPECT_EQ(value_of(sink.stats().documents_spooled), 0u);
+  EXPECT_EQ(value_of(sink.stats().last_http_status), 200);
+  EXPECT_EQ(sink.queued_documents(), 0u);
+  EXPECT_EQ(value_of(sink.stats().output_batches_in_flight), 0u);
+  EXPECT_LT(value_of(sink.stats().delivery_latency_p99_ms), 15000u);
+  EXPECT_LE(value_of(sink.stats().delivery_latency_p50_ms),
+            value_of(sink.stats().delivery_latency_p99_ms));
   if (GetParam().format != BulkFormat::single) {
-    EXPECT_LE(sink.counters().delivered_batches, static_cast<std::uint64_t>(total / 100 + 40));
+    EXPECT_LE(value_of(sink.stats().batches_delivered),
+              static_cast<std::uint64_t>(total / 100 + 40));
   } else {
-    EXPECT_EQ(sink.counters().delivered_batches, static_cast<std::uint64_t>(total));
+    EXPECT_EQ(value_of(sink.stats().batches_delivered), static_cast<std::uint64_t>(total));
   }
   expect_each_once(server.received_ids(), "doc-", total);
 }
@@ -141,13 +143,14 @@ void run_outage(int outage_ms, int total) {
     while (clock.steady_ms() < until) sink.poll(10);
   }
   // Backed off in between: a probe now and then, not one per poll.
-  EXPECT_GE(sink.counters().transport_errors, 5u);
-  EXPECT_LT(sink.counters().transport_errors, static_cast<std::uint64_t>(outage_ms / 10));
-  EXPECT_EQ(sink.counters().delivered, 0u);
-  EXPECT_GT(sink.counters().transport_errors, 0u);
-  EXPECT_GT(sink.counters().spooled, 0u);
-  EXPECT_GT(sink.counters().spool_bytes, 0u);
-  EXPECT_EQ(sink.counters().last_http_status, 0);
+  EXPECT_GE(value_of(sink.stats().output_transport_errors), 5u);
+  EXPECT_LT(value_of(sink.stats().output_transport_errors),
+            static_cast<std::uint64_t>(outage_ms / 10));
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 0u);
+  EXPECT_GT(value_of(sink.stats().output_transport_errors), 0u);
+  EXPECT_GT(value_of(sink.stats().documents_spooled), 0u);
+  EXPECT_GT(value_of(sink.stats().spool_bytes), 0u);
+  EXPECT_EQ(value_of(sink.stats().last_http_status), 0);
   EXPECT_FALSE(sink.last_error().empty());
 
   ASSERT_EQ(server.command("accept"), "ok");
@@ -157,11 +160,11 @@ void run_outage(int outage_ms, int total) {
   ASSERT_TRUE(pump_until(
       sink, [&] { return sink.idle(); }, 15000))
       << sink.last_error();
-  const auto& counters = sink.counters();
-  EXPECT_EQ(counters.delivered, static_cast<std::uint64_t>(total + 200));
-  EXPECT_EQ(counters.spool_bytes, 0u);
-  EXPECT_EQ(counters.spool_segments, 0u);
-  EXPECT_EQ(counters.dropped_spool_full, 0u);
+  const OutputStats& counters = sink.stats();
+  EXPECT_EQ(value_of(counters.documents_delivered), static_cast<std::uint64_t>(total + 200));
+  EXPECT_EQ(value_of(counters.spool_bytes), 0u);
+  EXPECT_EQ(value_of(counters.spool_segments), 0u);
+  EXPECT_EQ(value_of(counters.documents_dropped_spool_full), 0u);
   auto ids = server.received_ids();
   EXPECT_EQ(count_present(ids, "out-", total), total);
   EXPECT_EQ(count_present(ids, "late-", 200), 200);
@@ -182,14 +185,14 @@ TEST(HttpSink, ServerErrorsAreRetriedFromMemoryWithoutASpool) {
   ASSERT_TRUE(sink.open().ok());
   ASSERT_EQ(sink.write(make_batch("r-", 0, 1000)), SinkStatus::ok);
   run_for(sink, clock, 1000);
-  EXPECT_EQ(sink.counters().delivered, 0u);
-  EXPECT_GE(sink.counters().retried, 3u);
-  EXPECT_EQ(sink.counters().last_http_status, 500);
-  EXPECT_EQ(sink.counters().rejected, 0u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 0u);
+  EXPECT_GE(value_of(sink.stats().batches_retried), 3u);
+  EXPECT_EQ(value_of(sink.stats().last_http_status), 500);
+  EXPECT_EQ(value_of(sink.stats().documents_rejected), 0u);
   EXPECT_NE(sink.last_error().find("500"), std::string::npos);
   ASSERT_EQ(server.command("mode ok"), "ok");
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 1000u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 1000u);
   expect_each_once(server.received_ids(), "r-", 1000);
 }
 
@@ -205,18 +208,18 @@ TEST(HttpSink, HangsAndConnectionsClosedMidRequestAreRetried) {
   ASSERT_EQ(server.command("mode hang"), "ok");
   ASSERT_EQ(sink.write(make_batch("h-", 0, 300)), SinkStatus::ok);
   EXPECT_TRUE(pump_until(
-      sink, [&] { return sink.counters().transport_errors >= 1; }, 5000));
-  EXPECT_EQ(sink.counters().delivered, 0u);
+      sink, [&] { return value_of(sink.stats().output_transport_errors) >= 1; }, 5000));
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 0u);
   ASSERT_EQ(server.command("mode close"), "ok");
-  const std::uint64_t hangs = sink.counters().transport_errors;
+  const std::uint64_t hangs = value_of(sink.stats().output_transport_errors);
   EXPECT_TRUE(pump_until(
-      sink, [&] { return sink.counters().transport_errors >= hangs + 1; }, 5000));
-  EXPECT_GE(sink.counters().transport_errors, 2u);
-  EXPECT_EQ(sink.counters().delivered, 0u);
+      sink, [&] { return value_of(sink.stats().output_transport_errors) >= hangs + 1; }, 5000));
+  EXPECT_GE(value_of(sink.stats().output_transport_errors), 2u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 0u);
   ASSERT_EQ(server.command("slow 100"), "ok");
   ASSERT_EQ(server.command("mode ok"), "ok");
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 300u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 300u);
   expect_each_once(server.received_ids(), "h-", 300);
 }
 
@@ -234,11 +237,11 @@ TEST(HttpSink, RejectedDocumentsGoToTheDeadLetterFileAndTheRestIsDelivered) {
   ASSERT_EQ(sink.write(make_batch("bad-", 1, 1, "POISON")), SinkStatus::ok);
   ASSERT_EQ(sink.write(make_batch("ok-", 132, 68)), SinkStatus::ok);
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 200u);
-  EXPECT_EQ(sink.counters().rejected, 2u);
-  EXPECT_EQ(sink.counters().dead_lettered, 2u);
-  EXPECT_GT(sink.counters().rejected_splits, 0u);
-  EXPECT_EQ(sink.counters().retried, 0u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 200u);
+  EXPECT_EQ(value_of(sink.stats().documents_rejected), 2u);
+  EXPECT_EQ(value_of(sink.stats().documents_dead_lettered), 2u);
+  EXPECT_GT(value_of(sink.stats().rejected_splits), 0u);
+  EXPECT_EQ(value_of(sink.stats().batches_retried), 0u);
   EXPECT_NE(sink.last_error().find("400"), std::string::npos);
   expect_each_once(server.received_ids(), "ok-", 200);
   EXPECT_EQ(count_present(server.received_ids(), "bad-", 2), 0);
@@ -261,7 +264,7 @@ void fill_spool(const HttpSinkConfig& config, MozdefTestServer& server, const st
     sink.poll(5);
   }
   EXPECT_FALSE(sink.flush(300));
-  EXPECT_EQ(sink.counters().delivered, 0u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 0u);
   ASSERT_EQ(server.command("accept"), "ok");
 }
 
@@ -277,11 +280,11 @@ TEST(HttpSink, ANewSinkSendsTheSpoolLeftByThePreviousOneFirst) {
 
   HttpSink sink(config);
   ASSERT_TRUE(sink.open().ok());
-  EXPECT_GT(sink.counters().spool_bytes, 0u);
+  EXPECT_GT(value_of(sink.stats().spool_bytes), 0u);
   ASSERT_EQ(sink.write(make_batch("new-", 0, 100)), SinkStatus::ok);
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 2100u);
-  EXPECT_EQ(sink.counters().unspooled, 2000u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 2100u);
+  EXPECT_EQ(value_of(sink.stats().documents_unspooled), 2000u);
   auto ids = server.received_ids();
   expect_each_once(ids, "old-", 2000);
   expect_each_once(ids, "new-", 100);
@@ -311,10 +314,10 @@ TEST(HttpSink, ACorruptSpoolTailIsCountedAndTheRestDelivered) {
   HttpSink sink(config);
   ASSERT_TRUE(sink.open().ok());
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().spool_corrupt_records, 1u);
-  EXPECT_GT(sink.counters().spool_corrupt_bytes, 0u);
+  EXPECT_EQ(value_of(sink.stats().spool_corrupt_records), 1u);
+  EXPECT_GT(value_of(sink.stats().spool_corrupt_bytes), 0u);
   // Exactly the last record (one batch of 100) is lost.
-  EXPECT_EQ(sink.counters().delivered, 900u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 900u);
   EXPECT_EQ(count_present(server.received_ids(), "c-", 1000), 900);
   EXPECT_TRUE(std::filesystem::is_empty(config.spool_dir));
 }
@@ -340,18 +343,21 @@ TEST_P(HttpSinkSpoolFull, DropsAreCountedAndTheRestIsDelivered) {
     failed_writes += sink.write(make_batch("f-", first, 100)) == SinkStatus::failed ? 1 : 0;
     sink.poll(5);
   }
-  EXPECT_GT(sink.counters().dropped_spool_full, 0u);
-  EXPECT_LE(sink.counters().spool_bytes, config.spool_max_bytes);
+  EXPECT_GT(value_of(sink.stats().documents_dropped_spool_full), 0u);
+  EXPECT_LE(value_of(sink.stats().spool_bytes), config.spool_max_bytes);
   ASSERT_EQ(server.command("accept"), "ok");
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
-  const auto& counters = sink.counters();
-  EXPECT_EQ(counters.delivered + counters.dropped_spool_full, static_cast<std::uint64_t>(total));
+  const OutputStats& counters = sink.stats();
+  EXPECT_EQ(
+      value_of(counters.documents_delivered) + value_of(counters.documents_dropped_spool_full),
+      static_cast<std::uint64_t>(total));
   auto ids = server.received_ids();
-  EXPECT_EQ(count_present(ids, "f-", total), static_cast<int>(counters.delivered));
+  EXPECT_EQ(count_present(ids, "f-", total),
+            static_cast<int>(value_of(counters.documents_delivered)));
   // Every write took its batch (the drops are the sink's to count): the caller never writes the
   // same documents twice.
   EXPECT_EQ(failed_writes, 0);
-  EXPECT_EQ(server.published().size(), counters.delivered);
+  EXPECT_EQ(server.published().size(), value_of(counters.documents_delivered));
   if (GetParam() == SpoolFullAction::drop_newest) {
     EXPECT_EQ(ids.count("f-0"), 1u);
     EXPECT_EQ(ids.count("f-" + std::to_string(total - 1)), 0u);
@@ -379,13 +385,16 @@ TEST(HttpSink, ALoneDocumentIsSentWithoutWaitingForTheBatchDeadline) {
     const std::int64_t written_at = clock.steady_ms();
     ASSERT_EQ(sink.write(make_batch("lone-", i, 1)), SinkStatus::ok);
     ASSERT_TRUE(pump_until(
-        sink, [&] { return sink.counters().delivered == static_cast<std::uint64_t>(i + 1); },
+        sink,
+        [&] {
+          return value_of(sink.stats().documents_delivered) == static_cast<std::uint64_t>(i + 1);
+        },
         5000));
     // Idle polls after the delivery may pass a little virtual time, never the batch deadline.
     EXPECT_LT(clock.steady_ms() - written_at, 100) << "document " << i << " waited for a timer";
     clock.advance(5000);  // quiet for a while
   }
-  EXPECT_EQ(sink.counters().delivered_batches, 5u);
+  EXPECT_EQ(value_of(sink.stats().batches_delivered), 5u);
   expect_each_once(server.received_ids(), "lone-", 5);
 }
 
@@ -408,10 +417,10 @@ TEST(HttpSink, UnderLoadBatchesFillWhileAPostIsInFlight) {
     sink.poll(0);
   }
   ASSERT_TRUE(sink.flush(60000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 1000u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 1000u);
   // The first 5 go at once; the other 995 in full batches of 100 (the last one partly full).
-  EXPECT_LE(sink.counters().delivered_batches, 12u);
-  EXPECT_GE(sink.counters().delivered_batches, 10u);
+  EXPECT_LE(value_of(sink.stats().batches_delivered), 12u);
+  EXPECT_GE(value_of(sink.stats().batches_delivered), 10u);
   expect_each_once(server.received_ids(), "busy-", 1000);
 }
 

@@ -68,8 +68,8 @@ TEST_F(HttpSinkTls, VerifiesAServerSignedByTheConfiguredCa) {
   ASSERT_TRUE(opened.ok()) << opened.error();
   ASSERT_EQ(sink.write(make_batch("tls-", 0, 500)), SinkStatus::ok);
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 500u);
-  EXPECT_EQ(sink.counters().transport_errors, 0u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 500u);
+  EXPECT_EQ(value_of(sink.stats().output_transport_errors), 0u);
   auto ids = server_->received_ids();
   for (int i = 0; i < 500; ++i) EXPECT_EQ(ids["tls-" + std::to_string(i)], 1) << i;
 }
@@ -83,10 +83,10 @@ TEST_F(HttpSinkTls, AnotherCaFailsWithAClearErrorAndSpools) {
     ASSERT_TRUE(sink.open().ok());
     ASSERT_EQ(sink.write(make_batch("tls-", 0, 300)), SinkStatus::ok);
     EXPECT_TRUE(pump_until(
-        sink, [&] { return sink.counters().spooled == 300u; }, 5000));
-    EXPECT_EQ(sink.counters().delivered, 0u);
-    EXPECT_GT(sink.counters().transport_errors, 0u);
-    EXPECT_EQ(sink.counters().spooled, 300u);
+        sink, [&] { return value_of(sink.stats().documents_spooled) == 300u; }, 5000));
+    EXPECT_EQ(value_of(sink.stats().documents_delivered), 0u);
+    EXPECT_GT(value_of(sink.stats().output_transport_errors), 0u);
+    EXPECT_EQ(value_of(sink.stats().documents_spooled), 300u);
     EXPECT_NE(sink.last_error().find("certificate"), std::string::npos) << sink.last_error();
     EXPECT_FALSE(sink.flush(200));
   }
@@ -97,7 +97,7 @@ TEST_F(HttpSinkTls, AnotherCaFailsWithAClearErrorAndSpools) {
   HttpSink sink(right);
   ASSERT_TRUE(sink.open().ok());
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 300u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 300u);
   EXPECT_EQ(server_->received_ids().size(), 300u);
 }
 
@@ -108,7 +108,7 @@ TEST_F(HttpSinkTls, VerificationOffAcceptsAnyCertificate) {
   ASSERT_TRUE(sink.open().ok());
   ASSERT_EQ(sink.write(make_batch("nv-", 0, 10)), SinkStatus::ok);
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
-  EXPECT_EQ(sink.counters().delivered, 10u);
+  EXPECT_EQ(value_of(sink.stats().documents_delivered), 10u);
 }
 
 }  // namespace
