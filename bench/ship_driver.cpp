@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
     config.bulk_format = *format;
   }
   if (argc > 4) config.http_max_inflight = static_cast<unsigned>(std::atoi(argv[4]));
-  if (argc > 5) config.batch_max_events = static_cast<std::size_t>(std::atoi(argv[5]));
-  config.memory_max_documents = 1u << 30;  // no spool: measure the network path
+  if (argc > 5) config.delivery.batch_max_events = static_cast<std::size_t>(std::atoi(argv[5]));
+  config.delivery.memory_max_documents = 1u << 30;  // no spool: measure the network path
   aurelay::output::HttpSink sink(config);
   if (aurelay::Status opened = sink.open(); !opened) {
     std::fprintf(stderr, "%s\n", opened.error().c_str());
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   std::printf(
       "format=%s inflight=%u batch_events=%zu documents=%llu delivered=%llu requests=%llu "
       "retried=%llu\n",
-      argc > 3 ? argv[3] : "array", config.http_max_inflight, config.batch_max_events,
+      argc > 3 ? argv[3] : "array", config.http_max_inflight, config.delivery.batch_max_events,
       static_cast<unsigned long long>(documents), static_cast<unsigned long long>(delivered),
       static_cast<unsigned long long>(aurelay::value_of(counters.output_requests)),
       static_cast<unsigned long long>(aurelay::value_of(counters.batches_retried)));

@@ -87,7 +87,7 @@ void setup_logging(const Config& config) {
 }
 
 std::string local_hostname(const Config& config) {
-  if (!config.hostname.empty()) return config.hostname;
+  if (!config.pipeline.encoder.hostname.empty()) return config.pipeline.encoder.hostname;
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
   return name;
@@ -96,16 +96,8 @@ std::string local_hostname(const Config& config) {
 }  // namespace
 
 PipelineConfig make_pipeline_config(const Config& config) {
-  PipelineConfig pipeline;
-  pipeline.record_batches = config.ring_capacity;
-  pipeline.queue_full_action = config.queue_full_action;
-  pipeline.assembler.eoe_timeout = std::chrono::milliseconds(config.eoe_timeout_ms);
-  pipeline.assembler.max_in_flight = config.max_in_flight;
+  PipelineConfig pipeline = config.pipeline;
   pipeline.encoder.hostname = local_hostname(config);
-  pipeline.encoder.shipper_name = config.shipper_name;
-  pipeline.encoder.tags = config.tags;
-  pipeline.encoder.max_value_bytes = config.max_value_bytes;
-  pipeline.encoder.process_table.capacity = config.process_table_size;
   // /proc is this host's only while collecting live; a replayed log is another host's past.
   pipeline.encoder.process_table.proc_fallback = is_live_input(config.input);
   pipeline.warn_when_ring_full = is_live_input(config.input);
@@ -115,18 +107,17 @@ PipelineConfig make_pipeline_config(const Config& config) {
 }
 
 netlink::DataSocketOptions make_data_socket_options(const Config& config) {
-  netlink::DataSocketOptions options;
+  netlink::DataSocketOptions options = config.data_socket;
   options.mode = config.input == "multicast" ? netlink::DataSocketMode::multicast
                                              : netlink::DataSocketMode::unicast;
-  options.receive_buffer_bytes = static_cast<int>(config.receive_buffer_bytes);
   return options;
 }
 
 Result<output::HttpSinkConfig> make_http_config(const Config& config, const std::string& url) {
-  output::HttpSinkConfig http;
+  output::HttpSinkConfig http = config.http;
   http.url = url;
-  http.http_max_inflight = config.http_max_inflight;
-  http.bulk_format = config.bulk_format;
+  http.tls = config.tls;
+  http.delivery = config.delivery;
   // loginput's /events takes one object per POST: unset, bulk_format follows the URL
   // (validate_config refuses array and ndjson set explicitly with such a URL).
   if (!config.is_set("bulk_format") && output::is_events_url(url)) {
@@ -134,53 +125,24 @@ Result<output::HttpSinkConfig> make_http_config(const Config& config, const std:
   }
   spdlog::info("output: posting to {} with bulk_format {}", output::redact_url_credentials(url),
                output::bulk_format_name(http.bulk_format));
-  http.batch_max_events = config.batch_max_events;
-  http.batch_max_bytes = config.batch_max_bytes;
-  http.batch_flush_ms = config.batch_flush_ms;
-  http.retry_base_ms = config.retry_base_ms;
-  http.retry_max_ms = config.retry_max_ms;
-  http.ssl_verify = config.ssl_verify;
-  http.curl_cainfo = config.curl_cainfo;
-  http.client_cert = config.ssl_client_cert;
-  http.client_key = config.ssl_client_key;
-  http.curl_verbose = config.curl_verbose;
-  http.curl_logfile = config.curl_logfile;
   if (!config.http_credentials_file.empty()) {
     Result<std::string> credentials = output::read_credentials_file(config.http_credentials_file);
     if (!credentials) return fail(credentials.error());
     http.credentials = std::move(credentials).value();
   }
-  http.spool_dir = config.spool_dir;
-  http.spool_max_bytes = config.spool_max_bytes;
-  http.spool_full_action = config.spool_full_action;
-  http.spool_fsync = config.spool_fsync;
-  http.dead_letter_file = config.dead_letter_file;
   return http;
 }
 
 output::AmqpSinkConfig make_amqp_config(const Config& config, const std::string& urls) {
-  output::AmqpSinkConfig amqp;
+  output::AmqpSinkConfig amqp = config.amqp;
   amqp.urls = urls;
-  amqp.publisher.exchange = config.amqp_exchange;
-  amqp.publisher.routing_key = config.amqp_routing_key;
-  amqp.publisher.queue = config.amqp_queue;
-  amqp.publisher.passive = config.amqp_declare == AmqpDeclare::passive;
-  amqp.publisher.ssl_verify = config.ssl_verify;
-  amqp.publisher.ca_file = config.curl_cainfo;
-  amqp.publisher.client_cert = config.ssl_client_cert;
-  amqp.publisher.client_key = config.ssl_client_key;
-  amqp.confirm_window = config.amqp_confirm_window;
-  amqp.retry_base_ms = config.retry_base_ms;
-  amqp.retry_max_ms = config.retry_max_ms;
-  amqp.spool_dir = config.spool_dir;
-  amqp.spool_max_bytes = config.spool_max_bytes;
-  amqp.spool_full_action = config.spool_full_action;
-  amqp.spool_fsync = config.spool_fsync;
+  amqp.publisher.tls = config.tls;
+  amqp.delivery = config.delivery;
   spdlog::info(
       "output: publishing to {} (exchange '{}', routing key '{}', queue '{}', {}), confirm "
       "window {}",
       output::redact_url_credentials(urls), amqp.publisher.exchange, amqp.publisher.routing_key,
-      amqp.publisher.queue, choice_name(kAmqpDeclareNames, config.amqp_declare),
+      amqp.publisher.queue, choice_name(output::kAmqpDeclareNames, amqp.publisher.declare),
       amqp.confirm_window);
   return amqp;
 }
@@ -204,9 +166,9 @@ Result<std::unique_ptr<output::Sink>> make_sink(const Config& config, output::Ou
     if (Status opened = sink->open(); !opened) return fail(opened.error());
     return std::unique_ptr<output::Sink>(std::move(sink));
   }
-  Result<std::unique_ptr<output::FileSink>> sink = output::FileSink::open(
-      {.path = destination, .prepend_msg = config.prepend_msg, .postpend_msg = config.postpend_msg},
-      &stats);
+  output::FileSinkConfig file = config.file;
+  file.path = destination;
+  Result<std::unique_ptr<output::FileSink>> sink = output::FileSink::open(std::move(file), &stats);
   if (!sink) return fail(sink.error());
   return std::unique_ptr<output::Sink>(std::move(sink).value());
 }
@@ -663,7 +625,7 @@ Status drop_privileges_to_user(DaemonContext& daemon) {
   // are replaced or appended there; the spool's segments created and deleted).
   for (const auto& [file, written] :
        {std::pair{config.state_file, writes_state_file(config, daemon.live)},
-        std::pair{config.dead_letter_file, writes_spool(config)}}) {
+        std::pair{config.delivery.dead_letter_file, writes_spool(config)}}) {
     if (file.empty() || !written) continue;
     if (Status prepared = prepare_directory_for_user(
             std::filesystem::path(file).parent_path().string(), config.user);
@@ -671,8 +633,9 @@ Status drop_privileges_to_user(DaemonContext& daemon) {
       spdlog::warn("directory of {}: {}", file, prepared.error());
   }
   if (writes_spool(config))
-    if (Status prepared = prepare_directory_for_user(config.spool_dir, config.user); !prepared)
-      spdlog::warn("spool directory {}: {}", config.spool_dir, prepared.error());
+    if (Status prepared = prepare_directory_for_user(config.delivery.spool_dir, config.user);
+        !prepared)
+      spdlog::warn("spool directory {}: {}", config.delivery.spool_dir, prepared.error());
   if (Status dropped = drop_privileges(config.user); !dropped)
     return fail(kExitRuntimeFailure, "privilege drop to " + config.user + ": " + dropped.error());
   return {};

@@ -18,7 +18,9 @@ namespace aurelay::collector {
 // Runs until end of input or a stop signal; returns the process exit code.
 int run_daemon(const Config& config);
 
-// The configurations of the components built from a Config (what each option changes).
+// The configurations the components are built with: the Config's structs (the option table
+// writes into them) completed with what is known only at start (hostname, URL, credentials,
+// live or replay), and the shared TLS and delivery parts given to the sink.
 PipelineConfig make_pipeline_config(const Config& config);
 // The netlink data socket of a live input (mode and receive buffer).
 netlink::DataSocketOptions make_data_socket_options(const Config& config);

@@ -30,7 +30,7 @@ std::string directory_of(const std::string& file) {
 }  // namespace
 
 bool writes_spool(const Config& config) {
-  return !config.spool_dir.empty() && is_network_output(config.effective_output());
+  return !config.delivery.spool_dir.empty() && is_network_output(config.effective_output());
 }
 
 bool writes_state_file(const Config& config, bool live) {
@@ -48,8 +48,8 @@ std::vector<WrittenDirectory> written_directories(const Config& config, bool liv
   };
   const std::string output = config.effective_output();
   if (writes_spool(config)) {
-    add("spool_dir", config.spool_dir);
-    add("dead_letter_file", config.dead_letter_file);
+    add("spool_dir", config.delivery.spool_dir);
+    add("dead_letter_file", config.delivery.dead_letter_file);
   }
   if (writes_state_file(config, live)) add("state_file", config.state_file);
   add("metrics_file", config.metrics_file);

@@ -48,8 +48,10 @@ inline constexpr int kDefaultBatchFlushMs = 200;
 // An answer overdue this long makes the transport stalled (warned, new batches spooled).
 inline constexpr std::int64_t kStallWarningMs = 2000;
 
+// The engine's options (batch_*, retry_*, spool_*, dead_letter_file): the same for every
+// transport, so the daemon's Config holds one and each sink is handed it.
 struct DeliveryConfig {
-  std::string name;  // "http sink", "amqp sink": starts every log line and error
+  std::string name;  // "http sink", "amqp sink" (set by the sink): starts every log line and error
   std::size_t batch_max_events = kDefaultBatchMaxEvents;  // documents per batch
   std::size_t batch_max_bytes = kDefaultBatchMaxBytes;    // bytes per batch (bigger doc: alone)
   int batch_flush_ms = kDefaultBatchFlushMs;              // longest a partly filled batch waits
@@ -67,22 +69,6 @@ struct DeliveryConfig {
   std::size_t memory_max_documents = 50000;
   std::string dead_letter_file;  // empty = rejected documents are only counted (as dropped)
 };
-
-// The engine's part of a sink's config: the options every sink has under the same names.
-template <typename SinkConfig>
-DeliveryConfig delivery_config_of(std::string name, const SinkConfig& sink) {
-  DeliveryConfig config;
-  config.name = std::move(name);
-  config.retry_base_ms = sink.retry_base_ms;
-  config.retry_max_ms = sink.retry_max_ms;
-  config.spool_dir = sink.spool_dir;
-  config.spool_max_bytes = sink.spool_max_bytes;
-  config.spool_segment_bytes = sink.spool_segment_bytes;
-  config.spool_full_action = sink.spool_full_action;
-  config.spool_fsync = sink.spool_fsync;
-  config.memory_max_documents = sink.memory_max_documents;
-  return config;
-}
 
 // Documents on their way: each followed by '\n'.
 struct OutgoingBatch {

@@ -83,14 +83,4 @@ inline constexpr std::string_view kLogTargetChoices = "auto|stderr|syslog|journa
 inline constexpr LogTarget kDefaultLogTarget = LogTarget::automatic;
 static_assert(choices_list_names(kLogTargetChoices, kLogTargetNames));
 
-// amqp_declare: create exchange, queue and binding, or only check that they exist.
-enum class AmqpDeclare : std::uint8_t { declare, passive };
-inline constexpr std::array kAmqpDeclareNames = {
-    ChoiceName<AmqpDeclare>{"declare", AmqpDeclare::declare},
-    ChoiceName<AmqpDeclare>{"passive", AmqpDeclare::passive},
-};
-inline constexpr std::string_view kAmqpDeclareChoices = "declare|passive";
-inline constexpr AmqpDeclare kDefaultAmqpDeclare = AmqpDeclare::declare;
-static_assert(choices_list_names(kAmqpDeclareChoices, kAmqpDeclareNames));
-
 }  // namespace aurelay::collector

@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "collector/pipeline.h"  // the ring capacity default
 #include "correlate/event_assembler.h"
 #include "correlate/process_table.h"
 #include "mozdef/encoder.h"
@@ -75,21 +74,53 @@ consteval std::string_view decimal() {
 }
 static_assert(decimal<1073741824ULL>() == "1073741824" && decimal<0>() == "0");
 
+// The accessors of a member, made from a type whose call returns the member (the table's macros
+// below write it as a lambda with the member's path: FIELD(pipeline.encoder.tags)).
+template <typename>
+inline constexpr bool kIsMilliseconds = false;
+template <>
+inline constexpr bool kIsMilliseconds<std::chrono::milliseconds> = true;
+
+template <typename Path>
+constexpr ConfigMember member_of() {
+  using V = std::remove_cvref_t<decltype(Path{}(std::declval<Config&>()))>;
+  if constexpr (std::is_same_v<V, std::string>) {
+    return +[](Config& config) -> std::string& { return Path{}(config); };
+  } else if constexpr (std::is_same_v<V, bool>) {
+    return +[](Config& config) -> bool& { return Path{}(config); };
+  } else if constexpr (kIsMilliseconds<V>) {
+    return NumberMember{
+        [](Config& config, std::int64_t value) {
+          Path{}(config) = std::chrono::milliseconds(value);
+        },
+        [](const Config& config) -> std::int64_t { return Path{}(config).count(); }};
+  } else {
+    static_assert(std::is_integral_v<V>, "FIELD: a string, bool, integer or milliseconds member");
+    return NumberMember{
+        [](Config& config, std::int64_t value) { Path{}(config) = static_cast<V>(value); },
+        [](const Config& config) { return static_cast<std::int64_t>(Path{}(config)); }};
+  }
+}
+
 // A kChoice option's member, written and read through the names of its enum; the table's list
 // of values must be the enum's names.
-template <auto Member, const auto& Names, const std::string_view& Choices>
+template <typename Path, const auto& Names, const std::string_view& Choices>
 constexpr ChoiceMember choice_member() {
   static_assert(choices_list_names(Choices, Names));
   return ChoiceMember{
       [](Config& config, std::string_view name) {
         const auto value = parse_choice(Names, name);
-        if (value) config.*Member = *value;
+        if (value) Path{}(config) = *value;
         return value.has_value();
       },
-      [](const Config& config) { return choice_name(Names, config.*Member); },
+      [](const Config& config) { return choice_name(Names, Path{}(config)); },
       Choices,
   };
 }
+
+#define AURELAY_MEMBER_PATH(path) decltype([](auto& config) -> auto& { return config.path; })
+#define FIELD(path) member_of<AURELAY_MEMBER_PATH(path)>()
+#define CHOICE(path, names, choices) choice_member<AURELAY_MEMBER_PATH(path), names, choices>()
 
 // clang-format off
 const std::array kOptions = {
@@ -99,76 +130,73 @@ const std::array kOptions = {
     "and no auditd running), `multicast` reads a copy beside auditd (CAP_AUDIT_READ; records are "
     "lost silently when it falls behind), `stdin` reads auditd plugin input, anything else is a "
     "file of audit log lines (write ./NAME for a file in the current directory).",
-    &Config::input},
+    FIELD(input)},
   OptionSpec{"receive_buffer_bytes", T::kBytes, S::kInput,
     decimal<netlink::kDefaultReceiveBufferBytes>(), 64 * kKiB, 2 * kGiB, "",
     "BYTES",
     "Receive buffer of the netlink socket (SO_RCVBUFFORCE). Large enough to absorb a burst while "
     "the reader is scheduled out; ENOBUFS is counted when it overruns. Suffixes K, M, G.",
-    &Config::receive_buffer_bytes},
+    FIELD(data_socket.receive_buffer_bytes)},
   OptionSpec{"queue_full_action", T::kChoice, S::kInput,
     named(kQueueFullActionNames, kDefaultQueueFullAction), 0, 0,
     kQueueFullActionChoices, "ACTION",
     "When the ring to the correlator is full: `block` stops reading (the kernel backlog absorbs "
     "it, audited processes may wait up to backlog_wait_time), `drop` discards and counts.",
-    choice_member<&Config::queue_full_action, kQueueFullActionNames,
-                  kQueueFullActionChoices>()},
+    CHOICE(pipeline.queue_full_action, kQueueFullActionNames, kQueueFullActionChoices)},
   OptionSpec{"ring_capacity", T::kUnsigned, S::kInput, decimal<kDefaultRingCapacity>(), 2, 1 << 16, "", "N",
     "Record batches (each up to 1024 records or 128 KiB) the ring between reader and correlator "
     "holds; a power of two. Bounds the memory a backlog can take; bursts beyond it wait in the "
     "socket buffer (receive_buffer_bytes) and then the kernel backlog.",
-    &Config::ring_capacity},
+    FIELD(pipeline.record_batches)},
   OptionSpec{"eoe_timeout_ms", T::kUnsigned, S::kInput,
     decimal<correlate::kDefaultEoeTimeoutMs>(), 10, 600000, "", "MS",
     "An event whose EOE record has not arrived after this many milliseconds of wall-clock time "
     "is completed with the records it has.",
-    &Config::eoe_timeout_ms},
+    FIELD(pipeline.assembler.eoe_timeout)},
   OptionSpec{"max_in_flight", T::kUnsigned, S::kInput,
     decimal<correlate::kDefaultMaxInFlight>(), 16, 1 << 20, "", "N",
     "Events being assembled at once; beyond it the oldest is completed early (counted).",
-    &Config::max_in_flight},
+    FIELD(pipeline.assembler.max_in_flight)},
   OptionSpec{"hostname", T::kString, S::kInput, "", 0, 0, "", "NAME",
     "Host name put in every document; empty = the system's host name.",
-    &Config::hostname},
+    FIELD(pipeline.encoder.hostname)},
   // ---- kernel
   OptionSpec{"backlog_limit", T::kSigned, S::kKernel, "8192", -1, 0x7fffffff, "", "N",
     "Kernel audit backlog limit (auditctl -b) set at start; -1 = leave as found. Restored on "
     "exit. A rules file line -b overrides it.",
-    &Config::backlog_limit},
+    FIELD(backlog_limit)},
   OptionSpec{"backlog_wait_time", T::kSigned, S::kKernel, "-1", -1, 600000, "", "TICKS",
     "How long an audited process waits when the backlog is full (auditctl --backlog_wait_time, "
     "in kernel ticks; 0 = never wait); -1 = leave as found. Restored on exit. A rules file line "
     "--backlog_wait_time overrides it.",
-    &Config::backlog_wait_time},
+    FIELD(backlog_wait_time)},
   OptionSpec{"rate_limit", T::kSigned, S::kKernel, "-1", -1, 0x7fffffff, "", "N",
     "Kernel message rate limit per second (auditctl -r; 0 = none); -1 = leave as found. "
     "Restored on exit. A rules file line -r overrides it; records the kernel drops above the "
     "limit are counted as kernel lost.",
-    &Config::rate_limit},
+    FIELD(rate_limit)},
   OptionSpec{"enabled", T::kChoice, S::kKernel,
     named(kKernelEnabledNames, kDefaultKernelEnabled), 0, 0,
     kKernelEnabledChoices, "STATE",
     "Kernel audit state set at start (auditctl -e): 1 enables, 0 disables, keep leaves it. The "
     "state found at start is restored on exit (unless the rules locked it with -e 2). A rules "
     "file line -e 0 or -e 1 overrides it.",
-    choice_member<&Config::enabled, kKernelEnabledNames,
-                  kKernelEnabledChoices>()},
+    CHOICE(enabled, kKernelEnabledNames, kKernelEnabledChoices)},
   OptionSpec{"rules_file", T::kPath, S::kKernel, "/etc/aurelay/audit.rules", 0, 0, "", "PATH",
     "Audit rules loaded at start with `auditctl -R` (no shell); empty = load none. Its kernel "
     "settings (-b, -r, -e, -f, --backlog_wait_time) win over the keys above; at exit the rules "
     "it loaded are deleted and those settings restored.",
-    &Config::rules_file},
+    FIELD(rules_file)},
   OptionSpec{"auditctl", T::kPath, S::kKernel, "/sbin/auditctl", 0, 0, "", "PATH",
     "The auditctl program used to load rules_file (Debian package auditd).",
-    &Config::auditctl},
+    FIELD(auditctl)},
   OptionSpec{"rules_missing_auditctl", T::kChoice, S::kKernel,
     named(kRulesMissingAuditctlNames, kDefaultRulesMissingAuditctl), 0, 0,
     kRulesMissingAuditctlChoices,
     "ACTION",
     "When auditctl is not installed: `error` exits with status 2, `skip` starts without "
     "loading rules (logged).",
-    choice_member<&Config::rules_missing_auditctl, kRulesMissingAuditctlNames,
-                  kRulesMissingAuditctlChoices>()},
+    CHOICE(rules_missing_auditctl, kRulesMissingAuditctlNames, kRulesMissingAuditctlChoices)},
   OptionSpec{"rules_errors", T::kChoice, S::kKernel,
     named(kRulesErrorsNames, kDefaultRulesErrors), 0, 0,
     kRulesErrorsChoices,
@@ -179,85 +207,82 @@ const std::array kOptions = {
     "the state file (rules failed lines), and the other rules load; without it the first "
     "failed line stops the load and aurelay exits with status 2. `fatal`: any failed line "
     "makes aurelay delete the rules it loaded and exit with status 2.",
-    choice_member<&Config::rules_errors, kRulesErrorsNames,
-                  kRulesErrorsChoices>()},
+    CHOICE(rules_errors, kRulesErrorsNames, kRulesErrorsChoices)},
   // ---- daemon
   OptionSpec{"user", T::kString, S::kDaemon, "", 0, 0, "", "USER",
     "After registering and loading the rules, switch to this user keeping only "
     "CAP_AUDIT_CONTROL and CAP_AUDIT_READ; empty = stay root.",
-    &Config::user, "aurelay"},
+    FIELD(user), "aurelay"},
   OptionSpec{"state_file", T::kPath, S::kDaemon, "/run/aurelay/aurelay.state", 0, 0, "", "PATH",
     "Status and counters, written on SIGCONT (`auditctl --signal state`) and every "
     "report_interval; empty = never.",
-    &Config::state_file},
+    FIELD(state_file)},
   OptionSpec{"report_interval", T::kUnsigned, S::kDaemon, "60", 0, 86400, "", "SECONDS",
     "Seconds between state file and metrics_file writes; 0 = only on SIGCONT.",
-    &Config::report_interval},
+    FIELD(report_interval)},
   OptionSpec{"metrics_file", T::kPath, S::kDaemon, "", 0, 0, "", "PATH",
     "Every counter and gauge in the Prometheus text format (aurelay_*), written atomically "
     "every report_interval, on SIGCONT and at exit; point it into node_exporter's "
     "--collector.textfile.directory (the name must end in .prom). Empty = none.",
-    &Config::metrics_file},
+    FIELD(metrics_file)},
   OptionSpec{"log_level", T::kChoice, S::kDaemon,
     named(kLogLevelNames, kDefaultLogLevel), 0, 0,
     kLogLevelChoices, "LEVEL",
     "Least severe message logged.",
-    choice_member<&Config::log_level, kLogLevelNames,
-                  kLogLevelChoices>()},
+    CHOICE(log_level, kLogLevelNames, kLogLevelChoices)},
   OptionSpec{"log_target", T::kChoice, S::kDaemon,
     named(kLogTargetNames, kDefaultLogTarget), 0, 0,
     kLogTargetChoices,
     "TARGET",
     "Where aurelay's own messages go; auto = the journal when started by systemd, stderr "
     "otherwise.",
-    choice_member<&Config::log_target, kLogTargetNames,
-                  kLogTargetChoices>()},
+    CHOICE(log_target, kLogTargetNames, kLogTargetChoices)},
   // ---- output
   OptionSpec{"output", T::kString, S::kOutput, "stdout", 0, 0, "", "DEST",
     "Where MozDef documents go: `stdout`, a file path (one JSON document per line, reopened "
     "on SIGHUP), an http:// or https:// URL (MozDef loginput, e.g. "
     "https://mozdef.example.com/_bulk or /events), or amqp://user:password@host:5672/vhost "
     "or amqps://… (MozDef's RabbitMQ; a comma-separated list for a cluster, see amqp_url).",
-    &Config::output},
+    FIELD(output)},
   OptionSpec{"mozdef_url", T::kString, S::kOutput, "", 0, 0, "", "URL",
     "audisp-json: MozDef URL documents are posted to. Used when output is not set.",
-    &Config::mozdef_url},
+    FIELD(mozdef_url)},
   OptionSpec{"file_log", T::kPath, S::kOutput, "", 0, 0, "", "PATH",
     "audisp-json: write documents to this file instead of posting them. Used when output is "
     "not set; wins over mozdef_url.",
-    &Config::file_log},
+    FIELD(file_log)},
   OptionSpec{"prepend_msg", T::kString, S::kOutput, "", 0, 0, "", "TEXT",
     "audisp-json: text written before each document in a file or on stdout.",
-    &Config::prepend_msg},
+    FIELD(file.prepend_msg)},
   OptionSpec{"postpend_msg", T::kString, S::kOutput, "", 0, 0, "", "TEXT",
     "audisp-json: text written after each document in a file or on stdout.",
-    &Config::postpend_msg},
+    FIELD(file.postpend_msg)},
   OptionSpec{"shipper_name", T::kString, S::kOutput, mozdef::kDefaultShipperName, 0, 0, "", "NAME",
     "Top-level processname of every document (processid is aurelay's pid). MozDef's auditd "
     "plugins and alerts (auditd_sftp) expect audisp-json's; empty = the audited program's name "
     "and pid instead. The audited program is always in details.processname and details.process.",
-    &Config::shipper_name},
+    FIELD(pipeline.encoder.shipper_name)},
   OptionSpec{"tags", T::kString, S::kOutput, mozdef::kDefaultTags, 0, 0, "",
     "LIST",
     "Comma-separated tags of every document. MozDef runs its auditd plugins on documents that "
     "hold the value auditd or audisp-json.",
-    &Config::tags},
+    FIELD(pipeline.encoder.tags)},
   OptionSpec{"max_value_bytes", T::kBytes, S::kOutput, decimal<mozdef::kDefaultMaxValueBytes>(), 1024, 32766, "", "BYTES",
     "Longest value in a document (UTF-8 bytes); longer ones (a 100 KB command line) are cut at "
     "a character boundary and named in details.truncated. Elasticsearch refuses a whole "
     "document whose keyword value is over 32766 bytes.",
-    &Config::max_value_bytes},
+    FIELD(pipeline.encoder.max_value_bytes)},
   OptionSpec{"process_table_size", T::kUnsigned, S::kOutput,
     decimal<correlate::kDefaultProcessTableSize>(), 16, 1 << 22, "", "N",
     "Processes remembered (pid, parent, name) to name each event's parent in "
     "details.parentprocess; the least recently seen is forgotten beyond it. Live inputs read "
     "/proc/PPID/comm for a parent the audit stream has not shown.",
-    &Config::process_table_size},
+    FIELD(pipeline.encoder.process_table.capacity)},
   // ---- http
   OptionSpec{"http_max_inflight", T::kUnsigned, S::kHttp,
     decimal<output::kDefaultHttpMaxInflight>(), 1, 256, "", "N",
     "Concurrent POSTs to the MozDef server (keep-alive connections).",
-    &Config::http_max_inflight},
+    FIELD(http.http_max_inflight)},
   OptionSpec{"bulk_format", T::kChoice, S::kHttp,
     named(output::kBulkFormatNames, output::kDefaultBulkFormat), 0, 0,
     output::kBulkFormatChoices, "FORMAT",
@@ -268,54 +293,53 @@ const std::array kOptions = {
     "/events. Left unset with a URL ending in /events, `single` is used; `array` or `ndjson` "
     "set with such a URL, or `single` with a URL ending in /_bulk, is a config error (loginput "
     "would fail or lose every POST).",
-    choice_member<&Config::bulk_format, output::kBulkFormatNames,
-                  output::kBulkFormatChoices>()},
+    CHOICE(http.bulk_format, output::kBulkFormatNames, output::kBulkFormatChoices)},
   OptionSpec{"batch_max_events", T::kUnsigned, S::kHttp,
     decimal<output::kDefaultBatchMaxEvents>(), 1, 100000, "", "N",
-    "Most documents in one POST.",
-    &Config::batch_max_events},
+    "Most documents in one POST (AMQP: in one publish round).",
+    FIELD(delivery.batch_max_events)},
   OptionSpec{"batch_max_bytes", T::kBytes, S::kHttp,
     decimal<output::kDefaultBatchMaxBytes>(), 1 * kKiB, 256 * kMiB, "",
-    "BYTES", "Most bytes in one POST body. Suffixes K, M, G.",
-    &Config::batch_max_bytes},
+    "BYTES", "Most bytes in one POST body (AMQP: in one publish round). Suffixes K, M, G.",
+    FIELD(delivery.batch_max_bytes)},
   OptionSpec{"batch_flush_ms", T::kUnsigned, S::kHttp,
     decimal<output::kDefaultBatchFlushMs>(), 1, 60000, "", "MS",
     "Longest a batch that is not full waits for more documents while every connection "
     "(http_max_inflight) is busy. With a connection free a batch is sent at once, so a quiet "
     "host does not wait and a busy one sends full batches.",
-    &Config::batch_flush_ms},
+    FIELD(delivery.batch_flush_ms)},
   OptionSpec{"retry_base_ms", T::kUnsigned, S::kHttp,
     decimal<output::kDefaultRetryBaseMs>(), 1, 3600000, "", "MS",
     "First retry delay after a failed POST (5xx, 408, 429, timeout, connection error); "
     "doubles per attempt with full jitter.",
-    &Config::retry_base_ms},
+    FIELD(delivery.retry_base_ms)},
   OptionSpec{"retry_max_ms", T::kUnsigned, S::kHttp,
     decimal<output::kDefaultRetryMaxMs>(), 1, 3600000, "", "MS",
     "Longest retry delay.",
-    &Config::retry_max_ms},
+    FIELD(delivery.retry_max_ms)},
   OptionSpec{"ssl_verify", T::kBool, S::kHttp, "yes", 0, 0, "", "yes|no",
     "audisp-json: verify the server's TLS certificate and host name.",
-    &Config::ssl_verify},
+    FIELD(tls.verify)},
   OptionSpec{"curl_cainfo", T::kPath, S::kHttp, "", 0, 0, "", "PATH",
     "audisp-json: CA bundle that signs the server's certificate; empty = the system's.",
-    &Config::curl_cainfo},
+    FIELD(tls.ca_file)},
   OptionSpec{"ssl_client_cert", T::kPath, S::kHttp, "", 0, 0, "", "PATH",
     "Client certificate (PEM) for servers that require one.",
-    &Config::ssl_client_cert},
+    FIELD(tls.client_cert)},
   OptionSpec{"ssl_client_key", T::kPath, S::kHttp, "", 0, 0, "", "PATH",
     "Private key (PEM) of ssl_client_cert.",
-    &Config::ssl_client_key},
+    FIELD(tls.client_key)},
   OptionSpec{"curl_verbose", T::kBool, S::kHttp, "no", 0, 0, "", "yes|no",
     "audisp-json: log curl's protocol trace to curl_logfile.",
-    &Config::curl_verbose},
+    FIELD(http.curl_verbose)},
   OptionSpec{"curl_logfile", T::kPath, S::kHttp, "", 0, 0, "", "PATH",
     "audisp-json: file for curl's verbose trace; empty = aurelay's log.",
-    &Config::curl_logfile},
+    FIELD(http.curl_logfile)},
   OptionSpec{"http_credentials_file", T::kPath, S::kHttp, "", 0, 0, "", "PATH",
     "File holding user:password for HTTP basic authentication, instead of putting them in the "
     "URL; refused when its group or others can read it. Credentials never appear in logs, the "
     "state file or --check-config output either way.",
-    &Config::http_credentials_file},
+    FIELD(http_credentials_file)},
   // ---- amqp
   OptionSpec{"amqp_url", T::kString, S::kAmqp, "", 0, 0, "", "URL[,URL...]",
     "Publish documents to MozDef's RabbitMQ instead of posting them to loginput: "
@@ -325,49 +349,47 @@ const std::array kOptions = {
     "document is one persistent message (content type application/json) and counts as "
     "delivered when the broker confirms it (publisher confirms). User and password never "
     "appear in logs or the state file.",
-    &Config::amqp_url},
+    FIELD(amqp_url)},
   OptionSpec{"amqp_exchange", T::kString, S::kAmqp, output::kDefaultAmqpExchange, 0, 0, "", "NAME",
     "Durable direct exchange documents are published to (MozDef's loginput and esworker use "
     "eventtask).",
-    &Config::amqp_exchange},
+    FIELD(amqp.publisher.exchange)},
   OptionSpec{"amqp_routing_key", T::kString, S::kAmqp, output::kDefaultAmqpRoutingKey, 0, 0, "", "KEY",
     "Routing key of every message.",
-    &Config::amqp_routing_key},
+    FIELD(amqp.publisher.routing_key)},
   OptionSpec{"amqp_queue", T::kString, S::kAmqp, output::kDefaultAmqpQueue, 0, 0, "", "NAME",
     "Durable queue bound to the exchange with the routing key, declared at connection so "
     "events wait in it before any MozDef worker runs; empty = none declared. Messages are "
     "published mandatory: one that no queue takes comes back, is counted (amqp messages "
     "returned) and retried, never counted as delivered.",
-    &Config::amqp_queue},
+    FIELD(amqp.publisher.queue)},
   OptionSpec{"amqp_declare", T::kChoice, S::kAmqp,
-    named(kAmqpDeclareNames, kDefaultAmqpDeclare), 0, 0,
-    kAmqpDeclareChoices,
+    named(output::kAmqpDeclareNames, output::kDefaultAmqpDeclare), 0, 0,
+    output::kAmqpDeclareChoices,
     "MODE",
     "`declare` creates the exchange, the queue and the binding when missing (as loginput "
     "does); `passive` only checks that exchange and queue exist, for a user without the "
     "configure permission. A missing one is an error that is retried.",
-    choice_member<&Config::amqp_declare, kAmqpDeclareNames,
-                  kAmqpDeclareChoices>()},
+    CHOICE(amqp.publisher.declare, output::kAmqpDeclareNames, output::kAmqpDeclareChoices)},
   OptionSpec{"amqp_confirm_window", T::kUnsigned, S::kAmqp,
     decimal<output::kDefaultAmqpConfirmWindow>(), 1, 65535, "", "N",
     "Messages published and not yet confirmed by the broker, at most. A nack, a return or a "
     "lost connection sends the unconfirmed documents again (at least once).",
-    &Config::amqp_confirm_window},
+    FIELD(amqp.confirm_window)},
   // ---- spool
   OptionSpec{"spool_dir", T::kPath, S::kSpool, "/var/lib/aurelay/spool", 0, 0, "", "PATH",
     "Directory of the disk spool that holds batches while the server is down or slow; they "
     "are sent in order once it recovers, also after a restart.",
-    &Config::spool_dir},
+    FIELD(delivery.spool_dir)},
   OptionSpec{"spool_max_bytes", T::kBytes, S::kSpool,
     decimal<output::kDefaultSpoolMaxBytes>(), 1 * kMiB, kMaxI64, "",
     "BYTES", "Most bytes the spool may hold. Suffixes K, M, G.",
-    &Config::spool_max_bytes},
+    FIELD(delivery.spool_max_bytes)},
   OptionSpec{"spool_full_action", T::kChoice, S::kSpool,
     named(output::kSpoolFullActionNames, output::kDefaultSpoolFullAction), 0, 0,
     output::kSpoolFullActionChoices, "ACTION",
     "When the spool is full: discard its oldest segment or the new batch (counted).",
-    choice_member<&Config::spool_full_action, output::kSpoolFullActionNames,
-                  output::kSpoolFullActionChoices>()},
+    CHOICE(delivery.spool_full_action, output::kSpoolFullActionNames, output::kSpoolFullActionChoices)},
   OptionSpec{"spool_fsync", T::kChoice, S::kSpool,
     named(output::kSpoolFsyncNames, output::kDefaultSpoolFsync), 0, 0,
     output::kSpoolFsyncChoices,
@@ -376,13 +398,12 @@ const std::array kOptions = {
     "the spool (safest, slowest); `batch` once per round of the sender's loop, whatever it "
     "spooled in that round, and when a segment is closed; `never` leaves it to the kernel (a "
     "crash of the machine may lose what was spooled last).",
-    choice_member<&Config::spool_fsync, output::kSpoolFsyncNames,
-                  output::kSpoolFsyncChoices>()},
+    CHOICE(delivery.spool_fsync, output::kSpoolFsyncNames, output::kSpoolFsyncChoices)},
   OptionSpec{"dead_letter_file", T::kPath, S::kSpool, "/var/lib/aurelay/dead-letter.ndjson",
     0, 0, "", "PATH",
-    "Documents the server rejected (4xx other than 408 and 429) are appended here; empty = "
-    "they are only counted and logged.",
-    &Config::dead_letter_file},
+    "Documents the server rejected for good (HTTP: 4xx other than 408 and 429) are appended "
+    "here; empty = they are only counted and logged.",
+    FIELD(delivery.dead_letter_file)},
 };
 // clang-format on
 
@@ -564,13 +585,13 @@ Status set_option(Config& config, const OptionSpec& spec, std::string_view raw,
       if (spec.type == T::kPath && !value.empty() && value.front() != '/' && value.front() != '.') {
         return fail("'" + value + "' is not a path (absolute, or starting with ./)");
       }
-      config.*std::get<std::string Config::*>(spec.member) = std::move(value);
+      std::get<TextMember>(spec.member)(config) = std::move(value);
       break;
     }
     case T::kBool: {
       bool value = false;
       if (!parse_bool(text, value)) return bad_value();
-      config.*std::get<bool Config::*>(spec.member) = value;
+      std::get<FlagMember>(spec.member)(config) = value;
       break;
     }
     case T::kChoice: {
@@ -588,11 +609,7 @@ Status set_option(Config& config, const OptionSpec& spec, std::string_view raw,
       if (value < spec.min || value > spec.max) {
         return fail(std::string(text) + " is out of range " + range_text(spec));
       }
-      if (spec.type == T::kSigned) {
-        config.*std::get<std::int64_t Config::*>(spec.member) = value;
-      } else {
-        config.*std::get<std::uint64_t Config::*>(spec.member) = static_cast<std::uint64_t>(value);
-      }
+      std::get<NumberMember>(spec.member).set(config, value);
       break;
     }
   }
@@ -719,32 +736,34 @@ Status validate_config(const Config& config) {
   }
   // bulk_format against what MozDef's loginput does at the URL (output/http/bulk_format.h).
   const std::string destination = config.effective_output();
-  if (config.is_set("bulk_format") && config.bulk_format != output::BulkFormat::single &&
+  if (config.is_set("bulk_format") && config.http.bulk_format != output::BulkFormat::single &&
       output::is_events_url(destination)) {
-    return fail("bulk_format", "'" + std::string(output::bulk_format_name(config.bulk_format)) +
+    return fail("bulk_format", "'" +
+                                   std::string(output::bulk_format_name(config.http.bulk_format)) +
                                    "' with " + output::redact_url_credentials(destination) +
                                    ": MozDef's /events takes one JSON object per POST and "
                                    "answers 500 to an array or several lines; use single there "
                                    "(the default for an /events URL) or post to /_bulk");
   }
-  if (config.bulk_format == output::BulkFormat::single && output::is_bulk_url(destination)) {
+  if (config.http.bulk_format == output::BulkFormat::single && output::is_bulk_url(destination)) {
     return fail("bulk_format", "'single' with " + output::redact_url_credentials(destination) +
                                    ": MozDef's /_bulk reads a one-object body as a dict and "
                                    "publishes its key names, losing every event; use array or "
                                    "ndjson there, or post to /events");
   }
-  if ((config.ring_capacity & (config.ring_capacity - 1)) != 0) {
-    return fail("ring_capacity", std::to_string(config.ring_capacity) + " is not a power of two");
+  if ((config.pipeline.record_batches & (config.pipeline.record_batches - 1)) != 0) {
+    return fail("ring_capacity",
+                std::to_string(config.pipeline.record_batches) + " is not a power of two");
   }
-  if (config.retry_base_ms > config.retry_max_ms) {
-    return fail("retry_base_ms",
-                "is larger than retry_max_ms (" + std::to_string(config.retry_max_ms) + ")");
+  if (config.delivery.retry_base_ms > config.delivery.retry_max_ms) {
+    return fail("retry_base_ms", "is larger than retry_max_ms (" +
+                                     std::to_string(config.delivery.retry_max_ms) + ")");
   }
-  if (config.ssl_client_key.empty() != config.ssl_client_cert.empty()) {
-    return fail(config.ssl_client_key.empty() ? "ssl_client_cert" : "ssl_client_key",
+  if (config.tls.client_key.empty() != config.tls.client_cert.empty()) {
+    return fail(config.tls.client_key.empty() ? "ssl_client_cert" : "ssl_client_key",
                 "ssl_client_cert and ssl_client_key go together");
   }
-  if (config.curl_verbose && config.curl_logfile.empty()) {
+  if (config.http.curl_verbose && config.http.curl_logfile.empty()) {
     // Allowed: the trace goes to aurelay's log.
   }
   if (config.input == "stdin" && config.effective_output() == "stdout") {
@@ -753,35 +772,18 @@ Status validate_config(const Config& config) {
   return {};
 }
 
-namespace {
-template <typename V>
-const V& member_value(const Config& config, V Config::*member) {
-  return config.*member;
-}
-const ChoiceMember& member_value(const Config& /*config*/, const ChoiceMember& member) {
-  return member;
-}
-}  // namespace
-
 std::string format_option_value(const Config& config, const OptionSpec& spec) {
-  return std::visit(
-      [&](const auto& member) -> std::string {
-        const auto& value = member_value(config, member);
-        using V = std::decay_t<decltype(value)>;
-        if constexpr (std::is_same_v<V, bool>) {
-          return value ? "yes" : "no";
-        } else if constexpr (std::is_same_v<V, ChoiceMember>) {
-          return std::string(value.get(config));
-        } else if constexpr (std::is_same_v<V, std::string>) {
-          if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) {
-            return "\"" + value + "\"";
-          }
-          return value;
-        } else {
-          return std::to_string(value);
-        }
-      },
-      spec.member);
+  Config& readable = const_cast<Config&>(config);  // the accessors only read here
+  if (const auto* text = std::get_if<TextMember>(&spec.member)) {
+    const std::string& value = (*text)(readable);
+    if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) return "\"" + value + "\"";
+    return value;
+  }
+  if (const auto* flag = std::get_if<FlagMember>(&spec.member))
+    return (*flag)(readable) ? "yes" : "no";
+  if (const auto* number = std::get_if<NumberMember>(&spec.member))
+    return std::to_string(number->get(config));
+  return std::string(std::get<ChoiceMember>(spec.member).get(config));
 }
 
 namespace {

@@ -15,8 +15,13 @@
 
 #include "base/result.h"
 #include "collector/config/choices.h"
-#include "output/http/bulk_format.h"
-#include "output/spool.h"
+#include "collector/pipeline_config.h"
+#include "netlink/audit_socket.h"
+#include "output/amqp/amqp_transport.h"
+#include "output/delivery_engine.h"
+#include "output/file/file_sink.h"
+#include "output/http/http_transport.h"
+#include "output/tls_config.h"
 
 namespace aurelay::collector {
 
@@ -29,20 +34,28 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/aurelay/aurelay.con
 // defaults. Integers that say "-1 = keep" leave the kernel setting as found.
 struct Config {
   Config();  // applies the defaults of the option table
+  // Only the members' own initializers (the component structs' defaults), no table: tests
+  // compare the two.
+  struct StructDefaults {};
+  static constexpr StructDefaults kStructDefaults{};
+  explicit Config(StructDefaults) {}
+
+  // The option table (config.cpp) writes each option where it is used: into the config struct
+  // of the component it configures when it has one (pipeline, data_socket, file, http, amqp,
+  // tls, delivery), flat here otherwise (what the daemon applies itself). The daemon hands the
+  // components these structs at start, filling in what only it knows (marked "at start").
 
   // input
-  std::string input;  // netlink | multicast | stdin | a file path
-  std::uint64_t receive_buffer_bytes = 0;
-  QueueFullAction queue_full_action = kDefaultQueueFullAction;
-  std::uint64_t ring_capacity = 0;
-  std::uint64_t eoe_timeout_ms = 0;
-  std::uint64_t max_in_flight = 0;
-  std::string hostname;  // empty = gethostname()
+  std::string input;                       // netlink | multicast | stdin | a file path
+  netlink::DataSocketOptions data_socket;  // receive_buffer_bytes (mode: from input, at start)
+  // ring_capacity, queue_full_action, eoe_timeout_ms, max_in_flight, hostname (empty =
+  // gethostname() at start), shipper_name, tags, max_value_bytes, process_table_size
+  PipelineConfig pipeline;
 
-  // kernel
-  std::int64_t backlog_limit = 0;
-  std::int64_t backlog_wait_time = 0;
-  std::int64_t rate_limit = 0;
+  // kernel (-1 = leave as found)
+  std::int64_t backlog_limit = 8192;
+  std::int64_t backlog_wait_time = -1;
+  std::int64_t rate_limit = -1;
   KernelEnabled enabled = kDefaultKernelEnabled;
   std::string rules_file;
   std::string auditctl;
@@ -52,52 +65,30 @@ struct Config {
   // daemon
   std::string user;  // empty = stay root
   std::string state_file;
-  std::uint64_t report_interval = 0;
+  std::uint64_t report_interval = 60;
   std::string metrics_file;  // Prometheus text exposition; empty = none
   LogLevel log_level = kDefaultLogLevel;
   LogTarget log_target = kDefaultLogTarget;
 
   // output
-  std::string output;        // stdout | FILE | http(s)://URL | amqp(s)://URL[,…]
-  std::string mozdef_url;    // audisp-json
-  std::string file_log;      // audisp-json
-  std::string prepend_msg;   // audisp-json
-  std::string postpend_msg;  // audisp-json
-  std::string shipper_name;  // top-level processname of every document
-  std::string tags;          // comma separated
-  std::uint64_t max_value_bytes = 0;
-  std::uint64_t process_table_size = 0;
+  std::string output;           // stdout | FILE | http(s)://URL | amqp(s)://URL[,…]
+  std::string mozdef_url;       // audisp-json
+  std::string file_log;         // audisp-json
+  output::FileSinkConfig file;  // prepend_msg, postpend_msg (audisp-json; path: at start)
 
-  // http
-  std::uint64_t http_max_inflight = 0;
-  output::BulkFormat bulk_format = output::kDefaultBulkFormat;
-  std::uint64_t batch_max_events = 0;
-  std::uint64_t batch_max_bytes = 0;
-  std::uint64_t batch_flush_ms = 0;
-  std::uint64_t retry_base_ms = 0;
-  std::uint64_t retry_max_ms = 0;
-  bool ssl_verify = true;   // audisp-json
-  std::string curl_cainfo;  // audisp-json
-  std::string ssl_client_cert;
-  std::string ssl_client_key;
-  bool curl_verbose = false;  // audisp-json
-  std::string curl_logfile;   // audisp-json
+  // http: http_max_inflight, bulk_format, curl_verbose, curl_logfile (url, credentials, tls and
+  // delivery: at start)
+  output::HttpSinkConfig http;
   std::string http_credentials_file;
+  output::TlsConfig tls;  // ssl_verify, curl_cainfo, ssl_client_cert, ssl_client_key (HTTPS, AMQPS)
 
-  // amqp
+  // amqp: amqp_exchange, amqp_routing_key, amqp_queue, amqp_declare, amqp_confirm_window (urls,
+  // tls and delivery: at start)
   std::string amqp_url;  // comma-separated amqp[s]:// URLs (a cluster)
-  std::string amqp_exchange;
-  std::string amqp_routing_key;
-  std::string amqp_queue;
-  AmqpDeclare amqp_declare = kDefaultAmqpDeclare;
-  std::uint64_t amqp_confirm_window = 0;
+  output::AmqpSinkConfig amqp;
 
-  // spool
-  std::string spool_dir;
-  std::uint64_t spool_max_bytes = 0;
-  output::SpoolFullAction spool_full_action = output::kDefaultSpoolFullAction;
-  output::SpoolFsync spool_fsync = output::kDefaultSpoolFsync;
-  std::string dead_letter_file;
+  // batch_*, retry_*, spool_*, dead_letter_file: the delivery engine's, for HTTP and AMQP
+  output::DeliveryConfig delivery;
 
   // Where each explicitly set key came from ("FILE:LINE" or "command line"); keys left at their
   // defaults are absent.
@@ -116,7 +107,17 @@ enum class OptionType { kString, kPath, kBool, kUnsigned, kBytes, kSigned, kChoi
 
 enum class OptionSection { kInput, kKernel, kDaemon, kOutput, kHttp, kAmqp, kSpool };
 
-// Where a kChoice option lives: its enum member, written and read through the enum's names
+// Where an option's value lives in Config: an accessor made by the table from the member's path
+// (which may reach into a component's struct, e.g. pipeline.encoder.tags), one kind per type.
+using TextMember = std::string& (*)(Config& config);
+using FlagMember = bool& (*)(Config& config);
+// Any integer or std::chrono::milliseconds member, read and written as an int64 (the table's
+// min and max keep the value within the member's type).
+struct NumberMember {
+  void (*set)(Config& config, std::int64_t value);
+  std::int64_t (*get)(const Config& config);
+};
+// A kChoice option: its enum member, written and read through the enum's names
 // (base/choice.h), so the text of a value is translated in this one place.
 struct ChoiceMember {
   bool (*set)(Config& config, std::string_view name);  // false: not one of the names
@@ -124,8 +125,7 @@ struct ChoiceMember {
   std::string_view choices;  // the enum's list "a|b|c"; equals OptionSpec::choices
 };
 
-using ConfigMember = std::variant<std::string Config::*, std::uint64_t Config::*,
-                                  std::int64_t Config::*, bool Config::*, ChoiceMember>;
+using ConfigMember = std::variant<TextMember, FlagMember, NumberMember, ChoiceMember>;
 
 struct OptionSpec {
   std::string_view name;

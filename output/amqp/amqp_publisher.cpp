@@ -159,22 +159,22 @@ Status AmqpPublisher::connect(const AmqpEndpoint& endpoint) {
       drop();
       return fail("amqp: cannot create a TLS socket");
     }
-    amqp_ssl_socket_set_verify_peer(socket, config_.ssl_verify ? 1 : 0);
-    amqp_ssl_socket_set_verify_hostname(socket, config_.ssl_verify ? 1 : 0);
-    if (!config_.ca_file.empty()) {
-      if (amqp_ssl_socket_set_cacert(socket, config_.ca_file.c_str()) != AMQP_STATUS_OK) {
+    amqp_ssl_socket_set_verify_peer(socket, config_.tls.verify ? 1 : 0);
+    amqp_ssl_socket_set_verify_hostname(socket, config_.tls.verify ? 1 : 0);
+    if (!config_.tls.ca_file.empty()) {
+      if (amqp_ssl_socket_set_cacert(socket, config_.tls.ca_file.c_str()) != AMQP_STATUS_OK) {
         drop();
-        return fail("amqp: cannot read the CA bundle " + config_.ca_file);
+        return fail("amqp: cannot read the CA bundle " + config_.tls.ca_file);
       }
     } else {
       SSL_CTX_set_default_verify_paths(static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket)));
     }
-    if (!config_.client_cert.empty() &&
-        amqp_ssl_socket_set_key(socket, config_.client_cert.c_str(), config_.client_key.c_str()) !=
-            AMQP_STATUS_OK) {
+    if (!config_.tls.client_cert.empty() &&
+        amqp_ssl_socket_set_key(socket, config_.tls.client_cert.c_str(),
+                                config_.tls.client_key.c_str()) != AMQP_STATUS_OK) {
       drop();
-      return fail("amqp: cannot read the client certificate " + config_.client_cert +
-                  " or its key " + config_.client_key);
+      return fail("amqp: cannot read the client certificate " + config_.tls.client_cert +
+                  " or its key " + config_.tls.client_key);
     }
   } else {
     socket = amqp_tcp_socket_new(state);
@@ -242,18 +242,20 @@ Status AmqpPublisher::open_channel() {
   };
   if (amqp_channel_open(state, channel_) == nullptr) return failed("channel.open");
   if (amqp_confirm_select(state, channel_) == nullptr) return failed("confirm.select");
-  const amqp_boolean_t passive = config_.passive ? 1 : 0;
+  const amqp_boolean_t passive = (config_.declare == AmqpDeclare::passive) ? 1 : 0;
   if (amqp_exchange_declare(state, channel_, bytes_of(config_.exchange),
                             amqp_cstring_bytes("direct"), passive, /*durable=*/1, /*auto_delete=*/0,
                             /*internal=*/0, amqp_empty_table) == nullptr) {
-    return failed(config_.passive ? "check of exchange (passive declare)" : "exchange.declare");
+    return failed((config_.declare == AmqpDeclare::passive) ? "check of exchange (passive declare)"
+                                                            : "exchange.declare");
   }
   if (!config_.queue.empty()) {
     if (amqp_queue_declare(state, channel_, bytes_of(config_.queue), passive, /*durable=*/1,
                            /*exclusive=*/0, /*auto_delete=*/0, amqp_empty_table) == nullptr) {
-      return failed(config_.passive ? "check of queue (passive declare)" : "queue.declare");
+      return failed((config_.declare == AmqpDeclare::passive) ? "check of queue (passive declare)"
+                                                              : "queue.declare");
     }
-    if (!config_.passive &&
+    if (!(config_.declare == AmqpDeclare::passive) &&
         amqp_queue_bind(state, channel_, bytes_of(config_.queue), bytes_of(config_.exchange),
                         bytes_of(config_.routing_key), amqp_empty_table) == nullptr) {
       return failed("queue.bind");

@@ -23,12 +23,15 @@
 // full (the broker applies flow control).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/choice.h"
 #include "base/result.h"
+#include "output/tls_config.h"
 
 namespace aurelay::output {
 
@@ -61,16 +64,22 @@ inline constexpr std::string_view kDefaultAmqpExchange = "eventtask";
 inline constexpr std::string_view kDefaultAmqpRoutingKey = "eventtask";
 inline constexpr std::string_view kDefaultAmqpQueue = "eventtask";
 
+// amqp_declare: create exchange, queue and binding, or only check that they exist.
+enum class AmqpDeclare : std::uint8_t { declare, passive };
+inline constexpr std::array kAmqpDeclareNames = {
+    ChoiceName<AmqpDeclare>{"declare", AmqpDeclare::declare},
+    ChoiceName<AmqpDeclare>{"passive", AmqpDeclare::passive},
+};
+inline constexpr std::string_view kAmqpDeclareChoices = "declare|passive";
+inline constexpr AmqpDeclare kDefaultAmqpDeclare = AmqpDeclare::declare;
+static_assert(choices_list_names(kAmqpDeclareChoices, kAmqpDeclareNames));
+
 struct AmqpPublisherConfig {
   std::string exchange{kDefaultAmqpExchange};
   std::string routing_key{kDefaultAmqpRoutingKey};
   std::string queue{kDefaultAmqpQueue};  // empty = declare or check no queue
-  bool passive = false;                  // only check that exchange and queue exist
-  // TLS (amqps): the same keys as the HTTPS output.
-  bool ssl_verify = true;
-  std::string ca_file;  // empty = the system's trust store
-  std::string client_cert;
-  std::string client_key;
+  AmqpDeclare declare = kDefaultAmqpDeclare;
+  TlsConfig tls;                   // amqps: the same keys as the HTTPS output
   int connect_timeout_ms = 10000;  // TCP/TLS handshake, login and each setup step
   int heartbeat_seconds = 30;      // 0 = none
 };

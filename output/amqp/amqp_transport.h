@@ -37,14 +37,8 @@ struct AmqpSinkConfig {
   // Published messages without any confirm for this long: the connection is given up on and
   // the documents go to the spool (a broker that stalls is an outage).
   std::int64_t confirm_timeout_ms = 30000;
-  std::uint64_t retry_base_ms = kDefaultRetryBaseMs;
-  std::uint64_t retry_max_ms = kDefaultRetryMaxMs;
-  std::string spool_dir;  // empty = no spool (memory only; leftovers are dropped and counted)
-  std::uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
-  std::uint64_t spool_segment_bytes = 16ull << 20;
-  SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
-  SpoolFsync spool_fsync = kDefaultSpoolFsync;
-  std::size_t memory_max_documents = 50000;  // queued in memory before batches go to the spool
+  // Batching, retry, spool (empty spool_dir = memory only: leftovers are dropped and counted).
+  DeliveryConfig delivery;
 };
 
 class AmqpTransport final : public Transport {

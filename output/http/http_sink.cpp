@@ -7,12 +7,9 @@ namespace aurelay::output {
 namespace {
 
 DeliveryConfig delivery_config(const HttpSinkConfig& http) {
-  DeliveryConfig config = delivery_config_of("http sink", http);
-  config.batch_max_events = http.batch_max_events;
-  config.batch_max_bytes = http.batch_max_bytes;
-  config.batch_flush_ms = http.batch_flush_ms;
+  DeliveryConfig config = http.delivery;
+  config.name = "http sink";
   config.one_document_per_send = http.bulk_format == BulkFormat::single;
-  config.dead_letter_file = http.dead_letter_file;
   return config;
 }
 

@@ -145,14 +145,14 @@ void HttpTransport::configure_easy(Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, config_.request_timeout_ms);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, config_.connect_timeout_ms);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, config_.ssl_verify ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, config_.ssl_verify ? 2L : 0L);
-  if (!config_.curl_cainfo.empty())
-    curl_easy_setopt(easy, CURLOPT_CAINFO, config_.curl_cainfo.c_str());
-  if (!config_.client_cert.empty())
-    curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.client_cert.c_str());
-  if (!config_.client_key.empty())
-    curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.client_key.c_str());
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, config_.tls.verify ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, config_.tls.verify ? 2L : 0L);
+  if (!config_.tls.ca_file.empty())
+    curl_easy_setopt(easy, CURLOPT_CAINFO, config_.tls.ca_file.c_str());
+  if (!config_.tls.client_cert.empty())
+    curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.tls.client_cert.c_str());
+  if (!config_.tls.client_key.empty())
+    curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.tls.client_key.c_str());
   if (!config_.credentials.empty()) {
     curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(easy, CURLOPT_USERPWD, config_.credentials.c_str());

@@ -17,6 +17,7 @@
 #include "output/delivery_engine.h"
 #include "output/http/bulk_format.h"
 #include "output/spool.h"
+#include "output/tls_config.h"
 
 namespace aurelay::output {
 
@@ -31,35 +32,16 @@ struct HttpSinkConfig {
   // "user:password" for HTTP basic authentication (http_credentials_file); empty: the URL's own
   // user information, if any. Never logged: logs show redact_url_credentials(url).
   std::string credentials;
-  unsigned http_max_inflight = kDefaultHttpMaxInflight;   // concurrent POSTs (keep-alive conns)
-  std::size_t batch_max_events = kDefaultBatchMaxEvents;  // documents per POST (single: always 1)
-  std::size_t batch_max_bytes = kDefaultBatchMaxBytes;    // body bytes per POST (bigger doc: alone)
-  // Longest a partly filled batch waits for more while every connection is busy (with one free
-  // it leaves at once, see above).
-  int batch_flush_ms = kDefaultBatchFlushMs;
+  unsigned http_max_inflight = kDefaultHttpMaxInflight;  // concurrent POSTs (keep-alive conns)
   BulkFormat bulk_format = kDefaultBulkFormat;
-  std::uint64_t retry_base_ms = kDefaultRetryBaseMs;  // full-jitter exponential backoff base...
-  std::uint64_t retry_max_ms = kDefaultRetryMaxMs;    // ...and ceiling
-  long request_timeout_ms = 30000;                    // whole request (connect + send + answer)
+  long request_timeout_ms = 30000;  // whole request (connect + send + answer)
   long connect_timeout_ms = 10000;
-  // TLS (audisp-json's keys): verify peer and host by default.
-  bool ssl_verify = true;
-  std::string curl_cainfo;    // CA bundle file (PEM); empty = system default
-  std::string client_cert;    // client certificate (PEM), empty = none
-  std::string client_key;     // its private key (PEM)
   bool curl_verbose = false;  // libcurl's verbose trace...
   std::string curl_logfile;   // ...to this file (appended), stderr when empty
-  // Spool: empty spool_dir = no spool (memory only; overflow and shutdown leftovers are dropped
-  // and counted).
-  std::string spool_dir;
-  std::uint64_t spool_max_bytes = kDefaultSpoolMaxBytes;
-  std::uint64_t spool_segment_bytes = 16ull << 20;  // rotate segments after 16 MiB
-  SpoolFullAction spool_full_action = kDefaultSpoolFullAction;
-  SpoolFsync spool_fsync = kDefaultSpoolFsync;
-  // Documents kept in memory (open + sealed + waiting to retry) before new batches go to the
-  // spool (or, without a spool, are dropped).
-  std::size_t memory_max_documents = 50000;
-  std::string dead_letter_file;  // empty = rejected documents are only counted
+  TlsConfig tls;              // audisp-json's keys: verify peer and host by default
+  // Batching (documents and body bytes per POST; single: always 1), retry, spool (empty spool_dir
+  // = memory only: overflow and shutdown leftovers are dropped and counted), dead letter.
+  DeliveryConfig delivery;
 };
 
 class HttpTransport final : public Transport {

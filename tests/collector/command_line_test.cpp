@@ -74,10 +74,10 @@ TEST(CommandLine, OptionsOverrideDefaultsInBothSpellings) {
   ASSERT_EQ(run->action, CommandLineAction::kRun);
   EXPECT_EQ(run->config.input, "stdin");
   EXPECT_EQ(run->config.output, "/tmp/out.json");
-  EXPECT_EQ(run->config.queue_full_action, QueueFullAction::drop);
-  EXPECT_TRUE(run->config.curl_verbose);
-  EXPECT_FALSE(run->config.ssl_verify);
-  EXPECT_EQ(run->config.receive_buffer_bytes, 1024u * 1024);
+  EXPECT_EQ(run->config.pipeline.queue_full_action, QueueFullAction::drop);
+  EXPECT_TRUE(run->config.http.curl_verbose);
+  EXPECT_FALSE(run->config.tls.verify);
+  EXPECT_EQ(run->config.data_socket.receive_buffer_bytes, 1024u * 1024);
   EXPECT_EQ(run->config.origin.at("input"), "command line");
 }
 
@@ -107,7 +107,7 @@ TEST_F(ConfigFileFixture, CommandLineOverridesFileOverridesDefaults) {
   EXPECT_EQ(result->config.input, "stdin");              // file
   EXPECT_EQ(result->config.output, "stdout");            // command line, even before --config
   EXPECT_EQ(result->config.log_level, LogLevel::debug);  // file
-  EXPECT_EQ(result->config.queue_full_action, QueueFullAction::block);  // default
+  EXPECT_EQ(result->config.pipeline.queue_full_action, QueueFullAction::block);  // default
   EXPECT_EQ(result->config.config_file, file);
 }
 

@@ -107,13 +107,13 @@ TEST(ConfigDefaults, AreTheDocumentedOnes) {
   const Config config;
   EXPECT_EQ(config.input, "netlink");
   EXPECT_EQ(config.output, "stdout");
-  EXPECT_EQ(config.queue_full_action, QueueFullAction::block);
+  EXPECT_EQ(config.pipeline.queue_full_action, QueueFullAction::block);
   EXPECT_EQ(config.state_file, "/run/aurelay/aurelay.state");
   EXPECT_EQ(config.rules_file, "/etc/aurelay/audit.rules");
   EXPECT_EQ(config.rules_errors, RulesErrors::follow_file);
-  EXPECT_EQ(config.receive_buffer_bytes, 32u * 1024 * 1024);
-  EXPECT_TRUE(config.ssl_verify);
-  EXPECT_FALSE(config.curl_verbose);
+  EXPECT_EQ(config.data_socket.receive_buffer_bytes, 32u * 1024 * 1024);
+  EXPECT_TRUE(config.tls.verify);
+  EXPECT_FALSE(config.http.curl_verbose);
   EXPECT_EQ(config.backlog_wait_time, -1);
   EXPECT_EQ(config.user, "");
   EXPECT_EQ(config.effective_output(), "stdout");
@@ -137,12 +137,12 @@ TEST(ConfigParse, ReadsKeyValueLinesCommentsAndBlankLines) {
   ASSERT_TRUE(result.ok()) << result.error();
   EXPECT_EQ(config.input, "multicast");
   EXPECT_EQ(config.output, "/var/log/aurelay.json");
-  EXPECT_EQ(config.receive_buffer_bytes, 8u * 1024 * 1024);
-  EXPECT_FALSE(config.ssl_verify);
-  EXPECT_EQ(config.queue_full_action, QueueFullAction::drop);
+  EXPECT_EQ(config.data_socket.receive_buffer_bytes, 8u * 1024 * 1024);
+  EXPECT_FALSE(config.tls.verify);
+  EXPECT_EQ(config.pipeline.queue_full_action, QueueFullAction::drop);
   EXPECT_EQ(config.backlog_wait_time, 0);
-  EXPECT_EQ(config.prepend_msg, "  audit: ");
-  EXPECT_EQ(config.ring_capacity, 4096u);
+  EXPECT_EQ(config.file.prepend_msg, "  audit: ");
+  EXPECT_EQ(config.pipeline.record_batches, 4096u);
   EXPECT_EQ(config.origin.at("input"), "/etc/x.conf:3");
   EXPECT_EQ(config.origin.at("ring_capacity"), "/etc/x.conf:11");
   EXPECT_FALSE(config.is_set("user"));
@@ -241,12 +241,12 @@ TEST(ConfigBulkFormat, EveryListedValueMapsToItsOwnFormat) {
     ++listed;
     Config config;
     ASSERT_TRUE(parse_config_text("bulk_format = " + value + "\n", "/c", config).ok()) << value;
-    EXPECT_EQ(output::bulk_format_name(config.bulk_format), value);
-    formats.insert(config.bulk_format);
+    EXPECT_EQ(output::bulk_format_name(config.http.bulk_format), value);
+    formats.insert(config.http.bulk_format);
   }
   EXPECT_EQ(listed, 3);
   EXPECT_EQ(formats.size(), 3u);
-  EXPECT_EQ(Config().bulk_format, output::BulkFormat::array);
+  EXPECT_EQ(Config().http.bulk_format, output::BulkFormat::array);
   EXPECT_EQ(spec->default_value, "array");
 }
 
@@ -320,8 +320,8 @@ TEST(ConfigFile, AnAudispJsonConfigLoads) {
   Status result = load_config_file(file.string(), config);
   ASSERT_TRUE(result.ok()) << result.error();
   EXPECT_EQ(config.effective_output(), "https://127.0.0.1:8443/events");
-  EXPECT_EQ(config.curl_cainfo, "/etc/ssl/certs/ca-certificates.crt");
-  EXPECT_EQ(config.curl_logfile, "/tmp/audisp-json-curl.log");
+  EXPECT_EQ(config.tls.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_EQ(config.http.curl_logfile, "/tmp/audisp-json-curl.log");
   EXPECT_EQ(config.config_file, file.string());
   EXPECT_TRUE(validate_config(config).ok());
 }

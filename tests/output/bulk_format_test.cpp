@@ -133,7 +133,7 @@ Shipped ship_one_then_three(BulkFormat format, const std::string& path) {
   HttpSinkConfig config;
   config.url = server.url(path);
   config.bulk_format = format;
-  config.batch_flush_ms = 50;
+  config.delivery.batch_flush_ms = 50;
   HttpSink sink(config);
   Status opened = sink.open();
   EXPECT_TRUE(opened.ok()) << opened.error();
@@ -206,9 +206,9 @@ TEST(BulkFormatBodies, SingleSplitsBatchesSpooledByAnotherFormat) {
                           {"--requests", (dir.path() / "requests.ndjson").string()});
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config;
-  config.spool_dir = (dir.path() / "spool").string();
-  config.retry_base_ms = 20;
-  config.retry_max_ms = 100;
+  config.delivery.spool_dir = (dir.path() / "spool").string();
+  config.delivery.retry_base_ms = 20;
+  config.delivery.retry_max_ms = 100;
   config.connect_timeout_ms = 500;
   {
     config.url = server.url("/_bulk");

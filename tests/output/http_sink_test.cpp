@@ -21,10 +21,10 @@ using aurelay::testing::TempDir;
 HttpSinkConfig base_config(const MozdefTestServer& server, const std::string& path = "/_bulk") {
   HttpSinkConfig config;
   config.url = server.url(path);
-  config.batch_max_events = 100;
-  config.batch_flush_ms = 50;
-  config.retry_base_ms = 20;
-  config.retry_max_ms = 200;
+  config.delivery.batch_max_events = 100;
+  config.delivery.batch_flush_ms = 50;
+  config.delivery.retry_base_ms = 20;
+  config.delivery.retry_max_ms = 200;
   config.request_timeout_ms = 3000;
   config.connect_timeout_ms = 1000;
   return config;
@@ -125,8 +125,8 @@ void run_outage(int outage_ms, int total) {
   MozdefTestServer server(dir.path() / "received.ndjson");
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
-  config.spool_dir = (dir.path() / "spool").string();
-  config.spool_segment_bytes = 64 << 10;
+  config.delivery.spool_dir = (dir.path() / "spool").string();
+  config.delivery.spool_segment_bytes = 64 << 10;
   ManualClock clock;
   HttpSink sink(config, clock);
   Status opened = sink.open();
@@ -168,7 +168,7 @@ void run_outage(int outage_ms, int total) {
   auto ids = server.received_ids();
   EXPECT_EQ(count_present(ids, "out-", total), total);
   EXPECT_EQ(count_present(ids, "late-", 200), 200);
-  EXPECT_TRUE(std::filesystem::is_empty(config.spool_dir));
+  EXPECT_TRUE(std::filesystem::is_empty(config.delivery.spool_dir));
 }
 
 TEST(HttpSink, ServerRefusingForAWhileLosesNothing) { run_outage(3000, 10000); }
@@ -228,7 +228,7 @@ TEST(HttpSink, RejectedDocumentsGoToTheDeadLetterFileAndTheRestIsDelivered) {
   MozdefTestServer server(dir.path() / "received.ndjson", {"--reject-marker", "POISON"});
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
-  config.dead_letter_file = (dir.path() / "dead.ndjson").string();
+  config.delivery.dead_letter_file = (dir.path() / "dead.ndjson").string();
   HttpSink sink(config);
   ASSERT_TRUE(sink.open().ok());
   ASSERT_EQ(sink.write(make_batch("ok-", 0, 57)), SinkStatus::ok);
@@ -245,7 +245,7 @@ TEST(HttpSink, RejectedDocumentsGoToTheDeadLetterFileAndTheRestIsDelivered) {
   EXPECT_NE(sink.last_error().find("400"), std::string::npos);
   expect_each_once(server.received_ids(), "ok-", 200);
   EXPECT_EQ(count_present(server.received_ids(), "bad-", 2), 0);
-  std::string dead = aurelay::testing::read_file(config.dead_letter_file);
+  std::string dead = aurelay::testing::read_file(config.delivery.dead_letter_file);
   EXPECT_NE(dead.find("\"id\":\"bad-0\""), std::string::npos);
   EXPECT_NE(dead.find("\"id\":\"bad-1\""), std::string::npos);
   EXPECT_EQ(std::count(dead.begin(), dead.end(), '\n'), 2);
@@ -273,10 +273,10 @@ TEST(HttpSink, ANewSinkSendsTheSpoolLeftByThePreviousOneFirst) {
   MozdefTestServer server(dir.path() / "received.ndjson");
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
-  config.spool_dir = (dir.path() / "spool").string();
+  config.delivery.spool_dir = (dir.path() / "spool").string();
   config.http_max_inflight = 1;
   fill_spool(config, server, "old-", 2000);
-  ASSERT_FALSE(std::filesystem::is_empty(config.spool_dir));
+  ASSERT_FALSE(std::filesystem::is_empty(config.delivery.spool_dir));
 
   HttpSink sink(config);
   ASSERT_TRUE(sink.open().ok());
@@ -292,7 +292,7 @@ TEST(HttpSink, ANewSinkSendsTheSpoolLeftByThePreviousOneFirst) {
   std::string first_line;
   std::getline(received, first_line);
   EXPECT_NE(first_line.find("\"id\":\"old-0\""), std::string::npos) << first_line;
-  EXPECT_TRUE(std::filesystem::is_empty(config.spool_dir));
+  EXPECT_TRUE(std::filesystem::is_empty(config.delivery.spool_dir));
 }
 
 TEST(HttpSink, ACorruptSpoolTailIsCountedAndTheRestDelivered) {
@@ -300,10 +300,10 @@ TEST(HttpSink, ACorruptSpoolTailIsCountedAndTheRestDelivered) {
   MozdefTestServer server(dir.path() / "received.ndjson");
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
-  config.spool_dir = (dir.path() / "spool").string();
+  config.delivery.spool_dir = (dir.path() / "spool").string();
   fill_spool(config, server, "c-", 1000);
   std::vector<std::filesystem::path> segments;
-  for (const auto& entry : std::filesystem::directory_iterator(config.spool_dir)) {
+  for (const auto& entry : std::filesystem::directory_iterator(config.delivery.spool_dir)) {
     segments.push_back(entry.path());
   }
   std::sort(segments.begin(), segments.end());
@@ -319,7 +319,7 @@ TEST(HttpSink, ACorruptSpoolTailIsCountedAndTheRestDelivered) {
   // Exactly the last record (one batch of 100) is lost.
   EXPECT_EQ(value_of(sink.stats().documents_delivered), 900u);
   EXPECT_EQ(count_present(server.received_ids(), "c-", 1000), 900);
-  EXPECT_TRUE(std::filesystem::is_empty(config.spool_dir));
+  EXPECT_TRUE(std::filesystem::is_empty(config.delivery.spool_dir));
 }
 
 class HttpSinkSpoolFull : public ::testing::TestWithParam<SpoolFullAction> {};
@@ -329,10 +329,10 @@ TEST_P(HttpSinkSpoolFull, DropsAreCountedAndTheRestIsDelivered) {
   MozdefTestServer server(dir.path() / "received.ndjson");
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
-  config.spool_dir = (dir.path() / "spool").string();
-  config.spool_max_bytes = 200 << 10;
-  config.spool_segment_bytes = 32 << 10;
-  config.spool_full_action = GetParam();
+  config.delivery.spool_dir = (dir.path() / "spool").string();
+  config.delivery.spool_max_bytes = 200 << 10;
+  config.delivery.spool_segment_bytes = 32 << 10;
+  config.delivery.spool_full_action = GetParam();
   const int total = 5000;  // ~700 KiB of documents
   ASSERT_EQ(server.command("refuse"), "ok");
   ManualClock clock;
@@ -344,7 +344,7 @@ TEST_P(HttpSinkSpoolFull, DropsAreCountedAndTheRestIsDelivered) {
     sink.poll(5);
   }
   EXPECT_GT(value_of(sink.stats().documents_dropped_spool_full), 0u);
-  EXPECT_LE(value_of(sink.stats().spool_bytes), config.spool_max_bytes);
+  EXPECT_LE(value_of(sink.stats().spool_bytes), config.delivery.spool_max_bytes);
   ASSERT_EQ(server.command("accept"), "ok");
   ASSERT_TRUE(sink.flush(15000)) << sink.last_error();
   const OutputStats& counters = sink.stats();
@@ -377,7 +377,7 @@ TEST(HttpSink, ALoneDocumentIsSentWithoutWaitingForTheBatchDeadline) {
   MozdefTestServer server(dir.path() / "received.ndjson");
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
-  config.batch_flush_ms = 1000;
+  config.delivery.batch_flush_ms = 1000;
   ManualClock clock;
   HttpSink sink(config, clock);
   ASSERT_TRUE(sink.open().ok());
@@ -407,8 +407,8 @@ TEST(HttpSink, UnderLoadBatchesFillWhileAPostIsInFlight) {
   ASSERT_GT(server.port(), 0);
   HttpSinkConfig config = base_config(server);
   config.http_max_inflight = 1;
-  config.batch_max_events = 100;
-  config.batch_flush_ms = 60000;
+  config.delivery.batch_max_events = 100;
+  config.delivery.batch_flush_ms = 60000;
   ManualClock clock;
   HttpSink sink(config, clock);
   ASSERT_TRUE(sink.open().ok());

@@ -51,10 +51,10 @@ class HttpSinkTls : public ::testing::Test {
   HttpSinkConfig config(const std::string& ca) {
     HttpSinkConfig config;
     config.url = server_->url("/_bulk", /*tls=*/true);
-    config.curl_cainfo = (dir_.path() / ca).string();
-    config.batch_flush_ms = 20;
-    config.retry_base_ms = 20;
-    config.retry_max_ms = 200;
+    config.tls.ca_file = (dir_.path() / ca).string();
+    config.delivery.batch_flush_ms = 20;
+    config.delivery.retry_base_ms = 20;
+    config.delivery.retry_max_ms = 200;
     return config;
   }
 
@@ -76,7 +76,7 @@ TEST_F(HttpSinkTls, VerifiesAServerSignedByTheConfiguredCa) {
 
 TEST_F(HttpSinkTls, AnotherCaFailsWithAClearErrorAndSpools) {
   HttpSinkConfig wrong = config("other_ca.pem");
-  wrong.spool_dir = (dir_.path() / "spool").string();
+  wrong.delivery.spool_dir = (dir_.path() / "spool").string();
   {
     ManualClock clock;  // the backoff and the flush deadline in virtual time
     HttpSink sink(wrong, clock);
@@ -93,7 +93,7 @@ TEST_F(HttpSinkTls, AnotherCaFailsWithAClearErrorAndSpools) {
   EXPECT_TRUE(server_->received_ids().empty());
   // With the right CA, the spooled documents go out.
   HttpSinkConfig right = config("ca.pem");
-  right.spool_dir = wrong.spool_dir;
+  right.delivery.spool_dir = wrong.delivery.spool_dir;
   HttpSink sink(right);
   ASSERT_TRUE(sink.open().ok());
   ASSERT_TRUE(sink.flush(10000)) << sink.last_error();
@@ -103,7 +103,7 @@ TEST_F(HttpSinkTls, AnotherCaFailsWithAClearErrorAndSpools) {
 
 TEST_F(HttpSinkTls, VerificationOffAcceptsAnyCertificate) {
   HttpSinkConfig config = this->config("other_ca.pem");
-  config.ssl_verify = false;
+  config.tls.verify = false;
   HttpSink sink(config);
   ASSERT_TRUE(sink.open().ok());
   ASSERT_EQ(sink.write(make_batch("nv-", 0, 10)), SinkStatus::ok);
