@@ -30,6 +30,11 @@ namespace aurelay::collector {
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/aurelay/aurelay.conf";
 
+// Size suffixes of kBytes options (K, M, G: binary multiples).
+inline constexpr std::int64_t kKiB = 1024;
+inline constexpr std::int64_t kMiB = 1024 * kKiB;
+inline constexpr std::int64_t kGiB = 1024 * kMiB;
+
 // Every value aurelay can be configured with. A default-constructed Config holds the table's
 // defaults. Integers that say "-1 = keep" leave the kernel setting as found.
 struct Config {
@@ -166,6 +171,9 @@ Status parse_config_text(std::string_view text, const std::string& path, Config&
 // Checks that hold across options (retry_base_ms <= retry_max_ms, ring_capacity a power of two,
 // input/output forms …). Run after all sources are merged.
 Status validate_config(const Config& config);
+
+// The range a numeric option accepts, "[min, max]" (messages and generated documents).
+std::string range_text(const OptionSpec& spec);
 
 // The current value of an option as config-file text.
 std::string format_option_value(const Config& config, const OptionSpec& spec);
