@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <string_view>
@@ -30,14 +32,30 @@ bool looks_like_bool(std::string_view text) {
   return false;
 }
 
-}  // namespace
+// The flags that choose what the program does instead of running (they take no value).
+struct ActionFlag {
+  std::string_view name;   // as written after "--"
+  std::string_view alias;  // the '_' spelling, or empty
+  CommandLineAction action;
+};
+constexpr std::array kActionFlags = {
+    ActionFlag{"help", "", CommandLineAction::kHelp},
+    ActionFlag{"version", "", CommandLineAction::kVersion},
+    ActionFlag{"check-config", "check_config", CommandLineAction::kCheckConfig},
+    ActionFlag{"dump-config", "dump_config", CommandLineAction::kDumpConfig},
+    ActionFlag{"dump-man", "dump_man", CommandLineAction::kDumpMan},
+};
 
-Result<CommandLine> parse_command_line(int argc, char** argv) {
+// What the arguments say, before any file is read.
+struct Arguments {
   CommandLineAction action = CommandLineAction::kRun;
-  std::string config_path(kDefaultConfigPath);
+  std::string config_path{kDefaultConfigPath};
   bool config_path_given = false;
-  std::vector<std::pair<const OptionSpec*, std::string>> overrides;
+  std::vector<std::pair<const OptionSpec*, std::string>> overrides;  // in command-line order
+};
 
+Result<Arguments> scan_arguments(int argc, char** argv) {
+  Arguments scanned;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (!arg.starts_with("--") || arg.size() == 2) {
@@ -52,31 +70,12 @@ Result<CommandLine> parse_command_line(int argc, char** argv) {
       value = std::string(arg.substr(equals + 1));
       has_inline_value = true;
     }
-    auto flag = [&](CommandLineAction flag_action) -> bool {
-      if (has_inline_value) return false;
-      action = flag_action;
-      return true;
-    };
-    if (name == "help") {
-      if (!flag(CommandLineAction::kHelp)) return usage_error("--help takes no value");
-      continue;
-    }
-    if (name == "version") {
-      if (!flag(CommandLineAction::kVersion)) return usage_error("--version takes no value");
-      continue;
-    }
-    if (name == "check-config" || name == "check_config") {
-      if (!flag(CommandLineAction::kCheckConfig)) {
-        return usage_error("--check-config takes no value");
-      }
-      continue;
-    }
-    if (name == "dump-config" || name == "dump_config") {
-      if (!flag(CommandLineAction::kDumpConfig)) return usage_error("--dump-config takes no value");
-      continue;
-    }
-    if (name == "dump-man" || name == "dump_man") {
-      if (!flag(CommandLineAction::kDumpMan)) return usage_error("--dump-man takes no value");
+    const auto flag = std::find_if(kActionFlags.begin(), kActionFlags.end(), [&](const auto& f) {
+      return name == f.name || (!f.alias.empty() && name == f.alias);
+    });
+    if (flag != kActionFlags.end()) {
+      if (has_inline_value) return usage_error("--" + std::string(flag->name) + " takes no value");
+      scanned.action = flag->action;
       continue;
     }
     const bool is_config = name == "config";
@@ -96,12 +95,21 @@ Result<CommandLine> parse_command_line(int argc, char** argv) {
       }
     }
     if (is_config) {
-      config_path = value;
-      config_path_given = true;
+      scanned.config_path = value;
+      scanned.config_path_given = true;
     } else {
-      overrides.emplace_back(spec, std::move(value));
+      scanned.overrides.emplace_back(spec, std::move(value));
     }
   }
+  return scanned;
+}
+
+}  // namespace
+
+Result<CommandLine> parse_command_line(int argc, char** argv) {
+  Result<Arguments> scanned = scan_arguments(argc, argv);
+  if (!scanned) return scanned.failure();
+  const auto& [action, config_path, config_path_given, overrides] = *scanned;
 
   CommandLine result;
   result.action = action;
