@@ -34,6 +34,7 @@
 #include "output/http/bulk_format.h"
 #include "output/http/http_sink.h"
 #include "output/url_credentials.h"
+#include "rules/rules_dir.h"
 #include "rules/rules_loader.h"
 
 namespace aurelay::collector {
@@ -194,6 +195,11 @@ Status apply_configured_kernel_settings(const Config& config, netlink::KernelSet
   return {};
 }
 
+// Where the rules come from, for messages: "rules_dir DIR" or the rules file.
+std::string rules_source(const Config& config) {
+  return config.rules_dir.empty() ? config.rules_file : "rules_dir " + config.rules_dir;
+}
+
 // Names each kernel setting set explicitly in the config (file or command line) that the rules
 // file changed: the file wins, and the operator who set both learns which one is in force.
 void warn_where_rules_file_won(const Config& config, netlink::AuditControl& control) {
@@ -202,7 +208,7 @@ void warn_where_rules_file_won(const Config& config, netlink::AuditControl& cont
   auto check = [&](std::string_view key, std::int64_t configured, std::uint32_t now) {
     if (!config.is_set(key) || configured < 0 || static_cast<std::int64_t>(now) == configured)
       return;
-    spdlog::warn("{} sets {} {} over the configured {}: the rules file wins", config.rules_file,
+    spdlog::warn("{} sets {} {} over the configured {}: the rules file wins", rules_source(config),
                  key, now, configured);
   };
   check("backlog_limit", config.backlog_limit, status->backlog_limit);
@@ -267,11 +273,21 @@ class LoadedRules {
 
   // Fails when the load failed (the partial load is undone).
   Status load(const Config& config, RulesStats& stats) {
+    const std::string source = rules_source(config);
     if (Status taken = rule_set_.snapshot(); !taken)
-      return fail("before loading " + config.rules_file + ": " + taken.error());
+      return fail("before loading " + source + ": " + taken.error());
     if (Status taken = settings_.snapshot(); !taken)
-      return fail("before loading " + config.rules_file + ": audit status: " + taken.error());
-    rules::RulesLoadResult result = rules::load_rules_file(config.rules_file, config.auditctl);
+      return fail("before loading " + source + ": audit status: " + taken.error());
+    rules::RulesLoadResult result;
+    if (!config.rules_dir.empty()) {
+      Result<rules::MergedRules> merged = rules::merge_rules_dir(config.rules_dir);
+      if (!merged) return merged.failure();
+      spdlog::info("rules_dir {}: {} file(s) merged as augenrules does", config.rules_dir,
+                   merged->files.size());
+      result = rules::load_merged_rules(*merged, config.auditctl);
+    } else {
+      result = rules::load_rules_file(config.rules_file, config.auditctl);
+    }
     if (result.auditctl_missing && config.rules_missing_auditctl == RulesMissingAuditctl::skip) {
       spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",
                    config.auditctl);
@@ -281,7 +297,7 @@ class LoadedRules {
     set(stats.rules_failed_lines, static_cast<std::int64_t>(result.line_errors.size()));
     if (!result.ok) {
       for (const rules::RuleLineError& line : result.line_errors)
-        spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
+        spdlog::error("{}", rules::describe_line_error(line));
       std::string error = result.error;
       if (result.stopped_at_line != 0)
         error +=
@@ -293,24 +309,24 @@ class LoadedRules {
       const bool fatal = config.rules_errors == RulesErrors::fatal;
       for (const rules::RuleLineError& line : result.line_errors) {
         if (fatal)
-          spdlog::error("{}", rules::describe_line_error(config.rules_file, line));
+          spdlog::error("{}", rules::describe_line_error(line));
         else
           spdlog::warn("{} (rule not loaded; the -i or -c on line {} of the file says to go on)",
-                       rules::describe_line_error(config.rules_file, line), result.continue_line);
+                       rules::describe_line_error(line), result.continue_line);
       }
       if (fatal) {
         (void)unload();  // logged there
-        return fail(std::to_string(result.line_errors.size()) + " line(s) of " + config.rules_file +
+        return fail(std::to_string(result.line_errors.size()) + " line(s) of " + source +
                     " failed to load (first: line " + std::to_string(result.line_errors[0].line) +
                     ") and rules_errors = fatal");
       }
     }
     if (Result<std::vector<std::string>> added = rule_set_.added(); added) {
       set(stats.rules_loaded, static_cast<std::int64_t>(added->size()));
-      spdlog::info("loaded {} audit rules from {} ({} lines failed)", added->size(),
-                   config.rules_file, result.line_errors.size());
+      spdlog::info("loaded {} audit rules from {} ({} lines failed)", added->size(), source,
+                   result.line_errors.size());
     } else {
-      spdlog::warn("loaded the audit rules from {}, but cannot count them: {}", config.rules_file,
+      spdlog::warn("loaded the audit rules from {}, but cannot count them: {}", source,
                    added.error());
     }
     return {};
@@ -598,9 +614,11 @@ void close_input(DaemonContext& daemon) {
 // operator wrote them there); both are put back at exit.
 Status load_rules(DaemonContext& daemon) {
   const Config& config = daemon.config;
-  if (config.input != "netlink" || config.rules_file.empty()) return {};
+  if (config.input != "netlink" || (config.rules_file.empty() && config.rules_dir.empty()))
+    return {};
   // A missing rules file at the default path is a host without rules yet, not an error.
-  if (!config.is_set("rules_file") && access(config.rules_file.c_str(), F_OK) != 0) {
+  if (config.rules_dir.empty() && !config.is_set("rules_file") &&
+      access(config.rules_file.c_str(), F_OK) != 0) {
     spdlog::warn("no rules file at {}: collecting with the rules already loaded",
                  config.rules_file);
     return {};

@@ -43,8 +43,8 @@ constexpr std::string_view kErrorInLine = "There was an error in line ";
 
 }  // namespace
 
-std::string describe_line_error(const std::string& rules_file, const RuleLineError& failure) {
-  return rules_file + ":" + std::to_string(failure.line) + ": " + failure.message;
+std::string describe_line_error(const RuleLineError& failure) {
+  return failure.where + ": " + failure.message;
 }
 
 int continue_on_error_line(const std::string& rules_file) {
@@ -105,8 +105,13 @@ ProgramResult run_program(const std::vector<std::string>& argv) {
   return result;
 }
 
-RulesLoadResult load_rules_file(const std::string& rules_file, const std::string& auditctl_path) {
+RulesLoadResult load_rules_file(const std::string& rules_file, const std::string& auditctl_path,
+                                const RulesFileNames& names) {
   RulesLoadResult result;
+  const std::string name = names.name.empty() ? rules_file : names.name;
+  auto where = [&](int line) {
+    return names.origin_of ? names.origin_of(line) : name + ":" + std::to_string(line);
+  };
   if (::access(auditctl_path.c_str(), X_OK) != 0) {
     result.auditctl_missing = true;
     result.error = "cannot run " + auditctl_path + " (" + std::strerror(errno) +
@@ -115,7 +120,7 @@ RulesLoadResult load_rules_file(const std::string& rules_file, const std::string
     return result;
   }
   if (::access(rules_file.c_str(), R_OK) != 0) {
-    result.error = "cannot read rules file " + rules_file + ": " + std::strerror(errno);
+    result.error = "cannot read rules file " + name + ": " + std::strerror(errno);
     return result;
   }
   const ProgramResult run = run_program({auditctl_path, "-R", rules_file});
@@ -140,7 +145,8 @@ RulesLoadResult load_rules_file(const std::string& rules_file, const std::string
     std::string_view rest = std::string_view(line).substr(at + kErrorInLine.size());
     int number = 0;
     std::from_chars(rest.data(), rest.data() + rest.size(), number);
-    result.line_errors.push_back({number, pending.empty() ? std::string("rejected") : pending});
+    result.line_errors.push_back(
+        {number, where(number), pending.empty() ? std::string("rejected") : pending});
     pending.clear();
   }
 
@@ -159,10 +165,10 @@ RulesLoadResult load_rules_file(const std::string& rules_file, const std::string
     if (result.stopped_at_line != 0) {
       for (const auto& failure : result.line_errors) {
         if (!result.error.empty()) result.error += "; ";
-        result.error += describe_line_error(rules_file, failure);
+        result.error += describe_line_error(failure);
       }
     } else {
-      result.error = auditctl_path + " -R " + rules_file + " failed (exit status " +
+      result.error = auditctl_path + " -R " + name + " failed (exit status " +
                      std::to_string(run.exit_status) + ")" +
                      (pending.empty() ? std::string() : ": " + pending);
     }

@@ -5,6 +5,7 @@
 // after it dropped root.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,8 @@
 namespace aurelay::rules {
 
 struct RuleLineError {
-  int line = 0;         // 1-based line of the rules file
+  int line = 0;         // 1-based line of the file auditctl read
+  std::string where;    // "FILE:LINE" of the rule as the operator wrote it
   std::string message;  // auditctl's explanation, e.g. "Syscall name unknown: nosuchcall"
 };
 
@@ -33,7 +35,14 @@ struct [[nodiscard]] RulesLoadResult {
 };
 
 // "FILE:LINE: message", how a failed line is reported.
-std::string describe_line_error(const std::string& rules_file, const RuleLineError& failure);
+std::string describe_line_error(const RuleLineError& failure);
+
+// How the lines of the file handed to auditctl are named in messages: by default the file and
+// its line; a merged rule set (rules/rules_dir.h) names the file each line came from.
+struct RulesFileNames {
+  std::string name;                                // the file in messages; empty = its path
+  std::function<std::string(int line)> origin_of;  // "FILE:LINE"; empty = name:line
+};
 
 // The first line of a rules file that is `-i` (ignore errors) or `-c` (continue past errors):
 // from that line on auditctl -R goes on past a failed line. 0 when there is none or the file
@@ -43,7 +52,8 @@ int continue_on_error_line(const std::string& rules_file);
 // Runs `auditctl_path -R rules_file` and reports each failed line (auditctl's "There was an
 // error in line N of FILE" with the messages before it). Lines loaded stay loaded whatever the
 // outcome: the caller decides whether to go on or undo.
-RulesLoadResult load_rules_file(const std::string& rules_file, const std::string& auditctl_path);
+RulesLoadResult load_rules_file(const std::string& rules_file, const std::string& auditctl_path,
+                                const RulesFileNames& names = {});
 
 // The result of running a program: exit status (-1 when it could not run or was killed), and its
 // stdout and stderr interleaved as they came.

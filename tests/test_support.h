@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -168,6 +169,25 @@ inline CommandResult run_command(const std::vector<std::string>& argv,
   if (out_fd >= 0) unlink(out_template);
   if (err_fd >= 0) unlink(err_template);
   return result;
+}
+
+// What the real augenrules writes for the rules.d at `etc_audit`/rules.d: augenrules runs in a
+// private mount namespace with `etc_audit` bound over /etc/audit, so the host's /etc/audit is
+// never touched, and its audit.rules is read back. nullopt (with `why`) where that cannot run:
+// not root, no augenrules, unshare or /etc/audit.
+inline std::optional<std::string> augenrules_output(const std::filesystem::path& etc_audit,
+                                                    std::string& why) {
+  if (::geteuid() != 0) return why = "needs root for a private mount namespace", std::nullopt;
+  for (const char* needed : {"/usr/sbin/augenrules", "/usr/bin/unshare", "/etc/audit"}) {
+    if (::access(needed, F_OK) != 0) return why = std::string(needed) + " is missing", std::nullopt;
+  }
+  const CommandResult run =
+      run_command({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                   "mount --bind \"$0\" /etc/audit && /usr/sbin/augenrules >/dev/null && "
+                   "cat /etc/audit/audit.rules",
+                   etc_audit.string()});
+  if (run.exit_code != 0) return why = "augenrules failed: " + run.output(), std::nullopt;
+  return run.out;
 }
 
 // Calls `done` every `interval` until it returns true or `timeout` passes; then once more.

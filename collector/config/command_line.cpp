@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "rules/rules_dir.h"
+
 namespace aurelay::collector {
 
 namespace {
@@ -149,6 +151,12 @@ Result<CommandLine> parse_command_line(int argc, char** argv) {
                     (config.config_file.empty() ? std::string("defaults, no config file")
                                                 : config.config_file) +
                     ")\n";
+    // The rule set a start would load, as augenrules would write it.
+    if (!config.rules_dir.empty()) {
+      Result<rules::MergedRules> merged = rules::merge_rules_dir(config.rules_dir);
+      if (!merged) return config_error(merged.error());
+      result.output += merged->text;
+    }
   }
   return result;
 }

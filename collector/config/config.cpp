@@ -289,6 +289,12 @@ Status validate_config(const Config& config) {
     const std::string where = it == config.origin.end() ? "default" : it->second;
     return aurelay::fail(kExitConfigError, where + ": " + std::string(key) + ": " + why);
   };
+  if (config.is_set("rules_file") && config.is_set("rules_dir") && !config.rules_file.empty() &&
+      !config.rules_dir.empty()) {
+    return fail("rules_dir",
+                "set rules_file or rules_dir, not both (rules_file = " + config.rules_file + ")");
+  }
+
   if (!is_keyword_or_path(config.input, {"netlink", "multicast", "stdin"})) {
     return fail("input", "'" + config.input +
                              "' is not netlink, multicast, stdin or a file path (write ./" +

@@ -63,6 +63,7 @@ struct Config {
   std::int64_t rate_limit = -1;
   KernelEnabled enabled = kDefaultKernelEnabled;
   std::string rules_file;
+  std::string rules_dir;  // set: replaces rules_file (augenrules' merge of *.rules)
   std::string auditctl;
   RulesMissingAuditctl rules_missing_auditctl = kDefaultRulesMissingAuditctl;
   RulesErrors rules_errors = kDefaultRulesErrors;

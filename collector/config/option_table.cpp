@@ -185,6 +185,12 @@ const std::array kOptions = {
     "settings (-b, -r, -e, -f, --backlog_wait_time) win over the keys above; at exit the rules "
     "it loaded are deleted and those settings restored.",
     FIELD(rules_file)},
+  OptionSpec{"rules_dir", T::kPath, S::kKernel, "", 0, 0, "", "DIR",
+    "Instead of rules_file: every *.rules file of this directory, merged as augenrules merges "
+    "/etc/audit/rules.d (files in `ls -v` order; comment and empty lines dropped; the last -D "
+    "alone, -b and -f first, the last -e last), e.g. /etc/audit/rules.d. A failing rule is "
+    "reported with its own file and line; --check-config prints the merged set.",
+    FIELD(rules_dir)},
   OptionSpec{"auditctl", T::kPath, S::kKernel, "/sbin/auditctl", 0, 0, "", "PATH",
     "The auditctl program used to load rules_file (Debian package auditd).",
     FIELD(auditctl)},

@@ -1,8 +1,5 @@
 // The documents generated from the option table: the shipped aurelay.conf, the aurelay(8) man
 // page, --help and the effective configuration (--check-config -v).
-#include "collector/config/config.h"
-
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "collector/config/config.h"
 #include "correlate/event_assembler.h"
 #include "correlate/process_table.h"
 #include "mozdef/encoder.h"
@@ -29,7 +27,6 @@
 #include "output/retry_policy.h"
 #include "output/spool.h"
 #include "output/url_credentials.h"
-
 
 namespace aurelay::collector {
 

@@ -181,5 +181,78 @@ TEST(DaemonRules, FatalRulesErrorsRefusesTheShippedRulesAndLeavesTheKernelAsFoun
   expect_kernel_as_found(before, guard.status());
 }
 
+// rules_dir as the daemon loads it: every *.rules file merged like augenrules, the rules in the
+// kernel while it runs and deleted at exit; a failing line stops the start naming its own file.
+std::vector<std::string> rules_dir_argv(const TempDir& dir, const std::filesystem::path& rules_d) {
+  return {AURELAY_BINARY,
+          "--config",
+          private_config(dir),
+          "--rules_file",
+          "",
+          "--rules_dir",
+          rules_d.string(),
+          "--auditctl",
+          auditctl_path(),
+          "--backlog_wait_time",
+          "0",
+          "--state_file",
+          (dir / "aurelay.state").string(),
+          "--output",
+          (dir / "out.json").string(),
+          "--log_target",
+          "stderr"};
+}
+
+TEST(DaemonRules, RulesDirIsMergedLoadedAndDeletedAtExit) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  NoRulesLeftBehind cleanup;
+  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
+  const netlink::AuditStatus before = guard.status();
+  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  TempDir dir;
+  const std::filesystem::path rules_d = dir / "rules.d";
+  std::filesystem::create_directories(rules_d);
+  write_file(rules_d / "10-base.rules", "# base\n-a always,exit -F arch=b64 -S getppid -k rd-a\n");
+  write_file(rules_d / "20-more.rules", "-w /etc/passwd -p wa -k rd-b\n");
+
+  AurelayProcess aurelay(rules_dir_argv(dir, rules_d), dir / "stderr.log");
+  ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 15s)) << aurelay.stderr_text();
+  ASSERT_TRUE(wait_for(
+      [] {
+        const auto keys = loaded_rule_keys("rd-");
+        return keys.count("rd-a") != 0 && keys.count("rd-b") != 0;
+      },
+      20s, 50ms))
+      << aurelay.stderr_text();
+  EXPECT_NE(aurelay.stderr_text().find("rules_dir " + rules_d.string() + ": 2 file(s) merged"),
+            std::string::npos)
+      << aurelay.stderr_text();
+  EXPECT_EQ(aurelay.stop(SIGTERM), 0) << aurelay.stderr_text();
+  EXPECT_EQ(loaded_rule_count(), 0u) << aurelay.stderr_text();
+  expect_kernel_as_found(before, guard.status());
+}
+
+TEST(DaemonRules, RulesDirFailedLineStopsTheStartNamingItsFileAndLine) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  NoRulesLeftBehind cleanup;
+  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
+  const netlink::AuditStatus before = guard.status();
+  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  TempDir dir;
+  const std::filesystem::path rules_d = dir / "rules.d";
+  std::filesystem::create_directories(rules_d);
+  write_file(rules_d / "10-base.rules", "-a always,exit -F arch=b64 -S getppid -k rd-a\n");
+  write_file(rules_d / "20-bad.rules", "# bad\n\n-a always,exit -F arch=b64 -S nosuchcall\n");
+
+  AurelayProcess aurelay(rules_dir_argv(dir, rules_d), dir / "stderr.log");
+  EXPECT_EQ(aurelay.wait_exit(30s), 2) << aurelay.stderr_text();
+  const std::string log = aurelay.stderr_text();
+  EXPECT_NE(log.find((rules_d / "20-bad.rules").string() + ":3: Syscall name unknown: nosuchcall"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(loaded_rule_count(), 0u) << log;
+  expect_kernel_as_found(before, guard.status());
+}
+
 }  // namespace
 }  // namespace aurelay::testing

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
+#include "rules/rules_dir.h"
 #include "rules/rules_loader.h"
 #include "test_support.h"
 
@@ -154,7 +156,7 @@ TEST_F(KernelRulesTest, ExampleRulesLoadPastTheirFailedLinesAsTheirMinusISays) {
       duplicate_reported = true;
       EXPECT_NE(failure.message.find("Rule exists"), std::string::npos) << failure.message;
     }
-    EXPECT_EQ(describe_line_error(file.string(), failure),
+    EXPECT_EQ(describe_line_error(failure),
               file.string() + ":" + std::to_string(failure.line) + ": " + failure.message);
   }
   EXPECT_TRUE(duplicate_reported) << result.output;
@@ -217,6 +219,56 @@ TEST_F(KernelRulesTest, BadLineIsReportedWithItsNumber) {
   EXPECT_EQ(std::count(rules->begin(), rules->end(),
                        "-a always,exit -F arch=b64 -S getpgrp -F key=aurelay-rules-test"),
             0);
+}
+
+// rules_dir loads into the kernel exactly what augenrules' audit.rules loads (same `auditctl -l`),
+// and a failing line is reported with the file and line of the rules.d file it came from.
+TEST_F(KernelRulesTest, RulesDirLoadsWhatAugenrulesLoads) {
+  const fs::path rules_d = dir_ / "rules.d";
+  fs::create_directories(rules_d);
+  write("rules.d/10-base.rules",
+        "## base\n-b 8192\n-a always,exit -F arch=b64 -S getppid -F key=aurelay-rulesdir\n");
+  write("rules.d/30-watch.rules", "-w /etc/passwd -p wa -k aurelay-rulesdir\n");
+  write("rules.d/9-first.rules",
+        "-a always,exit -F arch=b64 -S getpgrp -F key=aurelay-rulesdir\n-e 1\n");
+  std::string why;
+  const std::optional<std::string> augenrules = testing::augenrules_output(dir_, why);
+  if (!augenrules) GTEST_SKIP() << why;
+
+  const fs::path generated = write("audit.rules", *augenrules);
+  const RulesLoadResult by_augenrules = load_rules_file(generated.string(), kAuditctl);
+  ASSERT_TRUE(by_augenrules.ok) << by_augenrules.error << by_augenrules.output;
+  auto listed_augenrules = list_rules(kAuditctl);
+  ASSERT_TRUE(listed_augenrules.ok()) << listed_augenrules.error();
+  std::vector<std::string> added;
+  for (const auto& rule : *listed_augenrules)
+    if (std::find(rules_before_.begin(), rules_before_.end(), rule) == rules_before_.end())
+      added.push_back(rule);
+  ASSERT_EQ(added.size(), 3u) << by_augenrules.output;
+  ASSERT_TRUE(delete_rules(kAuditctl, added).ok());
+
+  Result<MergedRules> merged = merge_rules_dir(rules_d.string());
+  ASSERT_TRUE(merged.ok()) << merged.error();
+  const RulesLoadResult by_rules_dir = load_merged_rules(*merged, kAuditctl);
+  ASSERT_TRUE(by_rules_dir.ok) << by_rules_dir.error << by_rules_dir.output;
+  auto listed_rules_dir = list_rules(kAuditctl);
+  ASSERT_TRUE(listed_rules_dir.ok()) << listed_rules_dir.error();
+  EXPECT_EQ(*listed_rules_dir, *listed_augenrules);
+}
+
+TEST_F(KernelRulesTest, RulesDirReportsAFailedLineWithItsOwnFileAndLine) {
+  const fs::path rules_d = dir_ / "rules.d";
+  fs::create_directories(rules_d);
+  write("rules.d/10-ok.rules", "-a always,exit -F arch=b64 -S getppid -F key=aurelay-rulesdir\n");
+  const fs::path bad = write("rules.d/20-bad.rules",
+                             "# comment\n\n-a always,exit -F arch=b64 -S nosuchcall -F key=x\n");
+  Result<MergedRules> merged = merge_rules_dir(rules_d.string());
+  ASSERT_TRUE(merged.ok()) << merged.error();
+  const RulesLoadResult result = load_merged_rules(*merged, kAuditctl);
+  EXPECT_FALSE(result.ok);
+  ASSERT_EQ(result.line_errors.size(), 1u) << result.output;
+  EXPECT_EQ(result.line_errors[0].where, bad.string() + ":3");
+  EXPECT_EQ(result.error, bad.string() + ":3: Syscall name unknown: nosuchcall");
 }
 
 TEST_F(KernelRulesTest, FailedLineBeforeMinusIStopsTheLoad) {
