@@ -329,7 +329,15 @@ class LoadedRules {
       spdlog::warn("loaded the audit rules from {}, but cannot count them: {}", source,
                    added.error());
     }
+    if (Status kept = rule_set_.remember_added(); !kept)
+      spdlog::warn("rules_repair: cannot list the rules just loaded: {}", kept.error());
     return {};
+  }
+
+  // Loads again the rules of the set that someone deleted since; how many it loaded.
+  Result<std::size_t> repair() {
+    if (!loaded_) return std::size_t{0};
+    return rule_set_.restore_missing();
   }
 
   // Deletes the added rules and restores the settings; fails (each failure logged at error
@@ -693,6 +701,20 @@ void join_pipeline(DaemonContext& daemon) {
   }
 }
 
+// Someone deleted audit rules (the stream said so): loads again those of aurelay's set that are
+// gone, with one warning naming who deleted them.
+void repair_rules(LoadedRules& rules, const std::string& who, RulesStats& stats) {
+  Result<std::size_t> restored = rules.repair();
+  if (!restored) {
+    spdlog::warn("audit rules deleted by {}; re-applying them failed: {}", who, restored.error());
+    return;
+  }
+  if (*restored == 0) return;  // not ours, or loaded again already
+  increment(stats.rules_repairs);
+  spdlog::warn("audit rules deleted by {}: re-applied {} rule(s) of aurelay's set (rules_repair)",
+               who, *restored);
+}
+
 // The main loop: signals and timers until the pipeline has finished.
 Status serve_signals_and_timers(DaemonContext& daemon) {
   const Config& config = daemon.config;
@@ -704,6 +726,7 @@ Status serve_signals_and_timers(DaemonContext& daemon) {
   Clock::time_point next_kernel_poll = Clock::now() + kKernelPollInterval;
   Clock::time_point next_report = Clock::now() + std::chrono::seconds(config.report_interval);
   Clock::time_point next_watchdog = Clock::now();
+  std::uint64_t rule_deletions_handled = 0;
   bool stopping = false;
   while (!pipeline.finished()) {
     int signal = daemon.signals->next(kMainLoopTickMs, pipeline.finished_fd());
@@ -731,6 +754,11 @@ Status serve_signals_and_timers(DaemonContext& daemon) {
         break;
       default:
         break;
+    }
+    if (const std::uint64_t seen = pipeline.rule_deletions_seen();
+        seen != rule_deletions_handled && config.rules_repair && daemon.rules && !stopping) {
+      rule_deletions_handled = seen;
+      repair_rules(*daemon.rules, pipeline.last_rule_deletion(), daemon.metrics);
     }
     Clock::time_point now = Clock::now();
     if (daemon.live && now >= next_kernel_poll) {

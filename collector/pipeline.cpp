@@ -276,6 +276,49 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
   if (errors != 0) increment(metrics_.parse_errors, errors);
 }
 
+namespace {
+
+// The value of `name=` in a record body ("" when absent), quotes removed.
+std::string_view field_value(std::string_view body, std::string_view name) {
+  for (std::size_t at = body.find(name); at != std::string_view::npos;
+       at = body.find(name, at + 1)) {
+    const bool starts_word = at == 0 || body[at - 1] == ' ' || body[at - 1] == ':';
+    if (!starts_word || at + name.size() >= body.size() || body[at + name.size()] != '=') continue;
+    std::string_view value = body.substr(at + name.size() + 1);
+    value = value.substr(0, value.find(' '));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    return value;
+  }
+  return {};
+}
+
+}  // namespace
+
+void Pipeline::note_rule_deletion(const correlate::Event& event) {
+  const std::size_t change = event.find(correlate::kTypeConfigChange);
+  if (change == event.record_count()) return;
+  const std::string_view body = event.record_body(change);
+  if (field_value(body, "op") != "remove_rule") return;
+  std::string who = "auid=" + std::string(field_value(body, "auid"));
+  if (const std::size_t syscall = event.find(correlate::kTypeSyscall);
+      syscall != event.record_count()) {
+    const std::string_view call = event.record_body(syscall);
+    who += " pid=" + std::string(field_value(call, "pid")) +
+           " exe=" + std::string(field_value(call, "exe"));
+  }
+  {
+    std::lock_guard lock(rule_deletion_mutex_);
+    last_rule_deletion_ = std::move(who);
+  }
+  rule_deletions_seen_.fetch_add(1, std::memory_order_release);
+}
+
+std::string Pipeline::last_rule_deletion() const {
+  std::lock_guard lock(rule_deletion_mutex_);
+  return last_rule_deletion_;
+}
+
 void Pipeline::correlator_loop() {
   current_documents_ = acquire_document_batch();
   // When the first document of the current batch was encoded: a batch leaves when full or once
@@ -286,6 +329,7 @@ void Pipeline::correlator_loop() {
   correlate::EventAssembler assembler(
       config_.assembler,
       [&](const correlate::Event& event) {
+        note_rule_deletion(event);
         encoder_->encode(event, *current_documents_);
         if (current_documents_->count() == 1) batch_started = Clock::now();
         if (current_documents_->count() >= config_.max_documents_per_batch ||

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +49,14 @@ class Pipeline {
   // Non-empty when the source failed (as opposed to ending).
   std::string source_error() const;
 
+  // Audit rules deleted by anyone (CONFIG_CHANGE op=remove_rule in the stream): how many such
+  // records the correlator has seen, and who made the last one ("auid=0 pid=42 exe=/sbin/auditctl";
+  // pid and exe when the kernel sent the SYSCALL record). The main thread compares and repairs.
+  std::uint64_t rule_deletions_seen() const {
+    return rule_deletions_seen_.load(std::memory_order_acquire);
+  }
+  std::string last_rule_deletion() const;
+
  private:
   void reader_loop();
   void correlator_loop();
@@ -57,6 +66,7 @@ class Pipeline {
   // Queues the current document batch for the shipper. The shipper is woken at once when
   // `wake_now`, otherwise only once enough batches are queued to be worth a thread switch.
   void hand_over_documents(bool wake_now);
+  void note_rule_deletion(const correlate::Event& event);
   void wake_shipper();
   DocumentBatch* acquire_document_batch();
   // After a burst, once quiet: lets the buffers of the empty document batches go.
@@ -108,6 +118,9 @@ class Pipeline {
   std::string source_error_;  // written by the reader before reader_done_
   // Documents put into full_documents_ (correlator thread) and taken out (shipper thread): the
   // difference is what the ring holds.
+  std::atomic<std::uint64_t> rule_deletions_seen_{0};  // correlator writes
+  mutable std::mutex rule_deletion_mutex_;
+  std::string last_rule_deletion_;  // under rule_deletion_mutex_
   Counter documents_handed_over_{0};
   Counter documents_taken_{0};
   std::chrono::steady_clock::time_point last_sink_publish_{};  // shipper thread

@@ -15,6 +15,7 @@ enum RecordType : std::uint32_t {
   kTypeLogin = 1006,
   kTypeReplace = 1329,  // AUDIT_REPLACE: a probe from the kernel, never an event
   kTypeSyscall = 1300,
+  kTypeConfigChange = 1305,
   kTypePath = 1302,
   kTypeSockaddr = 1306,
   kTypeCwd = 1307,

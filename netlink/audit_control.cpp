@@ -199,21 +199,29 @@ Result<std::vector<std::string>> AuditControl::list_rules() {
   return listed;
 }
 
-Status AuditControl::delete_rule(std::string_view raw_rule) {
+Status AuditControl::send_rule(std::string_view raw_rule, bool add) {
+  const char* what = add ? "adding audit rule: " : "deleting audit rule: ";
   if (raw_rule.size() < sizeof(audit_rule_data)) {
     error_number_ = EINVAL;
-    return fail("deleting audit rule: " + std::to_string(raw_rule.size()) +
+    return fail(what + std::to_string(raw_rule.size()) +
                 " bytes is too short for a struct audit_rule_data");
   }
   std::vector<char> request(request_size(raw_rule.size()));
   std::uint32_t seq = ++seq_;
-  std::size_t length = build_delete_rule(request.data(), raw_rule, seq);
+  std::size_t length = add ? build_add_rule(request.data(), raw_rule, seq)
+                           : build_delete_rule(request.data(), raw_rule, seq);
   Status sent = transact(request.data(), length, seq, nullptr, nullptr);
   if (sent) return {};
-  if (error_number_ == ENOENT)
+  if (!add && error_number_ == ENOENT)
     return fail("deleting audit rule: the kernel has no such rule loaded (ENOENT)");
-  return fail("deleting audit rule: " + sent.error());
+  if (add && error_number_ == EEXIST)
+    return fail("adding audit rule: the kernel has it loaded already (EEXIST)");
+  return fail(what + sent.error());
 }
+
+Status AuditControl::delete_rule(std::string_view raw_rule) { return send_rule(raw_rule, false); }
+
+Status AuditControl::add_rule(std::string_view raw_rule) { return send_rule(raw_rule, true); }
 
 Status AuditControl::clear_pid() {
   audit_status status{};

@@ -67,12 +67,16 @@ class AuditControl {
   // Deletes one rule (AUDIT_DEL_RULE) given as list_rules() returned it, checking the ack. When
   // no such rule is loaded the kernel answers ENOENT: error_number() holds it, the message says so.
   Status delete_rule(std::string_view raw_rule);
+  // Loads a rule again (AUDIT_ADD_RULE) given as list_rules() returned it; it is appended to its
+  // list. A rule loaded already is EEXIST.
+  Status add_rule(std::string_view raw_rule);
 
   // Timeout for one request's answer.
   void set_reply_timeout_ms(int timeout_ms) { reply_timeout_ms_ = timeout_ms; }
 
  private:
   Status set_status(const audit_status& status);
+  Status send_rule(std::string_view raw_rule, bool add);
   // Sends a request and waits for its answer: the status reply when `reply` is set, every
   // AUDIT_LIST_RULES message up to NLMSG_DONE when `rules` is set, the ack otherwise.
   Status transact(const char* request, std::size_t length, std::uint32_t seq, audit_status* reply,

@@ -48,6 +48,11 @@ std::size_t build_delete_rule(char* buffer, std::string_view rule, std::uint32_t
                        seq);
 }
 
+std::size_t build_add_rule(char* buffer, std::string_view rule, std::uint32_t seq) {
+  return build_request(buffer, AUDIT_ADD_RULE, NLM_F_REQUEST | NLM_F_ACK, rule.data(), rule.size(),
+                       seq);
+}
+
 bool is_record_type(std::uint32_t type) {
   if (type == AUDIT_REPLACE) return false;
   return type == AUDIT_USER || type == AUDIT_LOGIN || type >= AUDIT_FIRST_USER_MSG;

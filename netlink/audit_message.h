@@ -39,6 +39,8 @@ std::size_t build_list_rules(char* buffer, std::uint32_t seq);
 // list reply carried it), with NLM_F_ACK. `buffer` holds request_size(rule.size()) bytes.
 // Returns the message length.
 std::size_t build_delete_rule(char* buffer, std::string_view rule, std::uint32_t seq);
+// AUDIT_ADD_RULE with the same raw rule: loads it again (appended to its list).
+std::size_t build_add_rule(char* buffer, std::string_view rule, std::uint32_t seq);
 
 // Netlink types an audit socket sees that are not records: replies to requests.
 // A record is AUDIT_USER (1005), AUDIT_LOGIN (1006) or any type from 1100 up, except

@@ -36,6 +36,32 @@ Result<std::vector<std::string>> RuleSetGuard::added() {
   return rules;
 }
 
+Status RuleSetGuard::remember_added() {
+  Result<std::vector<std::string>> rules = added();
+  if (!rules) return fail(rules.error());
+  kept_ = std::move(rules).value();
+  return {};
+}
+
+Result<std::size_t> RuleSetGuard::restore_missing() {
+  if (kept_.empty()) return std::size_t{0};
+  Result<std::vector<std::string>> now = control_.list_rules();
+  if (!now) return fail(now.error());
+  std::size_t restored = 0;
+  std::string errors;
+  for (const std::string& rule : kept_) {
+    if (std::find(now->begin(), now->end(), rule) != now->end()) continue;
+    if (Status loaded = control_.add_rule(rule); loaded) {
+      ++restored;
+    } else {
+      if (!errors.empty()) errors += "; ";
+      errors += loaded.error();
+    }
+  }
+  if (!errors.empty()) return fail(errors);
+  return restored;
+}
+
 Status RuleSetGuard::remove_added() {
   Result<std::vector<std::string>> to_delete = added();
   if (!to_delete) return fail(to_delete.error());

@@ -38,10 +38,18 @@ class RuleSetGuard {
   // The rules loaded now that were not at snapshot() time (for counting what a file added).
   Result<std::vector<std::string>> added();
 
+  // Keeps the rules added since snapshot() as the set to keep loaded (after a successful load).
+  Status remember_added();
+  // Loads again, in their order, the remembered rules that are no longer loaded (someone deleted
+  // them: auditctl -D, augenrules in a package's postinst); returns how many it loaded. Goes on
+  // past a rule the kernel refuses and fails naming it.
+  Result<std::size_t> restore_missing();
+
  private:
   AuditControl& control_;
   std::optional<std::vector<std::string>> snapshot_;
   std::size_t deleted_ = 0;
+  std::vector<std::string> kept_;  // remember_added()
 };
 
 // The kernel settings a rules file can change (-f failure, -b backlog_limit, --backlog_wait_time,

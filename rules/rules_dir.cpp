@@ -107,6 +107,17 @@ bool is_delete_all(std::string_view line) {  // ^s*-Ds*$
   return true;
 }
 
+std::string path_in(const std::string& dir, std::string_view name) {
+  std::string path = dir;
+  path += '/';
+  path += name;
+  return path;
+}
+
+std::string cannot_read(const std::string& dir, const std::string& path) {
+  return "rules_dir " + dir + ": cannot read " + path + ": " + std::strerror(errno);
+}
+
 Result<std::vector<std::string>> rules_files(const std::string& dir) {
   DIR* listing = ::opendir(dir.c_str());
   if (listing == nullptr)
@@ -116,7 +127,7 @@ Result<std::vector<std::string>> rules_files(const std::string& dir) {
     const std::string_view name = entry->d_name;
     if (name.front() == '.' || !name.ends_with(".rules")) continue;  // ls -1 | grep '\.rules$'
     struct stat st {};
-    const std::string path = dir + "/" + std::string(name);
+    const std::string path = path_in(dir, name);
     if (::stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;  // cat skips them
     names.emplace_back(name);
   }
@@ -151,10 +162,9 @@ Result<MergedRules> merge_rules_dir(const std::string& dir) {
   std::string stream;
   std::vector<std::pair<std::size_t, std::string>> starts;  // stream offset -> file
   for (const std::string& name : merged.files) {
-    const std::string path = dir + "/" + name;
+    const std::string path = path_in(dir, name);
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-      return fail("rules_dir " + dir + ": cannot read " + path + ": " + std::strerror(errno));
+    if (!in) return fail(cannot_read(dir, path));
     starts.emplace_back(stream.size(), path);
     stream.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }

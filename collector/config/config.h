@@ -67,6 +67,7 @@ struct Config {
   std::string auditctl;
   RulesMissingAuditctl rules_missing_auditctl = kDefaultRulesMissingAuditctl;
   RulesErrors rules_errors = kDefaultRulesErrors;
+  bool rules_repair = true;  // load again what someone else deletes
 
   // daemon
   std::string user;  // empty = stay root

@@ -212,6 +212,12 @@ const std::array kOptions = {
     "failed line stops the load and aurelay exits with status 2. `fatal`: any failed line "
     "makes aurelay delete the rules it loaded and exit with status 2.",
     CHOICE(rules_errors, kRulesErrorsNames, kRulesErrorsChoices)},
+  OptionSpec{"rules_repair", T::kBool, S::kKernel, "yes", 0, 0, "", "BOOL",
+    "Keep the loaded rules loaded: when the audit stream shows rules deleted by anyone else "
+    "(CONFIG_CHANGE op=remove_rule: auditctl -D, augenrules in a package's postinst), the rules "
+    "of aurelay's set that are gone are loaded again within a second, with one warning naming who "
+    "deleted them (auid, pid, exe), counted in rules repairs.",
+    FIELD(rules_repair)},
   // ---- daemon
   OptionSpec{"user", T::kString, S::kDaemon, "", 0, 0, "", "USER",
     "After registering and loading the rules, switch to this user keeping only "

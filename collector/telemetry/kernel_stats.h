@@ -17,7 +17,8 @@ namespace aurelay::collector {
 
 #define AURELAY_RULES_STATS(COUNTER, GAUGE)                                                       \
   GAUGE(rules_loaded, "rules loaded", "Audit rules the rules file added to the kernel")         \
-  GAUGE(rules_failed_lines, "rules failed lines", "Lines of the rules file auditctl could not load")
+  GAUGE(rules_failed_lines, "rules failed lines", "Lines of the rules file auditctl could not load") \
+  COUNTER(rules_repairs, "rules repairs", "Times rules someone else deleted were loaded again (rules_repair)")
 // clang-format on
 
 struct KernelStats {

@@ -118,6 +118,7 @@ TEST(MetricList, ConcatenationKeepsEveryNameLabelTypeAndTheirOrder) {
       {"kernel_backlog_limit", "kernel backlog limit", MetricType::gauge},
       {"rules_loaded", "rules loaded", MetricType::gauge},
       {"rules_failed_lines", "rules failed lines", MetricType::gauge},
+      {"rules_repairs", "rules repairs", MetricType::counter},
       {"records_received", "records received", MetricType::counter},
       {"bytes_received", "bytes received", MetricType::counter},
       {"receive_enobufs", "receive ENOBUFS", MetricType::counter},

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernel_guard.h"
@@ -251,6 +252,77 @@ TEST(DaemonRules, RulesDirFailedLineStopsTheStartNamingItsFileAndLine) {
             std::string::npos)
       << log;
   EXPECT_EQ(loaded_rule_count(), 0u) << log;
+  expect_kernel_as_found(before, guard.status());
+}
+
+// Rules stay loaded: someone else's auditctl -D is seen in the stream (CONFIG_CHANGE
+// op=remove_rule) and aurelay's set is loaded again within 2 s, with one warning naming who did it.
+TEST(DaemonRules, RulesDeletedByAnotherProcessAreLoadedAgain) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  NoRulesLeftBehind cleanup;
+  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
+  const netlink::AuditStatus before = guard.status();
+  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  TempDir dir;
+  const std::filesystem::path rules_d = dir / "rules.d";
+  std::filesystem::create_directories(rules_d);
+  write_file(rules_d / "10-base.rules",
+             "-a always,exit -F arch=b64 -S getppid -k rd-a\n-w /etc/passwd -p wa -k rd-b\n");
+  auto both_loaded = [] {
+    const auto keys = loaded_rule_keys("rd-");
+    return keys.count("rd-a") != 0 && keys.count("rd-b") != 0;
+  };
+
+  AurelayProcess aurelay(rules_dir_argv(dir, rules_d), dir / "stderr.log");
+  ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 15s)) << aurelay.stderr_text();
+  ASSERT_TRUE(wait_for(both_loaded, 20s, 50ms)) << aurelay.stderr_text();
+  ASSERT_TRUE(
+      wait_for([&] { return aurelay.stderr_text().find(" started: ") != std::string::npos; }, 10s))
+      << aurelay.stderr_text();
+
+  const CommandResult deleted = run_command({auditctl_path(), "-D"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.output();
+  EXPECT_TRUE(wait_for(both_loaded, 2s, 20ms)) << aurelay.stderr_text();
+  ASSERT_TRUE(wait_for(
+      [&] { return aurelay.stderr_text().find("re-applied 2 rule(s)") != std::string::npos; }, 2s))
+      << aurelay.stderr_text();
+  const std::string log = aurelay.stderr_text();
+  EXPECT_NE(log.find("audit rules deleted by auid="), std::string::npos) << log;
+  EXPECT_NE(log.find("exe=" + std::filesystem::canonical(auditctl_path()).string()),
+            std::string::npos)
+      << log;
+  const std::string state = request_state_file(aurelay.pid(), dir / "aurelay.state");
+  EXPECT_EQ(state_number(state, "rules repairs"), 1u) << state;
+
+  EXPECT_EQ(aurelay.stop(SIGTERM), 0) << aurelay.stderr_text();
+  EXPECT_EQ(loaded_rule_count(), 0u) << aurelay.stderr_text();
+  expect_kernel_as_found(before, guard.status());
+}
+
+TEST(DaemonRules, RulesRepairNoLeavesDeletedRulesDeleted) {
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
+  NoRulesLeftBehind cleanup;
+  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
+  const netlink::AuditStatus before = guard.status();
+  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  TempDir dir;
+  const std::filesystem::path rules_d = dir / "rules.d";
+  std::filesystem::create_directories(rules_d);
+  write_file(rules_d / "10-base.rules", "-a always,exit -F arch=b64 -S getppid -k rd-a\n");
+  std::vector<std::string> argv = rules_dir_argv(dir, rules_d);
+  argv.insert(argv.end(), {"--rules_repair", "no"});
+  AurelayProcess aurelay(argv, dir / "stderr.log");
+  ASSERT_TRUE(wait_for_audit_pid(guard, aurelay.pid(), 15s)) << aurelay.stderr_text();
+  ASSERT_TRUE(wait_for([] { return loaded_rule_keys("rd-").count("rd-a") != 0; }, 20s, 50ms))
+      << aurelay.stderr_text();
+  ASSERT_TRUE(
+      wait_for([&] { return aurelay.stderr_text().find(" started: ") != std::string::npos; }, 10s))
+      << aurelay.stderr_text();
+  ASSERT_EQ(run_command({auditctl_path(), "-D"}).exit_code, 0);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(loaded_rule_count(), 0u) << aurelay.stderr_text();
+  EXPECT_EQ(aurelay.stderr_text().find("re-applied"), std::string::npos) << aurelay.stderr_text();
+  EXPECT_EQ(aurelay.stop(SIGTERM), 0) << aurelay.stderr_text();
   expect_kernel_as_found(before, guard.status());
 }
 
