@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "base/rate_limited_log.h"
+#include "collector/kernel_lock.h"
 #include "collector/log_file_source.h"
 #include "collector/netlink_source.h"
 #include "collector/pipeline.h"
@@ -175,22 +176,36 @@ Result<std::unique_ptr<output::Sink>> make_sink(const Config& config, output::Ou
 }
 
 // Applies the kernel settings the config asks for through `guard`, which puts them back. Done
-// before the rules file, whose -b, -r, -e, -f and --backlog_wait_time lines then win.
-Status apply_configured_kernel_settings(const Config& config, netlink::KernelSettingsGuard& guard) {
+// before the rules file, whose -b, -r, -e, -f and --backlog_wait_time lines then win. A setting
+// the kernel refuses with EPERM (a locked configuration) is a warning.
+Status apply_configured_kernel_settings(const Config& config, netlink::KernelSettingsGuard& guard,
+                                        const netlink::AuditControl& control, KernelLock& lock) {
+  auto applied = [&](Status set, const char* key) -> Status {
+    if (set || lock.tolerate_refusal(control.error_number(), std::string(key) + ": " + set.error()))
+      return {};
+    return set;
+  };
   if (config.backlog_limit >= 0)
-    if (Status set = guard.set_backlog_limit(static_cast<std::uint32_t>(config.backlog_limit));
+    if (Status set =
+            applied(guard.set_backlog_limit(static_cast<std::uint32_t>(config.backlog_limit)),
+                    "backlog_limit");
         !set)
       return set;
   if (config.backlog_wait_time >= 0)
-    if (Status set =
-            guard.set_backlog_wait_time(static_cast<std::uint32_t>(config.backlog_wait_time));
+    if (Status set = applied(
+            guard.set_backlog_wait_time(static_cast<std::uint32_t>(config.backlog_wait_time)),
+            "backlog_wait_time");
         !set)
       return set;
   if (config.rate_limit >= 0)
-    if (Status set = guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit)); !set)
+    if (Status set = applied(guard.set_rate_limit(static_cast<std::uint32_t>(config.rate_limit)),
+                             "rate_limit");
+        !set)
       return set;
   if (config.enabled != KernelEnabled::keep)
-    if (Status set = guard.set_enabled(config.enabled == KernelEnabled::enable ? 1u : 0u); !set)
+    if (Status set = applied(guard.set_enabled(config.enabled == KernelEnabled::enable ? 1u : 0u),
+                             "enabled");
+        !set)
       return set;
   return {};
 }
@@ -333,6 +348,9 @@ class LoadedRules {
       spdlog::warn("rules_repair: cannot list the rules just loaded: {}", kept.error());
     return {};
   }
+
+  // Leaves the loaded rules and settings as they are (a locked kernel refuses to undo them).
+  void keep() { loaded_ = false; }
 
   // Loads again the rules of the set that someone deleted since; how many it loaded.
   Result<std::size_t> repair() {
@@ -507,6 +525,7 @@ struct DaemonContext {
   // to the pipeline after.
   std::unique_ptr<output::Sink> sink;
   netlink::AuditControl control;
+  KernelLock kernel_lock;
   std::optional<netlink::KernelSettingsGuard> kernel_settings;
   std::unique_ptr<RecordSource> source;
   std::optional<LoadedRules> rules;
@@ -573,11 +592,24 @@ Status open_audit_control(DaemonContext& daemon) {
 }
 void close_audit_control(DaemonContext& daemon) { daemon.control.close(); }
 
+// At exit: whether the kernel's configuration is locked now (by the rules, or before), in which
+// case the rules and settings stay as they are (said once).
+bool kernel_locked_now(DaemonContext& daemon) {
+  if (Result<netlink::AuditStatus> status = daemon.control.get_status(); status)
+    daemon.kernel_lock.update(*status, "at exit");
+  return daemon.kernel_lock.keep_at_exit();
+}
+
 // As the audit daemon only: beside another daemon (multicast) the kernel is its business.
 Status apply_kernel_settings(DaemonContext& daemon) {
   if (daemon.config.input != "netlink") return {};
+  // Locked (-e 2): the kernel refuses every change until reboot; collect with what is in force.
+  if (Result<netlink::AuditStatus> status = daemon.control.get_status();
+      status && daemon.kernel_lock.update(*status, "at start"))
+    return {};
   daemon.kernel_settings.emplace(daemon.control);
-  if (Status applied = apply_configured_kernel_settings(daemon.config, *daemon.kernel_settings);
+  if (Status applied = apply_configured_kernel_settings(daemon.config, *daemon.kernel_settings,
+                                                        daemon.control, daemon.kernel_lock);
       !applied) {
     (void)daemon.kernel_settings->restore();  // what this step set before the failure
     daemon.kernel_settings.reset();
@@ -587,6 +619,11 @@ Status apply_kernel_settings(DaemonContext& daemon) {
 }
 void restore_kernel_settings(DaemonContext& daemon) {
   if (!daemon.kernel_settings) return;
+  if (kernel_locked_now(daemon)) {
+    daemon.kernel_settings->forget();  // the kernel refuses any change until reboot
+    daemon.kernel_settings.reset();
+    return;
+  }
   if (Status restored = daemon.kernel_settings->restore(); !restored) {
     spdlog::error("restoring kernel audit settings: {}", restored.error());
     note_teardown_failure(daemon);
@@ -631,14 +668,29 @@ Status load_rules(DaemonContext& daemon) {
                  config.rules_file);
     return {};
   }
+  if (daemon.kernel_lock.locked()) {
+    spdlog::info(
+        "{}: not loaded, the audit configuration is locked (the kernel keeps the rules "
+        "loaded before the lock)",
+        rules_source(config));
+    return {};
+  }
   daemon.rules.emplace(daemon.control);
   if (Status loaded = daemon.rules->load(config, daemon.metrics); !loaded)
     return fail(kExitConfigError, "rules: " + loaded.error());
+  // A rule set that ends with -e 2 locks the configuration now.
+  if (Result<netlink::AuditStatus> status = daemon.control.get_status(); status)
+    daemon.kernel_lock.update(*status, "after loading the rules");
   warn_where_rules_file_won(config, daemon.control);
   return {};
 }
 void unload_rules(DaemonContext& daemon) {
   if (!daemon.rules) return;
+  if (kernel_locked_now(daemon)) {
+    daemon.rules->keep();  // the kernel refuses to delete them until reboot
+    daemon.rules.reset();
+    return;
+  }
   if (!daemon.rules->unload()) note_teardown_failure(daemon);  // logged by unload()
   daemon.rules.reset();
 }

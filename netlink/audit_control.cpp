@@ -280,6 +280,11 @@ Status KernelSettingsGuard::set_failure(std::uint32_t failure) {
   return {};
 }
 
+void KernelSettingsGuard::forget() {
+  changed_enabled_ = changed_backlog_limit_ = changed_backlog_wait_time_ = false;
+  changed_rate_limit_ = changed_failure_ = false;
+}
+
 bool KernelSettingsGuard::has_changes() const {
   return changed_enabled_ || changed_backlog_limit_ || changed_backlog_wait_time_ ||
          changed_rate_limit_ || changed_failure_;

@@ -109,6 +109,8 @@ class KernelSettingsGuard {
   // could not be. Idempotent: a restored field is forgotten.
   Status restore();
   bool has_changes() const;
+  // Forgets the changes without restoring them (a locked kernel refuses to).
+  void forget();
 
  private:
   Status remember_original();
