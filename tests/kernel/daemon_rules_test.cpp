@@ -182,6 +182,15 @@ TEST(DaemonRules, FatalRulesErrorsRefusesTheShippedRulesAndLeavesTheKernelAsFoun
   expect_kernel_as_found(before, guard.status());
 }
 
+// The start of the tests below: root and the audit subsystem, no rules loaded and no audit
+// daemon registered (`before` is the kernel's status, to find again at the end).
+#define AURELAY_EMPTY_KERNEL_OR_SKIP(guard, before)                                    \
+  AURELAY_KERNEL_GUARD_OR_SKIP(guard);                                                 \
+  NoRulesLeftBehind cleanup_##guard;                                                   \
+  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host"; \
+  const netlink::AuditStatus before = (guard).status();                                \
+  ASSERT_EQ((before).pid, 0u) << "another process is the audit daemon"
+
 // rules_dir as the daemon loads it: every *.rules file merged like augenrules, the rules in the
 // kernel while it runs and deleted at exit; a failing line stops the start naming its own file.
 std::vector<std::string> rules_dir_argv(const TempDir& dir, const std::filesystem::path& rules_d) {
@@ -205,11 +214,7 @@ std::vector<std::string> rules_dir_argv(const TempDir& dir, const std::filesyste
 }
 
 TEST(DaemonRules, RulesDirIsMergedLoadedAndDeletedAtExit) {
-  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  NoRulesLeftBehind cleanup;
-  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
-  const netlink::AuditStatus before = guard.status();
-  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  AURELAY_EMPTY_KERNEL_OR_SKIP(guard, before);
   TempDir dir;
   const std::filesystem::path rules_d = dir / "rules.d";
   std::filesystem::create_directories(rules_d);
@@ -234,11 +239,7 @@ TEST(DaemonRules, RulesDirIsMergedLoadedAndDeletedAtExit) {
 }
 
 TEST(DaemonRules, RulesDirFailedLineStopsTheStartNamingItsFileAndLine) {
-  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  NoRulesLeftBehind cleanup;
-  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
-  const netlink::AuditStatus before = guard.status();
-  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  AURELAY_EMPTY_KERNEL_OR_SKIP(guard, before);
   TempDir dir;
   const std::filesystem::path rules_d = dir / "rules.d";
   std::filesystem::create_directories(rules_d);
@@ -258,11 +259,7 @@ TEST(DaemonRules, RulesDirFailedLineStopsTheStartNamingItsFileAndLine) {
 // Rules stay loaded: someone else's auditctl -D is seen in the stream (CONFIG_CHANGE
 // op=remove_rule) and aurelay's set is loaded again within 2 s, with one warning naming who did it.
 TEST(DaemonRules, RulesDeletedByAnotherProcessAreLoadedAgain) {
-  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  NoRulesLeftBehind cleanup;
-  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
-  const netlink::AuditStatus before = guard.status();
-  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  AURELAY_EMPTY_KERNEL_OR_SKIP(guard, before);
   TempDir dir;
   const std::filesystem::path rules_d = dir / "rules.d";
   std::filesystem::create_directories(rules_d);
@@ -300,11 +297,7 @@ TEST(DaemonRules, RulesDeletedByAnotherProcessAreLoadedAgain) {
 }
 
 TEST(DaemonRules, RulesRepairNoLeavesDeletedRulesDeleted) {
-  AURELAY_KERNEL_GUARD_OR_SKIP(guard);
-  NoRulesLeftBehind cleanup;
-  if (loaded_rule_count() != 0) GTEST_SKIP() << "audit rules are loaded on this host";
-  const netlink::AuditStatus before = guard.status();
-  ASSERT_EQ(before.pid, 0u) << "another process is the audit daemon";
+  AURELAY_EMPTY_KERNEL_OR_SKIP(guard, before);
   TempDir dir;
   const std::filesystem::path rules_d = dir / "rules.d";
   std::filesystem::create_directories(rules_d);
