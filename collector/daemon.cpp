@@ -19,6 +19,7 @@
 
 #include "base/rate_limited_log.h"
 #include "collector/kernel_lock.h"
+#include "collector/loaded_rules.h"
 #include "collector/log_file_source.h"
 #include "collector/netlink_source.h"
 #include "collector/pipeline.h"
@@ -29,14 +30,11 @@
 #include "collector/telemetry/state_file.h"
 #include "collector/written_directories.h"
 #include "netlink/audit_control.h"
-#include "netlink/rule_set_guard.h"
 #include "output/amqp/amqp_sink.h"
 #include "output/file/file_sink.h"
 #include "output/http/bulk_format.h"
 #include "output/http/http_sink.h"
 #include "output/url_credentials.h"
-#include "rules/rules_dir.h"
-#include "rules/rules_loader.h"
 
 namespace aurelay::collector {
 namespace {
@@ -210,29 +208,6 @@ Status apply_configured_kernel_settings(const Config& config, netlink::KernelSet
   return {};
 }
 
-// Where the rules come from, for messages: "rules_dir DIR" or the rules file.
-std::string rules_source(const Config& config) {
-  return config.rules_dir.empty() ? config.rules_file : "rules_dir " + config.rules_dir;
-}
-
-// Names each kernel setting set explicitly in the config (file or command line) that the rules
-// file changed: the file wins, and the operator who set both learns which one is in force.
-void warn_where_rules_file_won(const Config& config, netlink::AuditControl& control) {
-  Result<netlink::AuditStatus> status = control.get_status();
-  if (!status) return;
-  auto check = [&](std::string_view key, std::int64_t configured, std::uint32_t now) {
-    if (!config.is_set(key) || configured < 0 || static_cast<std::int64_t>(now) == configured)
-      return;
-    spdlog::warn("{} sets {} {} over the configured {}: the rules file wins", rules_source(config),
-                 key, now, configured);
-  };
-  check("backlog_limit", config.backlog_limit, status->backlog_limit);
-  check("backlog_wait_time", config.backlog_wait_time, status->backlog_wait_time);
-  check("rate_limit", config.rate_limit, status->rate_limit);
-  if (config.enabled != KernelEnabled::keep)
-    check("enabled", config.enabled == KernelEnabled::enable ? 1 : 0, status->enabled);
-}
-
 // Polls AUDIT_GET and publishes the kernel's view (lost as a delta that survives resets).
 class KernelStatusMonitor {
  public:
@@ -265,125 +240,6 @@ class KernelStatusMonitor {
   netlink::LostCounter lost_;
   RateLimitedLog warning_;
   RateLimitedLog lost_warning_;
-};
-
-// Rules loaded from rules_file, and how to take them out again. Loading runs `auditctl -R` (still
-// root then); undoing goes through the audit control socket opened before, which only needs the
-// CAP_AUDIT_CONTROL kept by the privilege drop (auditctl refuses to run without root). At exit the
-// rules that were not loaded before are deleted (compared by their raw kernel form) and the
-// settings a rules file can change (-f, -b, --backlog_wait_time, -r, -e) are put back as they
-// were before the file (the KernelSettingsGuard then restores what aurelay itself set). Rules
-// that were loaded before and that the file's -D deleted are not loaded again.
-//
-// A failed line is handled as auditctl -R does (rules_errors = follow_file): after a line -i or
-// -c it is a warning with file and line, counted (rules failed lines), and the rules that loaded
-// stay; without it auditctl stopped there, and the load is undone. rules_errors = fatal undoes
-// the load for any failed line.
-class LoadedRules {
- public:
-  explicit LoadedRules(netlink::AuditControl& control) : rule_set_(control), settings_(control) {}
-  ~LoadedRules() { (void)unload(); }
-  LoadedRules(const LoadedRules&) = delete;
-  LoadedRules& operator=(const LoadedRules&) = delete;
-
-  // Fails when the load failed (the partial load is undone).
-  Status load(const Config& config, RulesStats& stats) {
-    const std::string source = rules_source(config);
-    if (Status taken = rule_set_.snapshot(); !taken)
-      return fail("before loading " + source + ": " + taken.error());
-    if (Status taken = settings_.snapshot(); !taken)
-      return fail("before loading " + source + ": audit status: " + taken.error());
-    rules::RulesLoadResult result;
-    if (!config.rules_dir.empty()) {
-      Result<rules::MergedRules> merged = rules::merge_rules_dir(config.rules_dir);
-      if (!merged) return merged.failure();
-      spdlog::info("rules_dir {}: {} file(s) merged as augenrules does", config.rules_dir,
-                   merged->files.size());
-      result = rules::load_merged_rules(*merged, config.auditctl);
-    } else {
-      result = rules::load_rules_file(config.rules_file, config.auditctl);
-    }
-    if (result.auditctl_missing && config.rules_missing_auditctl == RulesMissingAuditctl::skip) {
-      spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",
-                   config.auditctl);
-      return {};
-    }
-    loaded_ = true;
-    set(stats.rules_failed_lines, static_cast<std::int64_t>(result.line_errors.size()));
-    if (!result.ok) {
-      for (const rules::RuleLineError& line : result.line_errors)
-        spdlog::error("{}", rules::describe_line_error(line));
-      std::string error = result.error;
-      if (result.stopped_at_line != 0)
-        error +=
-            " (auditctl stops at a failed line unless a line -i or -c before it says to go on)";
-      (void)unload();  // logged there
-      return fail(error);
-    }
-    if (!result.line_errors.empty()) {
-      const bool fatal = config.rules_errors == RulesErrors::fatal;
-      for (const rules::RuleLineError& line : result.line_errors) {
-        if (fatal)
-          spdlog::error("{}", rules::describe_line_error(line));
-        else
-          spdlog::warn("{} (rule not loaded; the -i or -c on line {} of the file says to go on)",
-                       rules::describe_line_error(line), result.continue_line);
-      }
-      if (fatal) {
-        (void)unload();  // logged there
-        return fail(std::to_string(result.line_errors.size()) + " line(s) of " + source +
-                    " failed to load (first: line " + std::to_string(result.line_errors[0].line) +
-                    ") and rules_errors = fatal");
-      }
-    }
-    if (Result<std::vector<std::string>> added = rule_set_.added(); added) {
-      set(stats.rules_loaded, static_cast<std::int64_t>(added->size()));
-      spdlog::info("loaded {} audit rules from {} ({} lines failed)", added->size(), source,
-                   result.line_errors.size());
-    } else {
-      spdlog::warn("loaded the audit rules from {}, but cannot count them: {}", source,
-                   added.error());
-    }
-    if (Status kept = rule_set_.remember_added(); !kept)
-      spdlog::warn("rules_repair: cannot list the rules just loaded: {}", kept.error());
-    return {};
-  }
-
-  // Leaves the loaded rules and settings as they are (a locked kernel refuses to undo them).
-  void keep() { loaded_ = false; }
-
-  // Loads again the rules of the set that someone deleted since; how many it loaded.
-  Result<std::size_t> repair() {
-    if (!loaded_) return std::size_t{0};
-    return rule_set_.restore_missing();
-  }
-
-  // Deletes the added rules and restores the settings; fails (each failure logged at error
-  // level) when either could not be done completely. Idempotent.
-  Status unload() {
-    if (!loaded_) return {};
-    loaded_ = false;
-    bool ok = true;
-    const std::size_t deleted_before = rule_set_.deleted();
-    if (Status removed = rule_set_.remove_added(); removed) {
-      spdlog::info("deleted the {} audit rules loaded from the rules file",
-                   rule_set_.deleted() - deleted_before);
-    } else {
-      spdlog::error("deleting the loaded audit rules: {}", removed.error());
-      ok = false;
-    }
-    if (Status restored = settings_.restore(); !restored) {
-      spdlog::error("restoring kernel settings changed by the rules file: {}", restored.error());
-      ok = false;
-    }
-    if (!ok) return fail("the rules file's changes were not all undone");
-    return {};
-  }
-
- private:
-  netlink::RuleSetGuard rule_set_;
-  netlink::AuditSettingsSnapshot settings_;
-  bool loaded_ = false;
 };
 
 class SignalChannel {
@@ -751,20 +607,6 @@ void join_pipeline(DaemonContext& daemon) {
     spdlog::error("input failed: {}", source_error);
     note_teardown_failure(daemon);
   }
-}
-
-// Someone deleted audit rules (the stream said so): loads again those of aurelay's set that are
-// gone, with one warning naming who deleted them.
-void repair_rules(LoadedRules& rules, const std::string& who, RulesStats& stats) {
-  Result<std::size_t> restored = rules.repair();
-  if (!restored) {
-    spdlog::warn("audit rules deleted by {}; re-applying them failed: {}", who, restored.error());
-    return;
-  }
-  if (*restored == 0) return;  // not ours, or loaded again already
-  increment(stats.rules_repairs);
-  spdlog::warn("audit rules deleted by {}: re-applied {} rule(s) of aurelay's set (rules_repair)",
-               who, *restored);
 }
 
 // The main loop: signals and timers until the pipeline has finished.
