@@ -41,7 +41,14 @@ Status LoadedRules::load(const Config& config, RulesStats& stats) {
                  merged->files.size());
     result = rules::load_merged_rules(*merged, config.auditctl);
   } else {
-    result = rules::load_rules_file(config.rules_file, config.auditctl);
+    Result<std::optional<rules::MergedRules>> reordered = rules::lock_last(config.rules_file);
+    if (reordered && *reordered) {
+      spdlog::info("{}: -e 2 moved after the other lines, so every rule loads before the lock",
+                   config.rules_file);
+      result = rules::load_merged_rules(**reordered, config.auditctl);
+    } else {
+      result = rules::load_rules_file(config.rules_file, config.auditctl);  // reports the error
+    }
   }
   if (result.auditctl_missing && config.rules_missing_auditctl == RulesMissingAuditctl::skip) {
     spdlog::warn("{} is not installed: no rules loaded (rules_missing_auditctl = skip)",

@@ -155,6 +155,7 @@ Result<MergedRules> merge_rules_dir(const std::string& dir) {
   Result<std::vector<std::string>> names = rules_files(dir);
   if (!names) return names.failure();
   MergedRules merged;
+  merged.name = "rules_dir " + dir;
   merged.dir = dir;
   merged.files = std::move(names).value();
 
@@ -219,6 +220,52 @@ Result<MergedRules> merge_rules_dir(const std::string& dir) {
   return merged;
 }
 
+Result<std::optional<MergedRules>> lock_last(const std::string& rules_file) {
+  std::ifstream in(rules_file, std::ios::binary);
+  if (!in) return fail("cannot read rules file " + rules_file + ": " + std::strerror(errno));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  auto is_lock = [](const std::string& line) {
+    std::istringstream words(line);
+    std::string option;
+    std::string value;
+    std::string more;
+    return static_cast<bool>(words >> option >> value) && option == "-e" && value == "2" &&
+           !(words >> more);
+  };
+  auto is_rule_line = [](const std::string& line) {
+    const auto first = line.find_first_not_of(" \t");
+    return first != std::string::npos && line[first] != '#';
+  };
+  bool lock_seen = false;
+  bool moves = false;
+  for (const std::string& line : lines) {
+    if (is_lock(line))
+      lock_seen = true;
+    else if (lock_seen && is_rule_line(line))
+      moves = true;
+  }
+  if (!moves) return std::optional<MergedRules>();
+  MergedRules reordered;
+  reordered.name = rules_file;
+  reordered.dir = rules_file;
+  reordered.files = {rules_file};
+  std::vector<std::size_t> locks;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (is_lock(lines[i])) {
+      locks.push_back(i);
+      continue;
+    }
+    reordered.text += lines[i] + '\n';
+    reordered.origin.push_back(rules_file + ":" + std::to_string(i + 1));
+  }
+  for (std::size_t i : locks) {
+    reordered.text += lines[i] + '\n';
+    reordered.origin.push_back(rules_file + ":" + std::to_string(i + 1));
+  }
+  return std::optional<MergedRules>(std::move(reordered));
+}
+
 RulesLoadResult load_merged_rules(const MergedRules& rules, const std::string& auditctl_path) {
   RulesLoadResult result;
   // Inherited by auditctl (no MFD_CLOEXEC), which opens it as /proc/self/fd/N: a regular file
@@ -226,13 +273,12 @@ RulesLoadResult load_merged_rules(const MergedRules& rules, const std::string& a
   const int fd = ::memfd_create("aurelay-rules", 0);
   // A memory file starts 0777; auditctl -R refuses a world-writable rules file (silently).
   if (fd >= 0 && ::fchmod(fd, 0600) != 0) {
-    result.error =
-        "rules_dir " + rules.dir + ": fchmod of the merged rules: " + std::strerror(errno);
+    result.error = rules.name + ": fchmod of the merged rules: " + std::strerror(errno);
     ::close(fd);
     return result;
   }
   if (fd < 0) {
-    result.error = "rules_dir " + rules.dir + ": memfd_create: " + std::strerror(errno);
+    result.error = rules.name + ": memfd_create: " + std::strerror(errno);
     return result;
   }
   std::string_view rest = rules.text;
@@ -240,17 +286,16 @@ RulesLoadResult load_merged_rules(const MergedRules& rules, const std::string& a
     const ssize_t written = ::write(fd, rest.data(), rest.size());
     if (written < 0 && errno == EINTR) continue;
     if (written <= 0) {
-      result.error =
-          "rules_dir " + rules.dir + ": writing the merged rules: " + std::strerror(errno);
+      result.error = rules.name + ": writing the merged rules: " + std::strerror(errno);
       ::close(fd);
       return result;
     }
     rest.remove_prefix(static_cast<std::size_t>(written));
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
-  result = load_rules_file(path, auditctl_path,
-                           {.name = "rules_dir " + rules.dir,
-                            .origin_of = [&rules](int line) { return rules.origin_of(line); }});
+  result = load_rules_file(
+      path, auditctl_path,
+      {.name = rules.name, .origin_of = [&rules](int line) { return rules.origin_of(line); }});
   ::close(fd);
   return result;
 }

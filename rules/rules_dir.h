@@ -6,6 +6,7 @@
 // each of its lines knows the file and line it came from, so a failing rule is reported there.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 namespace aurelay::rules {
 
 struct MergedRules {
+  std::string name;  // in messages: "rules_dir DIR", or the rules file
   std::string dir;
   std::vector<std::string> files;  // the *.rules files read, in load order (names only)
   std::string text;                // what augenrules would write to audit.rules
@@ -33,6 +35,12 @@ bool version_sort_before(std::string_view a, std::string_view b);
 // Reads `dir`. Fails naming the directory or file that cannot be read; a directory without any
 // *.rules file is an error too (augenrules: "No rules").
 Result<MergedRules> merge_rules_dir(const std::string& dir);
+
+// A rules file whose `-e 2` (locking the configuration until reboot) comes before other lines:
+// the same lines with the `-e 2` lines moved to the end, each line knowing its place in the file,
+// so that every rule loads before the lock. nullopt when the file needs no reordering (no -e 2,
+// or only at the end); fails when the file cannot be read.
+Result<std::optional<MergedRules>> lock_last(const std::string& rules_file);
 
 // Loads the merged set with `auditctl -R` (through a memory file: nothing is written to disk);
 // each failed line is reported with the file and line it came from.

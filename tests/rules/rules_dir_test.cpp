@@ -129,5 +129,36 @@ TEST(RulesDir, CheckConfigPrintsTheMergedSet) {
   EXPECT_NE(both.err.find("set rules_file or rules_dir, not both"), std::string::npos) << both.err;
 }
 
+// STIG's -e 2 locks the configuration until reboot: a rules file that says it before other lines
+// has it moved last, so that every rule loads first; each line keeps its place in the file.
+TEST(LockLast, MinusE2BeforeRulesIsMovedLast) {
+  TempDir dir;
+  const fs::path file = dir.path() / "audit.rules";
+  write_file(file, "-D\n-e 2\n# rules\n-w /etc/passwd -p wa -k identity\n-b 8192\n");
+  Result<std::optional<MergedRules>> reordered = lock_last(file.string());
+  ASSERT_TRUE(reordered.ok()) << reordered.error();
+  ASSERT_TRUE(reordered->has_value());
+  const MergedRules& rules = **reordered;
+  EXPECT_EQ(rules.text, "-D\n# rules\n-w /etc/passwd -p wa -k identity\n-b 8192\n-e 2\n");
+  EXPECT_EQ(rules.origin_of(3), file.string() + ":4");
+  EXPECT_EQ(rules.origin_of(5), file.string() + ":2");
+  EXPECT_EQ(rules.name, file.string());
+}
+
+TEST(LockLast, AFileThatLocksLastOrNotAtAllIsLoadedAsItIs) {
+  TempDir dir;
+  const fs::path last = dir.path() / "last.rules";
+  write_file(last, "-w /etc/passwd -p wa\n-e 2\n# end\n\n");
+  Result<std::optional<MergedRules>> as_is = lock_last(last.string());
+  ASSERT_TRUE(as_is.ok()) << as_is.error();
+  EXPECT_FALSE(as_is->has_value());
+  const fs::path unlocked = dir.path() / "unlocked.rules";
+  write_file(unlocked, "-e 1\n-w /etc/passwd -p wa\n-e 20\n");
+  Result<std::optional<MergedRules>> unlocked_as_is = lock_last(unlocked.string());
+  ASSERT_TRUE(unlocked_as_is.ok()) << unlocked_as_is.error();
+  EXPECT_FALSE(unlocked_as_is->has_value());
+  EXPECT_FALSE(lock_last((dir.path() / "missing.rules").string()).ok());
+}
+
 }  // namespace
 }  // namespace aurelay::rules
