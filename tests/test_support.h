@@ -201,11 +201,18 @@ inline bool wait_for(const std::function<bool()>& done, std::chrono::millisecond
   return done();
 }
 
+// What a process killed with SIGKILL may leave: the kernel can stop its last write(2) part way
+// (a fatal signal ends a regular file's write between pages), cutting the file's last line.
+enum class LastLine : std::uint8_t { complete, may_be_cut };
+
 // The documents of an NDJSON file, one per line; a line that is not JSON fails the test (and is
-// left out).
-inline std::vector<rapidjson::Document> documents_in(const std::filesystem::path& path) {
+// left out). With LastLine::may_be_cut, text after the last newline is left out unchecked.
+inline std::vector<rapidjson::Document> documents_in(const std::filesystem::path& path,
+                                                     LastLine last = LastLine::complete) {
   std::vector<rapidjson::Document> documents;
-  std::istringstream lines(read_file(path));
+  std::string text = read_file(path);
+  if (last == LastLine::may_be_cut) text.resize(text.rfind('\n') + 1);  // npos + 1 == 0
+  std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
     rapidjson::Document document;
     document.Parse(line.c_str(), line.size());
