@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/write_all.h"
+
 namespace aurelay {
 namespace {
 
@@ -32,17 +34,7 @@ Status write_file_atomically(const std::string& path, const std::string& text, m
   std::string temp = path + ".XXXXXX";
   const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0) return fail_errno("cannot create temporary file for", path);
-  bool ok = ::fchmod(fd, file_mode) == 0;
-  std::size_t written = 0;
-  while (ok && written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      ok = false;
-    else
-      written += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
+  bool ok = ::fchmod(fd, file_mode) == 0 && write_all(fd, text) && ::fsync(fd) == 0;
   const int saved_errno = errno;
   ::close(fd);
   if (!ok) {

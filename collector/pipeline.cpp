@@ -278,18 +278,13 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
 
 namespace {
 
-// The value of `name=` in a record body ("" when absent), quotes removed.
-std::string_view field_value(std::string_view body, std::string_view name) {
-  for (std::size_t at = body.find(name); at != std::string_view::npos;
-       at = body.find(name, at + 1)) {
-    const bool starts_word = at == 0 || body[at - 1] == ' ' || body[at - 1] == ':';
-    if (!starts_word || at + name.size() >= body.size() || body[at + name.size()] != '=') continue;
-    std::string_view value = body.substr(at + name.size() + 1);
-    value = value.substr(0, value.find(' '));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-      value = value.substr(1, value.size() - 2);
-    return value;
-  }
+// The value of the record field `name` ("" when absent), read with the record parser's splitter.
+std::string_view field_value(std::string_view body, std::string_view name,
+                             std::vector<correlate::Field>& fields) {
+  fields.clear();
+  const std::size_t own = correlate::split_fields(body, fields);
+  for (std::size_t i = 0; i < own; ++i)
+    if (fields[i].key == name) return fields[i].value;
   return {};
 }
 
@@ -298,14 +293,15 @@ std::string_view field_value(std::string_view body, std::string_view name) {
 void Pipeline::note_rule_deletion(const correlate::Event& event) {
   const std::size_t change = event.find(correlate::kTypeConfigChange);
   if (change == event.record_count()) return;
+  std::vector<correlate::Field> fields;  // only for the rare CONFIG_CHANGE events
   const std::string_view body = event.record_body(change);
-  if (field_value(body, "op") != "remove_rule") return;
-  std::string who = "auid=" + std::string(field_value(body, "auid"));
+  if (field_value(body, "op", fields) != "remove_rule") return;
+  std::string who = "auid=" + std::string(field_value(body, "auid", fields));
   if (const std::size_t syscall = event.find(correlate::kTypeSyscall);
       syscall != event.record_count()) {
     const std::string_view call = event.record_body(syscall);
-    who += " pid=" + std::string(field_value(call, "pid")) +
-           " exe=" + std::string(field_value(call, "exe"));
+    who += " pid=" + std::string(field_value(call, "pid", fields));
+    who += " exe=" + std::string(field_value(call, "exe", fields));
   }
   {
     std::lock_guard lock(rule_deletion_mutex_);

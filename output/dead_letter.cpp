@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "base/write_all.h"
+
 namespace aurelay::output {
 
 DeadLetterFile::DeadLetterFile(std::string path) : path_(std::move(path)) {}
@@ -29,15 +31,10 @@ bool DeadLetterFile::write(std::string_view ndjson, std::uint64_t documents) {
       return false;
     }
   }
-  while (!ndjson.empty()) {
-    ssize_t n = ::write(fd_, ndjson.data(), ndjson.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ++write_errors_;
-      last_error_ = "dead letter file " + path_ + ": " + std::strerror(errno);
-      return false;
-    }
-    ndjson.remove_prefix(static_cast<std::size_t>(n));
+  if (!write_all(fd_, ndjson)) {
+    ++write_errors_;
+    last_error_ = "dead letter file " + path_ + ": " + std::strerror(errno);
+    return false;
   }
   documents_written_ += documents;
   return true;

@@ -12,6 +12,8 @@
 #include <iterator>
 #include <sstream>
 
+#include "base/write_all.h"
+
 namespace aurelay::rules {
 
 namespace {
@@ -281,16 +283,10 @@ RulesLoadResult load_merged_rules(const MergedRules& rules, const std::string& a
     result.error = rules.name + ": memfd_create: " + std::strerror(errno);
     return result;
   }
-  std::string_view rest = rules.text;
-  while (!rest.empty()) {
-    const ssize_t written = ::write(fd, rest.data(), rest.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) {
-      result.error = rules.name + ": writing the merged rules: " + std::strerror(errno);
-      ::close(fd);
-      return result;
-    }
-    rest.remove_prefix(static_cast<std::size_t>(written));
+  if (!write_all(fd, rules.text)) {
+    result.error = rules.name + ": writing the merged rules: " + std::strerror(errno);
+    ::close(fd);
+    return result;
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   result = load_rules_file(

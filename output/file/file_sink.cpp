@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/write_all.h"
+
 namespace aurelay::output {
 bool is_stdout_path(std::string_view path) { return path == "-" || path == "stdout"; }
 
@@ -35,18 +37,11 @@ FileSink::~FileSink() {
 }
 
 bool FileSink::write_all(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      increment(counters().output_write_errors);
-      increment(counters().batches_retried);  // the shipper writes the batch again
-      error_ = "write to " + config_.path + ": " + std::strerror(errno);
-      return false;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+  if (aurelay::write_all(fd_, bytes)) return true;
+  increment(counters().output_write_errors);
+  increment(counters().batches_retried);  // the shipper writes the batch again
+  error_ = "write to " + config_.path + ": " + std::strerror(errno);
+  return false;
 }
 
 SinkStatus FileSink::write(const DocumentBatch& batch) {
