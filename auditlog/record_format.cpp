@@ -1,0 +1,263 @@
+#include "auditlog/record_format.h"
+
+#include <auparse.h>
+#include <grp.h>
+#include <libaudit.h>
+#include <pwd.h>
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace aurelay::auditlog {
+
+namespace {
+
+// auditd stops adding interpreted fields when this little room is left in its buffer.
+constexpr std::size_t kMinSpaceLeft = 24;
+// Lines longer than this take libauparse's path, which knows where auditd's buffer ends.
+constexpr std::size_t kDirectPathLongestLine = 8000;
+constexpr char kInterpSeparator = 0x1D;  // AUDIT_INTERP_SEPARATOR
+
+// The field names libauparse types as a uid, a gid, a syscall, an arch or a socket address
+// (its type table), for the records the short path takes (no other type adjusts them).
+enum class Interpreted : std::uint8_t { none, uid, gid, syscall, arch, other };
+
+Interpreted interpreted_as(std::string_view name) {
+  static constexpr std::array<std::string_view, 13> kUids = {
+      "auid",     "uid",  "euid", "suid",      "fsuid", "ouid",   "oauid",
+      "old-auid", "iuid", "id",   "inode_uid", "sauid", "obj_uid"};
+  static constexpr std::array<std::string_view, 9> kGids = {
+      "obj_gid", "gid", "egid", "sgid", "fsgid", "ogid", "igid", "inode_gid", "new_gid"};
+  if (name == "arch") return Interpreted::arch;
+  if (name == "syscall") return Interpreted::syscall;
+  for (std::string_view uid : kUids) {
+    if (name == uid) return Interpreted::uid;
+  }
+  for (std::string_view gid : kGids) {
+    if (name == gid) return Interpreted::gid;
+  }
+  if (name == "saddr" || name == "uring_op") return Interpreted::other;
+  return Interpreted::none;
+}
+
+// libaudit's rule for a value written hex-encoded instead of quoted.
+bool needs_encoding(std::string_view value) {
+  for (char c : value) {
+    if (c == '"' || static_cast<signed char>(c) < 0x21 || c == 0x7F) return true;
+  }
+  return false;
+}
+
+bool parse_decimal(std::string_view text, std::uint32_t& value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return !text.empty() && error == std::errc() && end == text.data() + text.size();
+}
+
+void append_upper(std::string& out, std::string_view name) {
+  for (char c : name) out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+// The fields of a record's body, after "msg=audit(…): ".
+std::string_view record_body(std::string_view line) {
+  const std::size_t stamp = line.find("msg=audit(");
+  if (stamp == std::string_view::npos) return {};
+  const std::size_t end = line.find("): ", stamp);
+  if (end == std::string_view::npos) return {};
+  return line.substr(end + 3);
+}
+
+}  // namespace
+
+void append_raw_line(std::string& out, std::string_view node, std::uint32_t type,
+                     std::string_view payload) {
+  if (const std::size_t nul = payload.find('\0'); nul != std::string_view::npos) {
+    payload = payload.substr(0, nul);
+  }
+  const std::size_t start = out.size();
+  std::array<char, 32> unknown{};
+  const char* name = audit_msg_type_to_name(static_cast<int>(type));
+  if (name == nullptr) {
+    std::snprintf(unknown.data(), unknown.size(), "UNKNOWN[%u]", type);
+    name = unknown.data();
+  }
+  if (!node.empty()) {
+    out += "node=";
+    out += node;
+    out += ' ';
+  }
+  out += "type=";
+  out += name;
+  out += " msg=";
+  out += payload;
+  // With a node name auditd's format ends in a newline, which becomes the space trimmed below.
+  if (!node.empty()) out += '\n';
+  // auditd formats into a buffer 32 bytes short of its end (snprintf keeps one for the NUL).
+  const std::size_t limit = (node.empty() ? kMaxAuditMessageLength : kFormatBufferLength) - 32 - 1;
+  const bool cut = out.size() - start > limit;
+  if (cut) out.resize(start + limit);
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\n') out[i] = ' ';
+  }
+  if (!cut && out.size() > start && out.back() == ' ') out.pop_back();
+}
+
+void Enricher::enrich(std::string& line, std::size_t line_start, std::uint32_t type) {
+  if (enrich_directly(line, line_start, type)) return;
+  enrich_with_auparse(line, line_start);
+}
+
+bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::uint32_t type) {
+  const bool execve = type == correlate::kTypeExecve;
+  if (type != correlate::kTypeSyscall && type != correlate::kTypePath &&
+      type != correlate::kTypeCwd && type != correlate::kTypeProctitle && !execve) {
+    return false;
+  }
+  const std::string_view text = std::string_view(line).substr(line_start);
+  if (text.size() > kDirectPathLongestLine || text.find(kInterpSeparator) != std::string_view::npos)
+    return false;
+  const std::string_view body = record_body(text);
+  if (body.empty()) return false;
+  fields_.clear();
+  const std::size_t count = correlate::split_fields(body, fields_);
+  suffix_.clear();
+  int machine = -1;
+  for (std::size_t i = 0; i < count; ++i) {
+    const correlate::Field& field = fields_[i];
+    // EXECVE's arguments are text whatever their names (libauparse adjusts their type).
+    if (execve && field.key.starts_with('a')) continue;
+    const Interpreted kind = interpreted_as(field.key);
+    if (kind == Interpreted::none) continue;
+    if (kind == Interpreted::other || field.form != correlate::ValueForm::bare) return false;
+    suffix_ += suffix_.empty() ? kInterpSeparator : ' ';
+    append_upper(suffix_, field.key);
+    suffix_ += '=';
+    if (kind == Interpreted::arch) {
+      unsigned long elf = 0;
+      const auto [end, error] =
+          std::from_chars(field.value.data(), field.value.data() + field.value.size(), elf, 16);
+      if (error != std::errc() || end != field.value.data() + field.value.size()) return false;
+      machine = audit_elf_to_machine(static_cast<unsigned int>(elf));
+      const char* machine_name = machine < 0 ? nullptr : audit_machine_to_name(machine);
+      if (machine_name == nullptr) return false;
+      suffix_ += machine_name;
+      continue;
+    }
+    std::uint32_t number = 0;
+    if (!parse_decimal(field.value, number)) return false;
+    if (kind == Interpreted::syscall) {
+      if (machine < 0) return false;
+      const char* call = audit_syscall_to_name(static_cast<int>(number), machine);
+      // socketcall and ipc are named with their first argument: libauparse's work.
+      if (call == nullptr || std::string_view(call) == "socketcall" ||
+          std::string_view(call) == "ipc") {
+        return false;
+      }
+      suffix_ += call;
+      continue;
+    }
+    const std::string* name = kind == Interpreted::uid ? user_name(number) : group_name(number);
+    if (name == nullptr || needs_encoding(*name)) return false;
+    suffix_ += '"';
+    suffix_ += *name;
+    suffix_ += '"';
+  }
+  if (text.size() + suffix_.size() + kMinSpaceLeft + 64 >= kFormatBufferLength) return false;
+  line += suffix_;
+  return true;
+}
+
+const std::string* Enricher::user_name(std::uint32_t uid) {
+  // As libauparse: -1 is "unset" and 0 "root" whatever the password database says.
+  static const std::string kUnset = "unset";
+  static const std::string kRoot = "root";
+  if (uid == 4294967295U) return &kUnset;
+  if (uid == 0) return &kRoot;
+  if (auto it = users_.find(uid); it != users_.end()) return &it->second;
+  if (users_.size() >= 4096) users_.clear();
+  passwd entry{};
+  passwd* found = nullptr;
+  std::array<char, 4096> buffer{};
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) != 0 || found == nullptr) {
+    return nullptr;  // "unknown(N)": libauparse's words
+  }
+  return &users_.emplace(uid, found->pw_name).first->second;
+}
+
+const std::string* Enricher::group_name(std::uint32_t gid) {
+  if (gid >= 0x7FFFFFFFU) return nullptr;
+  if (auto it = groups_.find(gid); it != groups_.end()) return &it->second;
+  if (groups_.size() >= 4096) groups_.clear();
+  group entry{};
+  group* found = nullptr;
+  std::array<char, 4096> buffer{};
+  if (getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &found) != 0 || found == nullptr) {
+    return nullptr;
+  }
+  return &groups_.emplace(gid, found->gr_name).first->second;
+}
+
+void Enricher::enrich_with_auparse(std::string& line, std::size_t line_start) {
+  ++auparse_lookups_;
+  const std::size_t raw_length = line.size() - line_start;
+  if (raw_length >= kFormatBufferLength) return;
+  std::size_t room = kFormatBufferLength - raw_length;
+  if (room <= kMinSpaceLeft) return;
+  std::string message = line.substr(line_start);
+  message += '\n';
+  auparse_state_t* au = auparse_init(AUSOURCE_BUFFER, message.c_str());
+  if (au == nullptr) return;
+  auparse_set_escape_mode(au, AUPARSE_ESC_RAW);
+  int separators = 0;
+  for (int rc = auparse_first_record(au); rc > 0 && room > kMinSpaceLeft;
+       rc = auparse_next_field(au)) {
+    const int field_type = auparse_get_field_type(au);
+    bool encode = false;
+    switch (field_type) {
+      case AUPARSE_TYPE_UID:
+      case AUPARSE_TYPE_GID:
+        encode = true;
+        break;
+      case AUPARSE_TYPE_SYSCALL:
+      case AUPARSE_TYPE_ARCH:
+      case AUPARSE_TYPE_SOCKADDR:
+        break;
+      default:
+        continue;
+    }
+    if (separators++ == 0) {
+      line += kInterpSeparator;
+      --room;
+    }
+    std::string name;
+    append_upper(name, auparse_get_field_name(au));
+    if (name.size() > 63) name.resize(63);
+    const char* interpreted = auparse_interpret_field(au);
+    const std::string_view value = interpreted == nullptr ? "?" : interpreted;
+    std::string field;
+    if (encode) {
+      std::unique_ptr<char, decltype(&std::free)> encoded(
+          audit_encode_nv_string(name.c_str(), std::string(value).c_str(),
+                                 static_cast<unsigned int>(value.size())),
+          &std::free);
+      if (!encoded) continue;
+      field = encoded.get();
+    } else {
+      field = name + "=" + std::string(value);
+    }
+    // auditd adds a field only when it fits whole (its length plus a space and a NUL).
+    if (field.size() + 2 >= room) continue;
+    std::size_t used = field.size();
+    if (separators > 1) {
+      line += ' ';
+      ++used;
+    }
+    line += field;
+    room -= used;
+  }
+  auparse_destroy_ext(au, AUPARSE_DESTROY_COMMON);
+}
+
+}  // namespace aurelay::auditlog
