@@ -247,7 +247,8 @@ class SignalChannel {
   SignalChannel() {
     sigset_t signals;
     sigemptyset(&signals);
-    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCONT}) sigaddset(&signals, signal);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCONT, SIGUSR1, SIGUSR2})
+      sigaddset(&signals, signal);
     // Blocked before any thread starts, so every thread inherits the mask and only the main
     // thread takes these signals, through the signalfd.
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -260,18 +261,26 @@ class SignalChannel {
   SignalChannel(const SignalChannel&) = delete;
   SignalChannel& operator=(const SignalChannel&) = delete;
 
+  struct Received {
+    int number = 0;                 // 0: none
+    auditlog::SignalSender sender;  // who sent it
+  };
   // Waits up to `timeout_ms` for a signal, or until `wake_fd` is readable; returns the next
-  // signal number or 0.
-  int next(int timeout_ms, int wake_fd) {
+  // signal (number 0 when none came).
+  Received next(int timeout_ms, int wake_fd) {
     signalfd_siginfo info{};
-    if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return static_cast<int>(info.ssi_signo);
+    if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return received(info);
     pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    if (::poll(fds, 2, timeout_ms) <= 0) return 0;
-    if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return static_cast<int>(info.ssi_signo);
-    return 0;
+    if (::poll(fds, 2, timeout_ms) <= 0) return {};
+    if (::read(fd_, &info, sizeof(info)) == sizeof(info)) return received(info);
+    return {};
   }
 
  private:
+  static Received received(const signalfd_siginfo& info) {
+    return {static_cast<int>(info.ssi_signo),
+            {static_cast<pid_t>(info.ssi_pid), static_cast<uid_t>(info.ssi_uid)}};
+  }
   int fd_ = -1;
 };
 
@@ -282,6 +291,10 @@ void reload_config(const Config& running) {
   if (running.config_file.empty()) return;
   Config reread;
   Status loaded = load_config_file(running.config_file, reread);
+  if (loaded && !running.auditd_conf.empty()) {
+    reread.auditd_conf = running.auditd_conf;
+    loaded = apply_auditd_conf(reread);
+  }
   if (loaded) loaded = validate_config(reread);
   if (!loaded) {
     spdlog::error("config not reloaded: {}", loaded.error());
@@ -386,8 +399,40 @@ struct DaemonContext {
   std::unique_ptr<RecordSource> source;
   std::optional<LoadedRules> rules;
   std::optional<Reports> reports;
+  std::unique_ptr<auditlog::AuditLog> audit_log;  // the pipeline's once it starts
   std::unique_ptr<Pipeline> pipeline;
 };
+
+// The local audit log (write_logs), opened as root: its directory and files get auditd's modes,
+// owned by `user` when privileges are dropped (it rotates them later). Writes DAEMON_START.
+Status open_audit_log(DaemonContext& daemon) {
+  const Config& config = daemon.config;
+  if (!config.auditd_conf_ignored.empty()) {
+    std::string keys;
+    for (const std::string& key : config.auditd_conf_ignored)
+      keys += (keys.empty() ? "" : " ") + key;
+    spdlog::info("auditd_conf {}: took the local audit log's keys; ignored the others: {}",
+                 config.auditd_conf, keys);
+  }
+  if (!config.audit_log.write_logs) return {};
+  uid_t owner = 0;
+  if (!config.user.empty()) {
+    Result<UserIds> ids = look_up_user(config.user);
+    if (!ids) return fail(kExitRuntimeFailure, "user: " + ids.error());
+    owner = ids->uid;
+  }
+  auto log = auditlog::AuditLog::open(config.audit_log, &daemon.metrics, owner);
+  if (!log) return log.failure("local audit log: ");
+  daemon.audit_log = std::move(*log);
+  spdlog::info("local audit log: {} (log_format {}, flush {})", config.audit_log.log_file,
+               choice_name(auditlog::kLogFormatNames, config.audit_log.format),
+               choice_name(auditlog::kFlushModeNames, config.audit_log.flush));
+  return {};
+}
+// Closes the log when the pipeline never took it (a later step failed): DAEMON_END is written.
+void close_audit_log(DaemonContext& daemon) {
+  if (daemon.audit_log) daemon.audit_log->close({::getpid(), ::getuid()});
+}
 
 // A failing teardown makes the exit code 1, unless a step failed first (its code stays).
 void note_teardown_failure(DaemonContext& daemon) { daemon.teardown_failed = true; }
@@ -591,6 +636,7 @@ Status start_pipeline(DaemonContext& daemon) {
   daemon.pipeline =
       std::make_unique<Pipeline>(make_pipeline_config(config), std::move(daemon.source),
                                  std::move(daemon.sink), daemon.metrics);
+  daemon.pipeline->set_audit_log(std::move(daemon.audit_log));
   daemon.pipeline->start();
   sd_notify(0, "READY=1\nSTATUS=collecting");
   spdlog::info("aurelay {} started: input {}, output {}", AURELAY_VERSION, config.input,
@@ -623,10 +669,12 @@ Status serve_signals_and_timers(DaemonContext& daemon) {
   std::uint64_t rule_deletions_handled = 0;
   bool stopping = false;
   while (!pipeline.finished()) {
-    int signal = daemon.signals->next(kMainLoopTickMs, pipeline.finished_fd());
-    switch (signal) {
+    const SignalChannel::Received signal =
+        daemon.signals->next(kMainLoopTickMs, pipeline.finished_fd());
+    switch (signal.number) {
       case SIGTERM:
       case SIGINT:
+        pipeline.set_stopped_by(signal.sender);
         if (stopping) {
           spdlog::warn("second stop signal: exiting at once");
           std::_Exit(kExitRuntimeFailure);
@@ -645,6 +693,14 @@ Status serve_signals_and_timers(DaemonContext& daemon) {
       case SIGCONT:
         reports.poll_kernel(Clock::now());  // the kernel's view as of now
         reports.write();
+        break;
+      case SIGUSR1:
+        if (!pipeline.request_log_rotate(signal.sender))
+          spdlog::info("SIGUSR1: no local audit log to rotate (write_logs = no)");
+        break;
+      case SIGUSR2:
+        if (!pipeline.request_log_resume(signal.sender))
+          spdlog::info("SIGUSR2: no local audit log to resume (write_logs = no)");
         break;
       default:
         break;
@@ -681,6 +737,7 @@ constexpr StartupStep<DaemonContext> kDaemonSteps[] = {
     {"take signals through a signalfd", &take_signals, &close_signals},
     {"create the directories it writes to", &create_directories, nullptr},
     {"open the output", &open_output, &close_output},
+    {"open the local audit log", &open_audit_log, &close_audit_log},
     {"open the audit control socket", &open_audit_control, &close_audit_control},
     {"apply the configured kernel settings", &apply_kernel_settings, &restore_kernel_settings},
     {"open the input (become the audit daemon)", &open_input, &close_input},

@@ -51,6 +51,7 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
       sink_(std::move(sink)),
       metrics_(metrics),
       encoder_(std::make_unique<mozdef::MozdefEncoder>(config_.encoder, &metrics, &metrics)),
+      stopped_by_{::getpid(), ::getuid()},
       full_records_(config_.record_batches),
       free_records_(config_.record_batches),
       full_documents_(config_.document_batches),
@@ -310,6 +311,25 @@ void Pipeline::note_rule_deletion(const correlate::Event& event) {
   rule_deletions_seen_.fetch_add(1, std::memory_order_release);
 }
 
+bool Pipeline::request_log_rotate(auditlog::SignalSender sender) {
+  if (!audit_log_) return false;
+  audit_log_->request_rotate(sender);
+  records_ready_.notify();
+  return true;
+}
+
+bool Pipeline::request_log_resume(auditlog::SignalSender sender) {
+  if (!audit_log_) return false;
+  audit_log_->request_resume(sender);
+  records_ready_.notify();
+  return true;
+}
+
+void Pipeline::set_stopped_by(auditlog::SignalSender sender) {
+  std::lock_guard lock(stopped_by_mutex_);
+  stopped_by_ = sender;
+}
+
 std::string Pipeline::last_rule_deletion() const {
   std::lock_guard lock(rule_deletion_mutex_);
   return last_rule_deletion_;
@@ -364,6 +384,7 @@ void Pipeline::correlator_loop() {
     if (full_records_.try_pop(batch)) {
       Clock::time_point now = Clock::now();
       idle_since = {};
+      if (audit_log_) audit_log_->write(*batch);  // before correlation: nothing delays it
       process_record_batch(*batch, assembler, now);
       recycle(*batch);
       free_records_.push_within_capacity(batch);
@@ -379,6 +400,7 @@ void Pipeline::correlator_loop() {
     if (reader_done_.load(std::memory_order_acquire) && full_records_.empty()) break;
     // Idle: complete timed-out events, hand over what is due, sleep until news or the next due.
     Clock::time_point now = Clock::now();
+    if (audit_log_) audit_log_->tick();
     assembler.expire(now);
     hand_over_when_due(now, true);
     if (!full_documents_.empty()) wake_shipper();  // a replay's last batches
@@ -416,6 +438,10 @@ void Pipeline::correlator_loop() {
   }
   assembler.flush();
   hand_over_documents(true);
+  if (audit_log_) {
+    std::lock_guard lock(stopped_by_mutex_);
+    audit_log_->close(stopped_by_);
+  }
   correlator_done_.store(true, std::memory_order_release);
   documents_ready_.notify();
   sink_->wakeup();

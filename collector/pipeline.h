@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "auditlog/audit_log.h"
 #include "base/document_batch.h"
 #include "base/parker.h"
 #include "base/rate_limited_log.h"
@@ -32,6 +33,16 @@ class Pipeline {
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
+
+  // The local audit log the correlator thread writes every record batch to, before
+  // correlating it (null: none). Before start().
+  void set_audit_log(std::unique_ptr<auditlog::AuditLog> log) { audit_log_ = std::move(log); }
+  // From the main thread: SIGUSR1 (rotate) and SIGUSR2 (resume) for the local audit log; false
+  // when there is none.
+  bool request_log_rotate(auditlog::SignalSender sender);
+  bool request_log_resume(auditlog::SignalSender sender);
+  // Who asked the pipeline to stop, for the audit log's DAEMON_END record. Before request_stop().
+  void set_stopped_by(auditlog::SignalSender sender);
 
   void start();
   // Graceful stop: the reader stops reading; what was read is grouped, encoded and delivered.
@@ -78,6 +89,9 @@ class Pipeline {
   std::unique_ptr<output::Sink> sink_;
   Metrics& metrics_;
   std::unique_ptr<mozdef::MozdefEncoder> encoder_;
+  std::unique_ptr<auditlog::AuditLog> audit_log_;  // the correlator thread writes it
+  mutable std::mutex stopped_by_mutex_;
+  auditlog::SignalSender stopped_by_;  // under stopped_by_mutex_
 
   // Record batches: full ones go reader -> correlator, empty ones come back.
   std::vector<std::unique_ptr<correlate::RecordBatch>> record_batch_pool_;

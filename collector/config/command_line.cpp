@@ -144,6 +144,7 @@ Result<CommandLine> parse_command_line(int argc, char** argv) {
     if (Status applied = set_option(config, *spec, value, "command line"); !applied)
       return usage_error(applied.error());
   }
+  if (Status taken = apply_auditd_conf(config); !taken) return config_error(taken.error());
   if (Status valid = validate_config(config); !valid) return config_error(valid.error());
 
   if (action == CommandLineAction::kCheckConfig) {

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <set>
 #include <string>
@@ -283,6 +285,78 @@ Status load_config_file(const std::string& path, Config& config) {
   return parse_config_text(text, path, config);
 }
 
+namespace {
+
+// The local audit log's keys whose values are text in auditd.conf (thresholds and actions),
+// checked with the parsers the log itself uses, and auditd's own sanity checks.
+template <typename Fail>
+Status validate_audit_log(const Config& config, Fail fail) {
+  const auditlog::AuditLogConfig& log = config.audit_log;
+  using auditlog::parse_disk_action;
+  using auditlog::parse_space_threshold;
+  for (auto [key, text] :
+       {std::pair<std::string_view, const std::string&>{"space_left", log.space_left},
+        {"admin_space_left", log.admin_space_left}}) {
+    if (auto parsed = parse_space_threshold(text); !parsed) return fail(key, parsed.error());
+  }
+  for (auto [key, text] :
+       {std::pair<std::string_view, const std::string&>{"space_left_action", log.space_left_action},
+        {"admin_space_left_action", log.admin_space_left_action},
+        {"disk_full_action", log.disk_full_action},
+        {"disk_error_action", log.disk_error_action}}) {
+    if (auto parsed = parse_disk_action(text, key != "disk_error_action"); !parsed)
+      return fail(key, parsed.error());
+  }
+  const auto space = *parse_space_threshold(log.space_left);
+  const auto admin = *parse_space_threshold(log.admin_space_left);
+  if (space.percent == admin.percent && space.value <= admin.value) {
+    return fail("space_left", "must be more than admin_space_left (" + log.admin_space_left +
+                                  "), as auditd requires");
+  }
+  if (log.write_logs && log.log_file.empty()) return fail("log_file", "is empty");
+  if (log.name_format == auditlog::NameFormat::user && log.name.empty()) {
+    return fail("name", "name_format = user needs a name");
+  }
+  return {};
+}
+
+}  // namespace
+
+Status apply_auditd_conf(Config& config) {
+  config.auditd_conf_ignored.clear();
+  if (config.auditd_conf.empty()) return {};
+  const std::string& path = config.auditd_conf;
+  std::ifstream file(path);
+  if (!file) {
+    return fail(kExitConfigError, path + ": cannot open (auditd_conf): " + std::strerror(errno));
+  }
+  int line_number = 0;
+  for (std::string raw; std::getline(file, raw);) {
+    ++line_number;
+    const std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') continue;
+    const std::string where = path + ":" + std::to_string(line_number);
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos) {
+      return fail(kExitConfigError,
+                  where + ": expected 'key = value', got '" + std::string(line) + "'");
+    }
+    const std::string key(trim(line.substr(0, equals)));
+    const bool used = std::find(auditlog::kAuditdConfKeys.begin(), auditlog::kAuditdConfKeys.end(),
+                                key) != auditlog::kAuditdConfKeys.end();
+    if (!used) {
+      config.auditd_conf_ignored.push_back(key);
+      continue;
+    }
+    if (config.is_set(key)) continue;  // aurelay's own setting wins
+    if (Status applied = set_option(config, *find_option(key), line.substr(equals + 1), where);
+        !applied) {
+      return applied;
+    }
+  }
+  return {};
+}
+
 Status validate_config(const Config& config) {
   auto fail = [&](std::string_view key, const std::string& why) {
     auto it = config.origin.find(key);
@@ -369,7 +443,7 @@ Status validate_config(const Config& config) {
   if (config.input == "stdin" && config.effective_output() == "stdout") {
     // Allowed: auditd plugin writing to stdout is odd but valid for pipelines.
   }
-  return {};
+  return validate_audit_log(config, fail);
 }
 
 std::string format_option_value(const Config& config, const OptionSpec& spec) {

@@ -12,7 +12,9 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
+#include "auditlog/log_settings.h"
 #include "base/result.h"
 #include "collector/config/choices.h"
 #include "collector/pipeline_config.h"
@@ -77,6 +79,12 @@ struct Config {
   LogLevel log_level = kDefaultLogLevel;
   LogTarget log_target = kDefaultLogTarget;
 
+  // local audit log: auditd.conf's keys (write_logs … name), and an auditd.conf to take them
+  // from; the keys of that file aurelay does not use (named once at start)
+  auditlog::AuditLogConfig audit_log;
+  std::string auditd_conf;
+  std::vector<std::string> auditd_conf_ignored;
+
   // output
   std::string output;           // stdout | FILE | http(s)://URL | amqp(s)://URL[,…]
   std::string mozdef_url;       // audisp-json
@@ -112,7 +120,7 @@ struct Config {
 
 enum class OptionType { kString, kPath, kBool, kUnsigned, kBytes, kSigned, kChoice };
 
-enum class OptionSection { kInput, kKernel, kDaemon, kOutput, kHttp, kAmqp, kSpool };
+enum class OptionSection { kInput, kKernel, kDaemon, kAuditLog, kOutput, kHttp, kAmqp, kSpool };
 
 // Where an option's value lives in Config: an accessor made by the table from the member's path
 // (which may reach into a component's struct, e.g. pipeline.encoder.tags), one kind per type.
@@ -173,6 +181,11 @@ Status parse_config_text(std::string_view text, const std::string& path, Config&
 // Checks that hold across options (retry_base_ms <= retry_max_ms, ring_capacity a power of two,
 // input/output forms …). Run after all sources are merged.
 Status validate_config(const Config& config);
+
+// auditd_conf: takes the local audit log's keys (auditlog::kAuditdConfKeys) from that file where
+// aurelay's config and command line left them unset; the file's other keys are listed in
+// auditd_conf_ignored. A bad value fails naming the file and line.
+Status apply_auditd_conf(Config& config);
 
 // The range a numeric option accepts, "[min, max]" (messages and generated documents).
 std::string range_text(const OptionSpec& spec);

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "auditlog/log_settings.h"
 #include "collector/config/config.h"
 #include "correlate/event_assembler.h"
 #include "correlate/process_table.h"
@@ -247,6 +248,90 @@ const std::array kOptions = {
     "Where aurelay's own messages go; auto = the journal when started by systemd, stderr "
     "otherwise.",
     CHOICE(log_target, kLogTargetNames, kLogTargetChoices)},
+  // ---- local audit log: auditd.conf(5)'s keys, values and meanings
+  OptionSpec{"write_logs", T::kBool, S::kAuditLog, "no", 0, 0, "", "yes|no",
+    "Write every record read to log_file in auditd's format, as auditd does, for ausearch, "
+    "aureport and local retention. Written as records are read, before correlation: an output "
+    "outage never delays it and a full disk never stops the documents. The shipped aurelay.conf "
+    "turns it on.",
+    FIELD(audit_log.write_logs)},
+  OptionSpec{"log_file", T::kPath, S::kAuditLog, "/var/log/audit/audit.log", 0, 0, "", "PATH",
+    "The local audit log. Its directory is given mode 0750 (0700 without log_group) at start, "
+    "as auditd does, so it must be a directory of its own (not /tmp).",
+    FIELD(audit_log.log_file)},
+  OptionSpec{"log_format", T::kChoice, S::kAuditLog,
+    named(auditlog::kLogFormatNames, auditlog::kDefaultLogFormat), 0, 0,
+    auditlog::kLogFormatChoices, "FORMAT",
+    "`raw`: each record as the kernel sent it (type=NAME msg=…). `enriched`: the same line, then "
+    "0x1D and the uid, gid, syscall, arch and socket address fields interpreted "
+    "(AUID=\"root\" SYSCALL=execve), exactly as auditd 3.0.9 writes them.",
+    CHOICE(audit_log.format, auditlog::kLogFormatNames, auditlog::kLogFormatChoices)},
+  OptionSpec{"log_group", T::kString, S::kAuditLog, "root", 0, 0, "", "GROUP",
+    "Group that may read the logs (files 0640, rotated ones 0440); root = only root.",
+    FIELD(audit_log.log_group)},
+  OptionSpec{"flush", T::kChoice, S::kAuditLog,
+    named(auditlog::kFlushModeNames, auditlog::kDefaultFlushMode), 0, 0,
+    auditlog::kFlushModeChoices, "MODE",
+    "`none`: left to the kernel. `incremental`: fsync every freq records. "
+    "`incremental_async`: the same from a thread of its own, so writing never waits. `data`, "
+    "`sync`: every write reaches the disk before the next (O_DSYNC, O_SYNC).",
+    CHOICE(audit_log.flush, auditlog::kFlushModeNames, auditlog::kFlushModeChoices)},
+  OptionSpec{"freq", T::kUnsigned, S::kAuditLog, decimal<auditlog::kDefaultFreq>(), 0, 1 << 30,
+    "", "N", "Records between flushes for the incremental modes.",
+    FIELD(audit_log.freq)},
+  OptionSpec{"max_log_file", T::kUnsigned, S::kAuditLog, decimal<auditlog::kDefaultMaxLogFileMib>(),
+    0, 1 << 20, "", "MIB", "Size in megabytes at which max_log_file_action runs; 0 = no limit.",
+    FIELD(audit_log.max_log_file_mib)},
+  OptionSpec{"num_logs", T::kUnsigned, S::kAuditLog, decimal<auditlog::kDefaultNumLogs>(), 0, 999,
+    "", "N",
+    "Logs kept by rotate: log_file and log_file.1 … log_file.N-1 (older ones are removed at "
+    "start); below 2 no rotation happens.",
+    FIELD(audit_log.num_logs)},
+  OptionSpec{"max_log_file_action", T::kChoice, S::kAuditLog,
+    named(auditlog::kSizeActionNames, auditlog::kDefaultSizeAction), 0, 0,
+    auditlog::kSizeActionChoices, "ACTION",
+    "At max_log_file: `ignore`; `syslog` warns; `suspend` stops writing (SIGUSR2 resumes); "
+    "`rotate` renames log_file to .1, .1 to .2 … keeping num_logs; `keep_logs` rotates without "
+    "ever removing one. SIGUSR1 rotates at any time.",
+    CHOICE(audit_log.max_log_file_action, auditlog::kSizeActionNames, auditlog::kSizeActionChoices)},
+  OptionSpec{"space_left", T::kString, S::kAuditLog, "75", 0, 0, "", "MIB|N%",
+    "Free space (megabytes, or a percentage of the file system) below which space_left_action "
+    "runs, once.",
+    FIELD(audit_log.space_left)},
+  OptionSpec{"space_left_action", T::kString, S::kAuditLog, "syslog", 0, 0, "", "ACTION",
+    "`ignore`, `syslog` (a warning; again when space came back in between), `rotate`, "
+    "`exec /path/to/program` (the log is closed first and stays suspended until SIGUSR2), "
+    "`suspend` (stop writing until SIGUSR2; documents keep flowing), `single` or `halt` (run "
+    "/sbin/init 1 or 0, as auditd does).",
+    FIELD(audit_log.space_left_action)},
+  OptionSpec{"admin_space_left", T::kString, S::kAuditLog, "50", 0, 0, "", "MIB|N%",
+    "The last line of defence: below this much free space admin_space_left_action runs; less "
+    "than space_left.",
+    FIELD(audit_log.admin_space_left)},
+  OptionSpec{"admin_space_left_action", T::kString, S::kAuditLog, "suspend", 0, 0, "", "ACTION",
+    "As space_left_action.",
+    FIELD(audit_log.admin_space_left_action)},
+  OptionSpec{"disk_full_action", T::kString, S::kAuditLog, "suspend", 0, 0, "", "ACTION",
+    "When a write finds the disk full (or fewer than 5 blocks are free): as space_left_action.",
+    FIELD(audit_log.disk_full_action)},
+  OptionSpec{"disk_error_action", T::kString, S::kAuditLog, "suspend", 0, 0, "", "ACTION",
+    "When a write, flush or rotation fails otherwise: `ignore`, `syslog` (the first 5), "
+    "`exec /path`, `suspend`, `single`, `halt`.",
+    FIELD(audit_log.disk_error_action)},
+  OptionSpec{"name_format", T::kChoice, S::kAuditLog,
+    named(auditlog::kNameFormatNames, auditlog::kDefaultNameFormat), 0, 0,
+    auditlog::kNameFormatChoices, "FORMAT",
+    "A node=NAME prefix on every line: `hostname`, `fqd` (the resolved full name), `numeric` "
+    "(the host's address), `user` (the `name` option); `none` writes none.",
+    CHOICE(audit_log.name_format, auditlog::kNameFormatNames, auditlog::kNameFormatChoices)},
+  OptionSpec{"name", T::kString, S::kAuditLog, "", 0, 0, "", "NAME",
+    "The node name for name_format = user.",
+    FIELD(audit_log.name)},
+  OptionSpec{"auditd_conf", T::kPath, S::kAuditLog, "", 0, 0, "", "PATH",
+    "An auditd.conf (e.g. /etc/audit/auditd.conf) to take the keys of this section from, for an "
+    "operator's existing settings; a key also set here or on the command line keeps that value. "
+    "Its other keys are ignored, named in one info line at start.",
+    FIELD(auditd_conf)},
   // ---- output
   OptionSpec{"output", T::kString, S::kOutput, "stdout", 0, 0, "", "DEST",
     "Where MozDef documents go: `stdout`, a file path (one JSON document per line, reopened "
@@ -440,6 +525,8 @@ std::string_view section_title(OptionSection section) {
       return "Kernel audit settings and rules";
     case S::kDaemon:
       return "Daemon";
+    case S::kAuditLog:
+      return "Local audit log (auditd.conf's keys)";
     case S::kOutput:
       return "Output";
     case S::kHttp:

@@ -120,8 +120,8 @@ std::string plain_description(std::string_view text) {
   return out;
 }
 
-constexpr std::array kSections = {S::kInput, S::kKernel, S::kDaemon, S::kOutput,
-                                  S::kHttp,  S::kAmqp,   S::kSpool};
+constexpr std::array kSections = {S::kInput,  S::kKernel, S::kDaemon, S::kAuditLog,
+                                  S::kOutput, S::kHttp,   S::kAmqp,   S::kSpool};
 
 }  // namespace
 

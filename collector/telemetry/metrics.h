@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "auditlog/audit_log.h"
 #include "base/stats.h"
 #include "collector/telemetry/kernel_stats.h"
 #include "collector/telemetry/pipeline_stats.h"
@@ -37,7 +38,8 @@ namespace aurelay::collector {
   AURELAY_ASSEMBLER_STATS(COUNTER, GAUGE)   /* correlate/event_assembler.h (correlator) */         \
   AURELAY_ENCODER_STATS(COUNTER, GAUGE)     /* mozdef/encoder.h (correlator) */                    \
   AURELAY_PROCESS_TABLE_STATS(COUNTER, GAUGE) /* correlate/process_table.h (correlator) */         \
-  AURELAY_OUTPUT_STATS(COUNTER, GAUGE)        /* output/output_stats.h (shipper) */
+  AURELAY_OUTPUT_STATS(COUNTER, GAUGE)        /* output/output_stats.h (shipper) */                \
+  AURELAY_AUDIT_LOG_STATS(COUNTER, GAUGE)     /* auditlog/audit_log.h (correlator) */
 
 // The concatenation: one part per list, each the struct its component writes (a member name
 // appears in one list only, so metrics.<name> is unambiguous).
@@ -49,7 +51,8 @@ struct Metrics : KernelStats,
                  correlate::AssemblerStats,
                  mozdef::EncoderStats,
                  correlate::ProcessTableStats,
-                 output::OutputStats {};
+                 output::OutputStats,
+                 auditlog::AuditLogStats {};
 
 enum class MetricType : std::uint8_t { counter, gauge };
 
