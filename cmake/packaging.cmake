@@ -49,7 +49,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
   "libc6 (>= 2.36), libstdc++6 (>= 12), libmnl0 (>= 1.0.4), libaudit1 (>= 1:3.0), \
-libcurl4 (>= 7.88), libcap-ng0 (>= 0.8), libsystemd0, libspdlog1.10, libfmt9, adduser | systemd")
+libauparse0 (>= 1:3.0), libcurl4 (>= 7.88), libcap-ng0 (>= 0.8), libsystemd0, libspdlog1.10, libfmt9, adduser | systemd")
 # auditctl loads the rules; the auditd daemon itself must not run beside aurelay's netlink input.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "auditd")
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS "")

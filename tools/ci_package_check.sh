@@ -50,7 +50,7 @@ getent passwd aurelay >/dev/null && user_existed=yes
 group_existed=no
 getent group aurelay >/dev/null && group_existed=yes
 created_dirs=()
-for dir in /run/aurelay /var/lib/aurelay /var/log/aurelay /etc/aurelay; do
+for dir in /run/aurelay /var/lib/aurelay /var/log/aurelay /etc/aurelay /var/log/audit; do
   [ -e "$dir" ] || created_dirs+=("$dir")
 done
 
@@ -119,6 +119,11 @@ check "/etc/aurelay/aurelay.conf is 640 and owned by root (found: $conf_mode)" \
 check "the config is a conffile" \
   sh -c "dpkg-query -W -f='\${Conffiles}' aurelay | grep -q /etc/aurelay/aurelay.conf"
 check "postinst created the aurelay user" sh -c "getent passwd aurelay >/dev/null"
+log_dir_mode="$(stat -c '%a %U %G' /var/log/audit 2>/dev/null)"
+check "the local audit log's directory /var/log/audit has auditd's modes (found: $log_dir_mode)" \
+  sh -c "test '$log_dir_mode' = '750 root adm' || test '$log_dir_mode' = '2750 aurelay adm'"
+check "the shipped config writes the local audit log" \
+  grep -qx 'write_logs = yes' /etc/aurelay/aurelay.conf
 
 echo "== installed binary"
 out="$(/usr/sbin/aurelay --version 2>&1)"

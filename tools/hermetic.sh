@@ -11,7 +11,7 @@
 set -euo pipefail
 [ "$#" -gt 0 ] || { echo "usage: $0 command [args...]" >&2; exit 2; }
 
-paths=(/etc/aurelay /var/lib/aurelay /var/log/aurelay /run/aurelay)
+paths=(/etc/aurelay /var/lib/aurelay /var/log/aurelay /run/aurelay /var/log/audit)
 
 if [ "${AURELAY_HERMETIC_INSIDE:-}" != 1 ]; then
   missing=()

@@ -27,8 +27,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tools/hermetic.sh \
 section "TSan build: rings and pipeline"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAURELAY_SANITIZE=thread \
   -DAURELAY_BUILD_BENCH=OFF >/dev/null
-cmake --build build-tsan -j "$jobs" --target base_tests collector_tests
-TSAN_OPTIONS=halt_on_error=1 tools/hermetic.sh ctest --test-dir build-tsan -j "$jobs" -L 'base|collector' \
+cmake --build build-tsan -j "$jobs" --target base_tests collector_tests auditlog_tests
+TSAN_OPTIONS=halt_on_error=1 tools/hermetic.sh ctest --test-dir build-tsan -j "$jobs" -L 'base|collector|auditlog' \
   --output-on-failure --timeout 600
 
 section "Fuzzing the record parser and the record-to-document path for ${fuzz_seconds}s each"

@@ -254,7 +254,7 @@ const std::array kOptions = {
     "aureport and local retention. Written as records are read, before correlation: an output "
     "outage never delays it and a full disk never stops the documents. The shipped aurelay.conf "
     "turns it on.",
-    FIELD(audit_log.write_logs)},
+    FIELD(audit_log.write_logs), "yes"},
   OptionSpec{"log_file", T::kPath, S::kAuditLog, "/var/log/audit/audit.log", 0, 0, "", "PATH",
     "The local audit log. Its directory is given mode 0750 (0700 without log_group) at start, "
     "as auditd does, so it must be a directory of its own (not /tmp).",
@@ -268,7 +268,7 @@ const std::array kOptions = {
     CHOICE(audit_log.format, auditlog::kLogFormatNames, auditlog::kLogFormatChoices)},
   OptionSpec{"log_group", T::kString, S::kAuditLog, "root", 0, 0, "", "GROUP",
     "Group that may read the logs (files 0640, rotated ones 0440); root = only root.",
-    FIELD(audit_log.log_group)},
+    FIELD(audit_log.log_group), "adm"},
   OptionSpec{"flush", T::kChoice, S::kAuditLog,
     named(auditlog::kFlushModeNames, auditlog::kDefaultFlushMode), 0, 0,
     auditlog::kFlushModeChoices, "MODE",

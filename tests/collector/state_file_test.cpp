@@ -202,6 +202,15 @@ TEST(MetricList, ConcatenationKeepsEveryNameLabelTypeAndTheirOrder) {
       {"amqp_in_flight", "amqp messages in flight", MetricType::gauge},
       {"amqp_reconnects", "amqp reconnects", MetricType::counter},
       {"amqp_current_broker", "amqp current broker index", MetricType::gauge},
+      {"audit_log_records", "audit log records", MetricType::counter},
+      {"audit_log_bytes", "audit log bytes", MetricType::counter},
+      {"audit_log_records_not_written", "audit log records not written", MetricType::counter},
+      {"audit_log_rotations", "audit log rotations", MetricType::counter},
+      {"audit_log_write_errors", "audit log write errors", MetricType::counter},
+      {"audit_log_disk_actions", "audit log disk actions", MetricType::counter},
+      {"audit_log_auparse_lookups", "audit log auparse lookups", MetricType::counter},
+      {"audit_log_suspended", "audit log suspended", MetricType::gauge},
+      {"audit_log_size_bytes", "audit log size bytes", MetricType::gauge},
   };
   // clang-format on
   ASSERT_EQ(kMetricDescriptors.size(), std::size(known));
