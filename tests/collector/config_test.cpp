@@ -432,3 +432,89 @@ TEST(ConfigRender, EffectiveConfigShowsOrigins) {
 
 }  // namespace
 }  // namespace aurelay::collector
+
+namespace aurelay::collector {
+namespace {
+
+// Debian's auditd.conf as an operator may have tuned it: aurelay takes the local audit log's
+// keys from it, its own settings win, the other keys are named and ignored.
+TEST(AuditdConf, TakesTheLogKeysWhereAurelaysConfigLeftThemUnset) {
+  testing::TempDir dir;
+  testing::write_file(dir / "auditd.conf",
+                      "#\n# This file controls the configuration of the audit daemon\n#\n\n"
+                      "local_events = yes\nwrite_logs = yes\nlog_file = /var/log/audit/audit.log\n"
+                      "log_group = adm\nlog_format = ENRICHED\nflush = INCREMENTAL\nfreq = 20\n"
+                      "max_log_file = 6\nnum_logs = 9\npriority_boost = 4\n"
+                      "name_format = USER\nname = web1\nmax_log_file_action = KEEP_LOGS\n"
+                      "space_left = 25%\nspace_left_action = exec /usr/local/sbin/low\n"
+                      "admin_space_left = 10%\nadmin_space_left_action = SUSPEND\n"
+                      "disk_full_action = SUSPEND\ndisk_error_action = SYSLOG\n"
+                      "q_depth = 2000\nplugin_dir = /etc/audit/plugins.d\n");
+  Config config;
+  ASSERT_TRUE(parse_config_text("auditd_conf = " + (dir / "auditd.conf").string() +
+                                    "\nlog_format = raw\nnum_logs = 3\n",
+                                "/etc/aurelay/aurelay.conf", config)
+                  .ok());
+  ASSERT_TRUE(testing::succeeded(apply_auditd_conf(config)));
+  ASSERT_TRUE(testing::succeeded(validate_config(config)));
+  const auditlog::AuditLogConfig& log = config.audit_log;
+  EXPECT_TRUE(log.write_logs);
+  EXPECT_EQ(log.log_group, "adm");
+  EXPECT_EQ(log.format, auditlog::LogFormat::raw);  // aurelay.conf's
+  EXPECT_EQ(log.num_logs, 3U);                      // aurelay.conf's
+  EXPECT_EQ(log.flush, auditlog::FlushMode::incremental);
+  EXPECT_EQ(log.freq, 20U);
+  EXPECT_EQ(log.max_log_file_mib, 6U);
+  EXPECT_EQ(log.max_log_file_action, auditlog::SizeAction::keep_logs);
+  EXPECT_EQ(log.name_format, auditlog::NameFormat::user);
+  EXPECT_EQ(log.name, "web1");
+  EXPECT_EQ(log.space_left, "25%");
+  EXPECT_EQ(log.space_left_action, "exec /usr/local/sbin/low");
+  EXPECT_EQ(log.disk_error_action, "SYSLOG");
+  EXPECT_EQ(config.origin.at("freq"), (dir / "auditd.conf").string() + ":11");
+  EXPECT_EQ(config.auditd_conf_ignored,
+            (std::vector<std::string>{"local_events", "priority_boost", "q_depth", "plugin_dir"}));
+}
+
+TEST(AuditdConf, ABadValueNamesTheFileAndLine) {
+  testing::TempDir dir;
+  testing::write_file(dir / "auditd.conf", "write_logs = yes\nflush = SOMETIMES\n");
+  Config config;
+  config.auditd_conf = (dir / "auditd.conf").string();
+  Status taken = apply_auditd_conf(config);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.exit_code_or(0), kExitConfigError);
+  EXPECT_NE(taken.error().find("auditd.conf:2: flush:"), std::string::npos) << taken.error();
+
+  testing::write_file(dir / "auditd.conf", "disk_full_action = email\n");
+  ASSERT_TRUE(testing::succeeded(apply_auditd_conf(config)));
+  Status valid = validate_config(config);
+  ASSERT_FALSE(valid);
+  EXPECT_NE(valid.error().find("auditd.conf:1: disk_full_action: 'email' is not supported"),
+            std::string::npos)
+      << valid.error();
+
+  config.auditd_conf = (dir / "missing.conf").string();
+  EXPECT_FALSE(apply_auditd_conf(config));
+}
+
+TEST(AuditLogConfig, AuditdsSanityChecksApply) {
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"space_left = 40\nadmin_space_left = 50\n", "space_left"},
+           {"space_left_action = exec\n", "space_left_action"},
+           {"disk_error_action = rotate\n", "disk_error_action"},
+           {"admin_space_left = 5 percent\n", "admin_space_left"},
+           {"name_format = user\n", "name"}}) {
+    Config config;
+    ASSERT_TRUE(parse_config_text(text, "/c", config).ok()) << text;
+    Status valid = validate_config(config);
+    ASSERT_FALSE(valid) << text;
+    EXPECT_NE(valid.error().find(key + ": "), std::string::npos) << valid.error();
+  }
+  Config percent;
+  ASSERT_TRUE(parse_config_text("space_left = 20%\nadmin_space_left = 60\n", "/c", percent).ok());
+  EXPECT_TRUE(testing::succeeded(validate_config(percent)));  // different units: not compared
+}
+
+}  // namespace
+}  // namespace aurelay::collector
