@@ -111,8 +111,10 @@ void Enricher::enrich(std::string& line, std::size_t line_start, std::uint32_t t
 
 bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::uint32_t type) {
   const bool execve = type == correlate::kTypeExecve;
+  constexpr std::uint32_t kTypeBprmFcaps = 1321;  // AUDIT_BPRM_FCAPS: with every exec
   if (type != correlate::kTypeSyscall && type != correlate::kTypePath &&
-      type != correlate::kTypeCwd && type != correlate::kTypeProctitle && !execve) {
+      type != correlate::kTypeCwd && type != correlate::kTypeProctitle && !execve &&
+      type != kTypeBprmFcaps && type != correlate::kTypeEoe) {
     return false;
   }
   const std::string_view text = std::string_view(line).substr(line_start);

@@ -24,9 +24,9 @@ void append_raw_line(std::string& out, std::string_view node, std::uint32_t type
                      std::string_view payload);
 
 // Adds ENRICHED's suffix to raw lines. The records the kernel sends for every syscall event
-// (SYSCALL, PATH, CWD, EXECVE, PROCTITLE) are interpreted here, with names cached; anything else,
-// and any value this short path is not sure of, goes through libauparse exactly as auditd does.
-// One per thread.
+// (SYSCALL, PATH, CWD, EXECVE, PROCTITLE, BPRM_FCAPS) are interpreted here, with names cached;
+// anything else, and any value this short path is not sure of, goes through libauparse exactly as
+// auditd does. One per thread.
 class Enricher {
  public:
   Enricher() = default;

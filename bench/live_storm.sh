@@ -5,6 +5,8 @@
 #   auditd       auditd in its lightest honest setting: flush = NONE, no plugins, writing its
 #                (ENRICHED, like aurelay's documents) log, like aurelay's file never flushed
 #   auditd-inc   auditd as Debian ships it: flush = INCREMENTAL_ASYNC, freq = 50, no plugins
+#   aurelay-log  aurelay as shipped: the same, plus the local audit log written as Debian's auditd
+#                writes its own (write_logs, ENRICHED, flush = INCREMENTAL_ASYNC, freq = 50)
 #   counter      build/nl_count_reader: registers, drains with recvmmsg, counts (the ceiling)
 # each under two storms:
 #   exec      fork+exec of /bin/true on 2 workers, rule: -S execve
@@ -17,7 +19,7 @@
 # printed below its line.
 #
 # Usage (root): bench/live_storm.sh [-d SECONDS] [-b BUILD_DIR]
-#                 [-c "aurelay auditd auditd-inc counter"] [-s "exec getppid"]
+#                 [-c "aurelay aurelay-log auditd auditd-inc counter"] [-s "exec getppid"]
 # During the runs: audit enabled=1, backlog_limit 65536, backlog_wait_time 0; everything is
 # restored on exit (also on Ctrl-C), the bench rules (key aurelay-bench) are deleted.
 set -u
@@ -25,7 +27,7 @@ set -u
 SRC_DIR="$(cd "$(dirname "$0")/.." && pwd)"
 DURATION=10
 BUILD_DIR="$SRC_DIR/build"
-CASES="aurelay auditd auditd-inc counter"
+CASES="aurelay aurelay-log auditd auditd-inc counter"
 STORMS="exec getppid"
 EXEC_WORKERS=2
 GETPPID_WORKERS=1
@@ -104,14 +106,19 @@ start_collector() {
       if [ "$name" = auditd ]; then write_auditd_conf NONE; else write_auditd_conf INCREMENTAL_ASYNC; fi
       auditd -n -s nochange -c "$TMP/auditd" >"$TMP/$name.err" 2>&1 &
       COLLECTOR_PID=$! ;;
-    aurelay)
+    aurelay | aurelay-log)
       [ -x "$BUILD_DIR/aurelay" ] || { echo "$BUILD_DIR/aurelay missing" >"$TMP/why"; return 1; }
-      rm -f "$TMP/aurelay.json" "$TMP/aurelay.state"
+      rm -rf "$TMP/aurelay.json" "$TMP/aurelay.state" "$TMP/aurelay-log"
       : >"$TMP/aurelay.conf" && chmod 600 "$TMP/aurelay.conf"
+      local log_args=()
+      if [ "$name" = aurelay-log ]; then
+        log_args=(--write_logs yes --log_file "$TMP/aurelay-log/audit.log" --log_format enriched
+          --flush incremental_async --freq 50 --max_log_file 4096)
+      fi
       # The script owns the kernel settings and the rules: aurelay leaves them as found.
       "$BUILD_DIR/aurelay" --config "$TMP/aurelay.conf" --input netlink --output "$TMP/aurelay.json" \
         --rules_file "" --backlog_limit -1 --enabled keep --state_file "$TMP/aurelay.state" \
-        >"$TMP/aurelay.err" 2>&1 &
+        "${log_args[@]}" >"$TMP/$name.err" 2>&1 &
       COLLECTOR_PID=$! ;;
   esac
   for _ in $(seq 50); do
@@ -155,15 +162,15 @@ records_of() {
     counter) sed -n 's/.*records=\([0-9]*\).*/\1/p' "$TMP/counter.out" ;;
     auditd | auditd-inc)
       local n; n=$(grep -vc '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null); echo "${n:-0}" ;;
-    aurelay)  # records as counted by aurelay in its closing log line
+    aurelay | aurelay-log)  # records as counted by aurelay in its closing log line
       local n
-      n=$(sed -n 's/.*stopped: \([0-9]*\) records.*/\1/p' "$TMP/aurelay.err" 2>/dev/null | tail -1)
+      n=$(sed -n 's/.*stopped: \([0-9]*\) records.*/\1/p' "$TMP/$1.err" 2>/dev/null | tail -1)
       echo "${n:-?}" ;;
   esac
 }
 events_of() {
   case "$1" in
-    aurelay) if [ -f "$TMP/aurelay.json" ]; then wc -l <"$TMP/aurelay.json"; else echo 0; fi ;;
+    aurelay | aurelay-log) if [ -f "$TMP/aurelay.json" ]; then wc -l <"$TMP/aurelay.json"; else echo 0; fi ;;
     auditd | auditd-inc)  # auditd writes no EOE: count distinct event ids
       grep -v '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null | grep -o 'msg=audit([^)]*)' |
         sort -u | wc -l ;;
@@ -223,7 +230,7 @@ run_case() {
   rss_after=$(rss_kb "$COLLECTOR_PID")
   switches=$(context_switches "$COLLECTOR_PID")
   local threads=""
-  if [ "$name" = aurelay ]; then  # per thread: CPU seconds/minor faults/context switches
+  if [[ "$name" == aurelay* ]]; then  # per thread: CPU seconds/minor faults/context switches
     threads=$(for task in /proc/"$COLLECTOR_PID"/task/*; do
       printf "%s=%s/%s/%s " "$(cat "$task/comm")" "$(cpu_seconds "$COLLECTOR_PID/task/${task##*/}")" \
         "$(sed 's/^.*) //' "$task/stat" | awk '{ print $8 }')" "$(awk '$1 == "voluntary_ctxt_switches:" { v = $2 } $1 == "nonvoluntary_ctxt_switches:" { n = $2 } END { print v "+" n }' "$task/status")"
@@ -231,7 +238,7 @@ run_case() {
   fi
   stop_collector
   local reader_stats=""
-  if [ "$name" = aurelay ] && [ -f "$TMP/aurelay.state" ]; then  # written at exit
+  if [[ "$name" == aurelay* ]] && [ -f "$TMP/aurelay.state" ]; then  # written at exit
     reader_stats=$(grep -E '^(netlink reads|netlink empty reads|reader waits|correlator waits|record batches|ring max depth)' \
       "$TMP/aurelay.state" | tr '\n' ';')
   fi
@@ -261,6 +268,14 @@ run_case() {
     printf "#   machine: %.0f%% of the CPUs busy during the storm, kauditd %.2f cpu_s\n",
       100 * busy / (busy + idle), ($6 - $5) / $7 }'
   [ -n "$reader_stats" ] && echo "#   $reader_stats"
+  local log=""
+  case "$name" in
+    aurelay-log) log="$TMP/aurelay-log/audit.log" ;;
+    auditd | auditd-inc) log="$TMP/auditd/audit.log" ;;
+  esac
+  if [ -n "$log" ] && [ -f "$log" ]; then  # the local log: lines and bytes (DAEMON_* left out)
+    grep -v '^type=DAEMON_' "$log" | wc -lc | awk '{ printf "#   log: %d lines, %d bytes, %.1f bytes/line\n", $1, $2, ($1 ? $2 / $1 : 0) }'
+  fi
 }
 
 echo "# live storm: ${DURATION}s per storm, backlog_limit $BACKLOG, backlog_wait_time 0, $(nproc) cpus, kernel $(uname -r)"
