@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <span>
 
 namespace aurelay::auditlog {
 
@@ -22,25 +23,77 @@ constexpr std::size_t kDirectPathLongestLine = 8000;
 constexpr char kInterpSeparator = 0x1D;  // AUDIT_INTERP_SEPARATOR
 
 // The field names libauparse types as a uid, a gid, a syscall, an arch or a socket address
-// (its type table), for the records the short path takes (no other type adjusts them).
+// (its type table), for the records the short path takes (no other type adjusts them), with the
+// name auditd writes for each (upper case).
 enum class Interpreted : std::uint8_t { none, uid, gid, syscall, arch, other };
+struct Interpretation {
+  Interpreted kind = Interpreted::none;
+  std::string_view label;
+};
 
-Interpreted interpreted_as(std::string_view name) {
-  static constexpr std::array<std::string_view, 13> kUids = {
-      "auid",     "uid",  "euid", "suid",      "fsuid", "ouid",   "oauid",
-      "old-auid", "iuid", "id",   "inode_uid", "sauid", "obj_uid"};
-  static constexpr std::array<std::string_view, 9> kGids = {
-      "obj_gid", "gid", "egid", "sgid", "fsgid", "ogid", "igid", "inode_gid", "new_gid"};
-  if (name == "arch") return Interpreted::arch;
-  if (name == "syscall") return Interpreted::syscall;
-  for (std::string_view uid : kUids) {
-    if (name == uid) return Interpreted::uid;
+Interpretation interpreted_as(std::string_view name) {
+  struct Entry {
+    std::string_view name;
+    Interpretation interpretation;
+  };
+  using I = Interpreted;
+  // Grouped by first letter: a record's fields are looked up once each, on every record.
+  static constexpr Entry kA[] = {{"arch", {I::arch, "ARCH"}}, {"auid", {I::uid, "AUID"}}};
+  static constexpr Entry kE[] = {{"euid", {I::uid, "EUID"}}, {"egid", {I::gid, "EGID"}}};
+  static constexpr Entry kF[] = {{"fsuid", {I::uid, "FSUID"}}, {"fsgid", {I::gid, "FSGID"}}};
+  static constexpr Entry kG[] = {{"gid", {I::gid, "GID"}}};
+  static constexpr Entry kI[] = {{"iuid", {I::uid, "IUID"}},
+                                 {"id", {I::uid, "ID"}},
+                                 {"inode_uid", {I::uid, "INODE_UID"}},
+                                 {"igid", {I::gid, "IGID"}},
+                                 {"inode_gid", {I::gid, "INODE_GID"}}};
+  static constexpr Entry kN[] = {{"new_gid", {I::gid, "NEW_GID"}}};
+  static constexpr Entry kO[] = {
+      {"ouid", {I::uid, "OUID"}},       {"ogid", {I::gid, "OGID"}},
+      {"oauid", {I::uid, "OAUID"}},     {"old-auid", {I::uid, "OLD-AUID"}},
+      {"obj_uid", {I::uid, "OBJ_UID"}}, {"obj_gid", {I::gid, "OBJ_GID"}}};
+  static constexpr Entry kS[] = {{"syscall", {I::syscall, "SYSCALL"}},
+                                 {"suid", {I::uid, "SUID"}},
+                                 {"sgid", {I::gid, "SGID"}},
+                                 {"sauid", {I::uid, "SAUID"}},
+                                 {"saddr", {I::other, "SADDR"}}};
+  static constexpr Entry kU[] = {{"uid", {I::uid, "UID"}}, {"uring_op", {I::other, "URING_OP"}}};
+  std::span<const Entry> entries;
+  switch (name.empty() ? '\0' : name.front()) {
+    case 'a':
+      entries = kA;
+      break;
+    case 'e':
+      entries = kE;
+      break;
+    case 'f':
+      entries = kF;
+      break;
+    case 'g':
+      entries = kG;
+      break;
+    case 'i':
+      entries = kI;
+      break;
+    case 'n':
+      entries = kN;
+      break;
+    case 'o':
+      entries = kO;
+      break;
+    case 's':
+      entries = kS;
+      break;
+    case 'u':
+      entries = kU;
+      break;
+    default:
+      return {};
   }
-  for (std::string_view gid : kGids) {
-    if (name == gid) return Interpreted::gid;
+  for (const Entry& entry : entries) {
+    if (entry.name == name) return entry.interpretation;
   }
-  if (name == "saddr" || name == "uring_op") return Interpreted::other;
-  return Interpreted::none;
+  return {};
 }
 
 // libaudit's rule for a value written hex-encoded instead of quoted.
@@ -98,8 +151,8 @@ void append_raw_line(std::string& out, std::string_view node, std::uint32_t type
   const std::size_t limit = (node.empty() ? kMaxAuditMessageLength : kFormatBufferLength) - 32 - 1;
   const bool cut = out.size() - start > limit;
   if (cut) out.resize(start + limit);
-  for (std::size_t i = start; i < out.size(); ++i) {
-    if (out[i] == '\n') out[i] = ' ';
+  for (std::size_t i = out.find('\n', start); i != std::string::npos; i = out.find('\n', i + 1)) {
+    out[i] = ' ';
   }
   if (!cut && out.size() > start && out.back() == ' ') out.pop_back();
 }
@@ -130,11 +183,11 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
     const correlate::Field& field = fields_[i];
     // EXECVE's arguments are text whatever their names (libauparse adjusts their type).
     if (execve && field.key.starts_with('a')) continue;
-    const Interpreted kind = interpreted_as(field.key);
+    const auto [kind, label] = interpreted_as(field.key);
     if (kind == Interpreted::none) continue;
     if (kind == Interpreted::other || field.form != correlate::ValueForm::bare) return false;
     suffix_ += suffix_.empty() ? kInterpSeparator : ' ';
-    append_upper(suffix_, field.key);
+    suffix_ += label;
     suffix_ += '=';
     if (kind == Interpreted::arch) {
       unsigned long elf = 0;
