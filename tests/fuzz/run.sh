@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the fuzzers for a bounded time each: the record parser (one line per input) and the whole
-# record-to-document path (several lines per input, every document checked against MozDef's rules).
+# Runs the fuzzers for a bounded time each: the record parser (one line per input), the whole
+# record-to-document path (several lines per input, every document checked against MozDef's rules)
+# and the local audit log's lines (the short enrichment path checked against libauparse).
 #   tests/fuzz/run.sh <build-dir> <seconds>
 # <build-dir> is a clang build configured with -DAURELAY_BUILD_FUZZ=ON, e.g.
 #   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DAURELAY_BUILD_FUZZ=ON
@@ -17,7 +18,7 @@ seconds=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared="${AURELAY_SHARED_DIR:-$root/../shared}"
 
-cmake --build "$build_dir" --target fuzz_record_parser fuzz_mozdef_encoder -- -j2
+cmake --build "$build_dir" --target fuzz_record_parser fuzz_mozdef_encoder fuzz_audit_log_line -- -j2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -71,3 +72,13 @@ run_fuzzer() {  # name seeds max_len
 }
 run_fuzzer fuzz_record_parser "$work/seeds" 9100
 run_fuzzer fuzz_mozdef_encoder "$work/event-seeds" 65536
+# Audit log lines: the parser's seeds with their type as the first byte (the payload after msg=).
+mkdir -p "$work/log-seeds"
+i=0
+for seed in "$work"/seeds/*; do
+  payload=$(sed -n 's/^\(node=[^ ]* \)\{0,1\}type=\(SYSCALL\|PATH\|CWD\|EXECVE\|BPRM_FCAPS\|PROCTITLE\|SOCKADDR\|CONFIG_CHANGE\) msg=//p' "$seed" | tr -d '\035' | head -c 9000)
+  [[ -n $payload ]] || continue
+  { printf "\\$(printf %03o $((i % 6)))"; printf '%s' "$payload"; } >"$work/log-seeds/seed-$i"
+  i=$((i + 1))
+done
+run_fuzzer fuzz_audit_log_line "$work/log-seeds" 9100

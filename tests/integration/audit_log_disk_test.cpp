@@ -116,5 +116,30 @@ TEST(AuditLogDisk, AdminSpaceLeftRotateMakesRoomAndTheLogGoesOn) {
   EXPECT_NE(run->err.find("audit log rotations 1"), std::string::npos) << run->err;
 }
 
+// The log is written before correlation: with the MozDef server unreachable every record is in
+// the log while the documents wait in the spool.
+TEST(AuditLogOutage, AnUnreachableServerNeverHoldsUpTheLog) {
+  TempDir dir;
+  testing::write_file(dir / "aurelay.conf",
+                      read_file(testing::private_config(dir)) + "write_logs = yes
+log_file = " +
+                          (dir / "log" / "audit.log").string() + "
+log_format = raw
+");
+  std::filesystem::permissions(dir / "aurelay.conf", std::filesystem::perms::owner_read |
+                                                         std::filesystem::perms::owner_write);
+  const auto run = run_command({AURELAY_BINARY, "--config", (dir / "aurelay.conf").string(),
+                                "--input", replay_input(dir), "--output",
+                                "http://127.0.0.1:1/_bulk", "--state_file", ""});
+  // The documents could not be delivered (exit 1 names them, kept in the spool).
+  EXPECT_NE(run.err.find("kept in the spool"), std::string::npos) << run.err;
+  const std::string log = read_file(dir / "log" / "audit.log");
+  EXPECT_EQ(testing::count_occurrences(log, "type=SYSCALL msg=audit("),
+            static_cast<std::size_t>(kEvents));
+  EXPECT_EQ(testing::count_occurrences(log, "type=PROCTITLE msg=audit("),
+            static_cast<std::size_t>(kEvents));
+  EXPECT_TRUE(log.starts_with("type=DAEMON_START ")) << log.substr(0, 200);
+}
+
 }  // namespace
 }  // namespace aurelay
