@@ -121,16 +121,13 @@ TEST(AuditLogDisk, AdminSpaceLeftRotateMakesRoomAndTheLogGoesOn) {
 TEST(AuditLogOutage, AnUnreachableServerNeverHoldsUpTheLog) {
   TempDir dir;
   testing::write_file(dir / "aurelay.conf",
-                      read_file(testing::private_config(dir)) + "write_logs = yes
-log_file = " +
-                          (dir / "log" / "audit.log").string() + "
-log_format = raw
-");
+                      read_file(testing::private_config(dir)) + "write_logs = yes\nlog_file = " +
+                          (dir / "log" / "audit.log").string() + "\nlog_format = raw\n");
   std::filesystem::permissions(dir / "aurelay.conf", std::filesystem::perms::owner_read |
                                                          std::filesystem::perms::owner_write);
-  const auto run = run_command({AURELAY_BINARY, "--config", (dir / "aurelay.conf").string(),
-                                "--input", replay_input(dir), "--output",
-                                "http://127.0.0.1:1/_bulk", "--state_file", ""});
+  const auto run =
+      run_command({AURELAY_BINARY, "--config", (dir / "aurelay.conf").string(), "--input",
+                   replay_input(dir), "--output", "http://127.0.0.1:1/_bulk", "--state_file", ""});
   // The documents could not be delivered (exit 1 names them, kept in the spool).
   EXPECT_NE(run.err.find("kept in the spool"), std::string::npos) << run.err;
   const std::string log = read_file(dir / "log" / "audit.log");
