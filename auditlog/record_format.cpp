@@ -5,6 +5,7 @@
 #include <libaudit.h>
 #include <pwd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -117,9 +118,28 @@ void append_upper(std::string& out, std::string_view name) {
 std::string_view record_body(std::string_view line) {
   const std::size_t stamp = line.find("msg=audit(");
   if (stamp == std::string_view::npos) return {};
-  const std::size_t end = line.find("): ", stamp);
-  if (end == std::string_view::npos) return {};
-  return line.substr(end + 3);
+  const std::size_t end = line.find("):", stamp);
+  if (end == std::string_view::npos || line.substr(end, 3) != "): ") return {};
+  // "audit(SECONDS.MILLISECONDS:SERIAL)": anything else libauparse refuses, so it decides.
+  std::string_view time = line.substr(stamp + 10, end - stamp - 10);
+  if (time.empty() || time.front() == '0') return {};  // a real clock's seconds
+  for (const char separator : {'.', ':', ')'}) {
+    const std::size_t digits = std::min(time.find_first_not_of("0123456789"), time.size());
+    const char next = digits < time.size() ? time[digits] : ')';
+    // (the kernel writes the milliseconds with three digits and a 32-bit serial)
+    if (digits == 0 || digits > 12 || next != separator || (separator == ':' && digits != 3) ||
+        (separator == ')' && digits > 10)) {
+      return {};
+    }
+    time.remove_prefix(std::min(digits + 1, time.size()));
+  }
+  if (!time.empty()) return {};
+  const std::string_view body = line.substr(end + 3);
+  // Control characters (the kernel hex-encodes values holding them) are libauparse's business.
+  for (const char c : body) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return {};
+  }
+  return body;
 }
 
 }  // namespace
@@ -170,6 +190,8 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
       type != kTypeBprmFcaps && type != correlate::kTypeEoe) {
     return false;
   }
+  // libauparse ends an event at EOE and interprets nothing of it (auditd never logs one anyway).
+  if (type == correlate::kTypeEoe) return true;
   const std::string_view text = std::string_view(line).substr(line_start);
   if (text.size() > kDirectPathLongestLine || text.find(kInterpSeparator) != std::string_view::npos)
     return false;
@@ -177,6 +199,39 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   if (body.empty()) return false;
   fields_.clear();
   const std::size_t count = correlate::split_fields(body, fields_);
+  // libauparse cuts a record at every space and each piece at its first '='; the kernel never
+  // puts a space inside a value (it hex-encodes such values). Only a body whose every piece is
+  // exactly one field here takes the short path: anything else is libauparse's to cut.
+  if (count == 0) return false;
+  const char* expected = body.data();
+  for (std::size_t i = 0; i < count; ++i) {
+    const correlate::Field& field = fields_[i];
+    const bool quoted = field.form != correlate::ValueForm::bare;
+    if (field.key.data() != expected ||
+        field.value.data() != field.key.data() + field.key.size() + 1 + (quoted ? 1 : 0)) {
+      return false;
+    }
+    const char* end = field.value.data() + field.value.size() + (quoted ? 1 : 0);
+    const bool last = i + 1 == count;
+    if (last ? end != body.data() + body.size() : (end >= body.data() + body.size() || *end != ' '))
+      return false;
+    expected = end + 1;
+  }
+  // The kernel's shape: a SYSCALL record opens with arch and syscall, keys are lower-case words
+  // and no value holds another '='. Input of any other shape goes to libauparse.
+  if (type == correlate::kTypeSyscall &&
+      (count < 2 || fields_[0].key != "arch" || fields_[1].key != "syscall")) {
+    return false;
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const correlate::Field& field = fields_[i];
+    if (field.key.empty() ||
+        field.key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-[]") !=
+            std::string_view::npos ||
+        field.value.find('=') != std::string_view::npos) {
+      return false;
+    }
+  }
   suffix_.clear();
   int machine = -1;
   for (std::size_t i = 0; i < count; ++i) {
@@ -186,6 +241,12 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
     const auto [kind, label] = interpreted_as(field.key);
     if (kind == Interpreted::none) continue;
     if (kind == Interpreted::other || field.form != correlate::ValueForm::bare) return false;
+    // libauparse knows a record's machine and syscall only in a SYSCALL record.
+    // (only once: it reads every syscall field as the record's first)
+    if ((kind == Interpreted::arch || kind == Interpreted::syscall) &&
+        (type != correlate::kTypeSyscall || i >= 2)) {
+      return false;
+    }
     suffix_ += suffix_.empty() ? kInterpSeparator : ' ';
     suffix_ += label;
     suffix_ += '=';
