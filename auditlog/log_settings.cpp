@@ -23,26 +23,6 @@ std::string_view trim_blanks(std::string_view text) {
 
 }  // namespace
 
-std::string_view to_string(DiskActionKind kind) {
-  switch (kind) {
-    case DiskActionKind::ignore:
-      return "ignore";
-    case DiskActionKind::syslog:
-      return "syslog";
-    case DiskActionKind::rotate:
-      return "rotate";
-    case DiskActionKind::exec:
-      return "exec";
-    case DiskActionKind::suspend:
-      return "suspend";
-    case DiskActionKind::single:
-      return "single";
-    case DiskActionKind::halt:
-      return "halt";
-  }
-  return "?";
-}
-
 Result<DiskAction> parse_disk_action(std::string_view text, bool rotate_allowed) {
   text = trim_blanks(text);
   const std::size_t blank = text.find_first_of(" \t");
@@ -58,19 +38,8 @@ Result<DiskAction> parse_disk_action(std::string_view text, bool rotate_allowed)
     return DiskAction{DiskActionKind::exec, std::string(rest)};
   }
   if (!rest.empty()) return fail("'" + std::string(text) + "': only exec takes a program");
-  static constexpr std::array<std::pair<std::string_view, DiskActionKind>, 6> kWords = {{
-      {"ignore", DiskActionKind::ignore},
-      {"syslog", DiskActionKind::syslog},
-      {"rotate", DiskActionKind::rotate},
-      {"suspend", DiskActionKind::suspend},
-      {"single", DiskActionKind::single},
-      {"halt", DiskActionKind::halt},
-  }};
-  for (const auto& [name, kind] : kWords) {
-    if (word == name && (kind != DiskActionKind::rotate || rotate_allowed)) {
-      return DiskAction{kind, {}};
-    }
-  }
+  const auto kind = parse_choice(kDiskActionKindNames, word);
+  if (kind && (*kind != DiskActionKind::rotate || rotate_allowed)) return DiskAction{*kind, {}};
   if (word == "email") {
     return fail(
         "'email' is not supported (aurelay sends no mail): use syslog, or exec a script "

@@ -107,11 +107,19 @@ struct AuditLogConfig {
 
 // A disk-space or disk-error action.
 enum class DiskActionKind : std::uint8_t { ignore, syslog, rotate, exec, suspend, single, halt };
+inline constexpr std::array kDiskActionKindNames = {
+    ChoiceName<DiskActionKind>{"ignore", DiskActionKind::ignore},
+    ChoiceName<DiskActionKind>{"syslog", DiskActionKind::syslog},
+    ChoiceName<DiskActionKind>{"rotate", DiskActionKind::rotate},
+    ChoiceName<DiskActionKind>{"exec", DiskActionKind::exec},
+    ChoiceName<DiskActionKind>{"suspend", DiskActionKind::suspend},
+    ChoiceName<DiskActionKind>{"single", DiskActionKind::single},
+    ChoiceName<DiskActionKind>{"halt", DiskActionKind::halt},
+};
 struct DiskAction {
   DiskActionKind kind = DiskActionKind::ignore;
   std::string exe;  // exec
 };
-std::string_view to_string(DiskActionKind kind);
 
 // "ignore", "SYSLOG", "exec /usr/local/sbin/audit-full", … (case as auditd: any). `rotate` is
 // not one of disk_error_action's values (as in auditd).

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -213,8 +214,20 @@ Status set_option(Config& config, const OptionSpec& spec, std::string_view raw,
   return {};
 }
 
-Status parse_config_text(std::string_view text, const std::string& path, Config& config) {
-  std::map<std::string, int, std::less<>> seen_at;
+namespace {
+
+// One `key = value` line of a config file.
+struct Setting {
+  std::string_view key;  // trimmed
+  std::string_view value;
+  std::string where;  // "PATH:LINE"
+  int line = 0;
+};
+
+// Calls take(Setting) for each `key = value` line of `text` in order (blank lines and '#'
+// comments skipped) until it fails; a line without '=' fails naming its place.
+template <typename Take>
+Status for_each_setting(std::string_view text, const std::string& path, Take take) {
   int line_number = 0;
   while (!text.empty()) {
     ++line_number;
@@ -223,25 +236,39 @@ Status parse_config_text(std::string_view text, const std::string& path, Config&
     text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
-    const std::string where = path + ":" + std::to_string(line_number);
+    std::string where = path + ":" + std::to_string(line_number);
     const auto equals = line.find('=');
     if (equals == std::string_view::npos) {
       return fail(kExitConfigError,
                   where + ": expected 'key = value', got '" + std::string(line) + "'");
     }
-    const std::string_view key = trim(line.substr(0, equals));
+    if (Status taken = take(Setting{trim(line.substr(0, equals)), line.substr(equals + 1),
+                                    std::move(where), line_number});
+        !taken) {
+      return taken;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status parse_config_text(std::string_view text, const std::string& path, Config& config) {
+  std::map<std::string, int, std::less<>> seen_at;
+  Status parsed = for_each_setting(text, path, [&](const Setting& setting) -> Status {
+    const std::string_view key = setting.key;
     const OptionSpec* spec = key.find('-') == std::string_view::npos ? find_option(key) : nullptr;
     if (spec == nullptr) {
-      return fail(kExitConfigError, where + ": unknown key '" + std::string(key) + "'");
+      return fail(kExitConfigError, setting.where + ": unknown key '" + std::string(key) + "'");
     }
     if (auto it = seen_at.find(spec->name); it != seen_at.end()) {
-      return fail(kExitConfigError, where + ": " + std::string(key) + " is already set on line " +
-                                        std::to_string(it->second));
+      return fail(kExitConfigError, setting.where + ": " + std::string(key) +
+                                        " is already set on line " + std::to_string(it->second));
     }
-    seen_at.emplace(std::string(spec->name), line_number);
-    if (Status applied = set_option(config, *spec, line.substr(equals + 1), where); !applied)
-      return applied;
-  }
+    seen_at.emplace(std::string(spec->name), setting.line);
+    return set_option(config, *spec, setting.value, setting.where);
+  });
+  if (!parsed) return parsed;
   config.config_file = path;
   return {};
 }
@@ -330,31 +357,18 @@ Status apply_auditd_conf(Config& config) {
   if (!file) {
     return fail(kExitConfigError, path + ": cannot open (auditd_conf): " + std::strerror(errno));
   }
-  int line_number = 0;
-  for (std::string raw; std::getline(file, raw);) {
-    ++line_number;
-    const std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '#') continue;
-    const std::string where = path + ":" + std::to_string(line_number);
-    const auto equals = line.find('=');
-    if (equals == std::string_view::npos) {
-      return fail(kExitConfigError,
-                  where + ": expected 'key = value', got '" + std::string(line) + "'");
-    }
-    const std::string key(trim(line.substr(0, equals)));
+  std::stringstream text;
+  text << file.rdbuf();
+  return for_each_setting(text.str(), path, [&](const Setting& setting) -> Status {
     const bool used = std::find(auditlog::kAuditdConfKeys.begin(), auditlog::kAuditdConfKeys.end(),
-                                key) != auditlog::kAuditdConfKeys.end();
+                                setting.key) != auditlog::kAuditdConfKeys.end();
     if (!used) {
-      config.auditd_conf_ignored.push_back(key);
-      continue;
+      config.auditd_conf_ignored.emplace_back(setting.key);
+      return {};
     }
-    if (config.is_set(key)) continue;  // aurelay's own setting wins
-    if (Status applied = set_option(config, *find_option(key), line.substr(equals + 1), where);
-        !applied) {
-      return applied;
-    }
-  }
-  return {};
+    if (config.is_set(setting.key)) return {};  // aurelay's own setting wins
+    return set_option(config, *find_option(setting.key), setting.value, setting.where);
+  });
 }
 
 Status validate_config(const Config& config) {
