@@ -185,9 +185,6 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const AuditLogConfig& config, A
   log->remove_excess_logs();
   log->check_size();
   log->check_space();
-  if (config.flush == FlushMode::incremental_async) {
-    log->flush_thread_ = std::thread([raw = log.get()] { raw->flush_thread_main(); });
-  }
   // The start record, as auditd writes it (subj only when the process has a label).
   utsname system{};
   ::uname(&system);
@@ -656,6 +653,9 @@ void AuditLog::close(SignalSender stopped_by) {
 }
 
 void AuditLog::request_flush() {
+  // Started at the first flush, not at open: the daemon opens the log before it drops its
+  // privileges, which it can only do while it runs a single thread.
+  if (!flush_thread_.joinable()) flush_thread_ = std::thread([this] { flush_thread_main(); });
   {
     std::lock_guard lock(flush_mutex_);
     flush_requested_ = true;

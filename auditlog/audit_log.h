@@ -134,7 +134,7 @@ class AuditLog {
   SignalSender rotate_sender_;
   SignalSender resume_sender_;
 
-  // INCREMENTAL_ASYNC: a thread that fsyncs when asked.
+  // INCREMENTAL_ASYNC: a thread that fsyncs when asked (started by the first request).
   std::mutex flush_mutex_;
   std::condition_variable flush_wanted_;
   bool flush_requested_ = false;  // under flush_mutex_

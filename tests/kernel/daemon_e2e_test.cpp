@@ -142,7 +142,9 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
                     {"backlog_wait_time", "0"},
                     {"user", run_as},
                     {"log_target", "stderr"},
-                    {"batch_flush_ms", "50"}}));
+                    {"batch_flush_ms", "50"},
+                    // the shipped config writes the local audit log: here into the test's dir
+                    {"log_file", dir / "log" / "audit.log"}}));
 
   AurelayProcess aurelay({AURELAY_BINARY, "--config", config_path, "--log_level", "debug"},
                          dir / "stderr.log");
@@ -277,6 +279,22 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   // Everything delivered by the drain arrived; nothing was left in the spool.
   const std::size_t arrived = documents_in(dir / "received.ndjson").size();
   EXPECT_GE(arrived, delivered);
+
+  // The local audit log, as the shipped config writes it (group adm), kept by `run_as`.
+  const std::string log = read_file(dir / "log" / "audit.log");
+  EXPECT_TRUE(log.starts_with("type=DAEMON_START msg=audit(")) << log.substr(0, 300);
+  EXPECT_NE(log.find("type=EXECVE msg=audit("), std::string::npos);
+  EXPECT_NE(log.find(" a1=\"" + marker + "\""), std::string::npos);
+  EXPECT_NE(log.rfind("type=DAEMON_END msg=audit("), std::string::npos);
+  struct stat log_stat {};
+  ASSERT_EQ(stat((dir / "log" / "audit.log").c_str(), &log_stat), 0);
+  EXPECT_EQ(log_stat.st_mode & 07777, 0640u);
+  const struct group* adm = getgrnam("adm");
+  if (adm != nullptr) EXPECT_EQ(log_stat.st_gid, adm->gr_gid);
+  if (!run_as.empty()) {
+    EXPECT_EQ(log_stat.st_uid, getpwnam(run_as.c_str())->pw_uid);
+    EXPECT_EQ(mode_of(dir / "log"), 02750u);  // new files after a rotation keep the group
+  }
 
   // The kernel as found.
   Result<std::vector<std::string>> rules_after = rules::list_rules(auditctl_path());
