@@ -193,8 +193,8 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   // libauparse ends an event at EOE and interprets nothing of it (auditd never logs one anyway).
   if (type == correlate::kTypeEoe) return true;
   const std::string_view text = std::string_view(line).substr(line_start);
-  if (text.size() > kDirectPathLongestLine || text.find(kInterpSeparator) != std::string_view::npos)
-    return false;
+  // (a 0x1D in the body is a control character, refused below)
+  if (text.size() > kDirectPathLongestLine) return false;
   const std::string_view body = record_body(text);
   if (body.empty()) return false;
   fields_.clear();
@@ -225,9 +225,11 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   }
   for (std::size_t i = 0; i < count; ++i) {
     const correlate::Field& field = fields_[i];
-    if (field.key.empty() ||
-        field.key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-[]") !=
-            std::string_view::npos ||
+    const auto key_char = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '[' ||
+             c == ']';
+    };
+    if (field.key.empty() || !std::all_of(field.key.begin(), field.key.end(), key_char) ||
         field.value.find('=') != std::string_view::npos) {
       return false;
     }
