@@ -13,6 +13,8 @@
 #include <memory>
 #include <span>
 
+#include "base/words.h"
+
 namespace aurelay::auditlog {
 
 namespace {
@@ -114,6 +116,19 @@ void append_upper(std::string& out, std::string_view name) {
   for (char c : name) out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
 }
 
+// Whether `text` holds a byte below 0x20 or 0x7F, eight bytes per step.
+bool has_control_character(std::string_view text) {
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    const std::uint64_t word = words::load_le64(text.data() + i);
+    if ((words::bytes_below(word, 0x20) | words::bytes_equal(word, 0x7F)) != 0) return true;
+  }
+  for (; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) < 0x20 || text[i] == 0x7F) return true;
+  }
+  return false;
+}
+
 // The fields of a record's body, after "msg=audit(…): ".
 std::string_view record_body(std::string_view line) {
   const std::size_t stamp = line.find("msg=audit(");
@@ -136,9 +151,7 @@ std::string_view record_body(std::string_view line) {
   if (!time.empty()) return {};
   const std::string_view body = line.substr(end + 3);
   // Control characters (the kernel hex-encodes values holding them) are libauparse's business.
-  for (const char c : body) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return {};
-  }
+  if (has_control_character(body)) return {};
   return body;
 }
 
@@ -197,42 +210,52 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   if (text.size() > kDirectPathLongestLine) return false;
   const std::string_view body = record_body(text);
   if (body.empty()) return false;
-  fields_.clear();
-  const std::size_t count = correlate::split_fields(body, fields_);
   // libauparse cuts a record at every space and each piece at its first '='; the kernel never
-  // puts a space inside a value (it hex-encodes such values). Only a body whose every piece is
-  // exactly one field here takes the short path: anything else is libauparse's to cut.
-  if (count == 0) return false;
-  const char* expected = body.data();
-  for (std::size_t i = 0; i < count; ++i) {
-    const correlate::Field& field = fields_[i];
-    const bool quoted = field.form != correlate::ValueForm::bare;
-    if (field.key.data() != expected ||
-        field.value.data() != field.key.data() + field.key.size() + 1 + (quoted ? 1 : 0)) {
+  // puts a space inside a value (it hex-encodes such values). The pieces here are cut the same
+  // way; a body with an empty piece, a piece without '=', a key that is not a lower-case word or
+  // a nested msg='…' is libauparse's to read.
+  fields_.clear();
+  const auto key_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '[' ||
+           c == ']';
+  };
+  for (std::string_view rest = body; !rest.empty();) {
+    const std::size_t space = rest.find(' ');
+    const std::string_view piece = rest.substr(0, space);
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    if (space != std::string_view::npos && rest.empty()) return false;  // a trailing space
+    const std::size_t equals = piece.find('=');
+    if (equals == 0 || equals == std::string_view::npos) return false;
+    const std::string_view key = piece.substr(0, equals);
+    const std::string_view value = piece.substr(equals + 1);
+    if (!std::all_of(key.begin(), key.end(), key_char) || key == "msg" || value.starts_with('\'')) {
       return false;
     }
-    const char* end = field.value.data() + field.value.size() + (quoted ? 1 : 0);
-    const bool last = i + 1 == count;
-    if (last ? end != body.data() + body.size() : (end >= body.data() + body.size() || *end != ' '))
-      return false;
-    expected = end + 1;
+    fields_.push_back(correlate::Field{key, value, correlate::ValueForm::bare});
   }
-  // The kernel's shape: a SYSCALL record opens with arch and syscall, keys are lower-case words
-  // and no value holds another '='. Input of any other shape goes to libauparse.
+  const std::size_t count = fields_.size();
+  // A SYSCALL record opens with arch and syscall, as the kernel writes it.
   if (type == correlate::kTypeSyscall &&
       (count < 2 || fields_[0].key != "arch" || fields_[1].key != "syscall")) {
     return false;
   }
+  // The interpreted fields' names and values: a process's records repeat them, so the suffix
+  // of the last record that had the same ones is written again without a lookup.
+  key_.clear();
   for (std::size_t i = 0; i < count; ++i) {
     const correlate::Field& field = fields_[i];
-    const auto key_char = [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '[' ||
-             c == ']';
-    };
-    if (field.key.empty() || !std::all_of(field.key.begin(), field.key.end(), key_char) ||
-        field.value.find('=') != std::string_view::npos) {
+    if (execve && field.key.starts_with('a')) continue;
+    if (interpreted_as(field.key).kind == Interpreted::none) continue;
+    key_ += field.key;
+    key_ += '=';
+    key_ += field.value;
+    key_ += ' ';
+  }
+  if (!key_.empty() && key_ == cached_key_) {
+    if (text.size() + cached_suffix_.size() + kMinSpaceLeft + 64 >= kFormatBufferLength)
       return false;
-    }
+    line += cached_suffix_;
+    return true;
   }
   suffix_.clear();
   int machine = -1;
@@ -242,7 +265,7 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
     if (execve && field.key.starts_with('a')) continue;
     const auto [kind, label] = interpreted_as(field.key);
     if (kind == Interpreted::none) continue;
-    if (kind == Interpreted::other || field.form != correlate::ValueForm::bare) return false;
+    if (kind == Interpreted::other) return false;
     // libauparse knows a record's machine and syscall only in a SYSCALL record.
     // (only once: it reads every syscall field as the record's first)
     if ((kind == Interpreted::arch || kind == Interpreted::syscall) &&
@@ -284,6 +307,8 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   }
   if (text.size() + suffix_.size() + kMinSpaceLeft + 64 >= kFormatBufferLength) return false;
   line += suffix_;
+  cached_key_ = key_;
+  cached_suffix_ = suffix_;
   return true;
 }
 

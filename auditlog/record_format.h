@@ -49,6 +49,9 @@ class Enricher {
 
   std::vector<correlate::Field> fields_;
   std::string suffix_;
+  std::string key_;            // the interpreted fields of the record at hand
+  std::string cached_key_;     // … of the last record enriched on the short path
+  std::string cached_suffix_;  // and its suffix
   std::unordered_map<std::uint32_t, std::string> users_;
   std::unordered_map<std::uint32_t, std::string> groups_;
   std::uint64_t auparse_lookups_ = 0;
