@@ -33,7 +33,7 @@ namespace aurelay::auditlog {
 
 namespace {
 
-constexpr std::uint64_t kMebibyte = 1024 * 1024;
+constexpr std::uint64_t kMebibyte = std::uint64_t{1024} * 1024;
 // auditd never takes the last blocks of the file system.
 constexpr std::uint64_t kReservedBlocks = 5;
 

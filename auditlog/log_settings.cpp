@@ -91,7 +91,7 @@ Result<LogPolicy> parse_log_policy(const AuditLogConfig& config) {
     out = *parsed;
     return {};
   };
-  for (Status step : {
+  for (const Status& step : {
            threshold("space_left", config.space_left, policy.space_left),
            action("space_left_action", config.space_left_action, policy.space_left_action, true),
            threshold("admin_space_left", config.admin_space_left, policy.admin_space_left),

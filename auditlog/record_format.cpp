@@ -314,10 +314,10 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
 
 const std::string* Enricher::user_name(std::uint32_t uid) {
   // As libauparse: -1 is "unset" and 0 "root" whatever the password database says.
-  static const std::string kUnset = "unset";
-  static const std::string kRoot = "root";
-  if (uid == 4294967295U) return &kUnset;
-  if (uid == 0) return &kRoot;
+  static const std::string unset = "unset";
+  static const std::string root = "root";
+  if (uid == 4294967295U) return &unset;
+  if (uid == 0) return &root;
   if (auto it = users_.find(uid); it != users_.end()) return &it->second;
   if (users_.size() >= 4096) users_.clear();
   passwd entry{};
