@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "aurelay_process.h"
 #include "test_support.h"
 
 namespace aurelay {
@@ -136,6 +137,55 @@ TEST(AuditLogOutage, AnUnreachableServerNeverHoldsUpTheLog) {
   EXPECT_EQ(testing::count_occurrences(log, "type=PROCTITLE msg=audit("),
             static_cast<std::size_t>(kEvents));
   EXPECT_TRUE(log.starts_with("type=DAEMON_START ")) << log.substr(0, 200);
+}
+
+// SIGUSR1 and SIGUSR2 through the daemon's signal handling, as `auditctl --signal USR1` sends
+// them: aurelay runs as an auditd plugin (stdin) writing its own log.
+TEST(AuditLogSignals, Sigusr1RotatesAndTheStopIsSignedByItsSender) {
+  TempDir dir;
+  testing::write_file(dir / "aurelay.conf", read_file(testing::private_config(dir)) +
+                                                "write_logs = yes\nlog_file = " +
+                                                (dir / "log" / "audit.log").string() + "\n");
+  std::filesystem::permissions(dir / "aurelay.conf", std::filesystem::perms::owner_read |
+                                                         std::filesystem::perms::owner_write);
+  testing::AurelayProcess aurelay(
+      {AURELAY_BINARY, "--config", (dir / "aurelay.conf").string(), "--input", "stdin", "--output",
+       (dir / "documents.json").string(), "--state_file", ""},
+      dir / "stderr.log", testing::AurelayProcess::Stdin::pipe);
+  const auto log_path = dir / "log" / "audit.log";
+  const std::string record =
+      "type=SYSCALL msg=audit(1700000000.123:1): arch=c000003e syscall=59 success=yes exit=0 "
+      "a0=1 a1=2 a2=3 a3=4 items=0 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 "
+      "egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"true\" exe=\"/usr/bin/true\" key=(null)\n";
+  aurelay.write_stdin(record);
+  ASSERT_TRUE(testing::wait_for(
+      [&] { return testing::count_occurrences(read_file(log_path), "type=SYSCALL") == 1; },
+      std::chrono::seconds(10)))
+      << aurelay.stderr_text();
+  aurelay.send(SIGUSR1);
+  ASSERT_TRUE(testing::wait_for([&] { return std::filesystem::exists(log_path.string() + ".1"); },
+                                std::chrono::seconds(10)))
+      << aurelay.stderr_text();
+  aurelay.write_stdin(record);
+  ASSERT_TRUE(testing::wait_for(
+      [&] { return testing::count_occurrences(read_file(log_path), "type=SYSCALL") == 1; },
+      std::chrono::seconds(10)));
+  aurelay.send(SIGUSR2);  // nothing is suspended: resuming writes its record and goes on
+  EXPECT_EQ(aurelay.stop(SIGTERM), 0) << aurelay.stderr_text();
+
+  const std::string rotated = read_file(log_path.string() + ".1");
+  const std::string current = read_file(log_path);
+  EXPECT_TRUE(rotated.starts_with("type=DAEMON_START ")) << rotated;
+  EXPECT_EQ(testing::count_occurrences(rotated, "type=SYSCALL"), 1U);
+  EXPECT_TRUE(current.starts_with("type=DAEMON_ROTATE ")) << current;
+  const std::string us = " pid=" + std::to_string(::getpid()) + " res=success";
+  EXPECT_NE(current.find("op=rotate-logs auid="), std::string::npos) << current;
+  EXPECT_NE(current.find(us), std::string::npos) << current;
+  EXPECT_NE(current.find("type=DAEMON_RESUME "), std::string::npos) << current;
+  const std::size_t end = current.rfind("type=DAEMON_END ");
+  ASSERT_NE(end, std::string::npos) << current;
+  EXPECT_NE(current.find("op=terminate auid=", end), std::string::npos);
+  EXPECT_NE(current.find(us, end), std::string::npos) << current.substr(end);
 }
 
 }  // namespace
