@@ -1,5 +1,6 @@
 #include "collector/pipeline.h"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -7,9 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "base/rate_limited_log.h"
+#include "base/write_all.h"
 #include "correlate/record.h"
 
 namespace aurelay::collector {
@@ -68,12 +72,29 @@ Pipeline::Pipeline(PipelineConfig config, std::unique_ptr<RecordSource> source,
   record_batch_pool_.reserve(config_.record_batches);
   document_batch_pool_.reserve(config_.document_batches);
   held_documents_.reserve(config_.document_batches);
+  if (config_.filter.any()) {
+    // Checked when the config was (validate_config builds the same filters).
+    if (auto filter = correlate::EventFilter::build(config_.filter); filter) {
+      filter_ = std::move(*filter);
+    } else {
+      spdlog::error("filters not applied: {}", filter.error());
+    }
+  }
+  if (filter_ && config_.filter_action == FilterAction::file) {
+    filter_file_fd_ =
+        ::open(config_.filter_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (filter_file_fd_ < 0) {
+      spdlog::error("filter_file {}: cannot open: {} (filtered events are only counted)",
+                    config_.filter_file, std::strerror(errno));
+    }
+  }
 }
 
 Pipeline::~Pipeline() {
   request_stop();
   join();
   ::close(finished_fd_);
+  if (filter_file_fd_ >= 0) ::close(filter_file_fd_);
 }
 
 void Pipeline::start() {
@@ -311,6 +332,41 @@ void Pipeline::note_rule_deletion(const correlate::Event& event) {
   rule_deletions_seen_.fetch_add(1, std::memory_order_release);
 }
 
+bool Pipeline::filtered(const correlate::Event& event) {
+  switch (filter_->match(event)) {
+    case correlate::FilterMatch::none:
+      return false;
+    case correlate::FilterMatch::key:
+      increment(metrics_.events_filtered_key);
+      break;
+    case correlate::FilterMatch::syscall:
+      increment(metrics_.events_filtered_syscall);
+      break;
+    case correlate::FilterMatch::exe:
+      increment(metrics_.events_filtered_exe);
+      break;
+    case correlate::FilterMatch::uid:
+      increment(metrics_.events_filtered_uid);
+      break;
+  }
+  if (filter_file_fd_ >= 0) {
+    encoder_->encode(event, filtered_documents_);
+    if (filtered_documents_.byte_size() >= config_.max_document_batch_bytes)
+      write_filtered_documents();
+  }
+  return true;
+}
+
+void Pipeline::write_filtered_documents() {
+  if (filtered_documents_.empty()) return;
+  if (!write_all(filter_file_fd_, filtered_documents_.data())) {
+    filter_file_warning_.warn(fmt::format("filter_file {}: {} document(s) not written: {}",
+                                          config_.filter_file, filtered_documents_.count(),
+                                          std::strerror(errno)));
+  }
+  filtered_documents_.clear();
+}
+
 bool Pipeline::request_log_rotate(auditlog::SignalSender sender) {
   if (!audit_log_) return false;
   audit_log_->request_rotate(sender);
@@ -346,6 +402,7 @@ void Pipeline::correlator_loop() {
       config_.assembler,
       [&](const correlate::Event& event) {
         note_rule_deletion(event);
+        if (filter_ && filtered(event)) return;
         encoder_->encode(event, *current_documents_);
         if (current_documents_->count() == 1) batch_started = Clock::now();
         if (current_documents_->count() >= config_.max_documents_per_batch ||
@@ -401,6 +458,7 @@ void Pipeline::correlator_loop() {
     // Idle: complete timed-out events, hand over what is due, sleep until news or the next due.
     Clock::time_point now = Clock::now();
     if (audit_log_) audit_log_->tick();
+    write_filtered_documents();
     assembler.expire(now);
     hand_over_when_due(now, true);
     if (!full_documents_.empty()) wake_shipper();  // a replay's last batches
@@ -438,6 +496,7 @@ void Pipeline::correlator_loop() {
   }
   assembler.flush();
   hand_over_documents(true);
+  write_filtered_documents();
   if (audit_log_) {
     std::lock_guard lock(stopped_by_mutex_);
     audit_log_->close(stopped_by_);

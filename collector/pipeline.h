@@ -78,6 +78,9 @@ class Pipeline {
   // `wake_now`, otherwise only once enough batches are queued to be worth a thread switch.
   void hand_over_documents(bool wake_now);
   void note_rule_deletion(const correlate::Event& event);
+  // True when a filter took `event` (counted; its document diverted to filter_file).
+  bool filtered(const correlate::Event& event);
+  void write_filtered_documents();
   void wake_shipper();
   DocumentBatch* acquire_document_batch();
   // After a burst, once quiet: lets the buffers of the empty document batches go.
@@ -90,6 +93,12 @@ class Pipeline {
   Metrics& metrics_;
   std::unique_ptr<mozdef::MozdefEncoder> encoder_;
   std::unique_ptr<auditlog::AuditLog> audit_log_;  // the correlator thread writes it
+  // Filters before encoding (null: none) and, for filter_action = file, the documents of what
+  // they took, written to filter_file (correlator thread).
+  std::unique_ptr<correlate::EventFilter> filter_;
+  int filter_file_fd_ = -1;
+  DocumentBatch filtered_documents_;
+  RateLimitedLog filter_file_warning_;
   mutable std::mutex stopped_by_mutex_;
   auditlog::SignalSender stopped_by_;  // under stopped_by_mutex_
 

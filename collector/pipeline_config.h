@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 #include "collector/config/choices.h"
 #include "correlate/event_assembler.h"
+#include "correlate/event_filter.h"
 #include "mozdef/encoder.h"
 
 namespace aurelay::collector {
@@ -28,6 +30,11 @@ struct PipelineConfig {
   bool live = true;
   correlate::AssemblerConfig assembler;
   mozdef::EncoderConfig encoder;
+  // Filters before encoding (filter_keys, filter_syscalls, filter_exe, filter_uids), and what
+  // becomes of what they take (filter_action, filter_file).
+  correlate::FilterConfig filter;
+  FilterAction filter_action = kDefaultFilterAction;
+  std::string filter_file;
   std::size_t document_batches = 8;  // batches in flight between correlator and shipper
   std::size_t max_documents_per_batch = 2048;
   // Small enough that the few batches in flight stay a small part of the memory; large enough

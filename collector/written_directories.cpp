@@ -53,6 +53,8 @@ std::vector<WrittenDirectory> written_directories(const Config& config, bool liv
   }
   if (writes_state_file(config, live)) add("state_file", config.state_file);
   add("metrics_file", config.metrics_file);
+  if (config.pipeline.filter_action == FilterAction::file)
+    add("filter_file", config.pipeline.filter_file);
   if (!is_network_output(output) && !output::is_stdout_path(output)) add("output", output);
   return directories;
 }

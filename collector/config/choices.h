@@ -56,6 +56,19 @@ inline constexpr std::string_view kRulesErrorsChoices = "follow_file|fatal";
 inline constexpr RulesErrors kDefaultRulesErrors = RulesErrors::follow_file;
 static_assert(choices_list_names(kRulesErrorsChoices, kRulesErrorsNames));
 
+// filter_action: what becomes of an event a filter takes.
+enum class FilterAction : std::uint8_t {
+  drop,  // counted, never encoded
+  file,  // encoded and written to filter_file instead of the output
+};
+inline constexpr std::array kFilterActionNames = {
+    ChoiceName<FilterAction>{"drop", FilterAction::drop},
+    ChoiceName<FilterAction>{"file", FilterAction::file},
+};
+inline constexpr std::string_view kFilterActionChoices = "drop|file";
+inline constexpr FilterAction kDefaultFilterAction = FilterAction::drop;
+static_assert(choices_list_names(kFilterActionChoices, kFilterActionNames));
+
 // log_level: the least severe message logged.
 enum class LogLevel : std::uint8_t { trace, debug, info, warn, error, critical, off };
 inline constexpr std::array kLogLevelNames = {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "correlate/event_assembler.h"
+#include "correlate/event_filter.h"
 #include "correlate/process_table.h"
 #include "mozdef/encoder.h"
 #include "netlink/audit_socket.h"
@@ -456,6 +457,17 @@ Status validate_config(const Config& config) {
   }
   if (config.input == "stdin" && config.effective_output() == "stdout") {
     // Allowed: auditd plugin writing to stdout is odd but valid for pipelines.
+  }
+  if (Result<std::unique_ptr<correlate::EventFilter>> filter =
+          correlate::EventFilter::build(config.pipeline.filter);
+      !filter) {
+    // "filter_syscalls: unknown syscall 'x'": the option's name, then why.
+    const std::string& error = filter.error();
+    const std::size_t colon = error.find(": ");
+    return fail(error.substr(0, colon), error.substr(colon + 2));
+  }
+  if (config.pipeline.filter_action == FilterAction::file && config.pipeline.filter_file.empty()) {
+    return fail("filter_file", "filter_action = file needs a filter_file");
   }
   return validate_audit_log(config, fail);
 }

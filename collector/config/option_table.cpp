@@ -373,6 +373,31 @@ const std::array kOptions = {
     "details.parentprocess; the least recently seen is forgotten beyond it. Live inputs read "
     "/proc/PPID/comm for a parent the audit stream has not shown.",
     FIELD(pipeline.encoder.process_table.capacity)},
+  OptionSpec{"filter_keys", T::kString, S::kOutput, "", 0, 0, "", "LIST",
+    "Events whose audit key is one of these (comma-separated) are not sent: counted in events "
+    "filtered by key (aurelay_events_filtered_total{filter=\"key\"}) and dropped, or written "
+    "to filter_file.",
+    FIELD(pipeline.filter.keys)},
+  OptionSpec{"filter_syscalls", T::kString, S::kOutput, "", 0, 0, "", "LIST",
+    "Events of these syscalls (names, comma-separated, e.g. getppid,stat) are not sent. An "
+    "unknown name is a config error.",
+    FIELD(pipeline.filter.syscalls)},
+  OptionSpec{"filter_exe", T::kString, S::kOutput, "", 0, 0, "", "REGEX",
+    "Events whose executable path matches this extended regular expression (e.g. "
+    "^/usr/lib/nagios/) are not sent. A bad expression is a config error.",
+    FIELD(pipeline.filter.exe)},
+  OptionSpec{"filter_uids", T::kString, S::kOutput, "", 0, 0, "", "LIST",
+    "Events whose uid or auid is one of these (numbers or user names, comma-separated) are not "
+    "sent.",
+    FIELD(pipeline.filter.uids)},
+  OptionSpec{"filter_action", T::kChoice, S::kOutput,
+    named(kFilterActionNames, kDefaultFilterAction), 0, 0, kFilterActionChoices, "ACTION",
+    "What becomes of a filtered event: `drop` (only counted), or `file`: its document is "
+    "written to filter_file instead, so the filters themselves can be audited.",
+    CHOICE(pipeline.filter_action, kFilterActionNames, kFilterActionChoices)},
+  OptionSpec{"filter_file", T::kPath, S::kOutput, "", 0, 0, "", "PATH",
+    "Where filter_action = file writes the documents of filtered events (one per line).",
+    FIELD(pipeline.filter_file)},
   // ---- http
   OptionSpec{"http_max_inflight", T::kUnsigned, S::kHttp,
     decimal<output::kDefaultHttpMaxInflight>(), 1, 256, "", "N",

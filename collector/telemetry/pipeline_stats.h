@@ -21,7 +21,11 @@ namespace aurelay::collector {
 #define AURELAY_CORRELATOR_STATS(COUNTER, GAUGE)                                                  \
   COUNTER(correlator_waits, "correlator waits", "Times the correlator waited for records or its next timer") \
   COUNTER(records_parsed, "records parsed", "Audit records parsed")                            \
-  COUNTER(parse_errors, "record parse errors", "Malformed audit records skipped")
+  COUNTER(parse_errors, "record parse errors", "Malformed audit records skipped")                        \
+  COUNTER(events_filtered_key, "events filtered by key", "Events filter_keys took (dropped, or written to filter_file)") \
+  COUNTER(events_filtered_syscall, "events filtered by syscall", "Events filter_syscalls took") \
+  COUNTER(events_filtered_exe, "events filtered by exe", "Events filter_exe took") \
+  COUNTER(events_filtered_uid, "events filtered by uid", "Events filter_uids took")
 // clang-format on
 
 struct RecordRingStats {

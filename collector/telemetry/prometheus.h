@@ -20,8 +20,13 @@ struct PrometheusSnapshot {
 // The exposition's text (exposed for tests).
 std::string render_prometheus(const PrometheusSnapshot& snapshot);
 
-// The name a metric has in the exposition: aurelay_<name>, and _total for a counter.
+// The family a metric belongs to in the exposition: aurelay_<name>, and _total for a counter;
+// the events_filtered_<filter> counters are one family, aurelay_events_filtered_total.
 std::string prometheus_name(const MetricDescriptor& metric);
+// Its sample: the family's name, with {filter="<filter>"} in that family.
+std::string prometheus_sample(const MetricDescriptor& metric);
+// Its family's help text.
+std::string_view prometheus_help(const MetricDescriptor& metric);
 
 // Writes render_prometheus() to `path` atomically (temp file in the same directory, which
 // node_exporter ignores as it does not end in .prom, then rename). Mode 0644: node_exporter runs

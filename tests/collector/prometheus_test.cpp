@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -62,23 +63,29 @@ class PrometheusTest : public ::testing::Test {
 TEST_F(PrometheusTest, EveryMetricOfTheListWithHelpTypeAndValue) {
   const auto families = parse_exposition(render_prometheus(snapshot_));
   std::int64_t expected = 1;
+  std::set<std::string> names;
   for (const MetricDescriptor& metric : kMetricDescriptors) {
     const std::string name = prometheus_name(metric);
+    names.insert(name);
     ASSERT_TRUE(families.contains(name)) << name;
     const Family& family = families.at(name);
-    EXPECT_EQ(family.help, metric.help) << name;
+    EXPECT_EQ(family.help, prometheus_help(metric)) << name;
     if (metric.type == MetricType::counter) {
       EXPECT_EQ(family.type, "counter") << name;
       EXPECT_TRUE(name.ends_with("_total")) << name;
     } else {
       EXPECT_EQ(family.type, "gauge") << name;
     }
-    EXPECT_EQ(family.samples.size(), 1u) << name;
     const std::string want = metric.name == "kernel_enabled" ? "-1" : std::to_string(expected);
-    EXPECT_EQ(family.samples.at(name), want) << name;
+    EXPECT_EQ(family.samples.at(prometheus_sample(metric)), want) << name;
     ++expected;
   }
-  EXPECT_EQ(families.size(), kMetricDescriptors.size() + 2);
+  EXPECT_EQ(families.size(), names.size() + 2);
+  // One family with a sample per filter.
+  const Family& filtered = families.at("aurelay_events_filtered_total");
+  EXPECT_EQ(filtered.type, "counter");
+  EXPECT_EQ(filtered.samples.size(), 4u);
+  EXPECT_TRUE(filtered.samples.contains("aurelay_events_filtered_total{filter=\"syscall\"}"));
   EXPECT_EQ(families.at("aurelay_info").samples.at("aurelay_info{version=\"1.2.3\"}"), "1");
   EXPECT_EQ(families.at("aurelay_start_time_seconds").samples.at("aurelay_start_time_seconds"),
             "1700000000");
