@@ -143,13 +143,16 @@ TEST(MetricsExposition, NodeExporterServesEveryMetricOfTheList) {
   EXPECT_EQ(scraped.samples.at("node_textfile_scrape_error"), 0.0)
       << read_file(dir / "node_exporter.err");
   for (const MetricDescriptor& metric : kMetricDescriptors) {
-    const std::string name = collector::prometheus_name(metric);
-    ASSERT_TRUE(scraped.samples.contains(name)) << name << " not scraped";
+    const std::string name = collector::prometheus_name(metric);  // its family
+    const std::string sample = collector::prometheus_sample(metric);
+    ASSERT_TRUE(scraped.samples.contains(sample)) << sample << " not scraped";
     EXPECT_EQ(scraped.types.count(name) ? scraped.types.at(name) : "none",
               metric.type == MetricType::counter ? "counter" : "gauge")
         << name;
-    EXPECT_EQ(scraped.helps.count(name) ? scraped.helps.at(name) : "none", metric.help) << name;
-    EXPECT_EQ(scraped.samples.at(name), written_value(written, name)) << name;
+    EXPECT_EQ(scraped.helps.count(name) ? scraped.helps.at(name) : "none",
+              collector::prometheus_help(metric))
+        << name;
+    EXPECT_EQ(scraped.samples.at(sample), written_value(written, sample)) << sample;
   }
   EXPECT_EQ(scraped.samples.at("aurelay_documents_encoded_total"), documents);
   EXPECT_EQ(scraped.samples.at("aurelay_documents_delivered_total"), documents);
