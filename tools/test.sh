@@ -4,8 +4,8 @@
 # findings, then the whole suite (kernel tests included when
 # running as root) on the release build. The last thing printed is ctest's summary.
 # The tests run under tools/hermetic.sh: default system paths (/etc/aurelay, /var/lib/aurelay,
-# /var/log/aurelay, /run/aurelay) are hidden behind empty mounts, and a test that writes there
-# fails the run.
+# /var/log/aurelay, /run/aurelay, /var/log/audit) are hidden behind empty mounts, and a test that
+# writes there fails the run.
 # Environment: AURELAY_FUZZ_SECONDS (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
