@@ -399,6 +399,8 @@ struct DaemonContext {
   std::unique_ptr<RecordSource> source;
   std::optional<LoadedRules> rules;
   std::optional<Reports> reports;
+  // `user`'s ids, looked up once by the step that creates the directories it will write to.
+  std::optional<UserIds> run_as;
   std::unique_ptr<auditlog::AuditLog> audit_log;  // the pipeline's once it starts
   std::unique_ptr<Pipeline> pipeline;
 };
@@ -415,12 +417,7 @@ Status open_audit_log(DaemonContext& daemon) {
                  config.auditd_conf, keys);
   }
   if (!config.audit_log.write_logs) return {};
-  uid_t owner = 0;
-  if (!config.user.empty()) {
-    Result<UserIds> ids = look_up_user(config.user);
-    if (!ids) return fail(kExitRuntimeFailure, "user: " + ids.error());
-    owner = ids->uid;
-  }
+  const uid_t owner = daemon.run_as ? daemon.run_as->uid : 0;
   auto log = auditlog::AuditLog::open(config.audit_log, &daemon.metrics, owner);
   if (!log) return log.failure("local audit log: ");
   daemon.audit_log = std::move(*log);
@@ -464,13 +461,12 @@ void close_signals(DaemonContext& daemon) { daemon.signals.reset(); }
 // letters, created where missing (owned by `user`, who writes there after the privilege drop).
 Status create_directories(DaemonContext& daemon) {
   const Config& config = daemon.config;
-  std::optional<UserIds> owner;
   if (!config.user.empty()) {
     Result<UserIds> ids = look_up_user(config.user);
     if (!ids) return fail(kExitRuntimeFailure, "user: " + ids.error());
-    owner = *ids;
+    daemon.run_as = *ids;
   }
-  if (Status created = create_written_directories(config, daemon.live, owner); !created)
+  if (Status created = create_written_directories(config, daemon.live, daemon.run_as); !created)
     return fail(kExitRuntimeFailure, created.error());
   return {};
 }
