@@ -3,32 +3,23 @@
 #include <charconv>
 #include <limits>
 
+#include "base/text.h"
+
 namespace aurelay::auditlog {
 
 namespace {
 
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view trim_blanks(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
+// auditd.conf's values are separated by blanks (spaces and tabs).
+constexpr std::string_view kBlanks = " \t";
 
 }  // namespace
 
 Result<DiskAction> parse_disk_action(std::string_view text, bool rotate_allowed) {
-  text = trim_blanks(text);
+  text = trim(text, kBlanks);
   const std::size_t blank = text.find_first_of(" \t");
   const std::string word = lower_ascii(text.substr(0, blank));
   const std::string_view rest =
-      blank == std::string_view::npos ? std::string_view() : trim_blanks(text.substr(blank));
+      blank == std::string_view::npos ? std::string_view() : trim(text.substr(blank), kBlanks);
   if (word == "exec") {
     if (rest.empty() || rest.front() != '/') {
       return fail("'" + std::string(text) +
@@ -55,7 +46,7 @@ std::uint64_t SpaceThreshold::bytes(std::uint64_t total_bytes) const {
 }
 
 Result<SpaceThreshold> parse_space_threshold(std::string_view text) {
-  text = trim_blanks(text);
+  text = trim(text, kBlanks);
   SpaceThreshold threshold;
   if (!text.empty() && text.back() == '%') {
     threshold.percent = true;

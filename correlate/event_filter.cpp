@@ -7,24 +7,19 @@
 #include <array>
 #include <charconv>
 
+#include "base/text.h"
 #include "correlate/interpret.h"
 
 namespace aurelay::correlate {
 
 namespace {
 
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // The non-empty entries of a comma-separated list.
 std::vector<std::string> list_of(std::string_view text) {
   std::vector<std::string> entries;
   while (!text.empty()) {
     const std::size_t comma = text.find(',');
-    const std::string_view entry = trimmed(text.substr(0, comma));
+    const std::string_view entry = trim(text.substr(0, comma), " \t");
     if (!entry.empty()) entries.emplace_back(entry);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/text.h"
 #include "correlate/event_assembler.h"
 #include "correlate/event_filter.h"
 #include "correlate/process_table.h"
@@ -38,22 +39,6 @@ namespace {
 using S = OptionSection;
 using T = OptionType;
 
-std::string_view trim(std::string_view text) {
-  const char* spaces = " \t\r\n\f\v";
-  const auto first = text.find_first_not_of(spaces);
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(spaces);
-  return text.substr(first, last - first + 1);
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::vector<std::string_view> split_choices(std::string_view choices) {
   std::vector<std::string_view> out;
   while (!choices.empty()) {
@@ -66,7 +51,7 @@ std::vector<std::string_view> split_choices(std::string_view choices) {
 }
 
 bool parse_bool(std::string_view text, bool& value) {
-  const std::string word = lower(text);
+  const std::string word = lower_ascii(text);
   if (word == "yes" || word == "true" || word == "on" || word == "1") {
     value = true;
     return true;
@@ -193,7 +178,7 @@ Status set_option(Config& config, const OptionSpec& spec, std::string_view raw,
       break;
     }
     case T::kChoice: {
-      const std::string word = lower(text);
+      const std::string word = lower_ascii(text);
       bool known = false;
       for (auto choice : split_choices(spec.choices)) known = known || word == choice;
       if (!known || !std::get<ChoiceMember>(spec.member).set(config, word)) return bad_value();
