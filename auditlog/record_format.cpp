@@ -1,9 +1,7 @@
 #include "auditlog/record_format.h"
 
 #include <auparse.h>
-#include <grp.h>
 #include <libaudit.h>
-#include <pwd.h>
 
 #include <algorithm>
 #include <array>
@@ -28,12 +26,6 @@ constexpr char kInterpSeparator = 0x1D;  // AUDIT_INTERP_SEPARATOR
 // The field names libauparse types as a uid, a gid, a syscall, an arch or a socket address
 // (its type table), for the records the short path takes (no other type adjusts them), with the
 // name auditd writes for each (upper case).
-enum class Interpreted : std::uint8_t { none, uid, gid, syscall, arch, other };
-struct Interpretation {
-  Interpreted kind = Interpreted::none;
-  std::string_view label;
-};
-
 Interpretation interpreted_as(std::string_view name) {
   struct Entry {
     std::string_view name;
@@ -241,16 +233,29 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   }
   // The interpreted fields' names and values: a process's records repeat them, so the suffix
   // of the last record that had the same ones is written again without a lookup.
+  interpreted_.clear();
   key_.clear();
   for (std::size_t i = 0; i < count; ++i) {
     const correlate::Field& field = fields_[i];
+    // EXECVE's arguments are text whatever their names (libauparse adjusts their type).
     if (execve && field.key.starts_with('a')) continue;
-    if (interpreted_as(field.key).kind == Interpreted::none) continue;
+    const Interpretation interpretation = interpreted_as(field.key);
+    if (interpretation.kind == Interpreted::none) continue;
+    if (interpretation.kind == Interpreted::other) return false;
+    // libauparse knows a record's machine and syscall only in a SYSCALL record.
+    // (only once: it reads every syscall field as the record's first)
+    if ((interpretation.kind == Interpreted::arch || interpretation.kind == Interpreted::syscall) &&
+        (type != correlate::kTypeSyscall || i >= 2)) {
+      return false;
+    }
+    interpreted_.push_back({interpretation, field.value});
     key_ += field.key;
     key_ += '=';
     key_ += field.value;
     key_ += ' ';
   }
+  // A process's records repeat their interpreted fields: the suffix of the last record that had
+  // the same ones is written again without a lookup.
   if (!key_.empty() && key_ == cached_key_) {
     if (text.size() + cached_suffix_.size() + kMinSpaceLeft + 64 >= kFormatBufferLength)
       return false;
@@ -259,27 +264,15 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   }
   suffix_.clear();
   int machine = -1;
-  for (std::size_t i = 0; i < count; ++i) {
-    const correlate::Field& field = fields_[i];
-    // EXECVE's arguments are text whatever their names (libauparse adjusts their type).
-    if (execve && field.key.starts_with('a')) continue;
-    const auto [kind, label] = interpreted_as(field.key);
-    if (kind == Interpreted::none) continue;
-    if (kind == Interpreted::other) return false;
-    // libauparse knows a record's machine and syscall only in a SYSCALL record.
-    // (only once: it reads every syscall field as the record's first)
-    if ((kind == Interpreted::arch || kind == Interpreted::syscall) &&
-        (type != correlate::kTypeSyscall || i >= 2)) {
-      return false;
-    }
+  for (const auto& [interpretation, value] : interpreted_) {
+    const auto [kind, label] = interpretation;
     suffix_ += suffix_.empty() ? kInterpSeparator : ' ';
     suffix_ += label;
     suffix_ += '=';
     if (kind == Interpreted::arch) {
       unsigned long elf = 0;
-      const auto [end, error] =
-          std::from_chars(field.value.data(), field.value.data() + field.value.size(), elf, 16);
-      if (error != std::errc() || end != field.value.data() + field.value.size()) return false;
+      const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), elf, 16);
+      if (error != std::errc() || end != value.data() + value.size()) return false;
       machine = audit_elf_to_machine(static_cast<unsigned int>(elf));
       const char* machine_name = machine < 0 ? nullptr : audit_machine_to_name(machine);
       if (machine_name == nullptr) return false;
@@ -287,7 +280,7 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
       continue;
     }
     std::uint32_t number = 0;
-    if (!parse_decimal(field.value, number)) return false;
+    if (!parse_decimal(value, number)) return false;
     if (kind == Interpreted::syscall) {
       if (machine < 0) return false;
       const char* call = audit_syscall_to_name(static_cast<int>(number), machine);
@@ -299,10 +292,11 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
       suffix_ += call;
       continue;
     }
-    const std::string* name = kind == Interpreted::uid ? user_name(number) : group_name(number);
-    if (name == nullptr || needs_encoding(*name)) return false;
+    const std::string_view name =
+        kind == Interpreted::uid ? user_name(number, value) : group_name(number, value);
+    if (name.empty() || needs_encoding(name)) return false;
     suffix_ += '"';
-    suffix_ += *name;
+    suffix_ += name;
     suffix_ += '"';
   }
   if (text.size() + suffix_.size() + kMinSpaceLeft + 64 >= kFormatBufferLength) return false;
@@ -312,34 +306,18 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   return true;
 }
 
-const std::string* Enricher::user_name(std::uint32_t uid) {
+std::string_view Enricher::user_name(std::uint32_t uid, std::string_view text) {
   // As libauparse: -1 is "unset" and 0 "root" whatever the password database says.
-  static const std::string unset = "unset";
-  static const std::string root = "root";
-  if (uid == 4294967295U) return &unset;
-  if (uid == 0) return &root;
-  if (auto it = users_.find(uid); it != users_.end()) return &it->second;
-  if (users_.size() >= 4096) users_.clear();
-  passwd entry{};
-  passwd* found = nullptr;
-  std::array<char, 4096> buffer{};
-  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) != 0 || found == nullptr) {
-    return nullptr;  // "unknown(N)": libauparse's words
-  }
-  return &users_.emplace(uid, found->pw_name).first->second;
+  if (uid == 4294967295U) return "unset";
+  if (uid == 0) return "root";
+  const std::string_view name = ids_.user(text);
+  return name == text ? std::string_view() : name;  // unknown: "unknown(N)" is libauparse's
 }
 
-const std::string* Enricher::group_name(std::uint32_t gid) {
-  if (gid >= 0x7FFFFFFFU) return nullptr;
-  if (auto it = groups_.find(gid); it != groups_.end()) return &it->second;
-  if (groups_.size() >= 4096) groups_.clear();
-  group entry{};
-  group* found = nullptr;
-  std::array<char, 4096> buffer{};
-  if (getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &found) != 0 || found == nullptr) {
-    return nullptr;
-  }
-  return &groups_.emplace(gid, found->gr_name).first->second;
+std::string_view Enricher::group_name(std::uint32_t gid, std::string_view text) {
+  if (gid >= 0x7FFFFFFFU) return {};
+  const std::string_view name = ids_.group(text);
+  return name == text ? std::string_view() : name;
 }
 
 void Enricher::enrich_with_auparse(std::string& line, std::size_t line_start) {

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "correlate/interpret.h"
 #include "correlate/record.h"
 
 namespace aurelay::auditlog {
@@ -22,6 +22,14 @@ inline constexpr std::size_t kFormatBufferLength = kMaxAuditMessageLength + 255;
 // UNKNOWN[n], and the line is cut where auditd's buffer ends.
 void append_raw_line(std::string& out, std::string_view node, std::uint32_t type,
                      std::string_view payload);
+
+// What the short path reads a field as (libauparse's type for the field's name) and the name
+// auditd writes for it (upper case).
+enum class Interpreted : std::uint8_t { none, uid, gid, syscall, arch, other };
+struct Interpretation {
+  Interpreted kind = Interpreted::none;
+  std::string_view label;
+};
 
 // Adds ENRICHED's suffix to raw lines. The records the kernel sends for every syscall event
 // (SYSCALL, PATH, CWD, EXECVE, PROCTITLE, BPRM_FCAPS) are interpreted here, with names cached;
@@ -44,16 +52,22 @@ class Enricher {
 
  private:
   bool enrich_directly(std::string& line, std::size_t line_start, std::uint32_t type);
-  const std::string* user_name(std::uint32_t uid);
-  const std::string* group_name(std::uint32_t gid);
+  // The name auditd writes for a uid or gid (`text` its digits), empty where the short path
+  // leaves it to libauparse (an id the system does not know).
+  std::string_view user_name(std::uint32_t uid, std::string_view text);
+  std::string_view group_name(std::uint32_t gid, std::string_view text);
 
   std::vector<correlate::Field> fields_;
+  struct InterpretedField {
+    Interpretation interpretation;
+    std::string_view value;
+  };
+  std::vector<InterpretedField> interpreted_;  // the record's fields the suffix is made of
   std::string suffix_;
   std::string key_;            // the interpreted fields of the record at hand
   std::string cached_key_;     // … of the last record enriched on the short path
   std::string cached_suffix_;  // and its suffix
-  std::unordered_map<std::uint32_t, std::string> users_;
-  std::unordered_map<std::uint32_t, std::string> groups_;
+  correlate::IdNames ids_;     // uid/gid -> name, cached
   std::uint64_t auparse_lookups_ = 0;
 };
 
