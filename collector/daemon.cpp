@@ -100,6 +100,8 @@ PipelineConfig make_pipeline_config(const Config& config) {
   pipeline.encoder.hostname = local_hostname(config);
   // /proc is this host's only while collecting live; a replayed log is another host's past.
   pipeline.encoder.process_table.proc_fallback = is_live_input(config.input);
+  pipeline.process_context = pipeline.process_context && is_live_input(config.input);
+  pipeline.contexts.capacity = pipeline.encoder.process_table.capacity;
   pipeline.warn_when_ring_full = is_live_input(config.input);
   // stdin is auditd's plugin feed: records as they happen, like the kernel's.
   pipeline.live = is_live_input(config.input) || config.input == "stdin" || config.input == "-";

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "base/rate_limited_log.h"
@@ -35,6 +36,12 @@ constexpr std::size_t kKeepBatchBytes = std::size_t{64} * 1024;
 // The correlator returns freed heap memory to the system once it has been idle this long after
 // a burst.
 constexpr auto kTrimAfterIdle = std::chrono::seconds(1);
+
+std::uint64_t wall_clock_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
 
 template <typename Batch>
 void recycle(Batch& batch) {
@@ -149,6 +156,8 @@ void Pipeline::reader_loop() {
   // only consumes from the free ring (it has exactly one producer, the correlator).
   std::vector<correlate::RecordBatch*> held;
   held.reserve(config_.record_batches);
+  std::optional<correlate::ProcessContexts> contexts;
+  if (config_.process_context) contexts.emplace(config_.contexts, &metrics_);
   while (true) {
     reader_beats_.fetch_add(1, std::memory_order_relaxed);
     if (!intake_stopped && stop_requested_.load(std::memory_order_acquire)) {
@@ -196,6 +205,8 @@ void Pipeline::reader_loop() {
       enobufs_warned = enobufs;
     }
     if (!batch->empty()) {
+      // Before a short-lived process is gone: looked up as soon as its record is read.
+      if (contexts) contexts->annotate(*batch, wall_clock_ms());
       full_records_.push_within_capacity(batch);
       increment(metrics_.record_batches_handed_over);
       std::int64_t depth = static_cast<std::int64_t>(full_records_.size());
@@ -292,6 +303,7 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
       continue;
     }
     ++parsed;
+    record.context = batch.context(i);
     assembler.add(record, now);
   }
   increment(metrics_.records_parsed, parsed);

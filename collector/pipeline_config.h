@@ -9,6 +9,7 @@
 #include "collector/config/choices.h"
 #include "correlate/event_assembler.h"
 #include "correlate/event_filter.h"
+#include "correlate/process_context.h"
 #include "mozdef/encoder.h"
 
 namespace aurelay::collector {
@@ -28,6 +29,10 @@ struct PipelineConfig {
   // (false) wakes the next thread only once a few batches are queued, and never hands over
   // documents early: throughput is all that counts there.
   bool live = true;
+  // Live netlink input: the reader looks up each SYSCALL record's process in /proc (container,
+  // systemd unit, start time; process_context).
+  bool process_context = true;
+  correlate::ProcessContextConfig contexts;
   correlate::AssemblerConfig assembler;
   mozdef::EncoderConfig encoder;
   // Filters before encoding (filter_keys, filter_syscalls, filter_exe, filter_uids), and what

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "correlate/process_context.h"
 #include "correlate/record.h"
 
 namespace aurelay::correlate {
@@ -43,6 +44,8 @@ class Event {
   std::string_view record_body(std::size_t i) const {
     return std::string_view(text_).substr(records_[i].offset, records_[i].size);
   }
+  // What the reader found in /proc about the process of the event's SYSCALL record, or null.
+  const ProcessContext* process_context() const { return has_context_ ? &context_ : nullptr; }
   // Index of the first record of `type`, or record_count() when there is none.
   std::size_t find(std::uint32_t type) const {
     for (std::size_t i = 0; i < records_.size(); ++i)
@@ -59,11 +62,17 @@ class Event {
     records_.clear();
     completion_ = Completion::end_of_input;
     continuation_ = false;
+    has_context_ = false;
   }
-  void add_record(std::uint32_t type, std::string_view body) {
+  void add_record(std::uint32_t type, std::string_view body,
+                  const ProcessContext* context = nullptr) {
     records_.push_back(Record{type, static_cast<std::uint32_t>(text_.size()),
                               static_cast<std::uint32_t>(body.size())});
     text_.append(body);
+    if (context != nullptr && !has_context_) {
+      context_ = *context;
+      has_context_ = true;
+    }
   }
   void set_completion(Completion completion) { completion_ = completion; }
   // Frees the buffers a large event grew (a 100 KB EXECVE) when they hold more than
@@ -81,6 +90,8 @@ class Event {
   std::vector<Record> records_;
   Completion completion_ = Completion::end_of_input;
   bool continuation_ = false;
+  bool has_context_ = false;
+  ProcessContext context_;
 };
 
 }  // namespace aurelay::correlate

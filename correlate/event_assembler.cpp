@@ -332,7 +332,7 @@ struct EventAssembler::State {
 
   void emit_alone(const RecordView& record, std::uint32_t hash, bool continuation) {
     scratch.reset(record.key);
-    scratch.add_record(record.type, record.body);
+    scratch.add_record(record.type, record.body, record.context);
     scratch.set_completion(Completion::terminal);
     scratch.set_continuation(continuation);
     count_completion(Completion::terminal);
@@ -373,7 +373,7 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
     std::uint32_t index = s.open_index.value_at(position);
     Event& event = s.slots[index]->event;
     if (event.is_continuation()) increment(s.stats->late_records);
-    event.add_record(record.type, record.body);
+    event.add_record(record.type, record.body, record.context);
     if (rule == TypeRule::terminal) s.complete(index, position, Completion::terminal);
     return;
   }
@@ -394,7 +394,7 @@ void EventAssembler::add(const RecordView& record, TimePoint now) {
   Event& event = s.slots[index]->event;
   event.reset(record.key);
   event.set_continuation(continuation);
-  event.add_record(record.type, record.body);
+  event.add_record(record.type, record.body, record.context);
   s.open(index, hash, now);
 }
 

@@ -1,12 +1,11 @@
-// Bounded process table (see process_table.h): fixed slots, an open-addressing index by pid
-// (linear probing, backward-shift deletion) and an intrusive least-recently-seen list.
+// Bounded process table (see process_table.h) over a PidLru: fixed slots, least recently seen
+// evicted first.
 #include "correlate/process_table.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -23,53 +22,75 @@ std::uint64_t hash_exe(std::string_view exe) { return std::hash<std::string_view
 
 }  // namespace
 
+void ProcessTable::Entry::set_name(std::string_view name) {
+  name = name.substr(0, kMaxCommBytes);
+  comm_size = static_cast<std::uint8_t>(name.size());
+  if (!name.empty()) std::memcpy(comm, name.data(), name.size());  // data() may be null
+}
+
 ProcessTable::ProcessTable(ProcessTableConfig config, ProcessTableStats* stats)
-    : config_(std::move(config)), stats_(stats) {
-  const std::size_t capacity = std::max<std::size_t>(config_.capacity, 1);
-  capacity_ = std::min<std::size_t>(capacity, kNone - 1);
-  slots_.reserve(capacity_);
-  // At most half full, so probe runs stay short.
-  const std::size_t index_size = std::bit_ceil(capacity_ * 2);
-  index_.assign(index_size, kNone);
-  index_mask_ = static_cast<std::uint32_t>(index_size - 1);
+    : config_(std::move(config)), stats_(stats), entries_(config_.capacity) {
   proc_path_ = config_.proc_root;
   if (proc_path_.empty() || proc_path_.back() != '/') proc_path_.push_back('/');
   proc_prefix_size_ = proc_path_.size();
   proc_path_.reserve(proc_prefix_size_ + kMaxPidDigits + kCommFile.size());
 }
 
+ProcessTable::Entry& ProcessTable::insert(std::uint32_t pid) {
+  bool evicted = false;
+  Entry& entry = entries_.insert(pid, evicted);
+  if (evicted) increment(stats_->process_table_evictions);
+  return entry;
+}
+
 void ProcessTable::observe(std::uint32_t pid, std::uint32_t ppid, std::string_view comm,
-                           std::string_view exe) {
+                           std::string_view exe, std::uint64_t start_ticks) {
   if (pid == 0) return;
   comm = comm.substr(0, kMaxCommBytes);
   const std::uint64_t exe_hash = hash_exe(exe);
-  std::uint32_t index = find(pid);
-  if (index == kNone) {
-    index = insert(pid);
+  Entry* entry = entries_.find(pid);
+  bool replaced = false;
+  if (entry == nullptr) {
+    entry = &insert(pid);
   } else {
-    Slot& slot = slots_[index];
-    const bool same_comm = std::string_view(slot.comm, slot.comm_size) == comm;
-    const bool same_image = slot.from_proc || (slot.ppid == ppid && slot.exe_hash == exe_hash);
-    if (!same_comm || !same_image) ++replaced_;
-    touch(index);
+    const bool same_comm = entry->name() == comm;
+    const bool same_image = entry->from_proc || (entry->ppid == ppid && entry->exe_hash == exe_hash);
+    replaced = !same_comm || !same_image;
+    if (replaced) ++replaced_;
   }
-  Slot& slot = slots_[index];
-  slot.ppid = ppid;
-  slot.exe_hash = exe_hash;
-  slot.from_proc = false;
-  slot.comm_size = static_cast<std::uint8_t>(comm.size());
-  if (!comm.empty()) std::memcpy(slot.comm, comm.data(), comm.size());  // data() may be null
+  entry->ppid = ppid;
+  entry->exe_hash = exe_hash;
+  entry->from_proc = false;
+  // An unchanged process keeps its start time when a record comes without one.
+  if (start_ticks != 0 || replaced) entry->start_ticks = start_ticks;
+  entry->set_name(comm);
 }
 
-std::string_view ProcessTable::name_of(std::uint32_t pid) {
+std::string_view ProcessTable::name_of(std::uint32_t pid, const ParentSighting& sighting) {
   if (pid == 0) return {};
-  std::uint32_t index = find(pid);
-  if (index != kNone) {
-    increment(stats_->parent_known);
-    touch(index);
-    return std::string_view(slots_[index].comm, slots_[index].comm_size);
+  if (Entry* entry = entries_.find(pid)) {
+    const bool other_owner = sighting.start_ticks != 0 && entry->start_ticks != 0 &&
+                             sighting.start_ticks != entry->start_ticks;
+    if (!other_owner) {
+      increment(stats_->parent_known);
+      return entry->name();
+    }
+    increment(stats_->parent_reused);
+    *entry = Entry{};
+    entry->from_proc = true;
+    entry->start_ticks = sighting.start_ticks;
+    entry->set_name(sighting.comm);
+    return entry->name();
   }
   increment(stats_->parent_unknown);
+  if (!sighting.comm.empty()) {
+    increment(stats_->parent_sighted);
+    Entry& entry = insert(pid);
+    entry.from_proc = true;
+    entry.start_ticks = sighting.start_ticks;
+    entry.set_name(sighting.comm);
+    return entry.name();
+  }
   if (!config_.proc_fallback) return {};
   increment(stats_->parent_proc_reads);
   char comm[kMaxCommBytes];
@@ -78,14 +99,10 @@ std::string_view ProcessTable::name_of(std::uint32_t pid) {
     ++proc_failures_;
     return {};
   }
-  index = insert(pid);
-  Slot& slot = slots_[index];
-  slot.ppid = 0;
-  slot.exe_hash = 0;
-  slot.from_proc = true;
-  slot.comm_size = static_cast<std::uint8_t>(size);
-  std::memcpy(slot.comm, comm, size);
-  return std::string_view(slot.comm, slot.comm_size);
+  Entry& entry = insert(pid);
+  entry.from_proc = true;
+  entry.set_name(std::string_view(comm, size));
+  return entry.name();
 }
 
 bool ProcessTable::read_proc_comm(std::uint32_t pid, char* out, std::size_t& size) {
@@ -109,93 +126,6 @@ bool ProcessTable::read_proc_comm(std::uint32_t pid, char* out, std::size_t& siz
   size = std::min(length, kMaxCommBytes);
   std::memcpy(out, buffer, size);
   return true;
-}
-
-namespace {
-
-// Fibonacci hashing: pids are dense and sequential, the multiply spreads them over the index.
-inline std::uint32_t home_of(std::uint32_t pid, std::uint32_t mask) {
-  return static_cast<std::uint32_t>((pid * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-}
-
-}  // namespace
-
-std::uint32_t ProcessTable::find(std::uint32_t pid) const {
-  for (std::uint32_t position = home_of(pid, index_mask_);;
-       position = (position + 1) & index_mask_) {
-    const std::uint32_t index = index_[position];
-    if (index == kNone) return kNone;
-    if (slots_[index].pid == pid) return index;
-  }
-}
-
-std::uint32_t ProcessTable::insert(std::uint32_t pid) {
-  std::uint32_t index;
-  if (size_ < capacity_) {
-    index = size_++;
-    slots_.emplace_back();
-  } else {
-    index = oldest_;
-    unlink(index);
-    index_remove(slots_[index].pid);
-    increment(stats_->process_table_evictions);
-  }
-  slots_[index].pid = pid;
-  std::uint32_t position = home_of(pid, index_mask_);
-  while (index_[position] != kNone) position = (position + 1) & index_mask_;
-  index_[position] = index;
-  link_newest(index);
-  return index;
-}
-
-void ProcessTable::index_remove(std::uint32_t pid) {
-  std::uint32_t hole = home_of(pid, index_mask_);
-  while (slots_[index_[hole]].pid != pid) hole = (hole + 1) & index_mask_;
-  // Backward shift: move later members of the probe run into the hole when their home allows it.
-  for (std::uint32_t next = (hole + 1) & index_mask_;; next = (next + 1) & index_mask_) {
-    const std::uint32_t index = index_[next];
-    if (index == kNone) break;
-    const std::uint32_t home = home_of(slots_[index].pid, index_mask_);
-    // Distance from home to `next` vs from `hole` to `next` (cyclic): movable when the hole lies
-    // between its home and where it sits.
-    const std::uint32_t from_home = (next - home) & index_mask_;
-    const std::uint32_t from_hole = (next - hole) & index_mask_;
-    if (from_home >= from_hole) {
-      index_[hole] = index;
-      hole = next;
-    }
-  }
-  index_[hole] = kNone;
-}
-
-void ProcessTable::unlink(std::uint32_t index) {
-  Slot& slot = slots_[index];
-  if (slot.newer != kNone) {
-    slots_[slot.newer].older = slot.older;
-  } else {
-    newest_ = slot.older;
-  }
-  if (slot.older != kNone) {
-    slots_[slot.older].newer = slot.newer;
-  } else {
-    oldest_ = slot.newer;
-  }
-  slot.newer = slot.older = kNone;
-}
-
-void ProcessTable::link_newest(std::uint32_t index) {
-  Slot& slot = slots_[index];
-  slot.newer = kNone;
-  slot.older = newest_;
-  if (newest_ != kNone) slots_[newest_].newer = index;
-  newest_ = index;
-  if (oldest_ == kNone) oldest_ = index;
-}
-
-void ProcessTable::touch(std::uint32_t index) {
-  if (index == newest_) return;
-  unlink(index);
-  link_newest(index);
 }
 
 }  // namespace aurelay::correlate

@@ -11,7 +11,7 @@
 // Entries: one per pid, in fixed slots (comm inline, exe kept as a 64-bit hash), at most
 // `capacity` of them; beyond it the least recently seen entry is evicted. Both observe() and a
 // name_of() hit count as "seen". Every operation is O(1) and allocates nothing once constructed.
-// Memory: 48 bytes a slot plus 8 bytes of index per slot (16384 entries: about 900 KiB).
+// Memory: 56 bytes a slot plus 8 bytes of index per slot (16384 entries: about 1 MiB).
 //
 // Replacement: a record that shows a known pid with another ppid, comm or exe replaces its entry
 // (counted in replaced()): that is how pid reuse, an execve (new image) and a rename
@@ -37,15 +37,21 @@
 // cached: a later lookup of the same pid reads /proc again. /proc must be the initial pid
 // namespace's (the kernel reports pids there), which the collector needs anyway.
 //
+// Start times (live, from the reader's process contexts, see process_context.h): an entry keeps
+// the start time of its process when the record that fed it carried one, and a lookup may name
+// the parent the reader found in /proc (its start time and name, read as the child's record was
+// read). When both start times are known and differ, the entry belongs to another owner of the
+// pid (reused since): the reader's sighting replaces it (counted in parent_reused).
+//
 // Not thread-safe: owned by the correlator thread.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "base/stats.h"
+#include "correlate/pid_lru.h"
 
 namespace aurelay::correlate {
 
@@ -60,19 +66,28 @@ struct ProcessTableConfig {
 };
 
 // Every lookup of a pid other than 0 is either known (a hit) or unknown (the table had no entry).
-// Of the unknown, `parent_proc_reads` went to /proc (fallback on) and proc_failures() of those gave
-// no name, so the names found are parent_known + parent_proc_reads - proc_failures(). The encoder
-// looks up only parents, hence the names.
+// Of the unknown, `parent_sighted` were named by the reader's sighting, `parent_proc_reads` went
+// to /proc (fallback on) and proc_failures() of those gave no name, so the names found are
+// parent_known + parent_sighted + parent_proc_reads - proc_failures(). The encoder looks up only
+// parents, hence the names.
 // clang-format off
 #define AURELAY_PROCESS_TABLE_STATS(COUNTER, GAUGE)                                              \
   COUNTER(parent_known, "parent process known", "Events whose parent was in the process table") \
   COUNTER(parent_unknown, "parent process unknown", "Events whose parent was unknown")         \
+  COUNTER(parent_sighted, "parent process sighted", "Events whose parent was named by the reader's /proc lookup") \
+  COUNTER(parent_reused, "parent pid reused", "Events whose parent pid had another owner in the process table (start times differ)") \
   COUNTER(parent_proc_reads, "parent process /proc reads", "Reads of /proc/PPID/comm for parents not yet seen") \
   COUNTER(process_table_evictions, "process table evictions", "Process table entries evicted")
 // clang-format on
 
 struct ProcessTableStats {
   AURELAY_STATS_MEMBERS(AURELAY_PROCESS_TABLE_STATS)
+};
+
+// The parent as the reader found it in /proc when it read the child's record; 0 / empty unknown.
+struct ParentSighting {
+  std::uint64_t start_ticks = 0;
+  std::string_view comm;
 };
 
 class ProcessTable {
@@ -85,56 +100,47 @@ class ProcessTable {
   // Counts into `stats` when given (the daemon's Metrics), otherwise into its own.
   explicit ProcessTable(ProcessTableConfig config, ProcessTableStats* stats = nullptr);
 
-  // Records what a SYSCALL record shows: pid, ppid, comm (decoded bytes) and exe (decoded
-  // bytes; only its hash is kept). pid 0 is ignored.
-  void observe(std::uint32_t pid, std::uint32_t ppid, std::string_view comm, std::string_view exe);
+  // Records what a SYSCALL record shows: pid, ppid, comm (decoded bytes), exe (decoded bytes;
+  // only its hash is kept) and the process's start time when known (0 unknown). pid 0 is
+  // ignored.
+  void observe(std::uint32_t pid, std::uint32_t ppid, std::string_view comm, std::string_view exe,
+               std::uint64_t start_ticks = 0);
 
-  // The name (comm) of `pid` as last seen, or from /proc when proc_fallback is on and the stream
-  // has not shown it; empty when unknown (and always for pid 0, which is no process and is not
-  // counted). The view points into the table: use it before the next observe() or name_of().
-  std::string_view name_of(std::uint32_t pid);
+  // The name (comm) of `pid` as last seen; else the reader's sighting of it; else from /proc when
+  // proc_fallback is on and the stream has not shown it; empty when unknown (and always for pid
+  // 0, which is no process and is not counted). The view points into the table: use it before
+  // the next observe() or name_of().
+  std::string_view name_of(std::uint32_t pid, const ParentSighting& sighting = {});
 
   const ProcessTableStats& stats() const { return *stats_; }
   // /proc reads that gave no name (no such process, empty, error).
   std::uint64_t proc_failures() const { return proc_failures_; }
   // Entries whose pid showed another ppid, comm or exe.
   std::uint64_t replaced() const { return replaced_; }
-  std::size_t size() const { return size_; }
-  std::size_t capacity() const { return capacity_; }
+  std::size_t size() const { return entries_.size(); }
+  std::size_t capacity() const { return entries_.capacity(); }
 
  private:
-  static constexpr std::uint32_t kNone = UINT32_MAX;
-
-  struct Slot {
-    std::uint32_t pid = 0;
+  struct Entry {
     std::uint32_t ppid = 0;
     std::uint64_t exe_hash = 0;
-    std::uint32_t newer = kNone;  // LRU list: towards the most recently seen
-    std::uint32_t older = kNone;  // towards the least recently seen
+    std::uint64_t start_ticks = 0;  // 0 unknown
     std::uint8_t comm_size = 0;
     bool from_proc = false;  // ppid and exe unknown
     char comm[kMaxCommBytes] = {};
+
+    std::string_view name() const { return {comm, comm_size}; }
+    void set_name(std::string_view name);
   };
 
-  std::uint32_t find(std::uint32_t pid) const;  // slot index or kNone
-  std::uint32_t insert(std::uint32_t pid);      // a fresh slot for a pid not in the table
-  void index_remove(std::uint32_t pid);
-  void unlink(std::uint32_t slot);
-  void link_newest(std::uint32_t slot);
-  void touch(std::uint32_t slot);
+  Entry& insert(std::uint32_t pid);
   bool read_proc_comm(std::uint32_t pid, char* out, std::size_t& size);
 
   ProcessTableConfig config_;
   StatsStorage<ProcessTableStats> stats_;
   std::uint64_t proc_failures_ = 0;
   std::uint64_t replaced_ = 0;
-  std::vector<Slot> slots_;  // grows as processes are seen (reserved: untouched until used)
-  std::size_t capacity_ = 0;
-  std::vector<std::uint32_t> index_;  // open addressing (linear probing): slot index or kNone
-  std::uint32_t index_mask_ = 0;
-  std::uint32_t newest_ = kNone;
-  std::uint32_t oldest_ = kNone;
-  std::uint32_t size_ = 0;
+  PidLru<Entry> entries_;
   std::string proc_path_;  // "<proc_root>/" kept, the rest rewritten per read (no allocation)
   std::size_t proc_prefix_size_ = 0;
 };

@@ -35,11 +35,15 @@ struct EventKey {
   friend bool operator==(const EventKey&, const EventKey&) = default;
 };
 
+struct ProcessContext;
+
 // One record, as views into the caller's buffer.
 struct RecordView {
   std::uint32_t type = 0;  // numeric message type (AUDIT_*)
   EventKey key;
   std::string_view body;  // the field list after "): ", may be empty
+  // What the reader found in /proc about the record's process (live SYSCALL records), or null.
+  const ProcessContext* context = nullptr;
 };
 
 enum class ParseStatus : std::uint8_t {

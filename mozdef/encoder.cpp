@@ -448,17 +448,36 @@ struct MozdefEncoder::State {
 
   void collect_details(const correlate::Event& event);  // after the record roles
 
-  // The parent's name, from what the stream showed of the parent (or /proc, live).
-  void take_parent() {
+  // The parent's name, from what the stream showed of the parent (or what the reader found in
+  // /proc when it read the record; or /proc now, live).
+  void take_parent(const correlate::ProcessContext* context) {
     if (outline.syscall_record == EventOutline::kNone) return;
     std::uint64_t pid = 0, ppid = 0;
     if (!correlate::parse_decimal_u64(details.get(K::pid), pid) ||
         !correlate::parse_decimal_u64(details.get(K::ppid), ppid))
       return;
     processes.observe(static_cast<std::uint32_t>(pid), static_cast<std::uint32_t>(ppid),
-                      details.get(K::processname), details.get(K::process));
-    std::string_view parent = processes.name_of(static_cast<std::uint32_t>(ppid));
+                      details.get(K::processname), details.get(K::process),
+                      context != nullptr ? context->start_ticks : 0);
+    correlate::ParentSighting sighting;
+    if (context != nullptr) sighting = {context->parent_start_ticks, context->parent_name()};
+    std::string_view parent = processes.name_of(static_cast<std::uint32_t>(ppid), sighting);
     if (!parent.empty()) details.set(K::parentprocess, parent, AUDIT_SYSCALL, "ppid");
+  }
+
+  // Container, unit and start time of the event's process, as the reader found them in /proc.
+  void take_process_context(const correlate::ProcessContext* context) {
+    if (context == nullptr || outline.syscall_record == EventOutline::kNone) return;
+    if (!context->container().empty())
+      details.set_lasting(K::containerid, context->container(), AUDIT_SYSCALL, "pid");
+    if (!context->systemd_unit().empty())
+      details.set_lasting(K::systemdunit, context->systemd_unit(), AUDIT_SYSCALL, "pid");
+    if (context->start_ms != 0) {
+      const std::size_t from = details.arena.size();
+      append_timestamp(details.arena, context->start_ms / 1000,
+                       static_cast<std::uint32_t>(context->start_ms % 1000));
+      details.set_from_arena(K::processstarttime, from, AUDIT_SYSCALL, "pid", text);
+    }
   }
 
   void describe(const correlate::Event& event);  // after the record roles
@@ -672,7 +691,8 @@ void MozdefEncoder::State::collect_details(const correlate::Event& event) {
     else
       take_fields(i);
   }
-  take_parent();
+  take_process_context(event.process_context());
+  take_parent(event.process_context());
 }
 
 // What happened: the first record's own description (CONFIG_CHANGE, LOGIN, ...), else a

@@ -373,6 +373,11 @@ const std::array kOptions = {
     "details.parentprocess; the least recently seen is forgotten beyond it. Live inputs read "
     "/proc/PPID/comm for a parent the audit stream has not shown.",
     FIELD(pipeline.encoder.process_table.capacity)},
+  OptionSpec{"process_context", T::kBool, S::kOutput, "yes", 0, 0, "", "yes|no",
+    "Live netlink input: look up the process of each SYSCALL record in /proc as the record is "
+    "read, for details.containerid, details.systemdunit and details.processstarttime (a process "
+    "already gone takes its parent's container and unit). Never in a replay or on stdin.",
+    FIELD(pipeline.process_context)},
   OptionSpec{"filter_keys", T::kString, S::kOutput, "", 0, 0, "", "LIST",
     "Events whose audit key is one of these (comma-separated) are not sent: counted in events "
     "filtered by key (aurelay_events_filtered_total{filter=\"key\"}) and dropped, or written "

@@ -21,6 +21,7 @@
 #include "collector/telemetry/kernel_stats.h"
 #include "collector/telemetry/pipeline_stats.h"
 #include "correlate/event_assembler.h"
+#include "correlate/process_context.h"
 #include "correlate/process_table.h"
 #include "mozdef/encoder.h"
 #include "netlink/audit_socket.h"
@@ -34,6 +35,7 @@ namespace aurelay::collector {
   AURELAY_RULES_STATS(COUNTER, GAUGE)       /* collector/telemetry/kernel_stats.h (main thread) */ \
   AURELAY_RECEIVE_STATS(COUNTER, GAUGE)     /* netlink/audit_socket.h (reader) */                  \
   AURELAY_RECORD_RING_STATS(COUNTER, GAUGE) /* collector/pipeline_stats.h (reader) */              \
+  AURELAY_PROCESS_CONTEXT_STATS(COUNTER, GAUGE) /* correlate/process_context.h (reader) */         \
   AURELAY_CORRELATOR_STATS(COUNTER, GAUGE)  /* collector/pipeline_stats.h (correlator) */          \
   AURELAY_ASSEMBLER_STATS(COUNTER, GAUGE)   /* correlate/event_assembler.h (correlator) */         \
   AURELAY_ENCODER_STATS(COUNTER, GAUGE)     /* mozdef/encoder.h (correlator) */                    \
@@ -47,6 +49,7 @@ struct Metrics : KernelStats,
                  RulesStats,
                  netlink::ReceiveStats,
                  RecordRingStats,
+                 correlate::ProcessContextStats,
                  CorrelatorStats,
                  correlate::AssemblerStats,
                  mozdef::EncoderStats,

@@ -120,6 +120,7 @@ class RecordingSink final : public output::Sink {
 
 PipelineConfig small_config() {
   PipelineConfig config;
+  config.process_context = false;  // synthetic records: their pids are nobody's in /proc
   config.record_batches = 4;
   config.max_records_per_batch = 64;
   config.document_batches = 2;

@@ -1,0 +1,328 @@
+// Process contexts (see process_context.h): /proc/PID/stat and /proc/PID/cgroup read by the
+// reader thread, kept per pid, inherited from the parent when the process is gone.
+#include "correlate/process_context.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "correlate/record.h"
+#include "correlate/record_batch.h"
+
+namespace aurelay::correlate {
+namespace {
+
+// The kernel's clock and an event's header time may disagree by a tick (10 ms) and the
+// boot-time estimate by a little more.
+constexpr std::uint64_t kClockSlackMs = 20;
+constexpr std::size_t kMaxPidDigits = 10;
+
+bool is_lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// The container id one path component names, or empty.
+std::string_view container_id_in(std::string_view component) {
+  constexpr std::string_view kScope = ".scope";
+  if (component.ends_with(kScope)) component.remove_suffix(kScope.size());
+  if (component.size() < ProcessContext::kContainerIdBytes) return {};
+  const std::string_view id = component.substr(component.size() - ProcessContext::kContainerIdBytes);
+  if (!is_lower_hex(id)) return {};
+  const std::string_view prefix = component.substr(0, component.size() - id.size());
+  for (std::string_view runtime : {"", "docker-", "cri-containerd-", "crio-", "libpod-"})
+    if (prefix == runtime) return id;
+  return {};
+}
+
+std::uint64_t clock_ms(clockid_t clock) {
+  timespec now{};
+  ::clock_gettime(clock, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
+         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
+}
+
+bool parse_u64(std::string_view text, std::uint64_t& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+// The decimal number after `name` (e.g. " pid=") in `body`, searching from `from`.
+bool number_after(std::string_view body, std::string_view name, std::size_t& from,
+                  std::uint64_t& out) {
+  const std::size_t at = body.find(name, from);
+  if (at == std::string_view::npos) return false;
+  std::size_t end = at + name.size();
+  while (end < body.size() && body[end] >= '0' && body[end] <= '9') ++end;
+  from = end;
+  return parse_u64(body.substr(at + name.size(), end - at - name.size()), out);
+}
+
+// pid, ppid and the event time (ms since the epoch) of a SYSCALL record's text: a netlink
+// payload `audit(sec.msec:serial): ...` or an auditd log line `[node=N ]type=SYSCALL msg=...`.
+bool syscall_identity(std::uint32_t type, std::string_view text, std::uint32_t& pid,
+                      std::uint32_t& ppid, std::uint64_t& event_ms) {
+  constexpr std::string_view kLogType = "type=SYSCALL msg=audit(";
+  constexpr std::string_view kPayload = "audit(";
+  constexpr std::size_t kMaxNodePrefix = 256;
+  std::size_t header;
+  if (type == RecordBatch::kLogLine) {
+    header = text.substr(0, kMaxNodePrefix + kLogType.size()).find(kLogType);
+    if (header == std::string_view::npos || (header != 0 && text[header - 1] != ' ')) return false;
+    header += kLogType.size();
+  } else if (type == kTypeSyscall && text.starts_with(kPayload)) {
+    header = kPayload.size();
+  } else {
+    return false;
+  }
+  std::uint64_t sec = 0, msec = 0, ppid_value = 0, pid_value = 0;
+  const std::size_t dot = text.find('.', header);
+  const std::size_t colon = text.find(':', header);
+  if (dot == std::string_view::npos || colon == std::string_view::npos || colon < dot ||
+      !parse_u64(text.substr(header, dot - header), sec) ||
+      !parse_u64(text.substr(dot + 1, colon - dot - 1), msec))
+    return false;
+  std::size_t from = colon;
+  if (!number_after(text, " ppid=", from, ppid_value) ||
+      !number_after(text, " pid=", from, pid_value) || pid_value == 0 || pid_value > UINT32_MAX ||
+      ppid_value > UINT32_MAX)
+    return false;
+  pid = static_cast<std::uint32_t>(pid_value);
+  ppid = static_cast<std::uint32_t>(ppid_value);
+  event_ms = sec * 1000 + msec;
+  return true;
+}
+
+template <std::size_t N>
+std::uint8_t copy_into(char (&out)[N], std::string_view text) {
+  const std::size_t size = std::min(text.size(), N);
+  if (size != 0) std::memcpy(out, text.data(), size);
+  return static_cast<std::uint8_t>(size);
+}
+
+}  // namespace
+
+CgroupIdentity identify_cgroup_path(std::string_view path) {
+  CgroupIdentity identity;
+  while (!path.empty()) {
+    const std::size_t slash = path.rfind('/');
+    const std::string_view component =
+        slash == std::string_view::npos ? path : path.substr(slash + 1);
+    if (identity.container_id.empty()) identity.container_id = container_id_in(component);
+    if (identity.unit.empty() && (component.ends_with(".service") || component.ends_with(".scope")))
+      identity.unit = component.substr(0, ProcessContext::kMaxUnitBytes);
+    if (slash == std::string_view::npos) break;
+    path = path.substr(0, slash);
+  }
+  return identity;
+}
+
+CgroupIdentity identify_proc_cgroup(std::string_view text) {
+  std::string_view unified;
+  std::string_view named_systemd;
+  while (!text.empty()) {
+    const std::size_t newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    // hierarchy-ID:controller-list:cgroup-path
+    const std::size_t first = line.find(':');
+    if (first == std::string_view::npos) continue;
+    const std::size_t second = line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    const std::string_view path = line.substr(second + 1);
+    if (line.substr(0, first) == "0" && controllers.empty()) unified = path;
+    else if (controllers == "name=systemd") named_systemd = path;
+  }
+  CgroupIdentity identity = identify_cgroup_path(unified);
+  if (identity.container_id.empty() || identity.unit.empty()) {
+    const CgroupIdentity legacy = identify_cgroup_path(named_systemd);
+    if (identity.container_id.empty()) identity.container_id = legacy.container_id;
+    if (identity.unit.empty()) identity.unit = legacy.unit;
+  }
+  return identity;
+}
+
+ProcessContexts::ProcessContexts(ProcessContextConfig config, ProcessContextStats* stats)
+    : config_(std::move(config)), stats_(stats), processes_(config_.capacity) {
+  if (config_.ticks_per_second == 0) {
+    const long ticks = ::sysconf(_SC_CLK_TCK);
+    config_.ticks_per_second = ticks > 0 ? static_cast<std::uint64_t>(ticks) : 100;
+  }
+  if (config_.boot_time_ms == 0)
+    config_.boot_time_ms = clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_BOOTTIME);
+  path_ = config_.proc_root;
+  if (path_.empty() || path_.back() != '/') path_.push_back('/');
+  path_prefix_size_ = path_.size();
+  path_.reserve(path_prefix_size_ + kMaxPidDigits);
+}
+
+void ProcessContexts::annotate(RecordBatch& batch, std::uint64_t now_ms) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    std::uint32_t pid = 0, ppid = 0;
+    std::uint64_t event_ms = 0;
+    if (!syscall_identity(batch.type(i), batch.text(i), pid, ppid, event_ms)) continue;
+    ProcessContext context;
+    if (lookup(pid, ppid, event_ms, now_ms, context)) batch.attach_context(i, context);
+  }
+}
+
+bool ProcessContexts::lookup(std::uint32_t pid, std::uint32_t ppid, std::uint64_t event_ms,
+                             std::uint64_t now_ms, ProcessContext& out) {
+  out = ProcessContext{};
+  bool hit = false;
+  const Entry* process = current(pid, event_ms, now_ms, hit);
+  const Cgroup* cgroup = process != nullptr ? cgroup_of(*process) : nullptr;
+  if (process != nullptr && process->start_ticks != 0) {
+    out.start_ticks = process->start_ticks;
+    out.start_ms = start_ms_of(process->start_ticks);
+  }
+  bool parent_hit = false;
+  const Entry* parent = ppid != 0 ? current(ppid, event_ms, now_ms, parent_hit) : nullptr;
+  if (parent != nullptr && parent->start_ticks != 0 &&
+      (out.start_ticks == 0 || parent->start_ticks <= out.start_ticks)) {
+    out.parent_start_ticks = parent->start_ticks;
+    out.parent_comm_size = copy_into(out.parent_comm, {parent->comm, parent->comm_size});
+  } else {
+    parent = nullptr;
+  }
+  if (cgroup == nullptr && parent != nullptr) {
+    cgroup = cgroup_of(*parent);
+    out.inherited = cgroup != nullptr;
+  }
+  if (cgroup != nullptr) {
+    out.container_id_size = copy_into(out.container_id, cgroup->container_id);
+    const std::size_t unit_size = std::min(cgroup->unit.size(), ProcessContext::kMaxUnitBytes);
+    std::memcpy(out.unit, cgroup->unit.data(), unit_size);
+    out.unit_size = static_cast<std::uint16_t>(unit_size);
+  }
+  if (hit) increment(stats_->process_context_hits);
+  if (out.inherited) increment(stats_->process_context_inherited);
+  if (out.empty() && out.parent_start_ticks == 0) {
+    increment(stats_->process_context_unknown);
+    return false;
+  }
+  return true;
+}
+
+const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::uint64_t event_ms,
+                                                       std::uint64_t now_ms, bool& was_hit) {
+  Entry* entry = processes_.find(pid);
+  if (entry != nullptr) {
+    const bool started_before = start_ms_of(entry->start_ticks) <= event_ms + kClockSlackMs;
+    const bool seen_recently =
+        event_ms <= entry->seen_ms + static_cast<std::uint64_t>(kTrustWindow.count());
+    const bool gone = entry->start_ticks == 0 && entry->cgroup == kNoCgroup;
+    if (started_before && seen_recently && (gone || cgroup_of(*entry) != nullptr)) {
+      was_hit = true;
+      return gone ? nullptr : entry;
+    }
+  }
+  Entry fresh;
+  const bool found = read_proc(pid, event_ms, fresh);
+  fresh.seen_ms = now_ms;
+  if (entry == nullptr) {
+    bool evicted = false;
+    entry = &processes_.insert(pid, evicted);
+    if (evicted) increment(stats_->process_context_evictions);
+  }
+  // A process gone is remembered too (start unknown, no cgroup): its other records of the same
+  // moment need not read /proc again.
+  *entry = fresh;
+  return found ? entry : nullptr;
+}
+
+bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out) {
+  increment(stats_->process_context_proc_reads);
+  char digits[kMaxPidDigits];
+  const auto [end, error] = std::to_chars(digits, digits + sizeof digits, pid);
+  path_.resize(path_prefix_size_);
+  path_.append(digits, end);
+  const int directory = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory < 0) return false;
+  const bool read_both = read_file(directory, "stat", stat_text_) &&
+                         read_file(directory, "cgroup", cgroup_text_);
+  ::close(directory);
+  if (!read_both) return false;
+  // pid (comm) state ppid ... starttime is the 22nd field; comm may hold spaces and ')'.
+  const std::size_t open_paren = stat_text_.find('(');
+  const std::size_t close_paren = stat_text_.rfind(')');
+  if (open_paren == std::string::npos || close_paren == std::string::npos ||
+      close_paren < open_paren)
+    return false;
+  std::string_view rest = std::string_view(stat_text_).substr(close_paren + 1);
+  std::uint64_t start_ticks = 0;
+  for (int field = 3; field <= 22; ++field) {
+    rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
+    const std::size_t space = rest.find(' ');
+    if (field == 22 && !parse_u64(rest.substr(0, space), start_ticks)) return false;
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space);
+  }
+  if (start_ticks == 0) start_ticks = 1;  // started with the kernel: known, not "unknown"
+  // Started after the record: another process that took the pid since.
+  if (start_ms_of(start_ticks) > event_ms + kClockSlackMs) return false;
+  out.start_ticks = start_ticks;
+  out.comm_size = copy_into(out.comm, std::string_view(stat_text_).substr(
+                                          open_paren + 1, close_paren - open_paren - 1));
+  out.cgroup = intern_cgroup(cgroup_text_);
+  out.cgroup_generation = cgroup_generation_;
+  return true;
+}
+
+bool ProcessContexts::read_file(int directory, const char* name, std::string& out) {
+  const int fd = ::openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return false;
+  constexpr std::size_t kChunk = 4096;
+  constexpr std::size_t kMaxBytes = 64 * 1024;
+  out.clear();
+  while (out.size() < kMaxBytes) {
+    const std::size_t had = out.size();
+    out.resize(had + kChunk);
+    const ssize_t got = ::read(fd, out.data() + had, kChunk);
+    if (got < 0 && errno == EINTR) {
+      out.resize(had);
+      continue;
+    }
+    out.resize(had + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
+    if (got <= 0) break;
+  }
+  ::close(fd);
+  return !out.empty();
+}
+
+std::uint32_t ProcessContexts::intern_cgroup(std::string_view proc_cgroup_text) {
+  const CgroupIdentity identity = identify_proc_cgroup(proc_cgroup_text);
+  cgroup_key_.assign(identity.container_id);
+  cgroup_key_.push_back('/');  // in neither an id nor a unit name
+  cgroup_key_.append(identity.unit);
+  const auto found = cgroup_index_.find(std::string_view(cgroup_key_));
+  if (found != cgroup_index_.end()) return found->second;
+  if (cgroups_.size() >= kMaxCgroups) {
+    // Forget them all: entries holding an older generation read /proc again.
+    cgroups_.clear();
+    cgroup_index_.clear();
+    ++cgroup_generation_;
+  }
+  const auto index = static_cast<std::uint32_t>(cgroups_.size());
+  cgroups_.push_back(Cgroup{std::string(identity.container_id), std::string(identity.unit)});
+  cgroup_index_.emplace(cgroup_key_, index);
+  return index;
+}
+
+const ProcessContexts::Cgroup* ProcessContexts::cgroup_of(const Entry& entry) const {
+  if (entry.cgroup == kNoCgroup || entry.cgroup_generation != cgroup_generation_) return nullptr;
+  return &cgroups_[entry.cgroup];
+}
+
+std::uint64_t ProcessContexts::start_ms_of(std::uint64_t ticks) const {
+  return config_.boot_time_ms + ticks * 1000 / config_.ticks_per_second;
+}
+
+}  // namespace aurelay::correlate
