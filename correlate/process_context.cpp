@@ -176,30 +176,33 @@ void ProcessContexts::annotate(RecordBatch& batch, std::uint64_t now_ms) {
 bool ProcessContexts::lookup(std::uint32_t pid, std::uint32_t ppid, std::uint64_t event_ms,
                              std::uint64_t now_ms, ProcessContext& out) {
   out = ProcessContext{};
+  // Copies: the parent's lookup may evict the process's entry or add a cgroup.
   bool hit = false;
-  const Entry* process = current(pid, event_ms, now_ms, hit);
-  const Cgroup* cgroup = process != nullptr ? cgroup_of(*process) : nullptr;
-  if (process != nullptr && process->start_ticks != 0) {
-    out.start_ticks = process->start_ticks;
-    out.start_ms = start_ms_of(process->start_ticks);
-  }
+  const Entry* found = current(pid, event_ms, now_ms, hit);
+  const bool process_known = found != nullptr;
+  const Entry process = process_known ? *found : Entry{};
   bool parent_hit = false;
-  const Entry* parent = ppid != 0 ? current(ppid, event_ms, now_ms, parent_hit) : nullptr;
-  if (parent != nullptr && parent->start_ticks != 0 &&
-      (out.start_ticks == 0 || parent->start_ticks <= out.start_ticks)) {
-    out.parent_start_ticks = parent->start_ticks;
-    out.parent_comm_size = copy_into(out.parent_comm, {parent->comm, parent->comm_size});
-  } else {
-    parent = nullptr;
+  const Entry* parent_found = ppid != 0 ? current(ppid, event_ms, now_ms, parent_hit) : nullptr;
+  const Entry parent = parent_found != nullptr ? *parent_found : Entry{};
+  if (process_known) {
+    out.start_ticks = process.start_ticks;
+    out.start_ms = start_ms_of(process.start_ticks);
   }
-  if (cgroup == nullptr && parent != nullptr) {
-    cgroup = cgroup_of(*parent);
+  const bool parent_known = parent_found != nullptr &&
+                            (out.start_ticks == 0 || parent.start_ticks <= out.start_ticks);
+  if (parent_known) {
+    out.parent_start_ticks = parent.start_ticks;
+    out.parent_comm_size = copy_into(out.parent_comm, {parent.comm, parent.comm_size});
+  }
+  const Cgroup* cgroup = process_known ? cgroup_of(process) : nullptr;
+  if (cgroup == nullptr && parent_known) {
+    cgroup = cgroup_of(parent);
     out.inherited = cgroup != nullptr;
   }
   if (cgroup != nullptr) {
     out.container_id_size = copy_into(out.container_id, cgroup->container_id);
     const std::size_t unit_size = std::min(cgroup->unit.size(), ProcessContext::kMaxUnitBytes);
-    std::memcpy(out.unit, cgroup->unit.data(), unit_size);
+    if (unit_size != 0) std::memcpy(out.unit, cgroup->unit.data(), unit_size);
     out.unit_size = static_cast<std::uint16_t>(unit_size);
   }
   if (hit) increment(stats_->process_context_hits);

@@ -67,6 +67,43 @@ TEST(ProcessTableTest, ObservedPidIsAHit) {
   EXPECT_EQ(table.size(), 1u);
 }
 
+// Start times from the reader's /proc lookups: a parent pid whose owner started at another time
+// than the table's entry is another process (the pid was reused); the reader's sighting names it.
+TEST(ProcessTableTest, ASightingWithAnotherStartTimeReplacesAReusedParent) {
+  ProcessTable table(table_config(8));
+  table.observe(100, 1, "alpha", "/usr/bin/alpha", 500);
+  EXPECT_EQ(table.name_of(100, ParentSighting{500, "alpha"}), "alpha");
+  EXPECT_EQ(table.name_of(100, ParentSighting{900, "gamma"}), "gamma");
+  EXPECT_EQ(table.stats().parent_reused.load(), 1u);
+  // The entry is the new owner's now.
+  EXPECT_EQ(table.name_of(100, ParentSighting{900, "gamma"}), "gamma");
+  EXPECT_EQ(table.name_of(100), "gamma");
+  EXPECT_EQ(table.stats().parent_reused.load(), 1u);
+  EXPECT_EQ(table.stats().parent_known.load(), 3u);
+}
+
+TEST(ProcessTableTest, UnknownStartTimesTrustTheTable) {
+  ProcessTable table(table_config(8));
+  table.observe(100, 1, "alpha", "/usr/bin/alpha");  // a record without a context
+  EXPECT_EQ(table.name_of(100, ParentSighting{900, "gamma"}), "alpha");
+  table.observe(101, 1, "beta", "/usr/bin/beta", 700);
+  EXPECT_EQ(table.name_of(101, ParentSighting{0, ""}), "beta");
+  // The same process's later record without a context keeps its start time.
+  table.observe(101, 1, "beta", "/usr/bin/beta");
+  EXPECT_EQ(table.name_of(101, ParentSighting{900, "gamma"}), "gamma");
+  EXPECT_EQ(table.stats().parent_reused.load(), 1u);
+}
+
+TEST(ProcessTableTest, AnUnknownParentIsNamedByTheSightingBeforeProc) {
+  TempDir root;
+  write_comm(root, 100, "fromproc\n");
+  ProcessTable table(fallback_config(root.path()));
+  EXPECT_EQ(table.name_of(100, ParentSighting{500, "sighted"}), "sighted");
+  EXPECT_EQ(table.stats().parent_sighted.load(), 1u);
+  EXPECT_EQ(table.stats().parent_proc_reads.load(), 0u);
+  EXPECT_EQ(table.name_of(100), "sighted");
+}
+
 TEST(ProcessTableTest, TheSameProcessAgainIsNoReplacement) {
   ProcessTable table(table_config(8));
   for (int i = 0; i < 3; ++i) table.observe(100, 1, "bash", "/usr/bin/bash");

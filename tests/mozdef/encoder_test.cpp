@@ -5,6 +5,7 @@
 #include <rapidjson/error/en.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,7 +56,10 @@ class EncoderTest : public ::testing::Test {
     event_.set_completion(completion);
     event_.set_continuation(continuation);
   }
-  void add(std::uint32_t type, std::string_view body) { event_.add_record(type, body); }
+  void add(std::uint32_t type, std::string_view body,
+           const correlate::ProcessContext* context = nullptr) {
+    event_.add_record(type, body, context);
+  }
 
   // Encodes the event, checks the document is valid strict UTF-8 JSON with string details.
   const rapidjson::Document& encode() { return encode_with(encoder_); }
@@ -777,6 +781,69 @@ TEST_F(EncoderTest, EmptyEventStillADocument) {
   encode();
   EXPECT_EQ(top("category"), "eoe");
   EXPECT_EQ(detail("recordtypes"), "EOE");
+}
+
+// The reader's /proc lookup (live): container, unit and start time of the event's process; the
+// parent's start time tells the table's stale entry for a reused parent pid from the parent.
+TEST_F(EncoderTest, ProcessContextGivesContainerUnitAndStartTime) {
+  correlate::ProcessContext context;
+  const std::string id(64, 'a');
+  std::memcpy(context.container_id, id.data(), id.size());
+  context.container_id_size = 64;
+  const std::string unit = "docker-" + id + ".scope";
+  std::memcpy(context.unit, unit.data(), unit.size());
+  context.unit_size = static_cast<std::uint16_t>(unit.size());
+  context.start_ticks = 1234;
+  context.start_ms = 1795305789000 - 1500;
+  start();
+  add(kSyscall, syscall_body(59), &context);
+  add(kEoe, "");
+  encode();
+  EXPECT_EQ(detail("containerid"), id);
+  EXPECT_EQ(detail("systemdunit"), unit);
+  EXPECT_EQ(detail("processstarttime"), "2026-11-22T00:03:07.500+00:00");
+
+  start(6428);  // a replayed event: no context, none of the three keys
+  add(kSyscall, syscall_body(59));
+  add(kEoe, "");
+  encode();
+  EXPECT_FALSE(has("containerid"));
+  EXPECT_FALSE(has("systemdunit"));
+  EXPECT_FALSE(has("processstarttime"));
+}
+
+TEST_F(EncoderTest, AParentStartTimeNamesTheNewOwnerOfAReusedPid) {
+  // pid 442 first: the parent "sftp" as its own record showed it, started at tick 100.
+  correlate::ProcessContext parent;
+  parent.start_ticks = 100;
+  std::string body = syscall_body(59);
+  body.replace(body.find("ppid=442 pid=471"), 16, "ppid=1 pid=442");
+  body.replace(body.find("comm=\"bash\""), 11, "comm=\"sftp\"");
+  start(1);
+  add(kSyscall, body, &parent);
+  add(kEoe, "");
+  encode();
+  // A child of pid 442 whose reader saw 442 started at tick 100: the table's name.
+  correlate::ProcessContext child;
+  child.start_ticks = 950;
+  child.parent_start_ticks = 100;
+  std::memcpy(child.parent_comm, "sftp", 4);
+  child.parent_comm_size = 4;
+  start(2);
+  add(kSyscall, syscall_body(59), &child);
+  add(kEoe, "");
+  encode();
+  EXPECT_EQ(detail("parentprocess"), "sftp");
+  // Pid 442 since reused by "gamma" (started at tick 900), which made no audited syscall.
+  child.parent_start_ticks = 900;
+  std::memcpy(child.parent_comm, "gamma", 5);
+  child.parent_comm_size = 5;
+  start(3);
+  add(kSyscall, syscall_body(59), &child);
+  add(kEoe, "");
+  encode();
+  EXPECT_EQ(detail("parentprocess"), "gamma");
+  EXPECT_EQ(encoder_.process_table_stats().parent_reused.load(), 1u);
 }
 
 }  // namespace
