@@ -33,7 +33,8 @@ std::string_view container_id_in(std::string_view component) {
   constexpr std::string_view kScope = ".scope";
   if (component.ends_with(kScope)) component.remove_suffix(kScope.size());
   if (component.size() < ProcessContext::kContainerIdBytes) return {};
-  const std::string_view id = component.substr(component.size() - ProcessContext::kContainerIdBytes);
+  const std::string_view id =
+      component.substr(component.size() - ProcessContext::kContainerIdBytes);
   if (!is_lower_hex(id)) return {};
   const std::string_view prefix = component.substr(0, component.size() - id.size());
   for (std::string_view runtime : {"", "docker-", "cri-containerd-", "crio-", "libpod-"})
@@ -64,10 +65,21 @@ bool number_after(std::string_view body, std::string_view name, std::size_t& fro
   return parse_u64(body.substr(at + name.size(), end - at - name.size()), out);
 }
 
-// pid, ppid and the event time (ms since the epoch) of a SYSCALL record's text: a netlink
-// payload `audit(sec.msec:serial): ...` or an auditd log line `[node=N ]type=SYSCALL msg=...`.
+// Whether `arch=A syscall=N` is an execve or execveat (x86_64, i386, aarch64): the moment a
+// process that moved itself to another cgroup (systemd's and the container runtimes' children
+// do, between fork and exec) shows its new one.
+bool is_exec(std::string_view arch, std::uint64_t syscall) {
+  if (arch == "c000003e") return syscall == 59 || syscall == 322;
+  if (arch == "40000003") return syscall == 11 || syscall == 358;
+  if (arch == "c00000b7") return syscall == 221 || syscall == 281;
+  return false;
+}
+
+// pid, ppid, the event time (ms since the epoch) and whether it is an exec, of a SYSCALL
+// record's text: a netlink payload `audit(sec.msec:serial): ...` or an auditd log line
+// `[node=N ]type=SYSCALL msg=...`.
 bool syscall_identity(std::uint32_t type, std::string_view text, std::uint32_t& pid,
-                      std::uint32_t& ppid, std::uint64_t& event_ms) {
+                      std::uint32_t& ppid, std::uint64_t& event_ms, bool& exec) {
   constexpr std::string_view kLogType = "type=SYSCALL msg=audit(";
   constexpr std::string_view kPayload = "audit(";
   constexpr std::size_t kMaxNodePrefix = 256;
@@ -89,6 +101,11 @@ bool syscall_identity(std::uint32_t type, std::string_view text, std::uint32_t& 
       !parse_u64(text.substr(dot + 1, colon - dot - 1), msec))
     return false;
   std::size_t from = colon;
+  std::uint64_t syscall = 0;
+  const std::size_t arch = text.find(" arch=", colon);
+  exec = arch != std::string_view::npos && number_after(text, " syscall=", from, syscall) &&
+         is_exec(text.substr(arch + 6, std::min<std::size_t>(8, text.size() - arch - 6)), syscall);
+  from = colon;
   if (!number_after(text, " ppid=", from, ppid_value) ||
       !number_after(text, " pid=", from, pid_value) || pid_value == 0 || pid_value > UINT32_MAX ||
       ppid_value > UINT32_MAX)
@@ -137,8 +154,10 @@ CgroupIdentity identify_proc_cgroup(std::string_view text) {
     if (second == std::string_view::npos) continue;
     const std::string_view controllers = line.substr(first + 1, second - first - 1);
     const std::string_view path = line.substr(second + 1);
-    if (line.substr(0, first) == "0" && controllers.empty()) unified = path;
-    else if (controllers == "name=systemd") named_systemd = path;
+    if (line.substr(0, first) == "0" && controllers.empty())
+      unified = path;
+    else if (controllers == "name=systemd")
+      named_systemd = path;
   }
   CgroupIdentity identity = identify_cgroup_path(unified);
   if (identity.container_id.empty() || identity.unit.empty()) {
@@ -167,29 +186,34 @@ void ProcessContexts::annotate(RecordBatch& batch, std::uint64_t now_ms) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     std::uint32_t pid = 0, ppid = 0;
     std::uint64_t event_ms = 0;
-    if (!syscall_identity(batch.type(i), batch.text(i), pid, ppid, event_ms)) continue;
+    bool exec = false;
+    if (!syscall_identity(batch.type(i), batch.text(i), pid, ppid, event_ms, exec)) continue;
     ProcessContext context;
-    if (lookup(pid, ppid, event_ms, now_ms, context)) batch.attach_context(i, context);
+    if (lookup(pid, ppid, event_ms, now_ms, context, exec)) batch.attach_context(i, context);
   }
 }
 
 bool ProcessContexts::lookup(std::uint32_t pid, std::uint32_t ppid, std::uint64_t event_ms,
-                             std::uint64_t now_ms, ProcessContext& out) {
+                             std::uint64_t now_ms, ProcessContext& out, bool exec) {
   out = ProcessContext{};
   // Copies: the parent's lookup may evict the process's entry or add a cgroup.
   bool hit = false;
-  const Entry* found = current(pid, event_ms, now_ms, hit);
+  // After an exec the process is read again: it may have moved to another cgroup before it.
+  const Entry* found = current(pid, event_ms, now_ms, exec ? now_ms : 0, hit);
   const bool process_known = found != nullptr;
   const Entry process = process_known ? *found : Entry{};
+  const std::uint64_t process_start_ms =
+      process_known && process.start_ticks != 0 ? start_ms_of(process.start_ticks) : 0;
   bool parent_hit = false;
-  const Entry* parent_found = ppid != 0 ? current(ppid, event_ms, now_ms, parent_hit) : nullptr;
+  const Entry* parent_found =
+      ppid != 0 ? current(ppid, event_ms, now_ms, process_start_ms, parent_hit) : nullptr;
   const Entry parent = parent_found != nullptr ? *parent_found : Entry{};
   if (process_known) {
     out.start_ticks = process.start_ticks;
     out.start_ms = start_ms_of(process.start_ticks);
   }
-  const bool parent_known = parent_found != nullptr &&
-                            (out.start_ticks == 0 || parent.start_ticks <= out.start_ticks);
+  const bool parent_known =
+      parent_found != nullptr && (out.start_ticks == 0 || parent.start_ticks <= out.start_ticks);
   if (parent_known) {
     out.parent_start_ticks = parent.start_ticks;
     out.parent_comm_size = copy_into(out.parent_comm, {parent.comm, parent.comm_size});
@@ -215,14 +239,16 @@ bool ProcessContexts::lookup(std::uint32_t pid, std::uint32_t ppid, std::uint64_
 }
 
 const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::uint64_t event_ms,
-                                                       std::uint64_t now_ms, bool& was_hit) {
+                                                       std::uint64_t now_ms,
+                                                       std::uint64_t seen_since_ms, bool& was_hit) {
   Entry* entry = processes_.find(pid);
   if (entry != nullptr) {
     const bool started_before = start_ms_of(entry->start_ticks) <= event_ms + kClockSlackMs;
     const bool seen_recently =
         event_ms <= entry->seen_ms + static_cast<std::uint64_t>(kTrustWindow.count());
     const bool gone = entry->start_ticks == 0 && entry->cgroup == kNoCgroup;
-    if (started_before && seen_recently && (gone || cgroup_of(*entry) != nullptr)) {
+    if (started_before && seen_recently && entry->seen_ms >= seen_since_ms &&
+        (gone || cgroup_of(*entry) != nullptr)) {
       was_hit = true;
       return gone ? nullptr : entry;
     }
@@ -249,8 +275,9 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
   path_.append(digits, end);
   const int directory = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (directory < 0) return false;
-  const bool read_both = read_file(directory, "stat", stat_text_) &&
-                         read_file(directory, "cgroup", cgroup_text_);
+  // cgroup first: a process that was already exiting then shows it in stat read after.
+  const bool read_both =
+      read_file(directory, "cgroup", cgroup_text_) && read_file(directory, "stat", stat_text_);
   ::close(directory);
   if (!read_both) return false;
   // pid (comm) state ppid ... starttime is the 22nd field; comm may hold spaces and ')'.
@@ -260,10 +287,19 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
       close_paren < open_paren)
     return false;
   std::string_view rest = std::string_view(stat_text_).substr(close_paren + 1);
+  // A process that is exiting shows "/" in every cgroup v1 hierarchy (the kernel's
+  // proc_cgroup_show for PF_EXITING tasks), and a zombie is past its cgroup: theirs is taken
+  // from the parent.
+  const std::size_t state_at = rest.find_first_not_of(' ');
+  bool exiting =
+      state_at != std::string_view::npos && (rest[state_at] == 'Z' || rest[state_at] == 'X');
+  constexpr std::uint64_t kPfExiting = 0x4;
   std::uint64_t start_ticks = 0;
+  std::uint64_t flags = 0;
   for (int field = 3; field <= 22; ++field) {
     rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
     const std::size_t space = rest.find(' ');
+    if (field == 9 && parse_u64(rest.substr(0, space), flags)) exiting |= (flags & kPfExiting) != 0;
     if (field == 22 && !parse_u64(rest.substr(0, space), start_ticks)) return false;
     if (space == std::string_view::npos) break;
     rest.remove_prefix(space);
@@ -272,10 +308,12 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
   // Started after the record: another process that took the pid since.
   if (start_ms_of(start_ticks) > event_ms + kClockSlackMs) return false;
   out.start_ticks = start_ticks;
-  out.comm_size = copy_into(out.comm, std::string_view(stat_text_).substr(
-                                          open_paren + 1, close_paren - open_paren - 1));
-  out.cgroup = intern_cgroup(cgroup_text_);
-  out.cgroup_generation = cgroup_generation_;
+  out.comm_size = copy_into(
+      out.comm, std::string_view(stat_text_).substr(open_paren + 1, close_paren - open_paren - 1));
+  if (!exiting) {
+    out.cgroup = intern_cgroup(cgroup_text_);
+    out.cgroup_generation = cgroup_generation_;
+  }
   return true;
 }
 

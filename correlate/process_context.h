@@ -6,7 +6,9 @@
 // pid from the parent itself.
 //
 // Per record (pid, ppid and the event time T from the record itself):
-//  - a table entry for the pid is used when it still describes the process of the record: the
+//  - a table entry for the pid is used when it still describes the process of the record (never
+//    for an execve's record: systemd and container runtimes move a child to its cgroup between
+//    fork and exec, so an exec is when the new cgroup shows): the
 //    entry's process started no later than T, and it was seen in /proc after T or less than
 //    kTrustWindow before it. Pids are handed out in turn over the whole pid range, so a pid seen
 //    a moment ago cannot yet belong to another process;
@@ -16,7 +18,9 @@
 //  - a process gone (exited, reaped, pid reused) inherits the container and unit of its parent
 //    (from the table, or /proc/PPID), which is where a short-lived process ran unless it moved
 //    itself; its own start time is then unknown (no processstarttime).
-// The parent's entry follows the same rules; its start time and name go with the context.
+// The parent's entry follows the same rules, and when the process's start is known, it must have
+// been seen in /proc after that start (then it held the pid while the process lived, so it is the
+// parent); its start time and name go with the context.
 //
 // Container ids: the last path component that is 64 hex digits, alone or as
 // docker-, cri-containerd-, crio- or libpod-<id>[.scope] (docker's cgroupfs and systemd forms,
@@ -87,9 +91,9 @@ struct ProcessContextStats {
 };
 
 struct ProcessContextConfig {
-  std::size_t capacity = 16384;      // processes (the process table's bound)
-  std::string proc_root = "/proc";   // injectable for tests
-  std::uint64_t boot_time_ms = 0;    // 0: from the clocks (CLOCK_REALTIME - CLOCK_BOOTTIME)
+  std::size_t capacity = 16384;        // processes (the process table's bound)
+  std::string proc_root = "/proc";     // injectable for tests
+  std::uint64_t boot_time_ms = 0;      // 0: from the clocks (CLOCK_REALTIME - CLOCK_BOOTTIME)
   std::uint64_t ticks_per_second = 0;  // 0: sysconf(_SC_CLK_TCK)
 };
 
@@ -105,9 +109,10 @@ class ProcessContexts {
   void annotate(RecordBatch& batch, std::uint64_t now_ms);
 
   // The context of `pid` (child of `ppid`) for a record of time `event_ms`; false when neither
-  // the process nor its parent could be found.
+  // the process nor its parent could be found. `exec`: the record is an execve's, whose process
+  // is read again (it may have moved itself to another cgroup between fork and exec).
   bool lookup(std::uint32_t pid, std::uint32_t ppid, std::uint64_t event_ms, std::uint64_t now_ms,
-              ProcessContext& out);
+              ProcessContext& out, bool exec = false);
 
   const ProcessContextStats& stats() const { return *stats_; }
   std::size_t size() const { return processes_.size(); }
@@ -136,8 +141,10 @@ class ProcessContexts {
 
   // The entry of `pid` if it still describes the process of a record of time `event_ms`, else
   // a fresh read of /proc (nullptr when the process is gone).
+  // `seen_since_ms`: the entry must have been seen in /proc no earlier (a parent must have been
+  // seen after its child started, or it may be an earlier owner of its pid).
   const Entry* current(std::uint32_t pid, std::uint64_t event_ms, std::uint64_t now_ms,
-                       bool& was_hit);
+                       std::uint64_t seen_since_ms, bool& was_hit);
   bool read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out);
   bool read_file(int directory, const char* name, std::string& out);
   std::uint32_t intern_cgroup(std::string_view proc_cgroup_text);

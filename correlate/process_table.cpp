@@ -54,7 +54,8 @@ void ProcessTable::observe(std::uint32_t pid, std::uint32_t ppid, std::string_vi
     entry = &insert(pid);
   } else {
     const bool same_comm = entry->name() == comm;
-    const bool same_image = entry->from_proc || (entry->ppid == ppid && entry->exe_hash == exe_hash);
+    const bool same_image =
+        entry->from_proc || (entry->ppid == ppid && entry->exe_hash == exe_hash);
     replaced = !same_comm || !same_image;
     if (replaced) ++replaced_;
   }

@@ -36,12 +36,12 @@ namespace aurelay::collector {
   AURELAY_RECEIVE_STATS(COUNTER, GAUGE)     /* netlink/audit_socket.h (reader) */                  \
   AURELAY_RECORD_RING_STATS(COUNTER, GAUGE) /* collector/pipeline_stats.h (reader) */              \
   AURELAY_PROCESS_CONTEXT_STATS(COUNTER, GAUGE) /* correlate/process_context.h (reader) */         \
-  AURELAY_CORRELATOR_STATS(COUNTER, GAUGE)  /* collector/pipeline_stats.h (correlator) */          \
-  AURELAY_ASSEMBLER_STATS(COUNTER, GAUGE)   /* correlate/event_assembler.h (correlator) */         \
-  AURELAY_ENCODER_STATS(COUNTER, GAUGE)     /* mozdef/encoder.h (correlator) */                    \
-  AURELAY_PROCESS_TABLE_STATS(COUNTER, GAUGE) /* correlate/process_table.h (correlator) */         \
-  AURELAY_OUTPUT_STATS(COUNTER, GAUGE)        /* output/output_stats.h (shipper) */                \
-  AURELAY_AUDIT_LOG_STATS(COUNTER, GAUGE)     /* auditlog/audit_log.h (correlator) */
+  AURELAY_CORRELATOR_STATS(COUNTER, GAUGE)      /* collector/pipeline_stats.h (correlator) */      \
+  AURELAY_ASSEMBLER_STATS(COUNTER, GAUGE)       /* correlate/event_assembler.h (correlator) */     \
+  AURELAY_ENCODER_STATS(COUNTER, GAUGE)         /* mozdef/encoder.h (correlator) */                \
+  AURELAY_PROCESS_TABLE_STATS(COUNTER, GAUGE)   /* correlate/process_table.h (correlator) */       \
+  AURELAY_OUTPUT_STATS(COUNTER, GAUGE)          /* output/output_stats.h (shipper) */              \
+  AURELAY_AUDIT_LOG_STATS(COUNTER, GAUGE)       /* auditlog/audit_log.h (correlator) */
 
 // The concatenation: one part per list, each the struct its component writes (a member name
 // appears in one list only, so metrics.<name> is unambiguous).

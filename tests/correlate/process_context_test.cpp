@@ -31,8 +31,9 @@ TEST(CgroupPath, DockerCgroupfsAndSystemdForms) {
 }
 
 TEST(CgroupPath, ContainerdCriOAndPodmanForms) {
-  const std::string pod = "/kubepods.slice/kubepods-burstable.slice/"
-                          "kubepods-burstable-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice/";
+  const std::string pod =
+      "/kubepods.slice/kubepods-burstable.slice/"
+      "kubepods-burstable-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice/";
   EXPECT_EQ(identify_cgroup_path(pod + "cri-containerd-" + kId + ".scope").container_id, kId);
   EXPECT_EQ(identify_cgroup_path(pod + "crio-" + kId + ".scope").container_id, kId);
   EXPECT_EQ(identify_cgroup_path("/kubepods/besteffort/pod0a1b/" + kId).container_id, kId);
@@ -70,15 +71,20 @@ TEST(CgroupPath, UnitsOfServicesSessionsAndUserServices) {
 }
 
 TEST(ProcCgroup, UnifiedFirstThenNameSystemd) {
-  const std::string hybrid = "9:name=systemd:/system.slice/legacy.service\n"
-                             "4:memory:/docker/" + kOtherId + "\n"
-                             "0::/system.slice/docker-" + kId + ".scope\n";
+  const std::string hybrid =
+      "9:name=systemd:/system.slice/legacy.service\n"
+      "4:memory:/docker/" +
+      kOtherId +
+      "\n"
+      "0::/system.slice/docker-" +
+      kId + ".scope\n";
   CgroupIdentity identity = identify_proc_cgroup(hybrid);
   EXPECT_EQ(identity.container_id, kId);
   EXPECT_EQ(identity.unit, "docker-" + kId + ".scope");
 
   // v1 only where v2 says nothing (its root), and never from another controller.
-  const std::string legacy = "9:name=systemd:/docker/" + kId + "\n"
+  const std::string legacy = "9:name=systemd:/docker/" + kId +
+                             "\n"
                              "4:memory:/system.slice/memory.service\n"
                              "0::/\n";
   identity = identify_proc_cgroup(legacy);
@@ -213,6 +219,35 @@ TEST(ProcessContexts, AParentThatStartedAfterItsChildIsNotItsParent) {
   EXPECT_EQ(context.parent_name(), "");
 }
 
+TEST(ProcessContexts, AParentSeenBeforeItsChildStartedIsReadAgain) {
+  FakeProc proc;
+  proc.add(100, 1, "old", 500, docker(kId));
+  ProcessContexts contexts(proc.config());
+  ProcessContext context;
+  ASSERT_TRUE(contexts.lookup(100, 1, at_tick(600), at_tick(601), context));
+  // Within the trust window pid 100 got a new owner, whose child then ran.
+  proc.add(100, 1, "new", 700, docker(kOtherId));
+  proc.add(200, 100, "child", 750, "0::/\n");
+  ASSERT_TRUE(contexts.lookup(200, 100, at_tick(760), at_tick(761), context));
+  EXPECT_EQ(context.parent_name(), "new");
+  EXPECT_EQ(context.parent_start_ticks, 700u);
+  EXPECT_EQ(context.container(), "");  // its own cgroup, not the parent's
+}
+
+TEST(ProcessContexts, AnExecReadsTheProcessAgainForTheCgroupItMovedTo) {
+  FakeProc proc;
+  proc.add(200, 1, "sh", 700, "0::/\n");
+  ProcessContexts contexts(proc.config());
+  ProcessContext context;
+  ASSERT_TRUE(contexts.lookup(200, 1, at_tick(710), at_tick(711), context));
+  EXPECT_EQ(context.container(), "");
+  proc.add(200, 1, "app", 700, docker(kId));  // moved itself, then exec'd
+  ASSERT_TRUE(contexts.lookup(200, 1, at_tick(720), at_tick(721), context));
+  EXPECT_EQ(context.container(), "");  // another syscall: the table's
+  ASSERT_TRUE(contexts.lookup(200, 1, at_tick(730), at_tick(731), context, /*exec=*/true));
+  EXPECT_EQ(context.container(), kId);
+}
+
 TEST(ProcessContexts, CapacityEvictsTheLeastRecentlyUsed) {
   FakeProc proc;
   for (std::uint32_t pid = 100; pid < 110; ++pid) proc.add(pid, 1, "p", 500, docker(kId));
@@ -238,8 +273,8 @@ TEST(ProcessContexts, AnnotatesSyscallRecordsOfNetlinkAndLogLines) {
   RecordBatch batch;
   batch.append(kTypeSyscall, "audit(" + when + ":7): " + syscall_body);
   batch.append(kTypeCwd, "audit(" + when + ":7): cwd=\"/\"");
-  batch.append(RecordBatch::kLogLine, "node=h type=SYSCALL msg=audit(" + when + ":8): " +
-                                          syscall_body);
+  batch.append(RecordBatch::kLogLine,
+               "node=h type=SYSCALL msg=audit(" + when + ":8): " + syscall_body);
   batch.append(RecordBatch::kLogLine, "type=CWD msg=audit(" + when + ":8): cwd=\"/\"");
   batch.append(kTypeSyscall, "audit(" + when + ":9): arch=c000003e syscall=59 pid=200");  // no ppid
   contexts.annotate(batch, at_tick(1501));
@@ -259,10 +294,10 @@ TEST(ProcessContexts, AnnotatesSyscallRecordsOfNetlinkAndLogLines) {
 TEST(ProcessContexts, OwnProcessThroughTheRealProc) {
   ProcessContexts contexts(ProcessContextConfig{});
   ProcessContext context;
-  const auto now = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const auto now =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   ASSERT_TRUE(contexts.lookup(static_cast<std::uint32_t>(::getpid()),
                               static_cast<std::uint32_t>(::getppid()), now, now, context));
   EXPECT_NE(context.start_ticks, 0u);

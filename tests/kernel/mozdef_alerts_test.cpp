@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -626,6 +628,192 @@ TEST_F(MozdefParentProcess, AParentThatExitedBeforeTheEventWasEncodedIsStillName
   EXPECT_NE(parent_comm, "sftp\n") << "pid " << parent_pid << " is an sftp again";
   EXPECT_EQ(detail(*child, "parentprocess"), "sftp") << describe(*child);
   EXPECT_TRUE(alert::auditd_sftp(*child)) << describe(*child);
+}
+
+// --- process contexts with real cgroups --------------------------------------------------------
+
+// Where this host mounts cgroup v2 and cgroup v1's name=systemd hierarchy ("" when it does not).
+struct CgroupMounts {
+  std::string unified;
+  std::string named_systemd;
+};
+
+CgroupMounts cgroup_mounts() {
+  CgroupMounts mounts;
+  std::istringstream lines(read_file("/proc/self/mounts"));
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string device, point, type, options;
+    fields >> device >> point >> type >> options;
+    if (type == "cgroup2" && mounts.unified.empty()) mounts.unified = point;
+    if (type == "cgroup" && ("," + options + ",").find(",name=systemd,") != std::string::npos)
+      mounts.named_systemd = point;
+  }
+  return mounts;
+}
+
+// A cgroup made for one test under `root` (a parent directory of its own, then `name`), removed at
+// teardown once its processes are gone.
+class TestCgroup {
+ public:
+  TestCgroup(const std::string& root, const std::string& name)
+      : parent_(root + "/aurelay-test-" + std::to_string(::getpid()) + ".slice"),
+        path_(parent_ + "/" + name) {
+    std::error_code error;
+    std::filesystem::create_directories(path_, error);
+    made_ = !error && std::filesystem::exists(path_ + "/cgroup.procs");
+  }
+  ~TestCgroup() {
+    for (const std::string& dir : {path_, parent_})
+      wait_for([&] { return ::rmdir(dir.c_str()) == 0 || errno == ENOENT; }, 5s, 20ms);
+  }
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
+  bool made() const { return made_; }
+  // A shell line that moves the shell into this cgroup.
+  std::string enter() const { return "echo $$ > " + path_ + "/cgroup.procs && "; }
+
+ private:
+  std::string parent_;
+  std::string path_;
+  bool made_ = false;
+};
+
+std::string json_of(const Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return buffer.GetString();
+}
+
+const std::string kContainerId = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+using ProcessContextLive = LiveShippedRules;
+
+// seconds since the epoch of "2026-12-06T11:46:31.120+00:00" (ms dropped), or -1.
+long long epoch_of(const std::string& iso) {
+  std::tm parts{};
+  if (iso.size() < 19 ||
+      ::strptime(iso.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &parts) == nullptr)
+    return -1;
+  return static_cast<long long>(::timegm(&parts));
+}
+
+// In each hierarchy alone, a process in a cgroup named like a docker scope and one named like a
+// systemd service: a long-lived program (alive when its record is read: its own /proc) and a storm
+// of /bin/true (mostly gone by then: its parent's), and the start time of the long-lived one.
+TEST_F(ProcessContextLive, ContainerAndUnitFromRealCgroupsInBothHierarchies) {
+  const CgroupMounts mounts = cgroup_mounts();
+  if (mounts.unified.empty() && mounts.named_systemd.empty()) GTEST_SKIP() << "no cgroups";
+  // Alive for 0.4 s (the shipped rules never audit /bin/sleep; perl is Essential in Debian).
+  const std::string sleeper = program_named("ctxsleep", "/usr/bin/perl");
+  const std::string pause = "-e select(undef,undef,undef,0.4) #";
+  const std::string quick = program_named("ctxtrue", "/bin/true");
+  constexpr int kStorm = 300;
+  int hierarchies = 0;
+  for (const auto& [root, label] :
+       {std::pair{mounts.unified, std::string("v2")}, {mounts.named_systemd, "v1"}}) {
+    if (root.empty()) continue;
+    ++hierarchies;
+    const std::string unit = "aurelay-ctx-" + label + ".service";
+    TestCgroup scope(root, "docker-" + kContainerId + ".scope");
+    TestCgroup service(root, unit);
+    ASSERT_TRUE(scope.made() && service.made()) << "cannot make cgroups under " << root;
+    const auto started = std::chrono::system_clock::now();
+    for (const auto* cgroup : {&scope, &service}) {
+      const std::string tag = label + (cgroup == &scope ? "-scope" : "-service");
+      // As a container runtime or systemd starts a program: moved to its cgroup, then exec'd.
+      CommandResult ran =
+          run_command({"/bin/sh", "-c",
+                       cgroup->enter() + "exec /bin/sh -c 'i=0; while [ $i -lt " +
+                           std::to_string(kStorm) + " ]; do " + quick + " " + tag +
+                           "-$i; i=$((i+1)); done; exec " + sleeper + " \"" + pause + tag + "\"'"});
+      ASSERT_EQ(ran.exit_code, 0) << ran.output();
+      // The long-lived one: sleep's own exec, with the shell's pid.
+      const Value* long_lived = wait_for_document([&](const Value& d) {
+        return text(d, "category") == "execve" &&
+               detail(d, "command") == sleeper + " " + pause + tag &&
+               (detail(d, "containerid") == kContainerId || detail(d, "systemdunit") == unit);
+      });
+      if (long_lived == nullptr)
+        for (const rapidjson::Document& d : documents())
+          if (detail(d, "command").starts_with(sleeper)) ADD_FAILURE() << json_of(d);
+      ASSERT_NE(long_lived, nullptr) << tag << "\n" << documents_mentioning("ctxsleep");
+      if (cgroup == &scope) {
+        EXPECT_EQ(detail(*long_lived, "containerid"), kContainerId) << describe(*long_lived);
+        EXPECT_EQ(detail(*long_lived, "systemdunit"), "docker-" + kContainerId + ".scope");
+      } else {
+        EXPECT_EQ(detail(*long_lived, "containerid"), "") << describe(*long_lived);
+        EXPECT_EQ(detail(*long_lived, "systemdunit"), unit) << describe(*long_lived);
+      }
+      const long long start = epoch_of(detail(*long_lived, "processstarttime"));
+      const long long begun =
+          std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch()).count();
+      EXPECT_GE(start, begun - 2) << describe(*long_lived);
+      EXPECT_LE(start, begun + 60) << describe(*long_lived);
+      // The storm: at least 99% carry the cgroup's identity.
+      ASSERT_TRUE(wait_for_documents([&](const std::deque<rapidjson::Document>& all) {
+        return std::count_if(all.begin(), all.end(), [&](const Value& d) {
+                 return detail(d, "command").starts_with(quick + " " + tag + "-");
+               }) >= kStorm;
+      })) << tag;
+      int storm = 0, identified = 0;
+      std::string missed;
+      for (const rapidjson::Document& d : documents()) {
+        if (!detail(d, "command").starts_with(quick + " " + tag + "-")) continue;
+        ++storm;
+        const bool found = cgroup == &scope ? detail(d, "containerid") == kContainerId
+                                            : detail(d, "systemdunit") == unit;
+        identified += found;
+        if (!found) missed += "  " + json_of(d["details"]).substr(0, 600) + "\n";
+      }
+      EXPECT_EQ(storm, kStorm) << tag;
+      EXPECT_GE(identified * 100, storm * 99)
+          << tag << ": " << identified << " of " << storm << "; without:\n"
+          << missed;
+    }
+  }
+  EXPECT_GT(hierarchies, 0);
+}
+
+// One pid, first a program named alpha (its own audited execve puts it in the table), then a new
+// owner renamed gamma that makes no audited syscall and starts an audited child: the child's
+// parentprocess is gamma (the start times tell the table's alpha from the parent).
+TEST_F(ProcessContextLive, AReusedParentPidNamesItsNewOwnerWithoutARecordOfItsOwn) {
+  const std::string alpha = program_named("alpha", "/bin/bash");
+  const std::string kid = program_named("ctxkid", "/usr/bin/perl");  // alive while read
+  pid_t pid = 0;
+  int status = 3;
+  for (pid_t below = 31000; status == 3 && below > 1000; below = pid - 1) {
+    pid = free_pid(below);
+    ASSERT_NE(pid, 0) << "no free pid";
+    CommandResult first =
+        run_command({AURELAY_SPAWN_TREE, "pid=" + std::to_string(pid), "--", alpha, "-c",
+                     kid + " -e 'select(undef,undef,undef,0.3)'; true"});
+    status = first.exit_code;
+    if (status == 4) GTEST_SKIP() << "this kernel refuses a chosen pid: " << first.output();
+    ASSERT_TRUE(status == 0 || status == 3) << first.output();
+  }
+  ASSERT_EQ(status, 0);
+  CommandResult second =
+      run_command({AURELAY_SPAWN_TREE, "pid=" + std::to_string(pid), "name=gamma", "fork", "--",
+                   kid, "-e", "select(undef,undef,undef,0.31)"});
+  if (second.exit_code == 3) GTEST_SKIP() << "pid " << pid << " was taken between the two runs";
+  ASSERT_EQ(second.exit_code, 0) << second.output();
+  auto child = [&](const std::string& argument) {
+    return wait_for_document([&](const Value& d) {
+      return text(d, "category") == "execve" && detail(d, "command") == kid + " " + argument;
+    });
+  };
+  const Value* first_child = child("-e select(undef,undef,undef,0.3)");
+  const Value* second_child = child("-e select(undef,undef,undef,0.31)");
+  ASSERT_NE(first_child, nullptr) << documents_mentioning("ctxkid");
+  ASSERT_NE(second_child, nullptr) << documents_mentioning("ctxkid");
+  EXPECT_EQ(detail(*first_child, "ppid"), std::to_string(pid));
+  EXPECT_EQ(detail(*second_child, "ppid"), std::to_string(pid));
+  EXPECT_EQ(detail(*first_child, "parentprocess"), "alpha") << describe(*first_child);
+  EXPECT_EQ(detail(*second_child, "parentprocess"), "gamma") << describe(*second_child);
+  EXPECT_NE(detail(*second_child, "processstarttime"), "") << describe(*second_child);
 }
 
 }  // namespace
