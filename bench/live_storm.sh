@@ -7,6 +7,8 @@
 #   auditd-inc   auditd as Debian ships it: flush = INCREMENTAL_ASYNC, freq = 50, no plugins
 #   aurelay-log  aurelay as shipped: the same, plus the local audit log written as Debian's auditd
 #                writes its own (write_logs, ENRICHED, flush = INCREMENTAL_ASYNC, freq = 50)
+#   aurelay-nocontext  aurelay with process_context = no: no /proc lookups by the reader (no
+#                containerid, systemdunit, processstarttime); `aurelay` has them (the default)
 #   aurelay-filter  aurelay with filter_syscalls set to the storm's syscall: every event is read,
 #                grouped and counted, none encoded or shipped
 #   counter      build/nl_count_reader: registers, drains with recvmmsg, counts (the ceiling)
@@ -108,13 +110,16 @@ start_collector() {
       if [ "$name" = auditd ]; then write_auditd_conf NONE; else write_auditd_conf INCREMENTAL_ASYNC; fi
       auditd -n -s nochange -c "$TMP/auditd" >"$TMP/$name.err" 2>&1 &
       COLLECTOR_PID=$! ;;
-    aurelay | aurelay-log | aurelay-filter)
+    aurelay | aurelay-log | aurelay-filter | aurelay-nocontext)
       [ -x "$BUILD_DIR/aurelay" ] || { echo "$BUILD_DIR/aurelay missing" >"$TMP/why"; return 1; }
       rm -rf "$TMP/aurelay.json" "$TMP/aurelay.state" "$TMP/aurelay-log"
       : >"$TMP/aurelay.conf" && chmod 600 "$TMP/aurelay.conf"
       local log_args=()
       if [ "$name" = aurelay-filter ]; then
         log_args=(--filter_syscalls "$STORM_SYSCALL")
+      fi
+      if [ "$name" = aurelay-nocontext ]; then
+        log_args=(--process_context no)
       fi
       if [ "$name" = aurelay-log ]; then
         log_args=(--write_logs yes --log_file "$TMP/aurelay-log/audit.log" --log_format enriched
@@ -167,7 +172,7 @@ records_of() {
     counter) sed -n 's/.*records=\([0-9]*\).*/\1/p' "$TMP/counter.out" ;;
     auditd | auditd-inc)
       local n; n=$(grep -vc '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null); echo "${n:-0}" ;;
-    aurelay | aurelay-log | aurelay-filter)  # records as counted by aurelay in its closing log line
+    aurelay | aurelay-log | aurelay-filter | aurelay-nocontext)  # records as counted by aurelay in its closing log line
       local n
       n=$(sed -n 's/.*stopped: \([0-9]*\) records.*/\1/p' "$TMP/$1.err" 2>/dev/null | tail -1)
       echo "${n:-?}" ;;
@@ -179,7 +184,7 @@ events_of() {
       local n
       n=$(sed -n 's/.*stopped: [0-9]* records, \([0-9]*\) events.*/\1/p' "$TMP/aurelay-filter.err" 2>/dev/null | tail -1)
       echo "${n:-0}" ;;
-    aurelay | aurelay-log) if [ -f "$TMP/aurelay.json" ]; then wc -l <"$TMP/aurelay.json"; else echo 0; fi ;;
+    aurelay | aurelay-log | aurelay-nocontext) if [ -f "$TMP/aurelay.json" ]; then wc -l <"$TMP/aurelay.json"; else echo 0; fi ;;
     auditd | auditd-inc)  # auditd writes no EOE: count distinct event ids
       grep -v '^type=DAEMON_' "$TMP/auditd/audit.log" 2>/dev/null | grep -o 'msg=audit([^)]*)' |
         sort -u | wc -l ;;
@@ -249,7 +254,7 @@ run_case() {
   stop_collector
   local reader_stats=""
   if [[ "$name" == aurelay* ]] && [ -f "$TMP/aurelay.state" ]; then  # written at exit
-    reader_stats=$(grep -E '^(netlink reads|netlink empty reads|reader waits|correlator waits|record batches|ring max depth)' \
+    reader_stats=$(grep -E '^(netlink reads|netlink empty reads|reader waits|correlator waits|record batches|ring max depth|process context)' \
       "$TMP/aurelay.state" | tr '\n' ';')
   fi
   local records events rate lost per_event

@@ -3,6 +3,7 @@
 #include "correlate/process_context.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -178,6 +179,7 @@ ProcessContexts::ProcessContexts(ProcessContextConfig config, ProcessContextStat
     config_.boot_time_ms = clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_BOOTTIME);
   path_ = config_.proc_root;
   if (path_.empty() || path_.back() != '/') path_.push_back('/');
+  probe_with_signal_ = path_ == "/proc/";  // a test's fake /proc holds no real processes
   path_prefix_size_ = path_.size();
   path_.reserve(path_prefix_size_ + kMaxPidDigits);
 }
@@ -199,7 +201,7 @@ bool ProcessContexts::lookup(std::uint32_t pid, std::uint32_t ppid, std::uint64_
   // Copies: the parent's lookup may evict the process's entry or add a cgroup.
   bool hit = false;
   // After an exec the process is read again: it may have moved to another cgroup before it.
-  const Entry* found = current(pid, event_ms, now_ms, exec ? now_ms : 0, hit);
+  const Entry* found = current(pid, event_ms, now_ms, exec ? kReadAgain : 0, hit);
   const bool process_known = found != nullptr;
   const Entry process = process_known ? *found : Entry{};
   const std::uint64_t process_start_ms =
@@ -247,14 +249,24 @@ const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::u
     const bool seen_recently =
         event_ms <= entry->seen_ms + static_cast<std::uint64_t>(kTrustWindow.count());
     const bool gone = entry->start_ticks == 0 && entry->cgroup == kNoCgroup;
-    if (started_before && seen_recently && entry->seen_ms >= seen_since_ms &&
-        (gone || cgroup_of(*entry) != nullptr)) {
-      was_hit = true;
-      return gone ? nullptr : entry;
+    if (started_before && seen_recently && (gone || cgroup_of(*entry) != nullptr)) {
+      if (entry->seen_ms >= seen_since_ms) {
+        was_hit = true;
+        return gone ? nullptr : entry;
+      }
+      // Seen before its child started: the start time alone tells whether it is still the
+      // owner of the pid (its cgroup is kept).
+      Entry again;
+      if (!gone && seen_since_ms != kReadAgain &&
+          read_proc(pid, event_ms, again, /*with_cgroup=*/false) &&
+          again.start_ticks == entry->start_ticks) {
+        entry->seen_ms = now_ms;
+        return entry;
+      }
     }
   }
   Entry fresh;
-  const bool found = read_proc(pid, event_ms, fresh);
+  const bool found = read_proc(pid, event_ms, fresh, /*with_cgroup=*/true);
   fresh.seen_ms = now_ms;
   if (entry == nullptr) {
     bool evicted = false;
@@ -267,7 +279,11 @@ const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::u
   return found ? entry : nullptr;
 }
 
-bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out) {
+bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out,
+                                bool with_cgroup) {
+  // Most short-lived processes are gone by the time their record is read: kill(pid, 0) says so
+  // for a fraction of a failed /proc lookup's cost (EPERM: it exists, only not ours to signal).
+  if (probe_with_signal_ && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
   increment(stats_->process_context_proc_reads);
   char digits[kMaxPidDigits];
   const auto [end, error] = std::to_chars(digits, digits + sizeof digits, pid);
@@ -276,8 +292,8 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
   const int directory = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (directory < 0) return false;
   // cgroup first: a process that was already exiting then shows it in stat read after.
-  const bool read_both =
-      read_file(directory, "cgroup", cgroup_text_) && read_file(directory, "stat", stat_text_);
+  const bool read_both = (!with_cgroup || read_file(directory, "cgroup", cgroup_text_)) &&
+                         read_file(directory, "stat", stat_text_);
   ::close(directory);
   if (!read_both) return false;
   // pid (comm) state ppid ... starttime is the 22nd field; comm may hold spaces and ')'.
@@ -310,7 +326,7 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
   out.start_ticks = start_ticks;
   out.comm_size = copy_into(
       out.comm, std::string_view(stat_text_).substr(open_paren + 1, close_paren - open_paren - 1));
-  if (!exiting) {
+  if (with_cgroup && !exiting) {
     out.cgroup = intern_cgroup(cgroup_text_);
     out.cgroup_generation = cgroup_generation_;
   }
@@ -321,7 +337,7 @@ bool ProcessContexts::read_file(int directory, const char* name, std::string& ou
   const int fd = ::openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return false;
   constexpr std::size_t kChunk = 4096;
-  constexpr std::size_t kMaxBytes = 64 * 1024;
+  constexpr std::size_t kMaxBytes = std::size_t{64} * 1024;
   out.clear();
   while (out.size() < kMaxBytes) {
     const std::size_t had = out.size();

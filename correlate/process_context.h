@@ -80,7 +80,7 @@ CgroupIdentity identify_proc_cgroup(std::string_view proc_cgroup_text);
 // clang-format off
 #define AURELAY_PROCESS_CONTEXT_STATS(COUNTER, GAUGE)                                                       \
   COUNTER(process_context_hits, "process context hits", "SYSCALL records whose process context was known without reading /proc") \
-  COUNTER(process_context_proc_reads, "process context /proc reads", "Processes looked up in /proc (stat and cgroup)")            \
+  COUNTER(process_context_proc_reads, "process context /proc reads", "Processes looked up in /proc (stat and cgroup), not counting those kill(pid, 0) found gone")            \
   COUNTER(process_context_inherited, "process context inherited", "SYSCALL records whose process was gone: context taken from its parent") \
   COUNTER(process_context_unknown, "process context unknown", "SYSCALL records whose process and parent were both unknown")      \
   COUNTER(process_context_evictions, "process context evictions", "Process context entries evicted")
@@ -119,6 +119,7 @@ class ProcessContexts {
 
  private:
   static constexpr std::uint32_t kNoCgroup = UINT32_MAX;
+  static constexpr std::uint64_t kReadAgain = UINT64_MAX;  // seen_since_ms: read it all again
 
   struct Entry {
     std::uint64_t start_ticks = 0;  // 0: unknown (gone when first looked up)
@@ -145,7 +146,9 @@ class ProcessContexts {
   // seen after its child started, or it may be an earlier owner of its pid).
   const Entry* current(std::uint32_t pid, std::uint64_t event_ms, std::uint64_t now_ms,
                        std::uint64_t seen_since_ms, bool& was_hit);
-  bool read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out);
+  // /proc/PID/stat, and /proc/PID/cgroup `with_cgroup`; false when the process is gone (or
+  // started after `event_ms`: another owner of the pid).
+  bool read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out, bool with_cgroup);
   bool read_file(int directory, const char* name, std::string& out);
   std::uint32_t intern_cgroup(std::string_view proc_cgroup_text);
   const Cgroup* cgroup_of(const Entry& entry) const;
@@ -159,6 +162,7 @@ class ProcessContexts {
   std::uint32_t cgroup_generation_ = 1;
   std::string path_;  // "<proc_root>/" kept, the pid rewritten per read
   std::size_t path_prefix_size_ = 0;
+  bool probe_with_signal_ = false;
   std::string stat_text_;
   std::string cgroup_text_;
   std::string cgroup_key_;
