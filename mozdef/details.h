@@ -72,16 +72,17 @@ enum class DetailShape : std::uint8_t {
   X(processname, string, "the audited program's name (comm)", "", "bash")                          \
   X(process, string, "the audited program's executable", "", "/usr/bin/bash")                      \
   X(processstarttime, string,                                                                      \
-    "when the process started (ISO-8601 UTC, 10 ms steps); live only, absent when the process "     \
-    "was gone before aurelay read its record",                                                      \
-    "/proc/PID/stat, read as the record is read", "2026-12-06T11:46:31.120+00:00")                   \
+    "when the process started (ISO-8601 UTC, 10 ms steps); live only, absent when the process "    \
+    "was gone before aurelay read its record",                                                     \
+    "/proc/PID/stat, read as the record is read", "2026-12-06T11:46:31.120+00:00")                 \
   X(containerid, string,                                                                           \
     "64-hex id of the container the process ran in (docker, containerd/CRI, cri-o, podman); "      \
     "live only; a process gone before aurelay read its record has its parent's",                   \
-    "/proc/PID/cgroup (cgroup v2, else v1 name=systemd)", "4f1e8a7c0b2d93e65f7a1c4d8e2b0f96a3c5d7e9f1b3a5c7d9e1f3a5b7c9d1e3")                         \
+    "/proc/PID/cgroup (cgroup v2, else v1 name=systemd)",                                          \
+    "4f1e8a7c0b2d93e65f7a1c4d8e2b0f96a3c5d7e9f1b3a5c7d9e1f3a5b7c9d1e3")                            \
   X(systemdunit, string,                                                                           \
-    "systemd unit the process ran in (a service, or a session's or container's scope); live only",  \
-    "/proc/PID/cgroup (cgroup v2, else v1 name=systemd)", "nginx.service")                           \
+    "systemd unit the process ran in (a service, or a session's or container's scope); live only", \
+    "/proc/PID/cgroup (cgroup v2, else v1 name=systemd)", "nginx.service")                         \
   X(subject, string, "security context of the process", "", "unconfined")                          \
   X(auditkey, string, "key of the rule that fired", "(the rule's -k)", "exec")                     \
   X(command, string,                                                                               \

@@ -723,16 +723,21 @@ TEST_F(ProcessContextLive, ContainerAndUnitFromRealCgroupsInBothHierarchies) {
     for (const auto* cgroup : {&scope, &service}) {
       const std::string tag = label + (cgroup == &scope ? "-scope" : "-service");
       // As a container runtime or systemd starts a program: moved to its cgroup, then exec'd.
-      CommandResult ran =
-          run_command({"/bin/sh", "-c",
-                       cgroup->enter() + "exec /bin/sh -c 'i=0; while [ $i -lt " +
-                           std::to_string(kStorm) + " ]; do " + quick + " " + tag +
-                           "-$i; i=$((i+1)); done; exec " + sleeper + " \"" + pause + tag + "\"'"});
+      std::string long_lived_command = sleeper;
+      long_lived_command.append(" ").append(pause).append(tag);
+      std::string storm_prefix = quick;
+      storm_prefix.append(" ").append(tag).append("-");
+      std::string script = cgroup->enter();
+      script += "exec /bin/sh -c 'i=0; while [ $i -lt " + std::to_string(kStorm) + " ]; do ";
+      script += storm_prefix;
+      script += "$i; i=$((i+1)); done; exec " + sleeper;
+      script += " \"" + pause;
+      script += tag + "\"'";
+      CommandResult ran = run_command({"/bin/sh", "-c", script});
       ASSERT_EQ(ran.exit_code, 0) << ran.output();
       // The long-lived one: sleep's own exec, with the shell's pid.
       const Value* long_lived = wait_for_document([&](const Value& d) {
-        return text(d, "category") == "execve" &&
-               detail(d, "command") == sleeper + " " + pause + tag &&
+        return text(d, "category") == "execve" && detail(d, "command") == long_lived_command &&
                (detail(d, "containerid") == kContainerId || detail(d, "systemdunit") == unit);
       });
       if (long_lived == nullptr)
@@ -754,18 +759,18 @@ TEST_F(ProcessContextLive, ContainerAndUnitFromRealCgroupsInBothHierarchies) {
       // The storm: at least 99% carry the cgroup's identity.
       ASSERT_TRUE(wait_for_documents([&](const std::deque<rapidjson::Document>& all) {
         return std::count_if(all.begin(), all.end(), [&](const Value& d) {
-                 return detail(d, "command").starts_with(quick + " " + tag + "-");
+                 return detail(d, "command").starts_with(storm_prefix);
                }) >= kStorm;
       })) << tag;
       int storm = 0, identified = 0;
       std::string missed;
       for (const rapidjson::Document& d : documents()) {
-        if (!detail(d, "command").starts_with(quick + " " + tag + "-")) continue;
+        if (!detail(d, "command").starts_with(storm_prefix)) continue;
         ++storm;
         const bool found = cgroup == &scope ? detail(d, "containerid") == kContainerId
                                             : detail(d, "systemdunit") == unit;
         identified += found;
-        if (!found) missed += "  " + json_of(d["details"]).substr(0, 600) + "\n";
+        if (!found) missed.append("  ").append(json_of(d["details"]).substr(0, 600)).append("\n");
       }
       EXPECT_EQ(storm, kStorm) << tag;
       EXPECT_GE(identified * 100, storm * 99)
