@@ -181,7 +181,7 @@ ProcessContexts::ProcessContexts(ProcessContextConfig config, ProcessContextStat
   if (path_.empty() || path_.back() != '/') path_.push_back('/');
   probe_with_signal_ = path_ == "/proc/";  // a test's fake /proc holds no real processes
   path_prefix_size_ = path_.size();
-  path_.reserve(path_prefix_size_ + kMaxPidDigits);
+  path_.reserve(path_prefix_size_ + kMaxPidDigits + sizeof "/cgroup");
 }
 
 void ProcessContexts::annotate(RecordBatch& batch, std::uint64_t now_ms) {
@@ -289,13 +289,12 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
   const auto [end, error] = std::to_chars(digits, digits + sizeof digits, pid);
   path_.resize(path_prefix_size_);
   path_.append(digits, end);
-  const int directory = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (directory < 0) return false;
-  // cgroup first: a process that was already exiting then shows it in stat read after.
-  const bool read_both = (!with_cgroup || read_file(directory, "cgroup", cgroup_text_)) &&
-                         read_file(directory, "stat", stat_text_);
-  ::close(directory);
-  if (!read_both) return false;
+  path_.push_back('/');
+  // cgroup first: a process that was already exiting then shows it in the stat read after. Both
+  // describe one process when stat shows it started before the record: a pid is not reused
+  // while its process lives, so the same process held it when cgroup was read.
+  if ((with_cgroup && !read_file("cgroup", cgroup_text_)) || !read_file("stat", stat_text_))
+    return false;
   // pid (comm) state ppid ... starttime is the 22nd field; comm may hold spaces and ')'.
   const std::size_t open_paren = stat_text_.find('(');
   const std::size_t close_paren = stat_text_.rfind(')');
@@ -333,8 +332,11 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
   return true;
 }
 
-bool ProcessContexts::read_file(int directory, const char* name, std::string& out) {
-  const int fd = ::openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+bool ProcessContexts::read_file(std::string_view name, std::string& out) {
+  const std::size_t directory_size = path_.size();
+  path_.append(name);
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  path_.resize(directory_size);
   if (fd < 0) return false;
   constexpr std::size_t kChunk = 4096;
   constexpr std::size_t kMaxBytes = std::size_t{64} * 1024;
@@ -348,7 +350,8 @@ bool ProcessContexts::read_file(int directory, const char* name, std::string& ou
       continue;
     }
     out.resize(had + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
-    if (got <= 0) break;
+    // procfs hands over all it has while it fits: a short read is the end.
+    if (got < static_cast<ssize_t>(kChunk)) break;
   }
   ::close(fd);
   return !out.empty();

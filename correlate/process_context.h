@@ -12,9 +12,9 @@
 //    entry's process started no later than T, and it was seen in /proc after T or less than
 //    kTrustWindow before it. Pids are handed out in turn over the whole pid range, so a pid seen
 //    a moment ago cannot yet belong to another process;
-//  - otherwise /proc/PID is read: stat (start time, name) and cgroup, through one directory
-//    descriptor, so both files describe the same process. A process that started after T is
-//    another owner of the pid (reused): treated as gone;
+//  - otherwise /proc/PID is read: cgroup, then stat (start time, name, state). A process that
+//    started after T is another owner of the pid (reused): treated as gone; one that started
+//    before held the pid when cgroup was read too (a pid is not reused while its process lives);
 //  - a process gone (exited, reaped, pid reused) inherits the container and unit of its parent
 //    (from the table, or /proc/PPID), which is where a short-lived process ran unless it moved
 //    itself; its own start time is then unknown (no processstarttime).
@@ -149,7 +149,8 @@ class ProcessContexts {
   // /proc/PID/stat, and /proc/PID/cgroup `with_cgroup`; false when the process is gone (or
   // started after `event_ms`: another owner of the pid).
   bool read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out, bool with_cgroup);
-  bool read_file(int directory, const char* name, std::string& out);
+  // <proc_root>/<pid>/`name` (path_ holds the directory) into `out`.
+  bool read_file(std::string_view name, std::string& out);
   std::uint32_t intern_cgroup(std::string_view proc_cgroup_text);
   const Cgroup* cgroup_of(const Entry& entry) const;
   std::uint64_t start_ms_of(std::uint64_t ticks) const;
