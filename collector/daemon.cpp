@@ -24,6 +24,7 @@
 #include "collector/netlink_source.h"
 #include "collector/pipeline.h"
 #include "collector/privileges.h"
+#include "collector/restart_gap.h"
 #include "collector/startup_steps.h"
 #include "collector/telemetry/metrics.h"
 #include "collector/telemetry/prometheus.h"
@@ -404,6 +405,9 @@ struct DaemonContext {
   // `user`'s ids, looked up once by the step that creates the directories it will write to.
   std::optional<UserIds> run_as;
   std::unique_ptr<auditlog::AuditLog> audit_log;  // the pipeline's once it starts
+  std::optional<SerialFile> serial_file;          // live: the restart gap
+  bool restart_gap_reported = false;
+  RateLimitedLog serial_warning;
   std::unique_ptr<Pipeline> pipeline;
 };
 
@@ -471,6 +475,53 @@ Status create_directories(DaemonContext& daemon) {
   if (Status created = create_written_directories(config, daemon.live, daemon.run_as); !created)
     return fail(kExitRuntimeFailure, created.error());
   return {};
+}
+
+// Live: the previous run's last serial, and where this run keeps its own (restart_gap.h). A file
+// that cannot be opened costs only the estimate: said, not fatal.
+Status open_serial_file(DaemonContext& daemon) {
+  if (!daemon.live || daemon.config.serial_file.empty()) return {};
+  Result<SerialFile> opened = SerialFile::open(daemon.config.serial_file, current_boot_id());
+  if (!opened) {
+    spdlog::warn("serial_file: {} (no restart gap estimate)", opened.error());
+    return {};
+  }
+  daemon.serial_file.emplace(std::move(opened).value());
+  if (!daemon.serial_file->previous_error().empty())
+    spdlog::warn("serial_file: {}", daemon.serial_file->previous_error());
+  return {};
+}
+
+// Main thread, each tick and at the end: keeps the last serial read, and once the first record
+// of this run is read, says how many serials the kernel handed out since the previous run's last.
+void note_serials(DaemonContext& daemon) {
+  if (!daemon.serial_file) return;
+  if (Status saved =
+          daemon.serial_file->save(static_cast<std::uint64_t>(value_of(daemon.metrics.last_serial)));
+      !saved)
+    daemon.serial_warning.warn("serial_file: " + saved.error());
+  const auto first = static_cast<std::uint64_t>(value_of(daemon.metrics.first_serial));
+  if (daemon.restart_gap_reported || first == 0) return;
+  daemon.restart_gap_reported = true;
+  const std::optional<SerialMark>& previous = daemon.serial_file->previous();
+  if (!previous) return;
+  const std::optional<std::uint64_t> skipped =
+      skipped_serials(*previous, daemon.serial_file->boot_id(), first);
+  if (!skipped) {
+    spdlog::info("restart gap: not estimated (last serial {} from {}, first now {} on boot {})",
+                 previous->serial, previous->boot_id, first, daemon.serial_file->boot_id());
+    return;
+  }
+  increment(daemon.metrics.restart_gap_serials, *skipped);
+  if (*skipped == 0) return;
+  std::string kernel = "kernel status unknown";
+  if (Result<netlink::AuditStatus> status = daemon.control.get_status(); status)
+    kernel = fmt::format("kernel lost {}, backlog {}", status->lost, status->backlog);
+  spdlog::warn(
+      "restart gap: the kernel handed out {} serials between the last record of the previous run "
+      "({}) and the first of this one ({}) while no audit daemon read them; their events are lost "
+      "unless the kernel was booted with audit=1 and a large enough audit_backlog_limit ({})",
+      *skipped, previous->serial, first, kernel);
 }
 
 // Output first: a bad destination fails before the kernel is touched.
@@ -625,6 +676,7 @@ Status start_reporting(DaemonContext& daemon) {
 }
 // The final reports, after the pipeline has stopped: its last counters and the kernel's view.
 void write_final_reports(DaemonContext& daemon) {
+  note_serials(daemon);
   daemon.reports->poll_kernel(Clock::now());
   daemon.reports->write();
 }
@@ -708,6 +760,7 @@ Status serve_signals_and_timers(DaemonContext& daemon) {
       rule_deletions_handled = seen;
       repair_rules(*daemon.rules, pipeline.last_rule_deletion(), daemon.metrics);
     }
+    note_serials(daemon);
     Clock::time_point now = Clock::now();
     if (daemon.live && now >= next_kernel_poll) {
       reports.poll_kernel(now);
@@ -734,6 +787,7 @@ constexpr StartupStep<DaemonContext> kDaemonSteps[] = {
     {"set up logging", &set_up_logging, &log_exit_summary},
     {"take signals through a signalfd", &take_signals, &close_signals},
     {"create the directories it writes to", &create_directories, nullptr},
+    {"open the serial file (restart gap)", &open_serial_file, nullptr},
     {"open the output", &open_output, &close_output},
     {"open the local audit log", &open_audit_log, &close_audit_log},
     {"open the audit control socket", &open_audit_control, &close_audit_control},

@@ -287,6 +287,8 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
                                     correlate::EventAssembler& assembler, Clock::time_point now) {
   correlate::RecordView record;
   std::uint64_t parsed = 0;
+  std::uint64_t first_serial = 0;
+  std::uint64_t last_serial = 0;
   std::uint64_t errors = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     std::uint32_t type = batch.type(i);
@@ -303,11 +305,19 @@ void Pipeline::process_record_batch(correlate::RecordBatch& batch,
       continue;
     }
     ++parsed;
+    if (first_serial == 0) first_serial = record.key.serial;
+    last_serial = record.key.serial;
     record.context = batch.context(i);
     assembler.add(record, now);
   }
   increment(metrics_.records_parsed, parsed);
   if (errors != 0) increment(metrics_.parse_errors, errors);
+  if (last_serial != 0) {
+    // The restart gap (collector/restart_gap.h) compares these across runs.
+    if (value_of(metrics_.first_serial) == 0)
+      set(metrics_.first_serial, static_cast<std::int64_t>(first_serial));
+    set(metrics_.last_serial, static_cast<std::int64_t>(last_serial));
+  }
 }
 
 namespace {

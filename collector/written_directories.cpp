@@ -52,6 +52,7 @@ std::vector<WrittenDirectory> written_directories(const Config& config, bool liv
     add("dead_letter_file", config.delivery.dead_letter_file);
   }
   if (writes_state_file(config, live)) add("state_file", config.state_file);
+  if (live) add("serial_file", config.serial_file);
   add("metrics_file", config.metrics_file);
   if (config.pipeline.filter_action == FilterAction::file)
     add("filter_file", config.pipeline.filter_file);

@@ -100,7 +100,8 @@ class TempDir {
 inline std::string private_config(const TempDir& dir) {
   std::filesystem::path path = dir / "private.conf";
   write_file(path, "spool_dir = " + (dir / "spool").string() + "\n" +
-                       "dead_letter_file = " + (dir / "dead-letter.ndjson").string() + "\n");
+                       "dead_letter_file = " + (dir / "dead-letter.ndjson").string() + "\n" +
+                       "serial_file = " + (dir / "last-serial").string() + "\n");
   std::filesystem::permissions(
       path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return path.string();

@@ -74,6 +74,7 @@ struct Config {
   // daemon
   std::string user;  // empty = stay root
   std::string state_file;
+  std::string serial_file;  // the last serial read, for the restart gap (restart_gap.h)
   std::uint64_t report_interval = 60;
   std::string metrics_file;  // Prometheus text exposition; empty = none
   LogLevel log_level = kDefaultLogLevel;

@@ -13,7 +13,8 @@ namespace aurelay::collector {
   GAUGE(kernel_audit_pid, "kernel audit pid", "Process the kernel sends audit records to (-1 unknown)") \
   COUNTER(kernel_lost, "kernel lost", "Audit records the kernel lost since start (backlog or rate limit)") \
   GAUGE(kernel_backlog, "kernel backlog", "Audit records waiting in the kernel backlog")        \
-  GAUGE(kernel_backlog_limit, "kernel backlog limit", "Kernel audit backlog limit")
+  GAUGE(kernel_backlog_limit, "kernel backlog limit", "Kernel audit backlog limit")        \
+  COUNTER(restart_gap_serials, "restart gap serials", "Serials the kernel handed out between the previous run's last record and this run's first (events it dropped while no daemon was registered, estimated at start)")
 
 #define AURELAY_RULES_STATS(COUNTER, GAUGE)                                                       \
   GAUGE(rules_loaded, "rules loaded", "Audit rules the rules file added to the kernel")         \

@@ -25,7 +25,9 @@ namespace aurelay::collector {
   COUNTER(events_filtered_key, "events filtered by key", "Events filter_keys took (dropped, or written to filter_file)") \
   COUNTER(events_filtered_syscall, "events filtered by syscall", "Events filter_syscalls took") \
   COUNTER(events_filtered_exe, "events filtered by exe", "Events filter_exe took") \
-  COUNTER(events_filtered_uid, "events filtered by uid", "Events filter_uids took")
+  COUNTER(events_filtered_uid, "events filtered by uid", "Events filter_uids took")           \
+  GAUGE(first_serial, "first serial", "Serial of the first record read since start")           \
+  GAUGE(last_serial, "last serial", "Serial of the last record read")
 // clang-format on
 
 struct RecordRingStats {

@@ -45,10 +45,11 @@ TEST(WrittenDirectories, AnHttpOutputWritesItsSpoolAndDeadLettersAndALiveRunItsS
                                {"spool_dir", "/srv/a/spool"},
                                {"dead_letter_file", "/srv/a/dead.ndjson"},
                                {"state_file", "/srv/run/aurelay.state"},
+                               {"serial_file", "/srv/lib/last-serial"},
                                {"metrics_file", "/srv/prom/aurelay.prom"}});
   EXPECT_EQ(listed(written_directories(config, true)),
             (std::vector<std::string>{"spool_dir /srv/a", "state_file /srv/run",
-                                      "metrics_file /srv/prom"}));
+                                      "serial_file /srv/lib", "metrics_file /srv/prom"}));
 }
 
 TEST(WrittenDirectories, AReplayToAFileWritesNoSpoolAndNoUnaskedStateFile) {

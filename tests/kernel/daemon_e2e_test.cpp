@@ -138,6 +138,7 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
                     {"auditctl", auditctl_path()},
                     {"state_file", dir / "aurelay.state"},
                     {"spool_dir", dir / "spool"},
+                    {"serial_file", dir / "last-serial"},
                     {"dead_letter_file", dir / "dead-letter.ndjson"},
                     {"backlog_wait_time", "0"},
                     {"user", run_as},
