@@ -496,8 +496,8 @@ Status open_serial_file(DaemonContext& daemon) {
 // of this run is read, says how many serials the kernel handed out since the previous run's last.
 void note_serials(DaemonContext& daemon) {
   if (!daemon.serial_file) return;
-  if (Status saved =
-          daemon.serial_file->save(static_cast<std::uint64_t>(value_of(daemon.metrics.last_serial)));
+  if (Status saved = daemon.serial_file->save(
+          static_cast<std::uint64_t>(value_of(daemon.metrics.last_serial)));
       !saved)
     daemon.serial_warning.warn("serial_file: " + saved.error());
   const auto first = static_cast<std::uint64_t>(value_of(daemon.metrics.first_serial));
