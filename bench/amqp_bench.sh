@@ -25,45 +25,15 @@ publisher=$build/amqp_min_publisher
 for program in "$aurelay" "$publisher"; do
   [ -x "$program" ] || { echo "amqp_bench: build $(basename "$program") first" >&2; exit 1; }
 done
-server=/usr/lib/rabbitmq/bin/rabbitmq-server
-[ -x "$server" ] || { echo "amqp_bench: rabbitmq-server not installed (tools/setup.sh)" >&2; exit 1; }
-
 work=$(mktemp -d /tmp/aurelay-amqp-bench-XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-epmd_port=$(free_port)
-dist_port=$(free_port)
-epmd_pid=
-server_pid=
+# shellcheck source=bench/private_rabbitmq.sh
+source "$root/bench/private_rabbitmq.sh"
 cleanup() {
-  if [ -s "$work/rabbit.pid" ]; then kill "$(cat "$work/rabbit.pid")" 2>/dev/null || true; fi
-  if [ -n "$server_pid" ]; then wait "$server_pid" 2>/dev/null || true; fi
-  if [ -n "$epmd_pid" ]; then kill "$epmd_pid" 2>/dev/null || true; wait "$epmd_pid" 2>/dev/null || true; fi
+  stop_private_rabbitmq
   rm -rf "$work" "/dev/shm/$(basename "$work")-spool"
 }
 trap cleanup EXIT
-
-# The broker: classic queues version 2 (RabbitMQ 3.10's faster store for persistent messages);
-# both publishers meet the same broker.
-cat >"$work/rabbitmq.conf" <<CONF
-loopback_users.guest = true
-classic_queue.default_version = 2
-CONF
-echo '[].' >"$work/enabled_plugins"
-: >"$work/rabbitmq-env.conf"
-/usr/bin/epmd -port "$epmd_port" -address 127.0.0.1 >"$work/epmd.log" 2>&1 &
-epmd_pid=$!
-env -i HOME="$work" PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-  RABBITMQ_NODENAME="aurelay-bench-$$@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-  RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$dist_port" \
-  RABBITMQ_MNESIA_BASE="$work/mnesia" RABBITMQ_LOG_BASE="$work/log" \
-  RABBITMQ_PID_FILE="$work/rabbit.pid" RABBITMQ_CONFIG_FILE="$work/rabbitmq.conf" \
-  RABBITMQ_CONF_ENV_FILE="$work/rabbitmq-env.conf" \
-  RABBITMQ_ENABLED_PLUGINS_FILE="$work/enabled_plugins" \
-  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
-  ERL_EPMD_PORT="$epmd_port" ERL_EPMD_ADDRESS=127.0.0.1 \
-  "$server" >"$work/server.log" 2>&1 &
-server_pid=$!
+start_private_rabbitmq aurelay-bench
 
 # The replay: the shared corpus when present, else the project's fixtures.
 corpus=$root/../shared/corpus/real-small.log
@@ -79,11 +49,7 @@ chmod 600 "$work/empty.conf"
 documents=$(wc -l <"$work/documents.ndjson")
 records=$(wc -l <"$work/replay.log")
 
-for _ in $(seq 120); do
-  [ -s "$work/rabbit.pid" ] && "$publisher" "$port" --delete-queue aurelay-bench-none >/dev/null 2>&1 && break
-  sleep 0.5
-done
-beam=$(cat "$work/rabbit.pid")
+wait_for_private_rabbitmq "$publisher"
 ticks=$(getconf CLK_TCK)
 cpu_seconds() { awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
 now() { date +%s.%N; }
