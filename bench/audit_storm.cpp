@@ -1,5 +1,6 @@
 // Storm generators for bench/live_storm.sh.
-//   audit_storm exec SECONDS WORKERS     fork+exec /bin/true in a loop on WORKERS processes
+//   audit_storm exec SECONDS WORKERS [RATE]  fork+exec /bin/true in a loop on WORKERS processes;
+//                                        with RATE, paced to RATE execs a second in all
 //   audit_storm getppid SECONDS WORKERS  getppid() in a tight loop on WORKERS processes
 // Prints "operations=N seconds=S cpu_s=C switches=V+I" (the sum over the workers: their CPU
 // time, voluntary and involuntary context switches).
@@ -27,10 +28,22 @@ double now_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-std::uint64_t run_exec(double deadline) {
+// `interval`: seconds between two execs of this worker (0: as fast as it goes).
+std::uint64_t run_exec(double deadline, double interval) {
   std::uint64_t count = 0;
   char* args[] = {const_cast<char*>("/bin/true"), nullptr};
+  double next = now_seconds();
   while (now_seconds() < deadline) {
+    if (interval > 0) {
+      next += interval;
+      const double wait = next - now_seconds();
+      if (wait > 0) {
+        timespec pause{
+            static_cast<time_t>(wait),
+            static_cast<long>((wait - static_cast<double>(static_cast<time_t>(wait))) * 1e9)};
+        nanosleep(&pause, nullptr);
+      }
+    }
     pid_t pid = fork();
     if (pid == 0) {
       execve("/bin/true", args, environ);
@@ -55,13 +68,16 @@ std::uint64_t run_getppid(double deadline) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4 || (std::strcmp(argv[1], "exec") != 0 && std::strcmp(argv[1], "getppid") != 0)) {
-    std::fprintf(stderr, "usage: %s exec|getppid SECONDS WORKERS\n", argv[0]);
+  if ((argc != 4 && argc != 5) ||
+      (std::strcmp(argv[1], "exec") != 0 && std::strcmp(argv[1], "getppid") != 0)) {
+    std::fprintf(stderr, "usage: %s exec|getppid SECONDS WORKERS [RATE]\n", argv[0]);
     return 2;
   }
   const bool exec = std::strcmp(argv[1], "exec") == 0;
   const double seconds = std::atof(argv[2]);
   const int workers = std::atoi(argv[3]);
+  const double rate = argc == 5 ? std::atof(argv[4]) : 0;
+  const double interval = rate > 0 ? workers / rate : 0;
   auto* totals = static_cast<std::atomic<std::uint64_t>*>(
       mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE,
            MAP_SHARED | MAP_ANONYMOUS, -1, 0));
@@ -70,7 +86,7 @@ int main(int argc, char** argv) {
   const double deadline = start + seconds;
   for (int w = 0; w < workers; ++w) {
     if (fork() == 0) {
-      std::uint64_t count = exec ? run_exec(deadline) : run_getppid(deadline);
+      std::uint64_t count = exec ? run_exec(deadline, interval) : run_getppid(deadline);
       totals->fetch_add(count);
       _exit(0);
     }

@@ -14,14 +14,17 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 epmd_pid=
 server_pid=
 beam=
+port=
+epmd_port=
+dist_port=
 
 start_private_rabbitmq() {
   [ -x "$rabbitmq_server" ] || { echo "$1: rabbitmq-server not installed (tools/setup.sh)" >&2; exit 1; }
-  port=$(free_port)
-  epmd_port=$(free_port)
+  # Ports kept from an earlier start: a restart comes back where its clients look for it.
+  port=${port:-$(free_port)}
+  epmd_port=${epmd_port:-$(free_port)}
+  dist_port=${dist_port:-$(free_port)}
   rabbitmq_node="$1-$$@localhost"
-  local dist_port
-  dist_port=$(free_port)
   # Classic queues version 2 (RabbitMQ 3.10's faster store for persistent messages).
   cat >"$work/rabbitmq.conf" <<CONF
 loopback_users.guest = true
@@ -56,6 +59,9 @@ stop_private_rabbitmq() {
   if [ -s "$work/rabbit.pid" ]; then kill "$(cat "$work/rabbit.pid")" 2>/dev/null || true; fi
   if [ -n "$server_pid" ]; then wait "$server_pid" 2>/dev/null || true; fi
   if [ -n "$epmd_pid" ]; then kill "$epmd_pid" 2>/dev/null || true; wait "$epmd_pid" 2>/dev/null || true; fi
+  rm -f "$work/rabbit.pid"
+  server_pid=
+  epmd_pid=
 }
 
 rabbitmq_cpu_seconds() {
