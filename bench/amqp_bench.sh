@@ -35,18 +35,7 @@ cleanup() {
 trap cleanup EXIT
 start_private_rabbitmq aurelay-bench
 
-# The replay: the shared corpus when present, else the project's fixtures.
-corpus=$root/../shared/corpus/real-small.log
-if [ ! -f "$corpus" ]; then
-  corpus=$work/fixtures.log
-  cat "$root/tests/fixtures/kernel-capture-mozdef.log" "$root/tests/fixtures/kernel-capture-enriched.log" >"$corpus"
-fi
-python3 "$root/bench/make_replay_input.py" "$corpus" "$work/replay.log" "$min_records" >/dev/null
-: >"$work/empty.conf"
-chmod 600 "$work/empty.conf"
-# The same documents as messages for the minimal publisher (processid aside, identical).
-"$aurelay" --config "$work/empty.conf" --input "$work/replay.log" --output "$work/documents.ndjson" 2>/dev/null
-documents=$(wc -l <"$work/documents.ndjson")
+prepare_replay "$aurelay" "$min_records"
 records=$(wc -l <"$work/replay.log")
 
 wait_for_private_rabbitmq "$publisher"

@@ -33,16 +33,7 @@ cleanup() {
 trap cleanup EXIT
 start_private_rabbitmq aurelay-fleet
 
-corpus=$root/../shared/corpus/real-small.log
-if [ ! -f "$corpus" ]; then
-  corpus=$work/fixtures.log
-  cat "$root/tests/fixtures/kernel-capture-mozdef.log" "$root/tests/fixtures/kernel-capture-enriched.log" >"$corpus"
-fi
-python3 "$root/bench/make_replay_input.py" "$corpus" "$work/replay.log" "$records_per_host" >/dev/null
-: >"$work/empty.conf"
-chmod 600 "$work/empty.conf"
-"$aurelay" --config "$work/empty.conf" --input "$work/replay.log" --output "$work/documents.ndjson" 2>/dev/null
-documents=$(wc -l <"$work/documents.ndjson")
+prepare_replay "$aurelay" "$records_per_host"
 wait_for_private_rabbitmq "$publisher"
 ticks=$(getconf CLK_TCK)
 cpu_of() { awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo 0; }

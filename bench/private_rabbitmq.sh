@@ -9,6 +9,10 @@
 #   stop_private_rabbitmq              # from the caller's EXIT trap
 #   rabbitmq_cpu_seconds               # the broker's CPU so far
 #   rabbitmq_queue_messages QUEUE      # messages in QUEUE (rabbitmqctl), empty when it cannot tell
+# and the input both AMQP benchmarks publish:
+#   prepare_replay AURELAY RECORDS     # $work/replay.log (about RECORDS records) and the documents
+#                                      # aurelay makes of it in $work/documents.ndjson; sets
+#                                      # documents (their count)
 rabbitmq_server=/usr/lib/rabbitmq/bin/rabbitmq-server
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 epmd_pid=
@@ -72,4 +76,17 @@ rabbitmq_queue_messages() {
   env -i HOME="$work" PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 ERL_EPMD_PORT="$epmd_port" \
     /usr/sbin/rabbitmqctl -q -n "$rabbitmq_node" list_queues name messages 2>/dev/null |
     awk -v q="$1" '$1 == q {print $2}' || true
+}
+
+prepare_replay() {  # the shared corpus when present, else the project's fixtures
+  local corpus=$root/../shared/corpus/real-small.log
+  if [ ! -f "$corpus" ]; then
+    corpus=$work/fixtures.log
+    cat "$root/tests/fixtures/kernel-capture-mozdef.log" "$root/tests/fixtures/kernel-capture-enriched.log" >"$corpus"
+  fi
+  python3 "$root/bench/make_replay_input.py" "$corpus" "$work/replay.log" "$2" >/dev/null
+  : >"$work/empty.conf"
+  chmod 600 "$work/empty.conf"
+  "$1" --config "$work/empty.conf" --input "$work/replay.log" --output "$work/documents.ndjson" 2>/dev/null
+  documents=$(wc -l <"$work/documents.ndjson")
 }
