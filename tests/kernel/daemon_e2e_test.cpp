@@ -291,7 +291,9 @@ void run_end_to_end(KernelAuditGuard& guard, const std::string& run_as) {
   ASSERT_EQ(stat((dir / "log" / "audit.log").c_str(), &log_stat), 0);
   EXPECT_EQ(log_stat.st_mode & 07777, 0640u);
   const struct group* adm = getgrnam("adm");
-  if (adm != nullptr) EXPECT_EQ(log_stat.st_gid, adm->gr_gid);
+  if (adm != nullptr) {
+    EXPECT_EQ(log_stat.st_gid, adm->gr_gid);
+  }
   if (!run_as.empty()) {
     EXPECT_EQ(log_stat.st_uid, getpwnam(run_as.c_str())->pw_uid);
     EXPECT_EQ(mode_of(dir / "log"), 02750u);  // new files after a rotation keep the group
