@@ -4,6 +4,7 @@
 // start with its file and line.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -105,15 +106,18 @@ TEST(Filters, DropOnlyCounts) {
 
 TEST(Filters, AFilterThatCouldNeverMatchStopsTheStartNamingFileAndLine) {
   TempDir dir;
-  testing::write_file(dir / "aurelay.conf", read_file(testing::private_config(dir)) +
-                                                "# noise\nfilter_syscalls = getppid, getppidd\n");
+  // The private settings, a comment, then the filter: its line number follows theirs.
+  const std::string settings = read_file(testing::private_config(dir));
+  const auto filter_line = std::count(settings.begin(), settings.end(), '\n') + 2;
+  testing::write_file(dir / "aurelay.conf",
+                      settings + "# noise\nfilter_syscalls = getppid, getppidd\n");
   std::filesystem::permissions(dir / "aurelay.conf", std::filesystem::perms::owner_read |
                                                          std::filesystem::perms::owner_write);
   const auto run =
       run_command({AURELAY_BINARY, "--config", (dir / "aurelay.conf").string(), "--check-config"});
   EXPECT_EQ(run.exit_code, 2) << run.output();
-  EXPECT_NE(run.err.find((dir / "aurelay.conf").string() +
-                         ":4: filter_syscalls: unknown syscall 'getppidd'"),
+  EXPECT_NE(run.err.find((dir / "aurelay.conf").string() + ":" + std::to_string(filter_line) +
+                         ": filter_syscalls: unknown syscall 'getppidd'"),
             std::string::npos)
       << run.output();
   const auto regex = run_command({AURELAY_BINARY, "--config", testing::private_config(dir),
