@@ -228,12 +228,12 @@ const std::array kOptions = {
     "Status and counters, written on SIGCONT (`auditctl --signal state`) and every "
     "report_interval; empty = never.",
     FIELD(state_file)},
-  OptionSpec{"serial_file", T::kPath, S::kDaemon, "/var/lib/aurelay/last-serial", 0, 0, "",
-    "PATH",
+  OptionSpec{"serial_file", T::kPath, S::kDaemon, "", 0, 0, "", "PATH",
     "Live: the serial of the last record read (with the boot id), so that the next start can "
     "estimate the events the kernel dropped while no audit daemon was registered "
-    "(restart gap serials, aurelay_restart_gap_serials_total, and a warning); empty = never.",
-    FIELD(serial_file)},
+    "(restart gap serials, aurelay_restart_gap_serials_total, and a warning); empty = never. "
+    "The shipped aurelay.conf keeps it in /var/lib/aurelay/last-serial.",
+    FIELD(serial_file), "/var/lib/aurelay/last-serial"},
   OptionSpec{"report_interval", T::kUnsigned, S::kDaemon, "60", 0, 86400, "", "SECONDS",
     "Seconds between state file and metrics_file writes; 0 = only on SIGCONT.",
     FIELD(report_interval)},
