@@ -10,10 +10,11 @@
 # documents the receiver has against those aurelay encoded.
 #
 # Usage (root): bench/soak.sh [-t http|amqp] [-m MINUTES | -s SECONDS] [-r RATE] [-e EVERY_S]
-#                             [-o OUTAGE_S] [-b BUILD_DIR]
+#                             [-o OUTAGE_S] [-b BUILD_DIR] [-k KEY]
 # (tests/kernel/soak_test.cpp runs a short one: -s 60 -e 30 -o 10.)
 # Defaults: http, 30 minutes, 2000 events/s, an outage of 60 s every 300 s. The audit rule (key
-# aurelay-soak) and the kernel settings are put back at exit (bench/kernel_bench.sh).
+# KEY, default aurelay-soak) is deleted, aurelay stopped (the audit pid given back) and the kernel
+# settings put back at exit, also on INT, TERM and HUP (bench/kernel_bench.sh).
 set -euo pipefail
 SRC_DIR="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD_DIR="$SRC_DIR/build"
@@ -23,7 +24,8 @@ RATE=2000
 EVERY=300
 OUTAGE=60
 SECONDS_TOTAL=
-while getopts "t:m:s:r:e:o:b:" opt; do
+KEY=aurelay-soak
+while getopts "t:m:s:r:e:o:b:k:" opt; do
   case "$opt" in
     t) TRANSPORT=$OPTARG ;;
     m) MINUTES=$OPTARG ;;
@@ -32,10 +34,10 @@ while getopts "t:m:s:r:e:o:b:" opt; do
     e) EVERY=$OPTARG ;;
     o) OUTAGE=$OPTARG ;;
     b) BUILD_DIR=$OPTARG ;;
-    *) echo "usage: $0 [-t http|amqp] [-m MINUTES | -s SECONDS] [-r RATE] [-e EVERY_S] [-o OUTAGE_S] [-b BUILD_DIR]" >&2; exit 2 ;;
+    k) KEY=$OPTARG ;;
+    *) echo "usage: $0 [-t http|amqp] [-m MINUTES | -s SECONDS] [-r RATE] [-e EVERY_S] [-o OUTAGE_S] [-b BUILD_DIR] [-k KEY]" >&2; exit 2 ;;
   esac
 done
-KEY=aurelay-soak
 BACKLOG=65536
 die() { echo "soak: $*" >&2; exit 1; }
 # shellcheck source=bench/kernel_bench.sh
@@ -64,7 +66,7 @@ restore() {
   rm -rf "$work"
 }
 trap restore EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP
 kernel_bench_apply
 
 # --- the receiver, with an outage switch: down() and up()

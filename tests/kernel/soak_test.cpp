@@ -16,14 +16,15 @@ namespace aurelay::testing {
 namespace {
 
 // The soak script's report: `seconds` of storm, the output down 10 s at the start of each window
-// of `every` seconds.
-CommandResult run_soak(const std::string& transport, int seconds, int every, int rate) {
+// of `every` seconds; its rule keyed `key`.
+CommandResult run_soak(const std::string& transport, int seconds, int every, int rate,
+                       const std::string& key) {
   const std::filesystem::path build = std::filesystem::path(AURELAY_BINARY).parent_path();
   const std::filesystem::path script =
       std::filesystem::path(AURELAY_TESTS_DIR).parent_path() / "bench" / "soak.sh";
   return run_command({"/bin/bash", script.string(), "-t", transport, "-s", std::to_string(seconds),
                       "-e", std::to_string(every), "-o", "10", "-r", std::to_string(rate), "-b",
-                      build.string()});
+                      build.string(), "-k", key});
 }
 
 void expect_nothing_lost(const CommandResult& soak) {
@@ -61,21 +62,34 @@ class Soak : public ::testing::Test {
     for (const char* program : {"audit_storm", "amqp_min_publisher"})
       if (!std::filesystem::exists(build / program))
         GTEST_SKIP() << program << " not built (AURELAY_BUILD_BENCH=OFF)";
-    // The script owns the kernel while it runs and puts it back at exit.
+  }
+  // The script puts the kernel back itself; the guard then checks it did (its rule, keyed with
+  // the guard's prefix, gone; the audit pid given back; the settings as found) and mends what
+  // it did not.
+  void TearDown() override {
+    if (!kernel_used_) return;
+    const netlink::AuditStatus after = guard_.status();
+    EXPECT_EQ(after.pid, 0u) << "the soak left the audit pid held";
+    EXPECT_TRUE(loaded_rule_keys(kTestKeyPrefix).empty()) << "the soak left its rule loaded";
     guard_.finish();
   }
+  CommandResult soak(const std::string& transport, int seconds, int every, int rate) {
+    kernel_used_ = true;
+    return run_soak(transport, seconds, every, rate, guard_.key("soak"));
+  }
   KernelAuditGuard guard_;
+  bool kernel_used_ = false;
   netlink::AuditStatus before_;
 };
 
-TEST_F(Soak, HttpOutagesLoseNothing) { expect_nothing_lost(run_soak("http", 60, 30, 500)); }
+TEST_F(Soak, HttpOutagesLoseNothing) { expect_nothing_lost(soak("http", 60, 30, 500)); }
 
 TEST_F(Soak, AmqpBrokerRestartsLoseNothing) {
   if (!std::filesystem::exists("/usr/lib/rabbitmq/bin/rabbitmq-server"))
     GTEST_SKIP() << "rabbitmq-server not installed";
   // A node takes a few seconds to start, aurelay reconnects after its backoff, and a persistent
   // message costs the broker an fsync'd write: longer windows, a lower rate.
-  expect_nothing_lost(run_soak("amqp", 120, 60, 300));
+  expect_nothing_lost(soak("amqp", 120, 60, 300));
 }
 
 }  // namespace
