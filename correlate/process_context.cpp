@@ -13,6 +13,7 @@
 #include <ctime>
 #include <utility>
 
+#include "correlate/interpret.h"
 #include "correlate/record.h"
 #include "correlate/record_batch.h"
 
@@ -50,71 +51,15 @@ std::uint64_t clock_ms(clockid_t clock) {
          static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
 }
 
-bool parse_u64(std::string_view text, std::uint64_t& out) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size() && !text.empty();
-}
-
-// The decimal number after `name` (e.g. " pid=") in `body`, searching from `from`.
-bool number_after(std::string_view body, std::string_view name, std::size_t& from,
-                  std::uint64_t& out) {
-  const std::size_t at = body.find(name, from);
-  if (at == std::string_view::npos) return false;
-  std::size_t end = at + name.size();
-  while (end < body.size() && body[end] >= '0' && body[end] <= '9') ++end;
-  from = end;
-  return parse_u64(body.substr(at + name.size(), end - at - name.size()), out);
-}
-
-// Whether `arch=A syscall=N` is an execve or execveat (x86_64, i386, aarch64): the moment a
-// process that moved itself to another cgroup (systemd's and the container runtimes' children
-// do, between fork and exec) shows its new one.
-bool is_exec(std::string_view arch, std::uint64_t syscall) {
-  if (arch == "c000003e") return syscall == 59 || syscall == 322;
-  if (arch == "40000003") return syscall == 11 || syscall == 358;
-  if (arch == "c00000b7") return syscall == 221 || syscall == 281;
-  return false;
-}
-
-// pid, ppid, the event time (ms since the epoch) and whether it is an exec, of a SYSCALL
-// record's text: a netlink payload `audit(sec.msec:serial): ...` or an auditd log line
-// `[node=N ]type=SYSCALL msg=...`.
-bool syscall_identity(std::uint32_t type, std::string_view text, std::uint32_t& pid,
-                      std::uint32_t& ppid, std::uint64_t& event_ms, bool& exec) {
-  constexpr std::string_view kLogType = "type=SYSCALL msg=audit(";
-  constexpr std::string_view kPayload = "audit(";
-  constexpr std::size_t kMaxNodePrefix = 256;
-  std::size_t header;
-  if (type == RecordBatch::kLogLine) {
-    header = text.substr(0, kMaxNodePrefix + kLogType.size()).find(kLogType);
-    if (header == std::string_view::npos || (header != 0 && text[header - 1] != ' ')) return false;
-    header += kLogType.size();
-  } else if (type == kTypeSyscall && text.starts_with(kPayload)) {
-    header = kPayload.size();
-  } else {
-    return false;
+// The text of field `key` ("ppid=") of a record body: at its start or after a space, up to the
+// next space; empty when absent. A targeted scan: the reader splits no record into fields.
+std::string_view field_text(std::string_view body, std::string_view key) {
+  for (std::size_t at = body.find(key); at != std::string_view::npos; at = body.find(key, at + 1)) {
+    if (at != 0 && body[at - 1] != ' ') continue;
+    const std::string_view value = body.substr(at + key.size());
+    return value.substr(0, value.find(' '));
   }
-  std::uint64_t sec = 0, msec = 0, ppid_value = 0, pid_value = 0;
-  const std::size_t dot = text.find('.', header);
-  const std::size_t colon = text.find(':', header);
-  if (dot == std::string_view::npos || colon == std::string_view::npos || colon < dot ||
-      !parse_u64(text.substr(header, dot - header), sec) ||
-      !parse_u64(text.substr(dot + 1, colon - dot - 1), msec))
-    return false;
-  std::size_t from = colon;
-  std::uint64_t syscall = 0;
-  const std::size_t arch = text.find(" arch=", colon);
-  exec = arch != std::string_view::npos && number_after(text, " syscall=", from, syscall) &&
-         is_exec(text.substr(arch + 6, std::min<std::size_t>(8, text.size() - arch - 6)), syscall);
-  from = colon;
-  if (!number_after(text, " ppid=", from, ppid_value) ||
-      !number_after(text, " pid=", from, pid_value) || pid_value == 0 || pid_value > UINT32_MAX ||
-      ppid_value > UINT32_MAX)
-    return false;
-  pid = static_cast<std::uint32_t>(pid_value);
-  ppid = static_cast<std::uint32_t>(ppid_value);
-  event_ms = sec * 1000 + msec;
-  return true;
+  return {};
 }
 
 template <std::size_t N>
@@ -185,13 +130,31 @@ ProcessContexts::ProcessContexts(ProcessContextConfig config, ProcessContextStat
 }
 
 void ProcessContexts::annotate(RecordBatch& batch, std::uint64_t now_ms) {
+  RecordView record;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    std::uint32_t pid = 0, ppid = 0;
-    std::uint64_t event_ms = 0;
-    bool exec = false;
-    if (!syscall_identity(batch.type(i), batch.text(i), pid, ppid, event_ms, exec)) continue;
+    // The record parser's reading of the header (the type of a log line, the event time).
+    const std::uint32_t type = batch.type(i);
+    if (type == RecordBatch::kLogLine) {
+      if (parse_log_line(batch.text(i), record) != ParseStatus::ok || record.type != kTypeSyscall)
+        continue;
+    } else if (type != kTypeSyscall ||
+               parse_netlink_payload(type, batch.text(i), record) != ParseStatus::ok) {
+      continue;
+    }
+    std::uint64_t pid = 0, ppid = 0;
+    if (!parse_decimal_u64(field_text(record.body, "ppid="), ppid) ||
+        !parse_decimal_u64(field_text(record.body, "pid="), pid) || pid == 0 || pid > UINT32_MAX ||
+        ppid > UINT32_MAX)
+      continue;
+    // An execve's record: the moment a process that moved itself to another cgroup (systemd's
+    // and the container runtimes' children do, between fork and exec) shows its new one.
+    const std::string_view call =
+        syscalls_.name(field_text(record.body, "arch="), field_text(record.body, "syscall="));
+    const bool exec = call == "execve" || call == "execveat";
     ProcessContext context;
-    if (lookup(pid, ppid, event_ms, now_ms, context, exec)) batch.attach_context(i, context);
+    if (lookup(static_cast<std::uint32_t>(pid), static_cast<std::uint32_t>(ppid),
+               record.key.sec * 1000 + record.key.msec, now_ms, context, exec))
+      batch.attach_context(i, context);
   }
 }
 
@@ -314,8 +277,9 @@ bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry
   for (int field = 3; field <= 22; ++field) {
     rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
     const std::size_t space = rest.find(' ');
-    if (field == 9 && parse_u64(rest.substr(0, space), flags)) exiting |= (flags & kPfExiting) != 0;
-    if (field == 22 && !parse_u64(rest.substr(0, space), start_ticks)) return false;
+    if (field == 9 && parse_decimal_u64(rest.substr(0, space), flags))
+      exiting |= (flags & kPfExiting) != 0;
+    if (field == 22 && !parse_decimal_u64(rest.substr(0, space), start_ticks)) return false;
     if (space == std::string_view::npos) break;
     rest.remove_prefix(space);
   }

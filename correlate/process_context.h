@@ -40,7 +40,9 @@
 #include <vector>
 
 #include "base/stats.h"
+#include "correlate/interpret.h"
 #include "correlate/pid_lru.h"
+#include "correlate/process_table.h"
 
 namespace aurelay::correlate {
 
@@ -158,6 +160,7 @@ class ProcessContexts {
   ProcessContextConfig config_;
   StatsStorage<ProcessContextStats> stats_;
   PidLru<Entry> processes_;
+  SyscallNames syscalls_;  // tells an execve's record on every architecture libaudit knows
   std::vector<Cgroup> cgroups_;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> cgroup_index_;
   std::uint32_t cgroup_generation_ = 1;
