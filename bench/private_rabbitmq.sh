@@ -14,6 +14,9 @@
 #                                      # aurelay makes of it in $work/documents.ndjson; sets
 #                                      # documents (their count)
 rabbitmq_server=/usr/lib/rabbitmq/bin/rabbitmq-server
+# Not /usr/sbin/rabbitmqctl: Debian's wrapper switches to the rabbitmq user and its home, whose
+# Erlang cookie is not the private node's ($work/.erlang.cookie).
+rabbitmq_ctl=/usr/lib/rabbitmq/bin/rabbitmqctl
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 epmd_pid=
 server_pid=
@@ -74,7 +77,7 @@ rabbitmq_cpu_seconds() {
 
 rabbitmq_queue_messages() {
   env -i HOME="$work" PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 ERL_EPMD_PORT="$epmd_port" \
-    /usr/sbin/rabbitmqctl -q -n "$rabbitmq_node" list_queues name messages 2>/dev/null |
+    "$rabbitmq_ctl" -q -n "$rabbitmq_node" list_queues name messages 2>/dev/null |
     awk -v q="$1" '$1 == q {print $2}' || true
 }
 

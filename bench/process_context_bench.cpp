@@ -9,10 +9,10 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 
+#include "base/clocks.h"
 #include "correlate/process_context.h"
 #include "correlate/record.h"
 #include "correlate/record_batch.h"
@@ -23,12 +23,6 @@ using aurelay::correlate::ProcessContext;
 using aurelay::correlate::ProcessContextConfig;
 using aurelay::correlate::ProcessContexts;
 using aurelay::correlate::RecordBatch;
-
-std::uint64_t now_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 // A pid no process holds (from the top of the default range down).
 std::uint32_t free_pid() {
@@ -44,7 +38,7 @@ void BM_ExitedChild(benchmark::State& state) {
   ProcessContext context;
   std::uint32_t offset = 0;
   for (auto _ : state) {
-    const std::uint64_t now = now_ms();
+    const std::uint64_t now = aurelay::wall_clock_ms();
     // A new gone pid each time, as a storm's children are.
     benchmark::DoNotOptimize(
         contexts.lookup(gone - (offset++ % 100000), parent, now, now, context));
@@ -59,7 +53,7 @@ void BM_LiveChildExec(benchmark::State& state) {
   const auto ppid = static_cast<std::uint32_t>(::getppid());
   ProcessContext context;
   for (auto _ : state) {
-    const std::uint64_t now = now_ms();
+    const std::uint64_t now = aurelay::wall_clock_ms();
     benchmark::DoNotOptimize(contexts.lookup(pid, ppid, now, now, context, /*exec=*/true));
   }
   state.counters["proc_reads"] = static_cast<double>(contexts.stats().process_context_proc_reads);
@@ -71,7 +65,7 @@ void BM_SameProcess(benchmark::State& state) {
   const auto pid = static_cast<std::uint32_t>(::getpid());
   const auto ppid = static_cast<std::uint32_t>(::getppid());
   ProcessContext context;
-  const std::uint64_t now = now_ms();
+  const std::uint64_t now = aurelay::wall_clock_ms();
   for (auto _ : state) benchmark::DoNotOptimize(contexts.lookup(pid, ppid, now, now, context));
 }
 BENCHMARK(BM_SameProcess);
@@ -79,7 +73,7 @@ BENCHMARK(BM_SameProcess);
 void BM_AnnotateExecEvent(benchmark::State& state) {
   ProcessContexts contexts(ProcessContextConfig{});
   const std::uint32_t gone = free_pid();
-  const std::uint64_t now = now_ms();
+  const std::uint64_t now = aurelay::wall_clock_ms();
   const std::string header = "audit(" + std::to_string(now / 1000) + "." +
                              std::to_string(now % 1000 + 1000).substr(1) + ":42): ";
   RecordBatch batch;
@@ -101,7 +95,7 @@ void BM_AnnotateExecEvent(benchmark::State& state) {
     batch.append(aurelay::correlate::kTypePath, header + "item=1 name=\"/lib64/ld.so\"");
     batch.append(aurelay::correlate::kTypeProctitle, header + "proctitle=74727565");
     batch.append(aurelay::correlate::kTypeEoe, header);
-    contexts.annotate(batch, now_ms());
+    contexts.annotate(batch, aurelay::wall_clock_ms());
     benchmark::DoNotOptimize(batch.context(0));
   }
 }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/clocks.h"
 #include "output/http/http_sink.h"
 
 namespace {
@@ -71,10 +72,7 @@ int main(int argc, char** argv) {
   const std::uint64_t per_batch = 256;  // what the correlator hands over at a time
   double cpu_start = cpu_seconds();
   auto start = std::chrono::steady_clock::now();
-  std::uint64_t now_ms =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+  std::uint64_t now_ms = aurelay::wall_clock_ms();
   std::uint64_t produced = 0;
   while (produced < documents) {
     // Keep a bounded amount in memory, like a ring in front of the shipper would.

@@ -13,6 +13,7 @@
 #include <optional>
 #include <utility>
 
+#include "base/clocks.h"
 #include "base/rate_limited_log.h"
 #include "base/write_all.h"
 #include "correlate/record.h"
@@ -36,12 +37,6 @@ constexpr std::size_t kKeepBatchBytes = std::size_t{64} * 1024;
 // The correlator returns freed heap memory to the system once it has been idle this long after
 // a burst.
 constexpr auto kTrimAfterIdle = std::chrono::seconds(1);
-
-std::uint64_t wall_clock_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 template <typename Batch>
 void recycle(Batch& batch) {

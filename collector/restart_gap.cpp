@@ -104,10 +104,12 @@ SerialFile::~SerialFile() {
 Status SerialFile::save(std::uint64_t serial) {
   if (serial == 0 || serial == saved_ || fd_ < 0) return {};
   const std::string text = format_serial_mark({boot_id_, serial});
-  // Same length every time (a fixed-width serial): rewriting in place never leaves a tail.
-  if (::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
-    return fail(path_ + ": " + std::strerror(errno));
-  if (::ftruncate(fd_, static_cast<off_t>(text.size())) != 0)
+  // Same length every time (a fixed-width serial): rewriting in place never leaves a tail, so
+  // only the first write cuts what an earlier, longer mark left.
+  const ssize_t written = ::pwrite(fd_, text.data(), text.size(), 0);
+  if (written < 0) return fail(path_ + ": " + std::strerror(errno));
+  if (written != static_cast<ssize_t>(text.size())) return fail(path_ + ": short write");
+  if (saved_ == 0 && ::ftruncate(fd_, static_cast<off_t>(text.size())) != 0)
     return fail(path_ + ": " + std::strerror(errno));
   saved_ = serial;
   return {};

@@ -59,7 +59,7 @@ class SerialFile {
   std::string path_;
   std::string boot_id_;
   int fd_ = -1;
-  std::uint64_t saved_ = 0;
+  std::uint64_t saved_ = 0;  // 0: nothing written yet (the file may still hold a longer old mark)
   std::optional<SerialMark> previous_;
   std::string previous_error_;
 };

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <utility>
 
+#include "base/clocks.h"
 #include "correlate/interpret.h"
 #include "correlate/record.h"
 #include "correlate/record_batch.h"
@@ -42,13 +43,6 @@ std::string_view container_id_in(std::string_view component) {
   for (std::string_view runtime : {"", "docker-", "cri-containerd-", "crio-", "libpod-"})
     if (prefix == runtime) return id;
   return {};
-}
-
-std::uint64_t clock_ms(clockid_t clock) {
-  timespec now{};
-  ::clock_gettime(clock, &now);
-  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
-         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
 }
 
 // The text of field `key` ("ppid=") of a record body: at its start or after a space, up to the

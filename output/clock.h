@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "base/clocks.h"
+
 namespace aurelay::output {
 
 class Clock {
@@ -25,7 +27,7 @@ class Clock {
   virtual std::int64_t idle_wait(std::int64_t wait_ms) = 0;
 };
 
-// The real clocks: std::chrono::steady_clock and system_clock.
+// The real clocks: std::chrono::steady_clock and the wall clock (base/clocks.h).
 class SteadyClock final : public Clock {
  public:
   std::int64_t steady_ms() override {
@@ -33,11 +35,7 @@ class SteadyClock final : public Clock {
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
-  std::uint64_t wall_ms() override {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-  }
+  std::uint64_t wall_ms() override { return wall_clock_ms(); }
   std::int64_t idle_wait(std::int64_t wait_ms) override { return wait_ms; }
 
   // The one instance outputs use unless a test gives them another clock.

@@ -63,13 +63,16 @@ TEST(SerialFile, AFirstRunHasNoPreviousThenTheNextRunReadsTheLastSaved) {
   EXPECT_EQ(skipped_serials(*second->previous(), second->boot_id(), 130), 6u);
 }
 
-TEST(SerialFile, AMalformedFileIsSaidAndIgnoredAnUnwritablePathFails) {
+TEST(SerialFile, AMalformedFileIsSaidIgnoredAndReplacedAnUnwritablePathFails) {
   TempDir dir;
-  write_file(dir / "last-serial", "garbage\n");
+  write_file(dir / "last-serial", "garbage " + std::string(200, 'x') + "\n");
   Result<SerialFile> file = SerialFile::open(dir / "last-serial", kBoot);
   ASSERT_TRUE(file) << file.error();
   EXPECT_FALSE(file->previous().has_value());
   EXPECT_NE(file->previous_error().find("not a serial mark"), std::string::npos);
+  ASSERT_TRUE(file->save(7));
+  ASSERT_TRUE(file->save(8));
+  EXPECT_EQ(read_file(dir / "last-serial"), kBoot + " 00000000000000000008\n");  // no old tail
   Result<SerialFile> missing_dir = SerialFile::open(dir / "no/such/dir/last-serial", kBoot);
   ASSERT_FALSE(missing_dir);
   EXPECT_NE(missing_dir.error().find("no/such/dir/last-serial"), std::string::npos);
