@@ -10,8 +10,10 @@
 # documents the receiver has against those aurelay encoded.
 #
 # Usage (root): bench/soak.sh [-t http|amqp] [-m MINUTES | -s SECONDS] [-r RATE] [-e EVERY_S]
-#                             [-o OUTAGE_S] [-b BUILD_DIR] [-k KEY]
-# (tests/kernel/soak_test.cpp runs a short one: -s 60 -e 30 -o 10.)
+#                             [-o OUTAGE_S] [-b BUILD_DIR] [-k KEY] [-R RETRY_MAX_MS]
+# (tests/kernel/soak_test.cpp runs a short one: -s 60 -e 30 -o 10 -R 2000: a window that short
+# must see the drain, and with the default retry_max_ms the first retry after the server is back
+# may come up to 30 s later.)
 # Defaults: http, 30 minutes, 2000 events/s, an outage of 60 s every 300 s. The audit rule (key
 # KEY, default aurelay-soak) is deleted, aurelay stopped (the audit pid given back) and the kernel
 # settings put back at exit, also on INT, TERM and HUP (bench/kernel_bench.sh).
@@ -25,7 +27,8 @@ EVERY=300
 OUTAGE=60
 SECONDS_TOTAL=
 KEY=aurelay-soak
-while getopts "t:m:s:r:e:o:b:k:" opt; do
+RETRY_MAX_MS=  # empty: aurelay's default
+while getopts "t:m:s:r:e:o:b:k:R:" opt; do
   case "$opt" in
     t) TRANSPORT=$OPTARG ;;
     m) MINUTES=$OPTARG ;;
@@ -35,7 +38,8 @@ while getopts "t:m:s:r:e:o:b:k:" opt; do
     o) OUTAGE=$OPTARG ;;
     b) BUILD_DIR=$OPTARG ;;
     k) KEY=$OPTARG ;;
-    *) echo "usage: $0 [-t http|amqp] [-m MINUTES | -s SECONDS] [-r RATE] [-e EVERY_S] [-o OUTAGE_S] [-b BUILD_DIR] [-k KEY]" >&2; exit 2 ;;
+    R) RETRY_MAX_MS=$OPTARG ;;
+    *) echo "usage: $0 [-t http|amqp] [-m MINUTES | -s SECONDS] [-r RATE] [-e EVERY_S] [-o OUTAGE_S] [-b BUILD_DIR] [-k KEY] [-R RETRY_MAX_MS]" >&2; exit 2 ;;
   esac
 done
 BACKLOG=65536
@@ -103,7 +107,8 @@ chmod 600 "$work/aurelay.conf"
   --amqp_exchange soak --amqp_queue soak --amqp_routing_key soak \
   --rules_file "" --backlog_limit -1 --enabled keep --state_file "$work/state" \
   --spool_dir "$work/spool" --dead_letter_file "$work/dead.ndjson" \
-  --serial_file "$work/last-serial" --report_interval 0 --log_level warn 2>"$work/aurelay.err" &
+  --serial_file "$work/last-serial" --report_interval 0 --log_level warn \
+  ${RETRY_MAX_MS:+--retry_max_ms "$RETRY_MAX_MS"} 2>"$work/aurelay.err" &
 aurelay_pid=$!
 for _ in $(seq 50); do [ "$(status_field pid)" = "$aurelay_pid" ] && break; sleep 0.1; done
 [ "$(status_field pid)" = "$aurelay_pid" ] || die "aurelay did not register: $(tail -3 "$work/aurelay.err")"
