@@ -3,7 +3,9 @@
 #include "correlate/process_context.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -119,6 +121,7 @@ ProcessContexts::ProcessContexts(ProcessContextConfig config, ProcessContextStat
   path_ = config_.proc_root;
   if (path_.empty() || path_.back() != '/') path_.push_back('/');
   probe_with_signal_ = path_ == "/proc/";  // a test's fake /proc holds no real processes
+  pidfds_ = probe_with_signal_;
   path_prefix_size_ = path_.size();
   path_.reserve(path_prefix_size_ + kMaxPidDigits + sizeof "/cgroup");
 }
@@ -211,12 +214,8 @@ const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::u
         was_hit = true;
         return gone ? nullptr : entry;
       }
-      // Seen before its child started: the start time alone tells whether it is still the
-      // owner of the pid (its cgroup is kept).
-      Entry again;
-      if (!gone && seen_since_ms != kReadAgain &&
-          read_proc(pid, event_ms, again, /*with_cgroup=*/false) &&
-          again.start_ticks == entry->start_ticks) {
+      // Seen before its child started: is it still the owner of the pid? (its cgroup is kept)
+      if (!gone && seen_since_ms != kReadAgain && still_owner(pid, event_ms, *entry)) {
         entry->seen_ms = now_ms;
         return entry;
       }
@@ -234,6 +233,40 @@ const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::u
   // moment need not read /proc again.
   *entry = fresh;
   return found ? entry : nullptr;
+}
+
+bool ProcessContexts::still_owner(std::uint32_t pid, std::uint64_t event_ms, const Entry& entry) {
+  Watch* watch = pidfds_ ? watched_parents_.find(pid) : nullptr;
+  if (watch != nullptr && watch->pidfd && watch->start_ticks == entry.start_ticks) {
+    pollfd exited{watch->pidfd.get(), POLLIN, 0};
+    if (::poll(&exited, 1, 0) == 0) {  // not readable: it has not exited
+      increment(stats_->process_context_pidfd_checks);
+      return true;
+    }
+  }
+  // The pidfd before the read: when the read then shows the entry's start time, the pidfd holds
+  // that process (it held the pid throughout).
+  UniqueFd pidfd;
+  if (pidfds_) {
+    // The system call itself: glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
+    pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+    if (!pidfd && (errno == ENOSYS || errno == EPERM)) pidfds_ = false;  // not on this host
+  }
+  Entry again;
+  if (!read_proc(pid, event_ms, again, /*with_cgroup=*/false) ||
+      again.start_ticks != entry.start_ticks) {
+    if (watch != nullptr) watch->pidfd.reset();
+    return false;
+  }
+  if (pidfd) {
+    if (watch == nullptr) {
+      bool evicted = false;
+      watch = &watched_parents_.insert(pid, evicted);
+    }
+    watch->pidfd = std::move(pidfd);
+    watch->start_ticks = entry.start_ticks;
+  }
+  return true;
 }
 
 bool ProcessContexts::read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out,

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "base/stats.h"
+#include "base/unique_fd.h"
 #include "correlate/interpret.h"
 #include "correlate/pid_lru.h"
 #include "correlate/process_table.h"
@@ -85,7 +86,8 @@ CgroupIdentity identify_proc_cgroup(std::string_view proc_cgroup_text);
   COUNTER(process_context_proc_reads, "process context /proc reads", "Processes looked up in /proc (stat and cgroup), not counting those kill(pid, 0) found gone")            \
   COUNTER(process_context_inherited, "process context inherited", "SYSCALL records whose process was gone: context taken from its parent") \
   COUNTER(process_context_unknown, "process context unknown", "SYSCALL records whose process and parent were both unknown")      \
-  COUNTER(process_context_evictions, "process context evictions", "Process context entries evicted")
+  COUNTER(process_context_evictions, "process context evictions", "Process context entries evicted") \
+  COUNTER(process_context_pidfd_checks, "process context pidfd checks", "Parents seen before their child started found still running by their pidfd, without a /proc read")
 // clang-format on
 
 struct ProcessContextStats {
@@ -103,6 +105,8 @@ class ProcessContexts {
  public:
   static constexpr std::chrono::milliseconds kTrustWindow{1000};
   static constexpr std::size_t kMaxCgroups = 4096;
+  // Parents whose pidfd is kept (one descriptor each), least recently checked dropped first.
+  static constexpr std::size_t kMaxWatchedParents = 64;
 
   explicit ProcessContexts(ProcessContextConfig config, ProcessContextStats* stats = nullptr);
 
@@ -135,6 +139,12 @@ class ProcessContexts {
     std::string container_id;
     std::string unit;
   };
+  // A parent's pidfd, opened before a /proc read that showed it with `start_ticks`: while the
+  // pidfd is not readable the process has not exited, so it still holds its pid.
+  struct Watch {
+    UniqueFd pidfd;
+    std::uint64_t start_ticks = 0;
+  };
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const {
@@ -148,6 +158,10 @@ class ProcessContexts {
   // seen after its child started, or it may be an earlier owner of its pid).
   const Entry* current(std::uint32_t pid, std::uint64_t event_ms, std::uint64_t now_ms,
                        std::uint64_t seen_since_ms, bool& was_hit);
+  // Whether `entry` (of `pid`, seen before a child of time `event_ms` started) still describes
+  // the process holding `pid`: by its pidfd when one is kept, else by its start time in /proc
+  // (and a pidfd kept from then on).
+  bool still_owner(std::uint32_t pid, std::uint64_t event_ms, const Entry& entry);
   // /proc/PID/stat, and /proc/PID/cgroup `with_cgroup`; false when the process is gone (or
   // started after `event_ms`: another owner of the pid).
   bool read_proc(std::uint32_t pid, std::uint64_t event_ms, Entry& out, bool with_cgroup);
@@ -160,6 +174,8 @@ class ProcessContexts {
   ProcessContextConfig config_;
   StatsStorage<ProcessContextStats> stats_;
   PidLru<Entry> processes_;
+  PidLru<Watch> watched_parents_{kMaxWatchedParents};
+  bool pidfds_ = false;    // pidfd_open works here (the real /proc, Linux 5.3 and later)
   SyscallNames syscalls_;  // tells an execve's record on every architecture libaudit knows
   std::vector<Cgroup> cgroups_;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> cgroup_index_;

@@ -143,6 +143,7 @@ TEST(MetricList, ConcatenationKeepsEveryNameLabelTypeAndTheirOrder) {
       {"process_context_inherited", "process context inherited", MetricType::counter},
       {"process_context_unknown", "process context unknown", MetricType::counter},
       {"process_context_evictions", "process context evictions", MetricType::counter},
+      {"process_context_pidfd_checks", "process context pidfd checks", MetricType::counter},
       {"correlator_waits", "correlator waits", MetricType::counter},
       {"records_parsed", "records parsed", MetricType::counter},
       {"parse_errors", "record parse errors", MetricType::counter},

@@ -1,14 +1,18 @@
 // Process contexts: the cgroup path forms of each container runtime and of systemd units (cgroup
 // v2 and v1's name=systemd), and the reader's table against a fake /proc (hits, the trust window,
-// a reused pid, inheritance from the parent, eviction), then through a batch of real records.
+// a reused pid, inheritance from the parent, eviction), then through a batch of real records and
+// the real /proc (a running parent checked by its pidfd).
 #include "correlate/process_context.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
 
+#include "base/clocks.h"
 #include "correlate/record.h"
 #include "correlate/record_batch.h"
 #include "test_support.h"
@@ -294,15 +298,53 @@ TEST(ProcessContexts, AnnotatesSyscallRecordsOfNetlinkAndLogLines) {
 TEST(ProcessContexts, OwnProcessThroughTheRealProc) {
   ProcessContexts contexts(ProcessContextConfig{});
   ProcessContext context;
-  const auto now =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+  const std::uint64_t now = wall_clock_ms();
   ASSERT_TRUE(contexts.lookup(static_cast<std::uint32_t>(::getpid()),
                               static_cast<std::uint32_t>(::getppid()), now, now, context));
   EXPECT_NE(context.start_ticks, 0u);
   EXPECT_LE(context.start_ms, now + 20);
   EXPECT_GT(context.start_ms + 24ull * 3600 * 1000, now);  // this test started less than a day ago
+}
+
+// A child of this test that waits until it is killed.
+pid_t start_waiting_child() {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  return pid;
+}
+
+void end_child(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+TEST(ProcessContexts, ARunningParentIsCheckedByItsPidfdThroughTheRealProc) {
+  ProcessContexts contexts(ProcessContextConfig{});
+  const auto self = static_cast<std::uint32_t>(::getpid());
+  ProcessContext context;
+  std::uint64_t now = wall_clock_ms();
+  ASSERT_TRUE(contexts.lookup(self, static_cast<std::uint32_t>(::getppid()), now, now, context));
+  const std::uint64_t own_start_ticks = context.start_ticks;
+  const std::uint64_t reads_before = contexts.stats().process_context_proc_reads.load();
+  // Each child starts after this process was last seen: the parent is checked for each.
+  for (int child_number = 1; child_number <= 3; ++child_number) {
+    ::usleep(100 * 1000);  // /proc's start times count in ticks
+    const pid_t child = start_waiting_child();
+    ASSERT_GT(child, 0);
+    ::usleep(50 * 1000);
+    now = wall_clock_ms();
+    const bool found = contexts.lookup(static_cast<std::uint32_t>(child), self, now, now, context);
+    end_child(child);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(context.parent_start_ticks, own_start_ticks);
+    EXPECT_FALSE(context.parent_name().empty());
+  }
+  // The first check read the parent's stat and kept its pidfd; the next two asked the pidfd.
+  EXPECT_EQ(contexts.stats().process_context_pidfd_checks.load(), 2u);
+  EXPECT_EQ(contexts.stats().process_context_proc_reads.load() - reads_before, 3u + 1u);
 }
 
 }  // namespace
