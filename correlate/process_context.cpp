@@ -23,6 +23,8 @@
 namespace aurelay::correlate {
 namespace {
 
+constexpr auto kTrustWindowMs = static_cast<std::uint64_t>(ProcessContexts::kTrustWindow.count());
+
 // The kernel's clock and an event's header time may disagree by a tick (10 ms) and the
 // boot-time estimate by a little more.
 constexpr std::uint64_t kClockSlackMs = 20;
@@ -206,8 +208,7 @@ const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::u
   Entry* entry = processes_.find(pid);
   if (entry != nullptr) {
     const bool started_before = start_ms_of(entry->start_ticks) <= event_ms + kClockSlackMs;
-    const bool seen_recently =
-        event_ms <= entry->seen_ms + static_cast<std::uint64_t>(kTrustWindow.count());
+    const bool seen_recently = event_ms <= entry->seen_ms + kTrustWindowMs;
     const bool gone = entry->start_ticks == 0 && entry->cgroup == kNoCgroup;
     if (started_before && seen_recently && (gone || cgroup_of(*entry) != nullptr)) {
       if (entry->seen_ms >= seen_since_ms) {
@@ -221,18 +222,44 @@ const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::u
       }
     }
   }
+  if (entry == nullptr) {
+    // Found gone a moment ago (pids are handed out in turn: not yet another process's).
+    const std::size_t gone = recently_gone(pid);
+    if (gone != kRecentlyGone) {
+      const std::uint64_t seen_ms = gone_seen_ms_[gone];
+      if (event_ms <= seen_ms + kTrustWindowMs && seen_ms >= seen_since_ms) {
+        was_hit = true;
+        return nullptr;
+      }
+    }
+  }
   Entry fresh;
   const bool found = read_proc(pid, event_ms, fresh, /*with_cgroup=*/true);
   fresh.seen_ms = now_ms;
+  if (!found && entry == nullptr) {
+    std::size_t slot = recently_gone(pid);  // one slot per pid
+    if (slot == kRecentlyGone) {
+      slot = gone_next_;
+      gone_next_ = (gone_next_ + 1) % kRecentlyGone;
+    }
+    gone_pids_[slot] = pid;
+    gone_seen_ms_[slot] = now_ms;
+    return nullptr;
+  }
   if (entry == nullptr) {
     bool evicted = false;
     entry = &processes_.insert(pid, evicted);
     if (evicted) increment(stats_->process_context_evictions);
   }
-  // A process gone is remembered too (start unknown, no cgroup): its other records of the same
+  // A known process found gone stays (start unknown, no cgroup): its other records of the same
   // moment need not read /proc again.
   *entry = fresh;
   return found ? entry : nullptr;
+}
+
+std::size_t ProcessContexts::recently_gone(std::uint32_t pid) const {
+  return static_cast<std::size_t>(std::find(gone_pids_.begin(), gone_pids_.end(), pid) -
+                                  gone_pids_.begin());
 }
 
 bool ProcessContexts::still_owner(std::uint32_t pid, std::uint64_t event_ms, const Entry& entry) {

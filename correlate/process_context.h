@@ -32,6 +32,7 @@
 // cgroups (all forgotten at once beyond it). Not thread-safe: owned by the reader thread.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -107,6 +108,9 @@ class ProcessContexts {
   static constexpr std::size_t kMaxCgroups = 4096;
   // Parents whose pidfd is kept (one descriptor each), least recently checked dropped first.
   static constexpr std::size_t kMaxWatchedParents = 64;
+  // Pids found gone that the table did not know, the latest kept: their other records of the
+  // moment read /proc no more, and a storm of short-lived processes evicts nothing from the table.
+  static constexpr std::size_t kRecentlyGone = 64;
 
   explicit ProcessContexts(ProcessContextConfig config, ProcessContextStats* stats = nullptr);
 
@@ -158,6 +162,8 @@ class ProcessContexts {
   // seen after its child started, or it may be an earlier owner of its pid).
   const Entry* current(std::uint32_t pid, std::uint64_t event_ms, std::uint64_t now_ms,
                        std::uint64_t seen_since_ms, bool& was_hit);
+  // The slot of `pid` among the pids found gone, or kRecentlyGone.
+  std::size_t recently_gone(std::uint32_t pid) const;
   // Whether `entry` (of `pid`, seen before a child of time `event_ms` started) still describes
   // the process holding `pid`: by its pidfd when one is kept, else by its start time in /proc
   // (and a pidfd kept from then on).
@@ -175,6 +181,10 @@ class ProcessContexts {
   StatsStorage<ProcessContextStats> stats_;
   PidLru<Entry> processes_;
   PidLru<Watch> watched_parents_{kMaxWatchedParents};
+  // A ring of the pids last found gone (0: free) and when (wall clock).
+  std::array<std::uint32_t, kRecentlyGone> gone_pids_{};
+  std::array<std::uint64_t, kRecentlyGone> gone_seen_ms_{};
+  std::size_t gone_next_ = 0;
   bool pidfds_ = false;    // pidfd_open works here (the real /proc, Linux 5.3 and later)
   SyscallNames syscalls_;  // tells an execve's record on every architecture libaudit knows
   std::vector<Cgroup> cgroups_;

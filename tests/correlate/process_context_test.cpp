@@ -263,6 +263,30 @@ TEST(ProcessContexts, CapacityEvictsTheLeastRecentlyUsed) {
   EXPECT_EQ(contexts.stats().process_context_evictions.load(), 6u);
 }
 
+TEST(ProcessContexts, ChildrenFoundGoneAreRememberedApartAndEvictNothing) {
+  FakeProc proc;
+  proc.add(100, 1, "runner", 500, docker(kId));
+  ProcessContexts contexts(proc.config(4));
+  ProcessContext context;
+  for (std::uint32_t pid = 300; pid < 400; ++pid) {
+    ASSERT_TRUE(contexts.lookup(pid, 100, at_tick(900), at_tick(901), context));
+    EXPECT_TRUE(context.inherited);
+  }
+  EXPECT_EQ(contexts.size(), 1u);  // the runner alone: the table keeps processes it found
+  EXPECT_EQ(contexts.stats().process_context_evictions.load(), 0u);
+  const std::uint64_t reads = contexts.stats().process_context_proc_reads.load();
+  // Among the latest found gone: known gone, no read.
+  ASSERT_TRUE(contexts.lookup(399, 100, at_tick(902), at_tick(903), context));
+  EXPECT_EQ(contexts.stats().process_context_proc_reads.load(), reads);
+  // Older than the latest ProcessContexts::kRecentlyGone: read again.
+  ASSERT_TRUE(contexts.lookup(300, 100, at_tick(902), at_tick(903), context));
+  EXPECT_EQ(contexts.stats().process_context_proc_reads.load(), reads + 1);
+  // Gone longer than the trust window: read again (and so is the runner, seen as long ago).
+  ASSERT_TRUE(contexts.lookup(398, 100, at_tick(1100), at_tick(1101), context));
+  EXPECT_EQ(contexts.stats().process_context_proc_reads.load(), reads + 3);
+  EXPECT_TRUE(context.inherited);
+}
+
 TEST(ProcessContexts, AnnotatesSyscallRecordsOfNetlinkAndLogLines) {
   FakeProc proc;
   proc.add(100, 1, "bash", 500, "0::/system.slice/cron.service\n");
