@@ -19,6 +19,7 @@ namespace aurelay::collector {
 namespace {
 
 namespace fs = std::filesystem;
+constexpr std::int64_t kFirstMetricValue = 1'000'000'000'000;
 
 std::map<std::string, std::string> parse_state(const std::string& text) {
   std::map<std::string, std::string> values;
@@ -39,8 +40,9 @@ class StateFileTest : public ::testing::Test {
   void SetUp() override {
     std::string pattern = (fs::temp_directory_path() / "aurelay-state-XXXXXX").string();
     dir_ = ::mkdtemp(pattern.data());
-    // Every metric gets a distinct value so a swapped or missing line shows.
-    std::int64_t value = 1000;
+    // Every metric gets a distinct value so a swapped or missing line shows; far above any pid
+    // or time of day the other lines hold (the process id once fell among small values).
+    std::int64_t value = kFirstMetricValue;
     visit_metrics(metrics_, [&](const MetricDescriptor&, auto& field) { field.store(value++); });
     snapshot_.metrics = &metrics_;
     snapshot_.version = "9.8.7";
@@ -67,7 +69,7 @@ TEST_F(StateFileTest, RendersAuditdStyleLinesAndEveryMetric) {
   EXPECT_EQ(values.at("output"), "https://***@mozdef.example/_bulk");  // no credentials
   EXPECT_TRUE(values.at("glibc arena (total memory) is").ends_with(" KiB"));
   // Every metric of the list, each with its own value, and no other line with such a value.
-  std::int64_t expected = 1000;
+  std::int64_t expected = kFirstMetricValue;
   for (const MetricDescriptor& metric : kMetricDescriptors) {
     ASSERT_TRUE(values.contains(std::string(metric.label))) << metric.label << " missing";
     EXPECT_EQ(values.at(std::string(metric.label)), std::to_string(expected++)) << metric.label;
@@ -75,7 +77,7 @@ TEST_F(StateFileTest, RendersAuditdStyleLinesAndEveryMetric) {
   std::size_t metric_lines = 0;
   for (const auto& [key, value] : values) {
     const long long number = std::atoll(value.c_str());
-    if (number >= 1000 && number < expected) ++metric_lines;
+    if (number >= kFirstMetricValue && number < expected) ++metric_lines;
   }
   EXPECT_EQ(metric_lines, kMetricDescriptors.size());
   // Labels the kernel and integration tests (and operators) read.
