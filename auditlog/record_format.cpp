@@ -306,18 +306,30 @@ bool Enricher::enrich_directly(std::string& line, std::size_t line_start, std::u
   return true;
 }
 
+namespace {
+
+// Whether `name` is `id` written in decimal: IdNames' answer for an id the system does not know.
+bool is_decimal_of(std::string_view name, std::uint32_t id) {
+  char digits[16];
+  const auto [end, error] = std::to_chars(digits, digits + sizeof digits, id);
+  return error == std::errc() && name == std::string_view(digits, end - digits);
+}
+
+}  // namespace
+
 std::string_view Enricher::user_name(std::uint32_t uid, std::string_view text) {
   // As libauparse: -1 is "unset" and 0 "root" whatever the password database says.
   if (uid == 4294967295U) return "unset";
   if (uid == 0) return "root";
   const std::string_view name = ids_.user(text);
-  return name == text ? std::string_view() : name;  // unknown: "unknown(N)" is libauparse's
+  return is_decimal_of(name, uid) ? std::string_view()
+                                  : name;  // unknown: libauparse's "unknown(N)"
 }
 
 std::string_view Enricher::group_name(std::uint32_t gid, std::string_view text) {
   if (gid >= 0x7FFFFFFFU) return {};
   const std::string_view name = ids_.group(text);
-  return name == text ? std::string_view() : name;
+  return is_decimal_of(name, gid) ? std::string_view() : name;
 }
 
 void Enricher::enrich_with_auparse(std::string& line, std::size_t line_start) {

@@ -181,10 +181,12 @@ std::string_view IdNames::resolve(std::unordered_map<std::uint32_t, std::string>
       buffer_.resize(buffer_.size() * 2);
       continue;
     }
-    if (!found) name.assign(text);
+    if (!found) name = std::to_string(key);
     break;
   }
-  if (name.empty()) name.assign(text);
+  // An id the system does not know is its number as the kernel writes it (no leading zeros):
+  // the cache holds one answer per id, whichever way a record wrote it first.
+  if (name.empty()) name = std::to_string(key);
   return cache.emplace(key, std::move(name)).first->second;
 }
 

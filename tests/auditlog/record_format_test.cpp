@@ -100,6 +100,30 @@ TEST(EnrichedLine, ShortPathEqualsAuparseOnEveryCapturedRecord) {
   EXPECT_LT(direct.auparse_lookups(), through_auparse.auparse_lookups() / 3);
 }
 
+// Inputs the fuzzer (tests/fuzz/fuzz_audit_log_line.cpp) found where the two paths disagreed,
+// in order through the same enrichers: an unknown uid written with a leading zero was cached as
+// that text, and the same uid written plainly then looked like a known name.
+TEST(EnrichedLine, ShortPathEqualsAuparseOnFuzzerFindings) {
+  const std::pair<std::uint32_t, std::string> findings[] = {
+      {1309, "audit(1796168188.664:51755): uid=03999999 gid=0"},
+      {1309,
+       "audit(1796168188.664:51756): auid=4294967295 ses=42949remove4294967295 uid=3999999 uid=0 "
+       "gid=0 euid=0 suid=0 fsuid=01"},
+      {1309, "audit(1796168188.664:51757): gid=03999999 uid=0"},
+      {1309, "audit(1796168188.664:51758): gid=3999999 uid=0"},
+  };
+  Enricher direct;
+  Enricher through_auparse;
+  for (const auto& [type, payload] : findings) {
+    std::string expected;
+    append_raw_line(expected, "", type, payload);
+    std::string actual = expected;
+    through_auparse.enrich_with_auparse(expected, 0);
+    direct.enrich(actual, 0, type);
+    EXPECT_EQ(actual, expected) << payload;
+  }
+}
+
 TEST(EnrichedLine, AppendsAfterEarlierLinesInTheBuffer) {
   Enricher enricher;
   std::string out = "earlier line\n";

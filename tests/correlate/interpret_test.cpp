@@ -85,6 +85,9 @@ TEST(IdNames, RootAndUnsetAndUnknown) {
   EXPECT_EQ(ids.user("3999999"), "3999999");
   EXPECT_EQ(ids.user("not-a-number"), "not-a-number");
   EXPECT_EQ(ids.user("99999999999"), "99999999999");  // beyond 32 bits: kept as written
+  // One answer per id however it is written: an unknown id is its plain number.
+  EXPECT_EQ(ids.user("03999998"), "3999998");
+  EXPECT_EQ(ids.user("3999998"), "3999998");
 }
 
 TEST(IdNames, CachesAndCountsLookups) {
