@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <ctime>
 #include <utility>
 
 #include "base/clocks.h"
@@ -222,22 +221,21 @@ const ProcessContexts::Entry* ProcessContexts::current(std::uint32_t pid, std::u
       }
     }
   }
-  if (entry == nullptr) {
+  // Its slot among the pids found gone, looked up once: checked now, rewritten if gone again.
+  const std::size_t gone_slot = entry == nullptr ? recently_gone(pid) : kRecentlyGone;
+  if (gone_slot != kRecentlyGone) {
     // Found gone a moment ago (pids are handed out in turn: not yet another process's).
-    const std::size_t gone = recently_gone(pid);
-    if (gone != kRecentlyGone) {
-      const std::uint64_t seen_ms = gone_seen_ms_[gone];
-      if (event_ms <= seen_ms + kTrustWindowMs && seen_ms >= seen_since_ms) {
-        was_hit = true;
-        return nullptr;
-      }
+    const std::uint64_t seen_ms = gone_seen_ms_[gone_slot];
+    if (event_ms <= seen_ms + kTrustWindowMs && seen_ms >= seen_since_ms) {
+      was_hit = true;
+      return nullptr;
     }
   }
   Entry fresh;
   const bool found = read_proc(pid, event_ms, fresh, /*with_cgroup=*/true);
   fresh.seen_ms = now_ms;
   if (!found && entry == nullptr) {
-    std::size_t slot = recently_gone(pid);  // one slot per pid
+    std::size_t slot = gone_slot;  // one slot per pid
     if (slot == kRecentlyGone) {
       slot = gone_next_;
       gone_next_ = (gone_next_ + 1) % kRecentlyGone;
