@@ -51,6 +51,10 @@ class State:
         self.record = open(args.record, "a", encoding="utf-8") if args.record else None
         self.requests = open(args.requests, "a", encoding="utf-8") if args.requests else None
         self.connections = set()
+        # Set by "refuse": a connection accepted just before the listener stopped, whose handler
+        # starts only after the open connections were cut, is cut as it starts (else it would
+        # stay open, keep-alive, and serve the whole outage).
+        self.refusing = False
 
     def publish(self, message):
         """What loginput's ensurePublish(message, ...) hands to RabbitMQ (kombu's json)."""
@@ -146,7 +150,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         with STATE.lock:
-            STATE.connections.add(self.connection)
+            refusing = STATE.refusing
+            if not refusing:
+                STATE.connections.add(self.connection)
+        if refusing:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def finish(self):
         with STATE.lock:
@@ -223,6 +235,12 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 128
     tls = None
 
+    def handle_error(self, request, client_address):
+        # A connection cut by "refuse" (or dropped by the client) while a handler answers on it
+        # is the fault being tested, not an error of the server.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
     def process_request_thread(self, request, client_address):
         if self.tls is not None:
             try:
@@ -246,6 +264,8 @@ class Listener:
         self.thread = None
 
     def start(self):
+        with STATE.lock:
+            STATE.refusing = False
         self.server = Server(("127.0.0.1", self.port), Handler)
         self.server.tls = self.tls
         self.port = self.server.server_address[1]
@@ -255,6 +275,8 @@ class Listener:
     def stop(self):
         if self.server is None:
             return
+        with STATE.lock:
+            STATE.refusing = True
         self.server.shutdown()
         self.server.server_close()
         self.server = None
