@@ -43,6 +43,8 @@ shift $((OPTIND - 1))
 die() { echo "latency_bench: $*" >&2; exit 1; }
 # shellcheck source=bench/kernel_bench.sh
 . "$SRC_DIR/bench/kernel_bench.sh"
+# shellcheck source=bench/private_config.sh
+. "$SRC_DIR/bench/private_config.sh"
 kernel_bench_check
 [ -x "$AURELAY" ] || die "$AURELAY missing"
 [ -x "$BUILD_DIR/latency_gen" ] || die "$BUILD_DIR/latency_gen missing (ninja -C $BUILD_DIR latency_gen aurelay)"
@@ -78,7 +80,7 @@ done
 [ -n "$PORT" ] || die "latency server did not start: $(cat "$TMP/server.err")"
 
 # aurelay as the audit daemon; the script owns the kernel settings and the rule.
-: >"$TMP/aurelay.conf" && chmod 600 "$TMP/aurelay.conf"
+write_private_config "$TMP/aurelay.conf" "$TMP"
 "$AURELAY" --config "$TMP/aurelay.conf" --input netlink --output "http://127.0.0.1:$PORT/_bulk" \
   --rules_file "" --backlog_limit -1 --enabled keep --state_file "" \
   --spool_dir "$TMP/spool" "$@" >"$TMP/aurelay.out" 2>"$TMP/aurelay.err" &

@@ -51,6 +51,8 @@ done
 die() { echo "live_storm: $*" >&2; exit 1; }
 # shellcheck source=bench/kernel_bench.sh
 . "$SRC_DIR/bench/kernel_bench.sh"
+# shellcheck source=bench/private_config.sh
+. "$SRC_DIR/bench/private_config.sh"
 kernel_bench_check
 [ -x "$BUILD_DIR/audit_storm" ] || die "$BUILD_DIR/audit_storm missing (ninja -C $BUILD_DIR audit_storm nl_count_reader aurelay)"
 
@@ -113,7 +115,7 @@ start_collector() {
     aurelay | aurelay-log | aurelay-filter | aurelay-nocontext)
       [ -x "$BUILD_DIR/aurelay" ] || { echo "$BUILD_DIR/aurelay missing" >"$TMP/why"; return 1; }
       rm -rf "$TMP/aurelay.json" "$TMP/aurelay.state" "$TMP/aurelay-log"
-      : >"$TMP/aurelay.conf" && chmod 600 "$TMP/aurelay.conf"
+      write_private_config "$TMP/aurelay.conf" "$TMP"
       local log_args=()
       if [ "$name" = aurelay-filter ]; then
         log_args=(--filter_syscalls "$STORM_SYSCALL")

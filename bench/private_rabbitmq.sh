@@ -13,6 +13,8 @@
 #   prepare_replay AURELAY RECORDS     # $work/replay.log (about RECORDS records) and the documents
 #                                      # aurelay makes of it in $work/documents.ndjson; sets
 #                                      # documents (their count)
+# shellcheck source=bench/private_config.sh
+. "$(dirname "${BASH_SOURCE[0]}")/private_config.sh"
 rabbitmq_server=/usr/lib/rabbitmq/bin/rabbitmq-server
 # Not /usr/sbin/rabbitmqctl: Debian's wrapper switches to the rabbitmq user and its home, whose
 # Erlang cookie is not the private node's ($work/.erlang.cookie).
@@ -88,8 +90,7 @@ prepare_replay() {  # the shared corpus when present, else the project's fixture
     cat "$root/tests/fixtures/kernel-capture-mozdef.log" "$root/tests/fixtures/kernel-capture-enriched.log" >"$corpus"
   fi
   python3 "$root/bench/make_replay_input.py" "$corpus" "$work/replay.log" "$2" >/dev/null
-  : >"$work/empty.conf"
-  chmod 600 "$work/empty.conf"
+  write_private_config "$work/empty.conf" "$work"
   "$1" --config "$work/empty.conf" --input "$work/replay.log" --output "$work/documents.ndjson" 2>/dev/null
   documents=$(wc -l <"$work/documents.ndjson")
 }

@@ -20,6 +20,9 @@ work=$(mktemp -d /tmp/aurelay-replay-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 python3 bench/make_replay_input.py "$corpus" "$work/input.log" "$min_records" >/dev/null
 records=$(wc -l <"$work/input.log")
+# shellcheck source=bench/private_config.sh
+. bench/private_config.sh
+write_private_config "$work/aurelay.conf" "$work"
 
 mkdir -p "$work/laurel"
 cat >"$work/laurel.toml" <<TOML
@@ -53,7 +56,7 @@ median() {  # the median (by wall time) of the runs' lines in file $1
 }
 
 for _ in $(seq "$runs"); do  # alternate, so both see the same machine
-  measure "$build/aurelay" --input "$work/input.log" --output "$work/out.json" --log_level warn \
+  measure "$build/aurelay" --config "$work/aurelay.conf" --input "$work/input.log" --output "$work/out.json" --log_level warn \
     >>"$work/aurelay.runs"
   rm -f "$work/out.json"
   measure sh -c "laurel --config '$work/laurel.toml' < '$work/input.log'" >>"$work/laurel.runs"

@@ -13,6 +13,8 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "ship_bench: nginx not installed (tools/setup.sh)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/aurelay-ship-bench-XXXXXX)
+# shellcheck source=bench/private_config.sh
+. "$root/bench/private_config.sh"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/nginx.conf" <<CONF
 daemon off;
@@ -69,11 +71,12 @@ with open(path, "w") as out:
                   f"auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? "
                   f"addr=10.0.0.1 terminal=ssh res=success'\n")
 PY
-  : >"$work/empty.conf" && chmod 600 "$work/empty.conf"
+  write_private_config "$work/empty.conf" "$work"
   # Unpinned, then pinned to one core (the target: 200k documents/s on at most one core).
   for pin in "" "taskset -c 0"; do
     /usr/bin/time -f '%e %U %S %M' -o "$work/time" $pin "$aurelay" --config "$work/empty.conf" \
-      --input "$work/logins.log" --output "http://127.0.0.1:$port/_bulk" --log_level warn
+      --input "$work/logins.log" --output "http://127.0.0.1:$port/_bulk" --log_level warn \
+      --state_file ""
     read -r wall user sys rss <"$work/time"
     awk -v n="$events" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v p="${pin:-unpinned}" 'BEGIN {
       printf "aurelay end to end (%s): %d documents in %.2f s = %.0f documents/s, CPU %.2f s (%.2f cores), peak RSS %.1f MiB\n",

@@ -46,6 +46,8 @@ BACKLOG=65536
 die() { echo "soak: $*" >&2; exit 1; }
 # shellcheck source=bench/kernel_bench.sh
 . "$SRC_DIR/bench/kernel_bench.sh"
+# shellcheck source=bench/private_config.sh
+. "$SRC_DIR/bench/private_config.sh"
 kernel_bench_check
 for program in aurelay audit_storm amqp_min_publisher; do
   [ -x "$BUILD_DIR/$program" ] || die "$BUILD_DIR/$program missing"
@@ -101,8 +103,7 @@ case "$TRANSPORT" in
   *) die "transport is http or amqp" ;;
 esac
 
-: >"$work/aurelay.conf"
-chmod 600 "$work/aurelay.conf"
+write_private_config "$work/aurelay.conf" "$work"
 "$BUILD_DIR/aurelay" --config "$work/aurelay.conf" --input netlink --output "$output" \
   --amqp_exchange soak --amqp_queue soak --amqp_routing_key soak \
   --rules_file "" --backlog_limit -1 --enabled keep --state_file "$work/state" \
