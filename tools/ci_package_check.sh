@@ -4,8 +4,8 @@
 # files, `aurelay --version`, `aurelay --check-config` with the installed
 # /etc/aurelay/aurelay.conf and the unit's ExecStart line as written (its --check-config form:
 # as written it would start collecting), then purges the package again (and removes the aurelay
-# user and directories the package created), so the rest of a test run does not see
-# /etc/aurelay/aurelay.conf.
+# user and directories the package created; directories it found get their owner and mode
+# back), so the rest of a test run does not see /etc/aurelay/aurelay.conf.
 #
 # Usage: tools/ci_package_check.sh [build-dir]   (default build-package; the .deb is built there)
 # Needs root (apt-get). Prints PASS/FAIL per check; exits 1 when any check failed. Skips (exit 0,
@@ -50,8 +50,19 @@ getent passwd aurelay >/dev/null && user_existed=yes
 group_existed=no
 getent group aurelay >/dev/null && group_existed=yes
 created_dirs=()
+existing_dirs=()
+snapshots=$(mktemp -d)
 for dir in /run/aurelay /var/lib/aurelay /var/log/aurelay /etc/aurelay /var/log/audit; do
-  [ -e "$dir" ] || created_dirs+=("$dir")
+  if [ -e "$dir" ]; then
+    # Found here (an earlier run, another package): the purge gives back its owner and mode and,
+    # in aurelay's own directories, removes what appeared inside it meanwhile (the postinst
+    # chowns /var/lib/aurelay and makes spool/ there). /var/log/audit's content is never touched.
+    existing_dirs+=("$dir")
+    stat -c '%u:%g %a' "$dir" >"$snapshots/$(basename "$dir").mode"
+    find "$dir" -mindepth 1 -print0 | sort -z >"$snapshots/$(basename "$dir").entries"
+  else
+    created_dirs+=("$dir")
+  fi
 done
 
 installed=no
@@ -75,6 +86,18 @@ cleanup() {
   for dir in "${created_dirs[@]}"; do
     [ -e "$dir" ] && rm -rf -- "$dir"
   done
+  local name owner mode
+  for dir in "${existing_dirs[@]}"; do
+    [ -d "$dir" ] || continue
+    name=$(basename "$dir")
+    if [ "$dir" != /var/log/audit ]; then
+      find "$dir" -mindepth 1 -print0 | sort -z |
+        comm -z -13 "$snapshots/$name.entries" - | xargs -0 -r rm -rf --
+    fi
+    read -r owner mode <"$snapshots/$name.mode"
+    chown "$owner" "$dir" && chmod "$mode" "$dir"
+  done
+  rm -rf "$snapshots"
 }
 trap 'cleanup; exit 1' INT TERM
 
