@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "test_support.h"
 
@@ -20,14 +20,40 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// Event ids of a log, found with a plain pattern (independent of the project's parser).
+// "SECONDS.MS:SERIAL", all three decimal.
+bool is_event_id(std::string_view id) {
+  const std::size_t dot = id.find('.');
+  const std::size_t colon = id.find(':');
+  auto digits = [](std::string_view part) {
+    return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return dot != std::string_view::npos && colon != std::string_view::npos && dot < colon &&
+         digits(id.substr(0, dot)) && digits(id.substr(dot + 1, colon - dot - 1)) &&
+         digits(id.substr(colon + 1));
+}
+
+// Event ids of a log, read from each line's header with plain string search (independent of the
+// project's parser): "[node=N ]type=T msg=audit(SECONDS.MS:SERIAL)" gives "[N:]SECONDS.MS:SERIAL".
 std::set<std::string> event_ids_in(const std::string& log) {
-  static const std::regex header(R"((?:^|\n)(?:node=(\S+) )?type=\S+ msg=audit\((\d+\.\d+:\d+)\))");
   std::set<std::string> ids;
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), header); it != std::sregex_iterator();
-       ++it) {
-    std::string node = (*it)[1].str();
-    ids.insert(node.empty() ? (*it)[2].str() : node + ":" + (*it)[2].str());
+  for (const std::string& line : lines_of(log)) {
+    std::string_view rest = line;
+    std::string node;
+    if (rest.starts_with("node=")) {
+      const std::size_t space = rest.find(' ');
+      if (space == std::string_view::npos) continue;
+      node = std::string(rest.substr(5, space - 5));
+      rest.remove_prefix(space + 1);
+    }
+    const std::size_t msg = rest.find(" msg=audit(");
+    if (!rest.starts_with("type=") || msg == std::string_view::npos) continue;
+    rest.remove_prefix(msg + 11);
+    const std::size_t close = rest.find(')');
+    if (close == std::string_view::npos) continue;
+    const std::string_view id = rest.substr(0, close);
+    if (!is_event_id(id)) continue;
+    if (!node.empty()) node += ':';
+    ids.insert(node.append(id));
   }
   return ids;
 }
