@@ -52,14 +52,16 @@ getent group aurelay >/dev/null && group_existed=yes
 created_dirs=()
 existing_dirs=()
 snapshots=$(mktemp -d)
+# One file name per directory: /var/lib/aurelay -> _var_lib_aurelay (the basenames are all alike).
+snapshot_name() { printf '%s' "${1//\//_}"; }
 for dir in /run/aurelay /var/lib/aurelay /var/log/aurelay /etc/aurelay /var/log/audit; do
   if [ -e "$dir" ]; then
     # Found here (an earlier run, another package): the purge gives back its owner and mode and,
     # in aurelay's own directories, removes what appeared inside it meanwhile (the postinst
     # chowns /var/lib/aurelay and makes spool/ there). /var/log/audit's content is never touched.
     existing_dirs+=("$dir")
-    stat -c '%u:%g %a' "$dir" >"$snapshots/$(basename "$dir").mode"
-    find "$dir" -mindepth 1 -print0 | sort -z >"$snapshots/$(basename "$dir").entries"
+    stat -c '%u:%g %a' "$dir" >"$snapshots/$(snapshot_name "$dir").mode"
+    find "$dir" -mindepth 1 -print0 | sort -z >"$snapshots/$(snapshot_name "$dir").entries"
   else
     created_dirs+=("$dir")
   fi
@@ -88,8 +90,8 @@ cleanup() {
   done
   local name owner mode
   for dir in "${existing_dirs[@]}"; do
-    [ -d "$dir" ] || continue
-    name=$(basename "$dir")
+    [ -d "$dir" ] && [ -d "$snapshots" ] || continue
+    name=$(snapshot_name "$dir")
     if [ "$dir" != /var/log/audit ]; then
       find "$dir" -mindepth 1 -print0 | sort -z |
         comm -z -13 "$snapshots/$name.entries" - | xargs -0 -r rm -rf --
@@ -105,6 +107,7 @@ echo "== building the package in $build"
 deb="$("$root/tools/package.sh" "$build" | tail -n1)"
 if [ -z "$deb" ] || [ ! -f "$deb" ]; then
   fail "tools/package.sh built no .deb"
+  rm -rf "$snapshots"
   exit 1
 fi
 pass "tools/package.sh built $(basename "$deb")"
