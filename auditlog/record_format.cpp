@@ -322,8 +322,8 @@ std::string_view Enricher::user_name(std::uint32_t uid, std::string_view text) {
   if (uid == 4294967295U) return "unset";
   if (uid == 0) return "root";
   const std::string_view name = ids_.user(text);
-  return is_decimal_of(name, uid) ? std::string_view()
-                                  : name;  // unknown: libauparse's "unknown(N)"
+  // Unknown (IdNames answers the plain number): libauparse writes "unknown(N)".
+  return is_decimal_of(name, uid) ? std::string_view() : name;
 }
 
 std::string_view Enricher::group_name(std::uint32_t gid, std::string_view text) {

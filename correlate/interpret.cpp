@@ -165,24 +165,19 @@ std::string_view IdNames::resolve(std::unordered_map<std::uint32_t, std::string>
   std::string name;
   for (int attempt = 0; attempt < 8; ++attempt) {
     int rc = 0;
-    bool found = false;
     if (is_user) {
       struct passwd entry;
       struct passwd* result = nullptr;
       rc = getpwuid_r(key, &entry, buffer_.data(), buffer_.size(), &result);
-      if (rc == 0 && result != nullptr) name = entry.pw_name, found = true;
+      if (rc == 0 && result != nullptr) name = entry.pw_name;
     } else {
       struct group entry;
       struct group* result = nullptr;
       rc = getgrgid_r(key, &entry, buffer_.data(), buffer_.size(), &result);
-      if (rc == 0 && result != nullptr) name = entry.gr_name, found = true;
+      if (rc == 0 && result != nullptr) name = entry.gr_name;
     }
-    if (rc == ERANGE) {
-      buffer_.resize(buffer_.size() * 2);
-      continue;
-    }
-    if (!found) name = std::to_string(key);
-    break;
+    if (rc != ERANGE) break;
+    buffer_.resize(buffer_.size() * 2);
   }
   // An id the system does not know is its number as the kernel writes it (no leading zeros):
   // the cache holds one answer per id, whichever way a record wrote it first.
