@@ -83,7 +83,7 @@ done
 write_private_config "$TMP/aurelay.conf" "$TMP"
 "$AURELAY" --config "$TMP/aurelay.conf" --input netlink --output "http://127.0.0.1:$PORT/_bulk" \
   --rules_file "" --backlog_limit -1 --enabled keep --state_file "" \
-  --spool_dir "$TMP/spool" "$@" >"$TMP/aurelay.out" 2>"$TMP/aurelay.err" &
+  "$@" >"$TMP/aurelay.out" 2>"$TMP/aurelay.err" &
 AURELAY_PID=$!
 for _ in $(seq 50); do
   [ "$(status_field pid)" = "$AURELAY_PID" ] && break

@@ -107,8 +107,7 @@ write_private_config "$work/aurelay.conf" "$work"
 "$BUILD_DIR/aurelay" --config "$work/aurelay.conf" --input netlink --output "$output" \
   --amqp_exchange soak --amqp_queue soak --amqp_routing_key soak \
   --rules_file "" --backlog_limit -1 --enabled keep --state_file "$work/state" \
-  --spool_dir "$work/spool" --dead_letter_file "$work/dead.ndjson" \
-  --serial_file "$work/last-serial" --report_interval 0 --log_level warn \
+  --report_interval 0 --log_level warn \
   ${RETRY_MAX_MS:+--retry_max_ms "$RETRY_MAX_MS"} 2>"$work/aurelay.err" &
 aurelay_pid=$!
 for _ in $(seq 50); do [ "$(status_field pid)" = "$aurelay_pid" ] && break; sleep 0.1; done
