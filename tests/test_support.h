@@ -22,6 +22,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,11 @@ inline std::filesystem::path fixture_path(const std::string& name) {
 inline std::filesystem::path corpus_path(const std::string& name) {
   std::filesystem::path path = std::filesystem::path(AURELAY_SHARED_DIR) / "corpus" / name;
   return std::filesystem::exists(path) ? path : std::filesystem::path();
+}
+
+// Whether `text` is one or more decimal digits and nothing else (a number in a tool's output).
+inline bool all_digits(std::string_view text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 inline std::string read_file(const std::filesystem::path& path) {

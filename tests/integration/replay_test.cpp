@@ -24,12 +24,9 @@ std::vector<std::string> lines_of(const std::string& text) {
 bool is_event_id(std::string_view id) {
   const std::size_t dot = id.find('.');
   const std::size_t colon = id.find(':');
-  auto digits = [](std::string_view part) {
-    return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
-  };
   return dot != std::string_view::npos && colon != std::string_view::npos && dot < colon &&
-         digits(id.substr(0, dot)) && digits(id.substr(dot + 1, colon - dot - 1)) &&
-         digits(id.substr(colon + 1));
+         all_digits(id.substr(0, dot)) && all_digits(id.substr(dot + 1, colon - dot - 1)) &&
+         all_digits(id.substr(colon + 1));
 }
 
 // Event ids of a log, read from each line's header with plain string search (independent of the

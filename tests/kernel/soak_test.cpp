@@ -32,10 +32,6 @@ CommandResult run_soak(const std::string& transport, int seconds, int every, int
                       build.string(), "-k", key, "-R", "2000"});
 }
 
-bool all_digits(const std::string& word) {
-  return !word.empty() && word.find_first_not_of("0123456789") == std::string::npos;
-}
-
 // The soak's per-window table rows ("window events us/event rss_kb spool_max drained_after_s
 // lost") for windows 1 and 2: their words, read with plain string splitting.
 std::vector<std::vector<std::string>> window_rows(const std::string& out) {
